@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what it needs, then runs lint, types and tests.
+#   bash scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real shells for the shell-integration tests, and tmux for terminal prompts (Debian/Ubuntu).
+need=()
+for tool in zsh fish tmux; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "== installing ${need[*]} (apt-get)"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "== warning: ${need[*]} missing and cannot be installed here; those tests will be skipped" >&2
+    fi
+fi
+
+bash scripts/bootstrap.sh test
+PY=.venv/bin/python
+
+echo "== ruff"
+"$PY" -m ruff check src tests benchmarks
+echo "== mypy --strict src"
+"$PY" -m mypy --strict src
+echo "== pytest"
+"$PY" -m pytest "$@"

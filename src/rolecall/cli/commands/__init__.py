@@ -1,0 +1,1 @@
+"""One module per command; each defines ``add_arguments(parser)`` and ``run(args, ctx) -> int``."""

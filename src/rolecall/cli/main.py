@@ -1,0 +1,157 @@
+"""Entry point: parse the command name, import only that command, run it, map errors to exit codes.
+
+This is the ONE place where a ``RolecallError`` becomes a line on stderr and an exit code. Commands
+are imported lazily so that ``rolecall env prod`` pays only for what ``env`` needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+from rolecall import __version__
+from rolecall.cli.context import Context
+from rolecall.errors import ExitCode, RolecallError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Protocol
+
+    from rolecall.cli.parser import ArgumentParser
+
+    class CommandModule(Protocol):
+        """What every module in rolecall.cli.commands provides."""
+
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+            """Declare the command's arguments."""
+
+        def run(self, args: argparse.Namespace, ctx: Context) -> int:
+            """Run the command; return the exit code."""
+
+
+#: name -> (module under rolecall.cli.commands, one-line summary). Modules not present yet are hidden.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "assume": ("assume", "Get working credentials for a profile (MFA with as few prompts as AWS allows)."),
+    "env": ("env", "Print shell code that exports a profile's credentials (eval \"$(rolecall env prod)\")."),
+    "exec": ("exec_", "Run a command with a profile's credentials in its environment only."),
+    "credential-process": ("credential_process", "Act as a credential_process for the AWS CLI and SDKs."),
+    "serve": ("serve", "Serve a profile's credentials to SDKs on a local container-credentials endpoint."),
+    "save": ("save", "Write temporary credentials into a named profile of the credentials file."),
+    "whoami": ("whoami", "Show who the credentials of a profile belong to (GetCallerIdentity)."),
+    "list": ("list_", "List profiles, their source chains and what is cached."),
+    "shell-init": ("shell_init", "Print the assume/unassume shell functions for bash, zsh, fish or pwsh."),
+    "configure": ("configure", "Get and set values in the AWS config and credentials files (as aws configure)."),
+    "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
+    "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
+    "demo": ("demo", "Walk through the whole workflow against the local sandbox."),
+}
+
+
+def _module_name(command: str) -> str:
+    return f"rolecall.cli.commands.{COMMANDS[command][0]}"
+
+
+def available_commands() -> list[str]:
+    """The commands whose modules exist in this installation."""
+    return [name for name in COMMANDS if importlib.util.find_spec(_module_name(name)) is not None]
+
+
+def _top_help() -> str:
+    lines = [
+        "usage: rolecall [--debug] [--version] COMMAND [ARGS...]",
+        "",
+        "Assume AWS IAM roles through STS: fast, safe, compatible with the AWS CLI.",
+        "",
+        "commands:",
+    ]
+    for name in available_commands():
+        lines.append(f"  {name:<20}{COMMANDS[name][1]}")
+    lines += ["", "Run 'rolecall COMMAND --help' for a command's options. Exit codes: docs/exit-codes.md."]
+    return "\n".join(lines) + "\n"
+
+
+def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """Remove ``--debug`` wherever it stands before a ``--`` (after ``--`` it belongs to a child command)."""
+    rest: list[str] = []
+    debug = False
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg == "--debug":
+            debug = True
+        else:
+            rest.append(arg)
+    return rest, debug
+
+
+def build_parser(command: str) -> tuple[ArgumentParser, CommandModule]:
+    """Import one command module and build its parser."""
+    from rolecall.cli.parser import ArgumentParser
+
+    module: CommandModule = importlib.import_module(_module_name(command))
+    parser = ArgumentParser(prog=f"rolecall {command}", description=COMMANDS[command][1])
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
+    """Run rolecall with ``argv`` (without the program name); return the exit code."""
+    ctx = ctx or Context.from_process()
+    args_list, ctx.debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return _dispatch(args_list, ctx)
+    except RolecallError as error:
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exc(file=ctx.stderr)
+        line = f"rolecall: {error.message}"
+        if error.hint:
+            line += f" (hint: {error.hint})"
+        ctx.say(line)
+        return error.exit_code
+    except KeyboardInterrupt:
+        ctx.say("rolecall: interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `rolecall ... | head`); nothing to say.
+        return 0
+    except Exception as error:  # the last line of defence: never a raw traceback without --debug
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exc(file=ctx.stderr)
+        # Only the type is shown: an arbitrary exception's text could carry a secret.
+        ctx.say(
+            f"rolecall: internal error ({type(error).__name__}) "
+            "(hint: rerun with --debug for the traceback, and report it)"
+        )
+        return 70
+
+
+def _dispatch(argv: list[str], ctx: Context) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        ctx.out(_top_help())
+        return 0
+    if argv[0] == "--version":
+        ctx.out(f"rolecall {__version__}\n")
+        return 0
+    command = argv[0]
+    if command not in COMMANDS or importlib.util.find_spec(_module_name(command)) is None:
+        import difflib
+
+        close = difflib.get_close_matches(command, available_commands(), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "run 'rolecall --help' for the list of commands"
+        raise UsageError(f"unknown command '{command}'", hint=hint)
+    parser, module = build_parser(command)
+    args = parser.parse_args(argv[1:])
+    return module.run(args, ctx)
+
+
+def entry_point() -> None:
+    """The ``rolecall`` console script."""
+    sys.exit(main())

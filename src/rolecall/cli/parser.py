@@ -1,0 +1,23 @@
+"""The argparse parser every command builds on: a usage mistake becomes a ``UsageError``.
+
+Kept out of ``cli/main.py`` so that ``argparse`` (and ``re``, which it pulls in) is imported only
+when a command really parses arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rolecall.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and a hint (a ``UsageError``), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise instead of printing usage and exiting."""
+        raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")

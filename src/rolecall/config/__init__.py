@@ -1,0 +1,1 @@
+"""Reading and writing the AWS CLI's shared config and credentials files."""

@@ -1,0 +1,121 @@
+"""The one error hierarchy of rolecall, and the exit codes the CLI maps it to.
+
+Library code raises these; ``rolecall.cli.main`` is the only place that turns them into one line on
+stderr (``rolecall: <message>`` and, when there is one, ``hint: <hint>``) and an exit code.
+Messages and hints must never contain a secret (secret keys, session tokens, MFA codes).
+"""
+
+from __future__ import annotations
+
+
+class ExitCode:
+    """Documented exit codes (see docs/exit-codes.md).
+
+    Plain ``int`` constants rather than an ``enum``: importing ``enum`` costs start-up time on the
+    cached fast path.
+    """
+
+    OK = 0
+    #: The thing asked for does not exist (``configure get`` of a missing key, as the AWS CLI does).
+    NOT_FOUND = 1
+    #: Bad command-line usage (argparse's own code).
+    USAGE = 2
+    #: The configuration or credentials file is unreadable, malformed, or names something that is not there.
+    CONFIG = 3
+    #: AWS refused the request (access denied, expired token, validation error from STS...).
+    AWS = 4
+    #: An MFA code was needed and could not be had, or was refused.
+    MFA = 5
+    #: The STS endpoint could not be reached (network, TLS, proxy).
+    NETWORK = 6
+    #: A local file could not be read or written (permissions, disk full, lock timeout).
+    FILE = 7
+    #: Input that rolecall validated before sending anything and found wrong.
+    INVALID_INPUT = 8
+    #: The child process of ``rolecall exec`` could not be started.
+    EXEC = 9
+    #: Interrupted with Ctrl-C.
+    INTERRUPTED = 130
+
+
+class RolecallError(Exception):
+    """Base of every error rolecall reports to a person.
+
+    ``message`` says what went wrong in one line; ``hint`` says what to do about it.
+    """
+
+    exit_code: int = ExitCode.CONFIG
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(RolecallError):
+    """A looked-up value does not exist; the CLI prints nothing more than the AWS CLI would."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class UsageError(RolecallError):
+    """The command line itself is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(RolecallError):
+    """A configuration problem: parse error, unknown profile, invalid setting, loop in a profile chain."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ConfigParseError(ConfigError):
+    """A config or credentials file that cannot be parsed; the message names the file and line."""
+
+
+class ProfileNotFoundError(ConfigError):
+    """A named profile does not exist in either file."""
+
+
+class InvalidInputError(RolecallError):
+    """A value rejected by local validation before any request was sent (names the limit)."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class FileError(RolecallError):
+    """A file could not be read, written or locked."""
+
+    exit_code = ExitCode.FILE
+
+
+class AwsError(RolecallError):
+    """AWS answered with an error. ``code`` is the AWS error code, e.g. ``AccessDenied``."""
+
+    exit_code = ExitCode.AWS
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
+class NetworkError(RolecallError):
+    """The endpoint could not be reached, or TLS / the proxy failed."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class MfaError(RolecallError):
+    """An MFA code was required but none could be obtained, or it was rejected."""
+
+    exit_code = ExitCode.MFA
+
+
+class ExecError(RolecallError):
+    """A child process could not be started."""
+
+    exit_code = ExitCode.EXEC

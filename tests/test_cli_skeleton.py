@@ -1,0 +1,79 @@
+"""The CLI skeleton: help, version, unknown commands, error mapping, --debug."""
+
+from __future__ import annotations
+
+import io
+
+from conftest import AwsHome, run_rolecall
+from rolecall.cli.context import Context
+from rolecall.cli.main import main
+from rolecall.errors import ConfigError
+
+
+def _ctx() -> Context:
+    return Context(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), env={})
+
+
+def test_version_and_help(aws_home: AwsHome) -> None:
+    result = run_rolecall(["--version"], aws_home.env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("rolecall ")
+    result = run_rolecall(["--help"], aws_home.env)
+    assert result.returncode == 0
+    assert "usage: rolecall" in result.stdout
+
+
+def test_unknown_command_is_one_line_with_hint(aws_home: AwsHome) -> None:
+    result = run_rolecall(["no-such-command"], aws_home.env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "unknown command 'no-such-command'" in lines[0]
+    assert "hint:" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_rolecall_error_becomes_exit_code_and_debug_shows_traceback(monkeypatch: object) -> None:
+    import rolecall.cli.main as cli_main
+
+    def boom(argv: list[str], ctx: Context) -> int:
+        raise ConfigError("the profile is broken", hint="fix it")
+
+    ctx = _ctx()
+    original = cli_main._dispatch
+    cli_main._dispatch = boom  # type: ignore[assignment]
+    try:
+        assert main(["x"], ctx) == 3
+        assert ctx.stderr.getvalue() == "rolecall: the profile is broken (hint: fix it)\n"  # type: ignore[attr-defined]
+        debug_ctx = _ctx()
+        assert main(["--debug", "x"], debug_ctx) == 3
+        assert "Traceback" in debug_ctx.stderr.getvalue()  # type: ignore[attr-defined]
+    finally:
+        cli_main._dispatch = original  # type: ignore[assignment]
+
+
+def test_unexpected_exception_hides_message_without_debug() -> None:
+    import rolecall.cli.main as cli_main
+
+    def boom(argv: list[str], ctx: Context) -> int:
+        raise RuntimeError("secret-value-AKIA")
+
+    ctx = _ctx()
+    original = cli_main._dispatch
+    cli_main._dispatch = boom  # type: ignore[assignment]
+    try:
+        assert main(["x"], ctx) == 70
+        err = ctx.stderr.getvalue()  # type: ignore[attr-defined]
+        assert "secret-value" not in err
+        assert "RuntimeError" in err and "--debug" in err
+    finally:
+        cli_main._dispatch = original  # type: ignore[assignment]
+
+
+def test_debug_after_double_dash_belongs_to_child() -> None:
+    from rolecall.cli.main import _split_debug
+
+    assert _split_debug(["exec", "p", "--debug", "--", "cmd", "--debug"]) == (
+        ["exec", "p", "--", "cmd", "--debug"],
+        True,
+    )
