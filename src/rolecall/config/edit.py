@@ -1,0 +1,767 @@
+"""Format-preserving, atomic, locked edits of the AWS config and credentials files.
+
+The editor changes only the lines it must: comments, blank lines, order, indentation, CRLF line endings
+and a last line without a newline stay byte for byte. A rewritten line keeps its own layout (indentation,
+``=`` or ``:``, spacing). New keys go after the last key of their section, new sections at the end of the
+file in the AWS CLI's layout (``[header]`` then ``key = value`` lines, no blank line in between).
+
+The structure of a file (which line is a header, an option, a continuation line) is found with exactly the
+rules of Python's ``configparser.RawConfigParser`` that botocore reads with, so the editor and botocore always
+agree on what a line is; which section is a profile follows botocore's ``build_profile_map`` (``shlex`` on the
+header, the last section wins). Where the AWS CLI's writer gets this wrong (docs/configure.md, "Deliberate
+differences"), rolecall does what botocore will read back.
+
+Every file-level operation reads, edits and writes under ``fileio.exclusive_lock`` and replaces the file with
+``fileio.atomic_write``; it refuses to touch a file it cannot parse, and checks before writing that the new
+text parses and reads back as intended.
+
+This module is off the fast path: it may import ``re``, ``shlex`` and ``dataclasses``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rolecall.errors import ConfigError, ConfigParseError, InvalidInputError
+from rolecall.reporting import Reporter, ignore
+
+__all__ = [
+    "CREDENTIAL_KEYS",
+    "PREDEFINED_SECTIONS",
+    "Change",
+    "SectionRef",
+    "SetTarget",
+    "apply_changes",
+    "delete_key",
+    "remove_section",
+    "remove_section_text",
+    "resolve_set",
+    "set_value",
+    "update_section",
+]
+
+#: The keys ``aws configure set`` writes to the credentials file (under the bare profile name).
+CREDENTIAL_KEYS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"})
+
+#: Top-level sections that dotted names address directly (``plugins.x``), as in the AWS CLI v1.
+PREDEFINED_SECTIONS = ("preview", "plugins")
+
+#: What to do with one key: a string sets a scalar, ``None`` deletes the key, a mapping sets (or, for ``None``
+#: values, deletes) sub-keys of a nested block such as ``s3 =`` / ``    max_concurrency = 10``.
+Change = str | None | Mapping[str, str | None]
+
+# configparser's own patterns (Python 3.11 RawConfigParser defaults), used so that the editor sees exactly
+# the structure botocore sees.
+_SECTION_RE = re.compile(r"\[(?P<header>.+)\]")
+_OPTION_RE = re.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")
+_NONSPACE_RE = re.compile(r"\S")
+# Lines as Python's universal-newline reader splits them (\r\n, \r or \n), each with its own terminator.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Which section is meant
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    """A section addressed by meaning, not by its exact header text.
+
+    ``kind`` is ``"raw"`` (the header text verbatim: credentials-file profiles, ``[plugins]``),
+    ``"profile"`` (a config-file profile: ``[default]``, ``[profile NAME]``, ``[profile "NAME"]`` ... as botocore
+    maps them), ``"sso-session"`` or ``"services"``.
+    """
+
+    kind: str
+    name: str
+
+    @classmethod
+    def profile(cls, name: str) -> SectionRef:
+        """The config-file section of profile ``name``."""
+        return cls("profile", name)
+
+    @classmethod
+    def raw(cls, name: str) -> SectionRef:
+        """The section whose header is exactly ``[name]`` (credentials file, ``plugins``, ``preview``)."""
+        return cls("raw", name)
+
+    def matches(self, header: str) -> bool:
+        """True when botocore would read the section ``[header]`` as this one."""
+        if self.kind == "raw":
+            return header == self.name
+        if self.kind == "profile" and self.name == "default" and header == "default":
+            return True
+        if not header.startswith(self.kind):
+            return False
+        try:
+            parts = shlex.split(header)
+        except ValueError:  # unbalanced quote: botocore drops the section
+            return False
+        return len(parts) == 2 and parts[0] == self.kind and parts[1] == self.name
+
+    def header(self) -> str:
+        """The header text (between the brackets) for a new section, in the AWS CLI's style.
+
+        ``default`` stays ``[default]``; other names get ``profile NAME``, quoted with ``shlex.quote`` when
+        the name would not read back verbatim (spaces, quotes, backslashes), as the AWS CLI v2 quotes.
+        """
+        if self.kind == "raw":
+            return self.name
+        if self.kind == "profile" and self.name == "default":
+            return "default"
+        plain = f"{self.kind} {self.name}"
+        if _split_ok(plain, self.kind, self.name):
+            return plain
+        return f"{self.kind} {shlex.quote(self.name)}"
+
+    def describe(self) -> str:
+        """How a person would name it in a message."""
+        return f"[{self.header()}]"
+
+
+def _split_ok(header: str, kind: str, name: str) -> bool:
+    try:
+        return shlex.split(header) == [kind, name]
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The structure of a file
+
+
+@dataclass
+class _Option:
+    key: str  # as configparser names it: rstripped and lower-cased
+    line: int  # index of the key line
+    indent: int  # width of the key line's indentation
+    value_lines: list[int] = field(default_factory=list)  # non-blank continuation lines
+
+    @property
+    def end(self) -> int:
+        """Index of the last line of the value."""
+        return self.value_lines[-1] if self.value_lines else self.line
+
+
+@dataclass
+class _Section:
+    header: str
+    line: int
+    options: list[_Option] = field(default_factory=list)
+    end: int = 0  # index of the last line before the next header (or the file's last line)
+
+
+@dataclass
+class _Doc:
+    """A file split into lines (content and terminator kept apart) and its sections."""
+
+    contents: list[str]
+    eols: list[str]
+    sections: list[_Section]
+
+    @property
+    def newline(self) -> str:
+        """The terminator for new lines: the file's own (the first one found), else ``\\n``."""
+        for eol in self.eols:
+            if eol:
+                return eol
+        return "\n"
+
+    def text(self) -> str:
+        """The file's text again."""
+        return "".join(c + e for c, e in zip(self.contents, self.eols, strict=True))
+
+
+def _is_comment(stripped: str) -> bool:
+    return stripped.startswith(("#", ";"))
+
+
+def _scan(text: str, path: str) -> _Doc:
+    """Split ``text`` into lines and find sections, options and continuation lines as configparser does.
+
+    Raises ``ConfigParseError`` for what configparser (and so botocore) rejects: content before the first
+    section, a line that is neither header nor ``key = value``, a repeated section or key.
+    """
+    contents: list[str] = []
+    eols: list[str] = []
+    for match in _LINE_RE.finditer(text):
+        line = match.group(0)
+        body = line.rstrip("\r\n")
+        contents.append(body)
+        eols.append(line[len(body) :])
+
+    sections: list[_Section] = []
+    seen_sections: set[str] = set()
+    current: _Section | None = None
+    option: _Option | None = None
+    seen_keys: set[str] = set()
+    indent_level = 0
+    for index, content in enumerate(contents):
+        stripped = content.strip()
+        if not stripped or _is_comment(stripped):
+            continue
+        first = _NONSPACE_RE.search(content)
+        indent = first.start() if first else 0
+        if current is not None and option is not None and indent > indent_level:
+            option.value_lines.append(index)
+            continue
+        indent_level = indent
+        header = _SECTION_RE.match(stripped)
+        if header:
+            name = header.group("header")
+            if name in seen_sections and name != "DEFAULT":
+                raise _parse_error(path, index, f"section [{name}] appears twice")
+            seen_sections.add(name)
+            if current is not None:
+                current.end = index - 1
+            current = _Section(header=name, line=index)
+            sections.append(current)
+            option = None
+            seen_keys = set()
+            continue
+        if current is None:
+            raise _parse_error(path, index, "a line before the first [section] header")
+        parsed = _OPTION_RE.match(stripped)
+        if not parsed or not parsed.group("option"):
+            raise _parse_error(path, index, "a line that is neither [section] nor key = value")
+        key = parsed.group("option").rstrip().lower()
+        if key in seen_keys:
+            raise _parse_error(path, index, f"key '{key}' appears twice in [{current.header}]")
+        seen_keys.add(key)
+        option = _Option(key=key, line=index, indent=indent)
+        current.options.append(option)
+    if current is not None:
+        current.end = len(contents) - 1
+    _check_nested(contents, sections, path)
+    return _Doc(contents=contents, eols=eols, sections=sections)
+
+
+def _check_nested(contents: list[str], sections: list[_Section], path: str) -> None:
+    """botocore parses a value whose first line is empty as a nested block; each of its lines needs an '='."""
+    for sect in sections:
+        for option in sect.options:
+            if not option.value_lines:
+                continue
+            first = _OPTION_RE.match(contents[option.line], option.indent)
+            if first is None or first.group("value").strip():
+                continue
+            for index in option.value_lines:
+                if "=" not in contents[index]:
+                    raise _parse_error(path, index, f"a line of the nested block '{option.key}' without '='")
+
+
+def _parse_error(path: str, index: int, what: str) -> ConfigParseError:
+    return ConfigParseError(
+        f"cannot parse {path}, line {index + 1}: {what}",
+        hint="fix the file by hand (the AWS CLI cannot read it either); rolecall does not edit a file it cannot parse",
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Validation of what is written
+
+# Everything str.splitlines() breaks on: botocore splits nested values with it, and a line break in a key or
+# value would turn one line into several.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _check_no_break(text: str, what: str) -> None:
+    if any(char in _LINE_BREAKS for char in text):
+        raise InvalidInputError(
+            f"invalid {what}: newline characters and carriage returns are not allowed",
+            hint="a value in these files is one line; pass it without line breaks",
+        )
+
+
+def _check_key(key: str, what: str = "key") -> None:
+    _check_no_break(key, what)
+    if not key or key != key.strip():
+        raise InvalidInputError(
+            f"invalid {what} {key!r}: it is empty or starts or ends with a space",
+            hint="use a name such as region or s3.max_concurrency",
+        )
+    if "=" in key or ":" in key or key.startswith(("#", ";", "[")):
+        raise InvalidInputError(
+            f"invalid {what} {key!r}: it may not contain '=' or ':' nor start with '#', ';' or '['",
+            hint="the AWS files could not read such a key back; use a name such as region",
+        )
+
+
+def _check_subkey(key: str) -> None:
+    _check_no_break(key, "sub-key")
+    if not key or key != key.strip() or "=" in key or key.startswith(("#", ";")):
+        raise InvalidInputError(
+            f"invalid sub-key {key!r}: it may not be empty, contain '=', start with '#' or ';', or a space",
+            hint="use a name such as max_concurrency",
+        )
+
+
+def _check_section(section: SectionRef) -> None:
+    _check_no_break(section.name, "section name")
+    if not section.name:
+        raise InvalidInputError("invalid profile name: it is empty", hint="pass a name such as dev")
+    if section.kind != "raw" and section.name != section.name.strip():
+        raise InvalidInputError(
+            f"invalid profile name {section.name!r}: it starts or ends with a space",
+            hint="botocore strips such names; remove the spaces",
+        )
+
+
+def _check_value(value: str) -> str:
+    _check_no_break(value, "value")
+    # botocore strips surrounding whitespace when it reads; writing it stripped keeps the line tidy.
+    return value.strip()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Pure text edits
+
+
+def _find_section(doc: _Doc, section: SectionRef) -> _Section | None:
+    """The section botocore reads for ``section``: the LAST matching one (botocore keeps the last)."""
+    found = None
+    for candidate in doc.sections:
+        if section.matches(candidate.header):
+            found = candidate
+    return found
+
+
+def _find_option(sect: _Section, key: str) -> _Option | None:
+    wanted = key.lower()  # configparser lower-cases keys: Region and region are the same key
+    for option in sect.options:
+        if option.key == wanted:
+            return option
+    return None
+
+
+def _rewrite_value(content: str, indent: int, new_value: str) -> str:
+    """``content`` (a key line) with its value replaced, keeping indentation, delimiter and spacing."""
+    match = _OPTION_RE.match(content, indent)
+    assert match is not None  # the scanner accepted this line as an option
+    start = match.start("value")
+    prefix = content[:start]
+    old_value = content[start:].strip()
+    if not new_value:
+        return prefix.rstrip(" \t")
+    if not old_value and not prefix[-1:].isspace() and match.start("vi") > match.end("option"):
+        prefix += " "  # `key =` had no room for a value; `key=` stays tight
+    return prefix + new_value
+
+
+def _sub_entry(content: str) -> tuple[str, int] | None:
+    """For a nested line ``  k = v``: (k, index where v starts); None when there is no ``=``."""
+    equals = content.find("=")
+    if equals < 0:
+        return None
+    key = content[:equals].strip()
+    start = equals + 1
+    while start < len(content) and content[start] in " \t":
+        start += 1
+    return key, start
+
+
+def _rewrite_sub_value(content: str, new_value: str) -> str:
+    entry = _sub_entry(content)
+    assert entry is not None
+    _key, start = entry
+    prefix = content[:start]
+    if not new_value:
+        return prefix.rstrip(" \t")
+    if start == len(content.rstrip()) and not prefix[-1:].isspace():
+        equals = content.find("=")
+        if equals > 0 and content[equals - 1] in " \t":
+            prefix += " "
+    return prefix + new_value
+
+
+class _Editor:
+    """Line edits on a scanned document; indexes refer to the original lines until ``result``."""
+
+    def __init__(self, doc: _Doc) -> None:
+        self.doc = doc
+        self.replace: dict[int, str | None] = {}  # line index -> new content, or None to drop the line
+        self.after: dict[int, list[str]] = {}  # line index -> new lines inserted after it (-1: at the top)
+        self.append: list[str] = []  # new lines at the end of the file
+
+    def insert_after(self, index: int, lines: list[str]) -> None:
+        self.after.setdefault(index, []).extend(lines)
+
+    def result(self) -> str:
+        doc = self.doc
+        newline = doc.newline
+        out: list[str] = []
+        pending_break = False  # the previous emitted line has no terminator (old last line)
+
+        def emit(content: str, eol: str) -> None:
+            nonlocal pending_break
+            if pending_break:
+                out.append(newline)
+            out.append(content + eol)
+            pending_break = not eol
+
+        for new in self.after.get(-1, []):
+            emit(new, newline)
+        for index, (content, eol) in enumerate(zip(doc.contents, doc.eols, strict=True)):
+            replacement = self.replace.get(index, content)
+            if replacement is not None:
+                emit(replacement, eol)
+            for new in self.after.get(index, []):
+                emit(new, newline)
+        for new in self.append:
+            emit(new, newline)
+        return "".join(out)
+
+
+def _indent_text(doc: _Doc, option: _Option) -> str:
+    return doc.contents[option.line][: option.indent]
+
+
+def _apply_one(editor: _Editor, sect: _Section, key: str, change: Change, new_lines: list[str]) -> None:
+    """Apply one key's change inside an existing section; lines for new keys are collected in ``new_lines``."""
+    doc = editor.doc
+    option = _find_option(sect, key)
+    if change is None:
+        if option is not None:
+            _drop_option(editor, option)
+        return
+    if isinstance(change, str):
+        if option is None:
+            new_lines.append(f"{key} = {change}" if change else f"{key} =")
+            return
+        editor.replace[option.line] = _rewrite_value(doc.contents[option.line], option.indent, change)
+        _drop_value_lines(editor, option)  # a scalar over a multi-line value or nested block replaces it all
+        return
+    # A nested block.
+    sets = {k: v for k, v in change.items() if v is not None}
+    deletes = [k for k, v in change.items() if v is None]
+    if option is None:
+        if sets:
+            new_lines.append(f"{key} =")
+            new_lines.extend(f"    {k} = {v}" if v else f"    {k} =" for k, v in sets.items())
+        return
+    first_value = _OPTION_RE.match(doc.contents[option.line], option.indent)
+    assert first_value is not None
+    is_block = not first_value.group("value").strip() and option.value_lines
+    if not is_block:
+        # A scalar (or an empty `key =`) becomes a block: the old scalar goes, as the person asked for sub-keys.
+        if not sets:
+            return
+        editor.replace[option.line] = _rewrite_value(doc.contents[option.line], option.indent, "")
+        _drop_value_lines(editor, option)
+        indent = _indent_text(doc, option) + "    "
+        editor.insert_after(option.end, [f"{indent}{k} = {v}" if v else f"{indent}{k} =" for k, v in sets.items()])
+        return
+    # Existing block: update sub-lines in place (the last one botocore keeps), add the others after its end.
+    last_for: dict[str, int] = {}
+    for index in option.value_lines:
+        entry = _sub_entry(doc.contents[index])
+        if entry is not None:
+            last_for[entry[0]] = index
+    for sub in deletes:
+        for index in option.value_lines:
+            entry = _sub_entry(doc.contents[index])
+            if entry is not None and entry[0] == sub:
+                editor.replace[index] = None
+    template = doc.contents[option.value_lines[-1]]
+    entry = _sub_entry(template)
+    indent_width = len(template) - len(template.lstrip())
+    indent = template[:indent_width]
+    separator = " = "
+    if entry is not None:
+        equals = template.find("=")
+        before = template[indent_width:equals]
+        separator = before[len(before.rstrip()) :] + "=" + template[equals + 1 : entry[1]]
+    added: list[str] = []
+    for sub, value in sets.items():
+        if sub in last_for:
+            editor.replace[last_for[sub]] = _rewrite_sub_value(doc.contents[last_for[sub]], value)
+        else:
+            line = f"{indent}{sub}{separator}{value}"
+            added.append(line if value else line.rstrip(" \t"))
+    if added:
+        editor.insert_after(option.end, added)
+
+
+def _drop_value_lines(editor: _Editor, option: _Option) -> None:
+    """Remove an option's continuation lines and the blank lines among them; comments stay."""
+    doc = editor.doc
+    for index in range(option.line + 1, option.end + 1):
+        if not _is_comment(doc.contents[index].strip()):
+            editor.replace[index] = None
+
+
+def _drop_option(editor: _Editor, option: _Option) -> None:
+    editor.replace[option.line] = None
+    _drop_value_lines(editor, option)
+
+
+def _render_new(key: str, change: Change) -> list[str]:
+    if change is None:
+        return []
+    if isinstance(change, str):
+        return [f"{key} = {change}" if change else f"{key} ="]
+    sets = {k: v for k, v in change.items() if v is not None}
+    if not sets:
+        return []
+    return [f"{key} ="] + [f"    {k} = {v}" if v else f"    {k} =" for k, v in sets.items()]
+
+
+def _normalise(changes: Mapping[str, Change]) -> dict[str, Change]:
+    """Validate every key and value; values are stripped (botocore strips them when reading)."""
+    clean: dict[str, Change] = {}
+    lowered: set[str] = set()
+    for key, change in changes.items():
+        _check_key(key)
+        if key.lower() in lowered:
+            raise InvalidInputError(f"key {key!r} given twice", hint="keys are case-insensitive; give each once")
+        lowered.add(key.lower())
+        if change is None:
+            clean[key] = None
+        elif isinstance(change, str):
+            clean[key] = _check_value(change)
+        else:
+            nested: dict[str, str | None] = {}
+            for sub, value in change.items():
+                _check_subkey(sub)
+                nested[sub] = None if value is None else _check_value(value)
+            clean[key] = nested
+    return clean
+
+
+def apply_changes(text: str, section: SectionRef, changes: Mapping[str, Change], path: str = "<text>") -> str:
+    """Return ``text`` with ``changes`` applied to ``section`` (created at the end when missing).
+
+    Pure: no file is touched. Raises ``ConfigParseError`` when ``text`` cannot be parsed and
+    ``InvalidInputError`` for a key, value or section name that could not be read back (line breaks,
+    ``=`` in a key...).
+    """
+    _check_section(section)
+    clean = _normalise(changes)
+    doc = _scan(text, path)
+    editor = _Editor(doc)
+    sect = _find_section(doc, section)
+    if sect is None:
+        body: list[str] = []
+        for key, change in clean.items():
+            body.extend(_render_new(key, change))
+        if not body:
+            return text  # only deletions in a section that does not exist: nothing to do
+        editor.append = [f"[{section.header()}]", *body]
+        return editor.result()
+    new_lines: list[str] = []
+    for key, change in clean.items():
+        _apply_one(editor, sect, key, change, new_lines)
+    if new_lines:
+        if sect.options:
+            last = sect.options[-1]
+            indent = _indent_text(doc, last)
+            editor.insert_after(last.end, [indent + line for line in new_lines])
+        else:
+            editor.insert_after(sect.line, new_lines)
+    return editor.result()
+
+
+def remove_section_text(text: str, section: SectionRef, path: str = "<text>") -> str:
+    """Return ``text`` without every section that botocore would read as ``section``.
+
+    The header and the section's lines go, and the blank lines right after them; comments between the
+    last key and the next header stay (they usually describe the next section).
+    """
+    _check_section(section)
+    doc = _scan(text, path)
+    editor = _Editor(doc)
+    for sect in doc.sections:
+        if not section.matches(sect.header):
+            continue
+        last = sect.options[-1].end if sect.options else sect.line
+        for index in range(sect.line, last + 1):
+            editor.replace[index] = None
+        index = last + 1
+        while index <= sect.end and not doc.contents[index].strip():
+            editor.replace[index] = None
+            index += 1
+    return editor.result()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# File operations
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigParseError(
+            f"cannot parse {path}: it is not UTF-8 text (byte {error.start})",
+            hint="fix or remove the file; the AWS CLI cannot read it either",
+        ) from error
+
+
+def _verify(text: str, path: str, section: SectionRef, changes: Mapping[str, Change]) -> None:
+    """Check that the edited text parses and reads back as intended, before anything is written."""
+    doc = _scan(text, path)
+    sect = _find_section(doc, section)
+    for key, change in changes.items():
+        present = sect is not None and _find_option(sect, key) is not None
+        expected = change is not None and (isinstance(change, str) or any(v is not None for v in change.values()))
+        if isinstance(change, Mapping) and not expected:
+            continue  # deleting sub-keys may leave the parent either way
+        if present != expected:
+            raise ConfigError(
+                f"internal error: editing {path} would not give the expected result; the file was left unchanged",
+                hint="please report this with a copy of the file (secrets removed)",
+            )
+
+
+def update_section(
+    path: str,
+    section: SectionRef,
+    changes: Mapping[str, Change],
+    *,
+    reporter: Reporter = ignore,
+    check_permissions: bool = False,
+    lock_timeout: float = 30.0,
+) -> bool:
+    """Apply ``changes`` to ``section`` of the file at ``path``; create the file (0600, folders 0700) if missing.
+
+    Read, edit and atomic replace happen under the file's exclusive lock, so concurrent writers (other
+    rolecall processes) never lose an update. With ``check_permissions`` (use it for the credentials file)
+    a file readable by others is reported through ``reporter`` after writing. Returns True when the file
+    changed.
+    """
+    from rolecall import fileio
+
+    with fileio.exclusive_lock(path, timeout=lock_timeout):
+        data = fileio.read_bytes(path)
+        old = "" if data is None else _decode(data, path)
+        new = apply_changes(old, section, changes, path)
+        # A missing file is created only when there is something to put in it.
+        changed = new != old or (data is None and bool(new))
+        if changed:
+            _verify(new, path, section, _normalise(changes))
+            fileio.atomic_write(path, new.encode("utf-8"))
+    if check_permissions:
+        warning = fileio.permission_warning(path)
+        if warning:
+            reporter(warning)
+    return changed
+
+
+def set_value(
+    path: str,
+    section: SectionRef,
+    key: str,
+    value: str | Mapping[str, str],
+    *,
+    reporter: Reporter = ignore,
+    check_permissions: bool = False,
+) -> None:
+    """Set one key (a scalar, or sub-keys of a nested block) in ``section`` of ``path``."""
+    update_section(path, section, {key: value}, reporter=reporter, check_permissions=check_permissions)
+
+
+def delete_key(path: str, section: SectionRef, key: str, *, reporter: Reporter = ignore) -> bool:
+    """Remove ``key`` (and its continuation lines) from ``section``; True when something was removed."""
+    from rolecall import fileio
+
+    if fileio.read_bytes(path) is None:
+        return False
+    return update_section(path, section, {key: None}, reporter=reporter)
+
+
+def remove_section(path: str, section: SectionRef, *, lock_timeout: float = 30.0) -> bool:
+    """Remove ``section`` (every header botocore maps to it) from ``path``; True when the file changed."""
+    from rolecall import fileio
+
+    with fileio.exclusive_lock(path, timeout=lock_timeout):
+        data = fileio.read_bytes(path)
+        if data is None:
+            return False
+        old = _decode(data, path)
+        new = remove_section_text(old, section, path)
+        if new == old:
+            return False
+        remaining = _scan(new, path)
+        if _find_section(remaining, section) is not None:
+            raise ConfigError(
+                f"internal error: removing {section.describe()} from {path} failed; the file was left unchanged",
+                hint="please report this with a copy of the file (secrets removed)",
+            )
+        fileio.atomic_write(path, new.encode("utf-8"))
+    return True
+
+
+# --------------------------------------------------------------------------------------------------------------
+# `configure set` routing
+
+
+@dataclass(frozen=True)
+class SetTarget:
+    """Where ``configure set NAME VALUE`` writes: which file, which section, which key, scalar or sub-key."""
+
+    credentials_file: bool
+    section: SectionRef
+    key: str
+    subkey: str | None
+
+    def change(self, value: str) -> dict[str, Change]:
+        """The ``changes`` mapping for ``update_section``."""
+        if self.subkey is None:
+            return {self.key: value}
+        return {self.key: {self.subkey: value}}
+
+
+def resolve_set(varname: str, profile: str | None) -> SetTarget:
+    """Route ``configure set`` as the AWS CLI does.
+
+    ``profile`` is the selected profile (``--profile``, then AWS_PROFILE / AWS_DEFAULT_PROFILE) or None.
+    ``default.KEY[.SUB]`` and ``profile.NAME.KEY[.SUB]`` name the profile; ``plugins.X`` / ``preview.X``
+    address those sections; any other ``A.B`` is sub-key B of key A in the selected profile. The four
+    credential keys go to the credentials file under the bare profile name, everything else to the config
+    file. Raises ``InvalidInputError`` for names it cannot route (the AWS CLI either crashes or silently
+    drops the extra parts of those).
+    """
+    _check_no_break(varname, "key")
+    name = profile or "default"
+    parts = varname.split(".")
+    subkey: str | None = None
+    if len(parts) == 1:
+        key = varname
+    elif parts[0] in ("default", "profile"):
+        if parts[0] == "default":
+            name, remaining = "default", parts[1:]
+        else:
+            if len(parts) < 3:
+                raise InvalidInputError(
+                    f"'{varname}' names no key", hint="use profile.NAME.KEY, e.g. profile.dev.region"
+                )
+            name, remaining = parts[1], parts[2:]
+        if len(remaining) > 2 or not remaining:
+            raise InvalidInputError(
+                f"'{varname}' nests too deep",
+                hint="only one level of nesting is supported, e.g. default.s3.addressing_style",
+            )
+        key = remaining[0]
+        subkey = remaining[1] if len(remaining) == 2 else None
+    elif parts[0] in PREDEFINED_SECTIONS:
+        if len(parts) != 2:
+            raise InvalidInputError(f"'{varname}' nests too deep", hint=f"use {parts[0]}.NAME")
+        _check_key(parts[1])
+        return SetTarget(credentials_file=False, section=SectionRef.raw(parts[0]), key=parts[1], subkey=None)
+    else:
+        if len(parts) > 2:
+            raise InvalidInputError(
+                f"'{varname}' nests too deep", hint="only one level of nesting is supported, e.g. s3.max_concurrency"
+            )
+        key, subkey = parts
+    _check_key(key)
+    if subkey is not None:
+        _check_subkey(subkey)
+    if subkey is None and key.lower() in CREDENTIAL_KEYS:
+        if not name:
+            raise InvalidInputError("invalid profile name: it is empty", hint="pass a name such as dev")
+        return SetTarget(credentials_file=True, section=SectionRef.raw(name), key=key, subkey=None)
+    return SetTarget(credentials_file=False, section=SectionRef.profile(name), key=key, subkey=subkey)
