@@ -1,0 +1,677 @@
+"""Talking to STS: the ONLY module of rolecall that imports botocore, and only inside functions.
+
+Every call takes an explicit :class:`StsSettings` (how to reach STS) and explicit credentials, so
+nothing here reads ``os.environ`` or the user's files behind the caller's back: the botocore session
+is pinned to its defaults and every setting comes from ``StsSettings``. Botocore's own errors never
+escape: they become ``rolecall.errors`` subclasses with one clear line and a hint, never a secret.
+
+Creating a botocore session and loading the STS model costs tens of milliseconds; a long-running
+process (the credentials server) calls STS many times, so the data loader is a per-process lazy
+singleton shared by a few cached sessions, and clients are kept in a small cache.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rolecall import validation
+from rolecall.credentials import Credentials
+from rolecall.errors import AwsError, ConfigError, InvalidInputError, MfaError, NetworkError, RolecallError
+from rolecall.timefmt import parse_timestamp
+
+# botocore ships no type information; its session and client objects are typed as Any here.
+Session = Any
+BaseClient = Any
+
+__all__ = [
+    "MfaRejectedError",
+    "StsSettings",
+    "assume_role",
+    "assume_role_with_web_identity",
+    "credentials_from_response",
+    "get_caller_identity",
+    "get_session_token",
+    "resolve_settings",
+]
+
+#: Regions botocore sends to the global endpoint when ``sts_regional_endpoints = legacy``.
+LEGACY_GLOBAL_STS_REGIONS = frozenset(
+    {
+        "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "aws-global", "ca-central-1",
+        "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1",
+        "us-east-2", "us-west-1", "us-west-2",
+    }
+)  # fmt: skip
+
+_TIMESTAMP_FORMATS = ("iso8601", "none", "wire")
+_RETRY_MODES = ("legacy", "standard", "adaptive")
+_STS_REGIONAL_VALUES = ("legacy", "regional")
+
+
+class MfaRejectedError(MfaError):
+    """STS refused the MFA code that was sent (exit code MFA); ``code`` is the AWS error code."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class StsSettings:
+    """How to reach STS: an immutable value built by :func:`resolve_settings` (or by hand in tests).
+
+    ``ca_bundle`` is what botocore calls ``verify``: a CA file path, ``False`` to skip verification, or
+    ``None``/``True`` for the system default. ``max_attempts`` counts the first attempt too (as
+    ``AWS_MAX_ATTEMPTS`` does). ``timestamp_format`` is ``iso8601`` (responses carry ``datetime``) or
+    ``none``/``wire`` (responses carry the timestamp strings exactly as STS sent them, as the AWS CLI
+    does with ``cli_timestamp_format = none``). ``proxies`` maps a URL scheme to a proxy URL;
+    ``no_proxy`` is the ``NO_PROXY`` list of hosts that bypass it.
+    """
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    ca_bundle: str | bool | None = None
+    max_attempts: int | None = None
+    retry_mode: str | None = None
+    proxies: Mapping[str, str] | None = None
+    timestamp_format: str = "iso8601"
+    sts_regional_endpoints: str = "regional"
+    no_proxy: str | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    #: Extra text for the User-Agent header (botocore's ``user_agent_extra``).
+    user_agent_extra: str = field(default="rolecall")
+
+    def with_overrides(self, **changes: Any) -> StsSettings:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return replace(self, **changes)
+
+    @property
+    def raw_timestamps(self) -> bool:
+        """True when timestamps are kept as the strings STS sent (``none``/``wire``)."""
+        return self.timestamp_format in ("none", "wire")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Settings
+
+
+def _truthy(value: object) -> bool:
+    """botocore's ``ensure_boolean``: only the string ``true`` (any case) or ``True`` counts as true."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
+def _text(value: object) -> str | None:
+    """A config value as a non-empty string, or ``None`` (nested sections are not scalar values)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _nested(value: object) -> dict[str, str]:
+    """A nested config block (``sts =\\n  endpoint_url = ...``) as a dict, parsed or still raw text."""
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    result: dict[str, str] = {}
+    if isinstance(value, str):
+        for line in value.splitlines():
+            key, sep, val = line.partition("=")
+            if sep and key.strip():
+                result[key.strip().lower()] = val.strip()
+    return result
+
+
+def _services_endpoint(profile: Mapping[str, object], full_config: Mapping[str, Any] | None) -> str | None:
+    """The ``endpoint_url`` of the ``sts`` block of the profile's ``[services NAME]`` section, if any."""
+    name = _text(profile.get("services"))
+    if name is None:
+        return None
+    sections = (full_config or {}).get("services") or {}
+    if name not in sections:
+        raise ConfigError(
+            f'the profile uses the services section "{name}", but there is no [services {name}] section',
+            hint=f"add a [services {name}] section to the config file, or remove 'services = {name}'",
+        )
+    section = sections[name]
+    block = section.get("sts") if isinstance(section, Mapping) else None
+    return _text(_nested(block).get("endpoint_url")) if block is not None else None
+
+
+def _proxies_from_env(env: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """The proxies the environment asks for, as urllib reads them (lower-case names win, as in urllib)."""
+    proxies: dict[str, str] = {}
+    for scheme in ("http", "https"):
+        value = env.get(f"{scheme}_proxy") or env.get(f"{scheme.upper()}_PROXY")
+        if value:
+            proxies[scheme] = value
+    no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or None
+    return proxies, no_proxy
+
+
+def resolve_settings(
+    env: Mapping[str, str],
+    profile: Mapping[str, object] | None,
+    full_config: Mapping[str, Any] | None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> StsSettings:
+    """Work out how to reach STS from the environment, the profile's keys and the command line.
+
+    Region: ``region`` (``--region``) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION`` > the profile's
+    ``region``. This is the AWS CLI v2 / current SDK order (botocore and the CLI v1 read only
+    ``AWS_DEFAULT_REGION``); rolecall follows v2 as it does for ``AWS_PROFILE``.
+
+    Endpoint: ``endpoint_url`` (``--endpoint-url``) > ``AWS_ENDPOINT_URL_STS`` > ``AWS_ENDPOINT_URL`` >
+    the ``sts`` block of the profile's ``[services NAME]`` section > the profile's ``endpoint_url``;
+    all but the first are ignored when ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` (or the profile's
+    ``ignore_configured_endpoint_urls``) is true, as botocore does.
+
+    Also: ``AWS_STS_REGIONAL_ENDPOINTS``/``sts_regional_endpoints`` (default ``regional``, as
+    botocore >= 1.40), ``AWS_CA_BUNDLE``/``ca_bundle``, ``AWS_MAX_ATTEMPTS``/``max_attempts``,
+    ``AWS_RETRY_MODE``/``retry_mode``, the profile's ``cli_timestamp_format`` (default ``iso8601``,
+    as the AWS CLI v2) and ``HTTP(S)_PROXY``/``NO_PROXY`` from ``env`` (never from ``os.environ``).
+    Raises ``ConfigError`` for a value botocore would reject.
+    """
+    prof: Mapping[str, object] = profile or {}
+
+    chosen_region = (
+        region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or _text(prof.get("region")) or None
+    )
+
+    ignore_value = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+    ignore_configured = _truthy(
+        ignore_value if ignore_value is not None else prof.get("ignore_configured_endpoint_urls")
+    )
+    chosen_endpoint = endpoint_url or None
+    if chosen_endpoint is None and not ignore_configured:
+        chosen_endpoint = (
+            env.get("AWS_ENDPOINT_URL_STS")
+            or env.get("AWS_ENDPOINT_URL")
+            or _services_endpoint(prof, full_config)
+            or _text(prof.get("endpoint_url"))
+            or None
+        )
+
+    regional = (
+        env.get("AWS_STS_REGIONAL_ENDPOINTS") or _text(prof.get("sts_regional_endpoints")) or "regional"
+    ).lower()
+    if regional not in _STS_REGIONAL_VALUES:
+        raise ConfigError(
+            f'STS regional endpoints option {regional} is invalid. Valid options are: "legacy", "regional"',
+            hint="set sts_regional_endpoints (or AWS_STS_REGIONAL_ENDPOINTS) to regional or legacy",
+        )
+
+    ca_bundle: str | bool | None = env.get("AWS_CA_BUNDLE") or _text(prof.get("ca_bundle")) or None
+
+    max_attempts: int | None = None
+    raw_attempts = env.get("AWS_MAX_ATTEMPTS") or _text(prof.get("max_attempts"))
+    if raw_attempts is not None:
+        try:
+            max_attempts = int(raw_attempts)
+        except ValueError:
+            max_attempts = -1
+        if max_attempts < 1:
+            raise ConfigError(
+                f"max_attempts must be a positive whole number, not {raw_attempts!r}",
+                hint="set AWS_MAX_ATTEMPTS or max_attempts to e.g. 3",
+            )
+
+    retry_mode = env.get("AWS_RETRY_MODE") or _text(prof.get("retry_mode")) or None
+    if retry_mode is not None and retry_mode not in _RETRY_MODES:
+        raise ConfigError(
+            f"retry_mode {retry_mode!r} is not valid",
+            hint="use one of: " + ", ".join(_RETRY_MODES),
+        )
+
+    timestamp_format = (_text(prof.get("cli_timestamp_format")) or "iso8601").lower()
+    if timestamp_format not in _TIMESTAMP_FORMATS:
+        raise ConfigError(
+            f'Unknown cli_timestamp_format value: {timestamp_format}, valid values are "none", "wire" or "iso8601"',
+            hint="fix cli_timestamp_format in the profile",
+        )
+
+    proxies, no_proxy = _proxies_from_env(env)
+    return StsSettings(
+        region=chosen_region,
+        endpoint_url=chosen_endpoint,
+        ca_bundle=ca_bundle,
+        max_attempts=max_attempts,
+        retry_mode=retry_mode,
+        proxies=proxies,
+        timestamp_format=timestamp_format,
+        sts_regional_endpoints=regional,
+        no_proxy=no_proxy,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# botocore session and clients (lazy, cached per process)
+
+_LOCK = threading.Lock()
+_LOADER: Any = None
+_SESSIONS: dict[tuple[bool, str], Session] = {}
+_CLIENTS: OrderedDict[tuple[object, ...], BaseClient] = OrderedDict()
+_CLIENT_CACHE_SIZE = 32
+
+
+def _session(raw_timestamps: bool, sts_regional_endpoints: str) -> Session:
+    """A botocore session pinned to botocore's defaults, so nothing comes from os.environ or ~/.aws.
+
+    Sessions differ only in what must be set on the session itself (the timestamp parser and the STS
+    endpoint style); they share one data loader, so the STS model is read from disk once per process.
+    """
+    key = (raw_timestamps, sts_regional_endpoints)
+    found = _SESSIONS.get(key)
+    if found is not None:
+        return found
+    import os
+
+    import botocore.loaders  # type: ignore[import-untyped]
+    import botocore.session  # type: ignore[import-untyped]
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES  # type: ignore[import-untyped]
+
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    session = botocore.session.Session()
+    session.register_component("data_loader", _LOADER)
+    # Pin every setting to botocore's default: the caller's StsSettings are the only input.
+    for name, spec in BOTOCORE_DEFAUT_SESSION_VARIABLES.items():
+        session.set_config_variable(name, spec[2])
+    session.set_config_variable("profile", None)
+    session.set_config_variable("config_file", os.devnull)
+    session.set_config_variable("credentials_file", os.devnull)
+    session.set_config_variable("sts_regional_endpoints", sts_regional_endpoints)
+    if raw_timestamps:
+        # As the AWS CLI does for cli_timestamp_format = none/wire: keep the string STS sent.
+        factory = session.get_component("response_parser_factory")
+        factory.set_parser_defaults(timestamp_parser=_identity)
+    _SESSIONS[key] = session
+    return session
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _bypass_proxy(settings: StsSettings) -> bool:
+    """True when NO_PROXY covers the STS host the request will go to."""
+    if not settings.no_proxy:
+        return False
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    # Not in typeshed, but public and pure: the NO_PROXY host matching urllib itself uses.
+    proxy_bypass_environment = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if settings.endpoint_url:
+        host = urlsplit(settings.endpoint_url).netloc
+    else:
+        region = settings.region or "aws-global"
+        legacy = settings.sts_regional_endpoints == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        host = f"sts.{suffix}" if legacy or region == "aws-global" else f"sts.{region}.{suffix}"
+    return bool(proxy_bypass_environment(host, {"no": settings.no_proxy}))
+
+
+def _client(settings: StsSettings, credentials: Credentials | None, signed: bool = True) -> BaseClient:
+    """An STS client for these settings and credentials (cached; botocore clients are thread-safe)."""
+    # StsSettings holds a dict (proxies), so it is not hashable itself: key on its fields.
+    fields = tuple(sorted(vars(settings).items(), key=lambda item: item[0]))
+    key: tuple[object, ...] = (
+        tuple((k, tuple(sorted(v.items())) if isinstance(v, Mapping) else v) for k, v in fields),
+        credentials,
+        signed,
+    )
+    with _LOCK:
+        cached = _CLIENTS.get(key)
+        if cached is not None:
+            _CLIENTS.move_to_end(key)
+            return cached
+        from botocore import UNSIGNED
+        from botocore.config import Config  # type: ignore[import-untyped]
+
+        retries: dict[str, Any] = {}
+        if settings.retry_mode:
+            retries["mode"] = settings.retry_mode
+        if settings.max_attempts is not None:
+            retries["total_max_attempts"] = settings.max_attempts
+        proxies = {} if _bypass_proxy(settings) else dict(settings.proxies or {})
+        options: dict[str, Any] = {
+            "region_name": settings.region,
+            # An empty dict (not None) stops botocore from reading proxies from os.environ.
+            "proxies": proxies,
+            "ignore_configured_endpoint_urls": True,
+            "user_agent_extra": settings.user_agent_extra,
+        }
+        if retries:
+            options["retries"] = retries
+        if settings.connect_timeout is not None:
+            options["connect_timeout"] = settings.connect_timeout
+        if settings.read_timeout is not None:
+            options["read_timeout"] = settings.read_timeout
+        if not signed:
+            options["signature_version"] = UNSIGNED
+        verify: str | bool = True if settings.ca_bundle is None else settings.ca_bundle
+        session = _session(settings.raw_timestamps, settings.sts_regional_endpoints)
+        creds: dict[str, Any] = {}
+        if signed and credentials is not None:
+            creds = {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
+        client = session.create_client(
+            "sts",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            verify=verify,
+            config=Config(**options),
+            **creds,
+        )
+        _CLIENTS[key] = client
+        while len(_CLIENTS) > _CLIENT_CACHE_SIZE:
+            _CLIENTS.popitem(last=False)
+        return client
+
+
+def clear_caches() -> None:
+    """Forget cached botocore sessions and clients (tests; after a CA bundle changes on disk)."""
+    with _LOCK:
+        _CLIENTS.clear()
+        _SESSIONS.clear()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Calls
+
+
+def _no_credentials(operation: str) -> ConfigError:
+    return ConfigError(
+        f"no credentials to sign the {operation} request",
+        hint="configure aws_access_key_id and aws_secret_access_key for the profile, or pass credentials",
+    )
+
+
+def _call(
+    operation: str,
+    settings: StsSettings,
+    credentials: Credentials | None,
+    params: Mapping[str, Any],
+    signed: bool = True,
+) -> dict[str, Any]:
+    if signed and credentials is None:
+        raise _no_credentials(operation)
+    method = re.sub(r"(?<!^)([A-Z])", r"_\1", operation).lower()
+    client = _client(settings, credentials, signed)
+    # Keep only the parameters actually given: None means "not sent", as in the AWS CLI.
+    sent = {k: v for k, v in params.items() if v is not None}
+    try:
+        response: dict[str, Any] = getattr(client, method)(**sent)
+    except Exception as error:  # botocore's errors, translated below; anything else is re-raised as is
+        translated = _translate(error, operation, settings, sent, credentials)
+        if translated is None:
+            raise
+        raise translated from None
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def assume_role(settings: StsSettings, credentials: Credentials | None, **params: Any) -> dict[str, Any]:
+    """Call AssumeRole with STS's own parameter names; return botocore's parsed response.
+
+    ``params``: RoleArn, RoleSessionName, SerialNumber, TokenCode, DurationSeconds, ExternalId, Policy,
+    PolicyArns, Tags, TransitiveTagKeys, SourceIdentity (``None`` values are left out). They are
+    validated against AWS's limits first (``InvalidInputError``). ``ResponseMetadata`` is removed.
+    """
+    validation.validate_assume_role(params)
+    return _call("AssumeRole", settings, credentials, params)
+
+
+def get_session_token(settings: StsSettings, credentials: Credentials | None, **params: Any) -> dict[str, Any]:
+    """Call GetSessionToken (DurationSeconds, SerialNumber, TokenCode) with long-term credentials."""
+    validation.validate_get_session_token(params)
+    return _call("GetSessionToken", settings, credentials, params)
+
+
+def get_caller_identity(settings: StsSettings, credentials: Credentials | None) -> dict[str, Any]:
+    """Call GetCallerIdentity: ``{"UserId", "Account", "Arn"}`` of whoever the credentials belong to."""
+    return _call("GetCallerIdentity", settings, credentials, {})
+
+
+def assume_role_with_web_identity(settings: StsSettings, **params: Any) -> dict[str, Any]:
+    """Call AssumeRoleWithWebIdentity, unsigned (RoleArn, RoleSessionName, WebIdentityToken, ...)."""
+    validation.validate_assume_role_with_web_identity(params)
+    return _call("AssumeRoleWithWebIdentity", settings, None, params, signed=False)
+
+
+def credentials_from_response(response: Mapping[str, Any]) -> Credentials:
+    """The ``Credentials`` of an AssumeRole*/GetSessionToken response.
+
+    The account id comes from ``AssumedRoleUser.Arn`` when there is one (as botocore's assume-role
+    provider does); ``Expiration`` may be a ``datetime`` or the wire string.
+    """
+    try:
+        block = response["Credentials"]
+        expiration = block.get("Expiration")
+        if isinstance(expiration, str):
+            expiration = parse_timestamp(expiration)
+        arn = (response.get("AssumedRoleUser") or {}).get("Arn")
+        account_id: str | None = None
+        if isinstance(arn, str):
+            parts = arn.split(":")
+            if len(parts) > 4 and parts[4]:
+                account_id = parts[4]
+        return Credentials(
+            access_key_id=block["AccessKeyId"],
+            secret_access_key=block["SecretAccessKey"],
+            session_token=block.get("SessionToken"),
+            expiration=expiration,
+            account_id=account_id,
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise AwsError(
+            "STS answered without usable credentials",
+            hint="check that the endpoint really is STS (endpoint_url / AWS_ENDPOINT_URL_STS)",
+            code="",
+        ) from error
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Errors
+
+_THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "RequestLimitExceeded",
+     "TooManyRequestsException", "SlowDown", "PriorRequestNotComplete", "RequestThrottled"}
+)  # fmt: skip
+
+
+def _redact(text: str, params: Mapping[str, Any], credentials: Credentials | None) -> str:
+    """Remove anything secret from a text that came from AWS (some messages echo the request's values)."""
+    code = params.get("TokenCode")
+    if isinstance(code, str) and code:
+        text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", "******", text)
+    for secret in (
+        params.get("WebIdentityToken"),
+        credentials.secret_access_key if credentials else None,
+        credentials.session_token if credentials else None,
+    ):
+        if isinstance(secret, str) and len(secret) >= 4:
+            text = text.replace(secret, "******")
+    return text
+
+
+def _redact_url(url: str) -> str:
+    """A URL without any ``user:password@`` part (proxy URLs may carry them)."""
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def _endpoint_text(settings: StsSettings, error: Exception) -> str:
+    url = getattr(error, "kwargs", {}).get("endpoint_url") or settings.endpoint_url or "the STS endpoint"
+    return _redact_url(str(url))
+
+
+def _translate(
+    error: Exception,
+    operation: str,
+    settings: StsSettings,
+    params: Mapping[str, Any],
+    credentials: Credentials | None,
+) -> RolecallError | None:
+    """botocore's exception -> one rolecall error with a hint; ``None`` for something that is not botocore's."""
+    from botocore import exceptions as bce
+
+    if isinstance(error, bce.ClientError):
+        return _client_error(error, operation, settings, params, credentials)
+    if isinstance(error, bce.ProxyConnectionError):
+        proxy = _redact_url(str(getattr(error, "kwargs", {}).get("proxy_url", "the proxy")))
+        return NetworkError(
+            f"could not connect to the proxy {proxy} for {operation}",
+            hint="check HTTPS_PROXY / HTTP_PROXY, or list the STS host in NO_PROXY",
+        )
+    if isinstance(error, bce.SSLError):
+        return NetworkError(
+            f"TLS certificate verification failed for {_endpoint_text(settings, error)}",
+            hint="if a corporate proxy or a private CA signs the traffic, point AWS_CA_BUNDLE (or ca_bundle) at "
+            "its CA file",
+        )
+    if isinstance(error, bce.ConnectTimeoutError | bce.ReadTimeoutError):
+        return NetworkError(
+            f"timed out talking to {_endpoint_text(settings, error)} for {operation}",
+            hint="check the network, the region and endpoint_url / AWS_ENDPOINT_URL_STS",
+        )
+    if isinstance(error, bce.EndpointConnectionError | bce.ConnectionClosedError | bce.HTTPClientError):
+        return NetworkError(
+            f"could not reach the STS endpoint {_endpoint_text(settings, error)} for {operation}",
+            hint="check the network, the region (--region) and endpoint_url / AWS_ENDPOINT_URL_STS",
+        )
+    if isinstance(error, bce.NoCredentialsError | bce.PartialCredentialsError):
+        return _no_credentials(operation)
+    if isinstance(error, bce.ParamValidationError):
+        return InvalidInputError(
+            f"invalid {operation} request: {_redact(str(error), params, credentials)}",
+            hint="fix the value named above",
+        )
+    if isinstance(error, bce.NoRegionError | bce.UnknownEndpointError | bce.InvalidRegionError):
+        return ConfigError(
+            f"cannot work out the STS endpoint: {error}",
+            hint="set a valid region (--region, AWS_REGION or the profile's region)",
+        )
+    if isinstance(error, ValueError) and "Invalid endpoint" in str(error):
+        return ConfigError(
+            f"{_redact_url(str(error))}",
+            hint="endpoint_url must look like https://sts.example.com",
+        )
+    if isinstance(error, bce.BotoCoreError):
+        return AwsError(f"{operation} failed: {type(error).__name__}", hint="rerun with --debug for details")
+    return None
+
+
+def _client_error(
+    error: Any,
+    operation: str,
+    settings: StsSettings,
+    params: Mapping[str, Any],
+    credentials: Credentials | None,
+) -> RolecallError:
+    details = error.response.get("Error", {}) if isinstance(getattr(error, "response", None), dict) else {}
+    code = str(details.get("Code") or "Unknown")
+    aws_message = _redact(str(details.get("Message") or "").strip(), params, credentials)
+    message = f"{operation} refused: {code}" + (f": {aws_message}" if aws_message else "")
+    had_code = bool(params.get("TokenCode"))
+    lowered = aws_message.lower()
+
+    if code == "AccessDenied" or code == "AccessDeniedException":
+        if had_code and ("multifactor" in lowered or "mfa" in lowered):
+            return MfaRejectedError(
+                message, hint="the MFA code was wrong or already used: wait for the next code and try again", code=code
+            )
+        hints: list[str] = []
+        if operation == "AssumeRole":
+            if had_code:
+                hints.append("the MFA code may be wrong or already used (wait for the next one)")
+            else:
+                hints.append(
+                    "if the role requires MFA, send a code (--serial-number and --token-code, or mfa_serial "
+                    "in the profile)"
+                )
+            if params.get("ExternalId"):
+                hints.append("check the external id is the one the role expects")
+            else:
+                hints.append("if the role expects an external id, pass it (--external-id / external_id)")
+            hints.append("otherwise the role's trust policy does not allow this caller")
+        elif operation == "GetSessionToken" and had_code:
+            hints.append("the MFA code or the device serial number is wrong, or the code was already used")
+        else:
+            hints.append("these credentials are not allowed to make this call")
+        return AwsError(message, hint="; ".join(hints), code=code)
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        return AwsError(
+            message,
+            hint="the session credentials have expired: get fresh ones (assume the role again) and retry",
+            code=code,
+        )
+    if code == "InvalidClientTokenId":
+        return AwsError(
+            message,
+            hint="AWS does not know this access key id: check the profile's keys are current and active "
+            "(and, for session credentials, that the session token belongs to them)",
+            code=code,
+        )
+    if code == "SignatureDoesNotMatch":
+        return AwsError(
+            message,
+            hint="check the secret access key belongs to the access key id, and that this computer's clock is "
+            "right (signatures are only valid within minutes of the current time)",
+            code=code,
+        )
+    if code == "ValidationError":
+        if "role chaining" in lowered:
+            return AwsError(
+                message,
+                hint="a role assumed with temporary credentials (another role's session, or an MFA session from "
+                "GetSessionToken) is role chaining, which AWS caps at 1 hour: ask for --duration-seconds 3600 or "
+                "less, or assume the role directly with long-term keys and MFA",
+                code=code,
+            )
+        if "maxsessionduration" in lowered:
+            return AwsError(
+                message,
+                hint="ask for a shorter session (--duration-seconds / duration_seconds) or raise the role's "
+                "MaxSessionDuration in IAM (up to 12 hours)",
+                code=code,
+            )
+        return AwsError(message, hint="STS rejected a value of the request: fix the one named above", code=code)
+    if code == "RegionDisabledException":
+        region = settings.region or "this region"
+        return AwsError(
+            message,
+            hint=f"STS is not activated in {region} for this account: an administrator can activate it in the IAM "
+            "console (Account settings, Security Token Service endpoints), or use another region (--region)",
+            code=code,
+        )
+    if code in _THROTTLING_CODES:
+        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        tries = f"{retries + 1} attempts" if isinstance(retries, int) else "retries"
+        return AwsError(
+            f"{message} (still after {tries})",
+            hint="STS is throttling requests: wait a little and retry; raise AWS_MAX_ATTEMPTS or set "
+            "retry_mode = adaptive for busy jobs",
+            code=code,
+        )
+    if code == "MalformedPolicyDocument":
+        return AwsError(message, hint="the session policy (--policy) is not a valid IAM policy", code=code)
+    if code == "PackedPolicyTooLarge":
+        return AwsError(message, hint="shorten the session policy, the policy ARNs or the session tags", code=code)
+    if code == "IDPRejectedClaim" or code == "InvalidIdentityToken":
+        return AwsError(message, hint="the web identity token was refused: check it and the role's trust", code=code)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(error, "response") else None
+    if isinstance(status, int) and status >= 500:
+        return AwsError(message, hint="STS failed on its side (after retries): try again in a moment", code=code)
+    return AwsError(message, hint="see the AWS message above", code=code)
