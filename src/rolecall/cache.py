@@ -1,0 +1,490 @@
+"""Credential caches: the AWS CLI's own ``~/.aws/cli/cache`` and rolecall's MFA-session cache.
+
+``CliCache`` reads and writes the folder the AWS CLI (v1 and v2) and botocore's ``JSONFileCache`` use for
+assume-role and web-identity credentials, under the same key (``assume_role_cache_key``) and in the same
+format, so an MFA code typed once serves rolecall, ``aws --profile X`` and boto3 alike.
+``SessionCache`` keeps rolecall's GetSessionToken (MFA session) credentials apart from it: the AWS CLI has
+no such entries and must never trip over them.
+
+This module is on the fast path (a cached ``rolecall env prod`` reads one entry here and exits), so at load
+time it imports only what ``credentials`` already needs. In particular it does not import ``json`` or
+``hashlib``: on this class of machine ``json`` pulls in ``re`` and the two cost about as much as the whole
+interpreter start-up. Reading uses the C scanner of ``_json`` and hashing the C ``_sha1`` module directly,
+falling back to ``json`` / ``hashlib`` where those are missing or for unusual values; the write side (after
+an STS call, off the fast path) uses ``json`` and ``rolecall.fileio``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from rolecall.credentials import Credentials
+from rolecall.errors import FileError, InvalidInputError
+from rolecall.reporting import ignore
+from rolecall.timefmt import format_botocore_cache, parse_timestamp, to_utc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from rolecall.reporting import Reporter
+
+__all__ = ["DEFAULT_MIN_REMAINING", "CacheEntry", "CliCache", "SessionCache", "assume_role_cache_key"]
+
+#: The AWS CLI ignores a cached entry with less than 15 minutes left
+#: (botocore ``CachedCredentialFetcher.DEFAULT_EXPIRY_WINDOW_SECONDS``); rolecall uses the same window so
+#: that what rolecall calls fresh the CLI does too.
+DEFAULT_MIN_REMAINING = timedelta(minutes=15)
+
+_JSON_WHITESPACE = " \t\n\r"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# JSON and SHA-1 without ``json``/``hashlib`` (see the module docstring for why)
+
+
+def _make_loads() -> Callable[[str], Any]:
+    """A ``json.loads`` for ``str`` built on the C scanner of ``_json``, or ``json.loads`` itself without it."""
+    try:
+        from _json import make_scanner
+    except ImportError:  # pragma: no cover - CPython always has _json; other interpreters take the slow way
+        import json
+
+        return json.loads
+
+    constants = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+    class _Context:
+        # The attributes json.decoder.JSONDecoder gives the scanner, with json.loads' defaults.
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = constants.__getitem__
+        memo: dict[str, str] = {}  # noqa: RUF012 - required by the scanner's protocol, unused by the C scanner
+
+    context: Any = _Context()  # duck-typed: the scanner reads these attributes only
+    scan_once = make_scanner(context)
+
+    def loads(text: str) -> Any:
+        # Same acceptance as json.loads(str): optional JSON whitespace around exactly one value, no BOM.
+        start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+        if text.startswith("\ufeff"):
+            raise ValueError("JSON text starts with a byte-order mark")
+        try:
+            value, end = scan_once(text, start)
+        except StopIteration as stop:
+            raise ValueError(f"expecting a JSON value at offset {stop.value}") from None
+        if text[end:].strip(_JSON_WHITESPACE):
+            raise ValueError(f"extra data after the JSON value at offset {end}")
+        return value
+
+    return loads
+
+
+_loads = _make_loads()
+
+
+def _canonical_json(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True)`` (default separators, ``ensure_ascii``): the text botocore hashes.
+
+    Hand-written for the value shapes AssumeRole parameters have (str-keyed dicts, lists, str, int, bool,
+    None), with the C string escaper of ``_json``; anything else goes to ``json.dumps`` so the result is
+    always exactly what botocore computes.
+    """
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:  # pragma: no cover - CPython always has _json
+        import json
+
+        return json.dumps(value, sort_keys=True)
+
+    parts: list[str] = []
+
+    def emit(item: Any) -> None:
+        if isinstance(item, str):
+            parts.append(quote(item))
+        elif item is None:
+            parts.append("null")
+        elif item is True:
+            parts.append("true")
+        elif item is False:
+            parts.append("false")
+        elif isinstance(item, int):
+            parts.append(int.__repr__(item))
+        elif isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                raise _Unusual
+            parts.append("{")
+            for index, key in enumerate(sorted(item)):
+                if index:
+                    parts.append(", ")
+                parts.append(quote(key))
+                parts.append(": ")
+                emit(item[key])
+            parts.append("}")
+        elif isinstance(item, (list, tuple)):
+            parts.append("[")
+            for index, element in enumerate(item):
+                if index:
+                    parts.append(", ")
+                emit(element)
+            parts.append("]")
+        else:
+            raise _Unusual
+
+    try:
+        emit(value)
+    except (_Unusual, RecursionError):
+        import json  # floats, non-str keys, custom types: json.dumps knows every rule (and every error)
+
+        return json.dumps(value, sort_keys=True)
+    return "".join(parts)
+
+
+class _Unusual(Exception):
+    """A value ``_canonical_json`` leaves to ``json.dumps``."""
+
+
+def _sha1_hex(text: str) -> str:
+    """SHA-1 of the UTF-8 bytes of ``text``, in hex (``_sha1`` costs a sixth of ``hashlib`` to import)."""
+    data = text.encode("utf-8")
+    try:
+        from _sha1 import sha1  # type: ignore[import-not-found]  # CPython's builtin; typeshed has no stub
+    except ImportError:  # pragma: no cover - builds without the builtin module (FIPS) use OpenSSL's
+        import hashlib
+
+        return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    digest: str = sha1(data).hexdigest()
+    return digest
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The cache key
+
+
+def assume_role_cache_key(params: Mapping[str, Any], *, session_name_generated: bool = False) -> str:
+    """The file name stem under which the AWS CLI caches the result of an AssumeRole call with ``params``.
+
+    ``params`` are the AssumeRole (or AssumeRoleWithWebIdentity) keyword arguments as botocore passes them:
+    ``RoleArn``, ``RoleSessionName``, ``ExternalId``, ``SerialNumber``, ``DurationSeconds``, ``Policy``...
+    botocore's rule (``BaseAssumeRoleCredentialFetcher._create_cache_key``): leave out ``TokenCode`` and
+    ``WebIdentityToken`` (they change every call), leave out ``RoleSessionName`` when it was generated
+    (``botocore-session-<epoch>`` is new every time), parse ``Policy`` so its keys are sorted too, then SHA-1
+    of ``json.dumps(args, sort_keys=True)``. ``DurationSeconds`` is hashed as an int, as botocore has it
+    after reading the config (``"3600"`` and ``3600`` would hash differently). ``None`` values are left out:
+    botocore never has a key it does not send. Raises ``InvalidInputError`` when ``Policy`` is not JSON.
+    """
+    args: dict[str, Any] = {}
+    for name, value in params.items():
+        if name in ("TokenCode", "WebIdentityToken") or value is None:
+            continue
+        args[name] = value
+    if session_name_generated:
+        args.pop("RoleSessionName", None)
+    if isinstance(args.get("Policy"), str):
+        try:
+            args["Policy"] = _loads(args["Policy"])
+        except ValueError as error:
+            raise InvalidInputError(
+                "the session policy is not valid JSON", hint="check the policy document with a JSON linter"
+            ) from error
+    if "DurationSeconds" in args:
+        try:
+            args["DurationSeconds"] = int(args["DurationSeconds"])
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(
+                "DurationSeconds must be a whole number of seconds", hint="use e.g. duration_seconds = 3600"
+            ) from error
+    # botocore also replaces ':' and path separators in the key; a hex digest has none.
+    return _sha1_hex(_canonical_json(args))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entries
+
+
+class CacheEntry:
+    """One cached STS response that is fresh enough to use: an immutable value.
+
+    ``credentials`` are built from ``response["Credentials"]`` (``account_id`` from ``AccountId``, or from
+    ``AssumedRoleUser.Arn`` for entries written before botocore stored it); ``response`` is the whole stored
+    document (a new dict on every read; it holds secrets, so ``repr`` shows only the path and the expiry);
+    ``path`` is the file it came from.
+    """
+
+    __slots__ = ("credentials", "path", "response")
+
+    credentials: Credentials
+    response: dict[str, Any]
+    path: str
+
+    def __init__(self, credentials: Credentials, response: dict[str, Any], path: str) -> None:
+        set_ = object.__setattr__
+        set_(self, "credentials", credentials)
+        set_(self, "response", response)
+        set_(self, "path", path)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("CacheEntry is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CacheEntry)
+            and self.credentials == other.credentials
+            and self.response == other.response
+            and self.path == other.path
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds a dict: not hashable
+
+    def __repr__(self) -> str:
+        return f"CacheEntry(path={self.path!r}, expiration={self.credentials.expiration!r})"
+
+
+def _account_from_arn(arn: object) -> str | None:
+    """The account of ``arn:partition:service:region:account:resource`` (botocore's ``ArnParser`` rule)."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return None
+    return parts[4]
+
+
+class _Foreign(Exception):
+    """A cache file that is JSON but not a credentials entry; the message says what is wrong (no secret)."""
+
+
+def _credentials_from(document: object) -> Credentials:
+    """Validate a parsed cache document the way botocore reads it, and build its ``Credentials``."""
+    if not isinstance(document, dict):
+        raise _Foreign("not a JSON object")
+    creds = document.get("Credentials")
+    if not isinstance(creds, dict):
+        raise _Foreign("no Credentials object")
+    values = []
+    for field in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
+        value = creds.get(field)
+        if not isinstance(value, str) or not value:
+            raise _Foreign(f"Credentials.{field} is missing or not a string")
+        values.append(value)
+    try:
+        expiration = parse_timestamp(values[3])
+    except ValueError:
+        raise _Foreign("Credentials.Expiration is not a timestamp") from None
+    account = creds.get("AccountId")
+    if not isinstance(account, str) or not account:
+        user = document.get("AssumedRoleUser")
+        account = _account_from_arn(user.get("Arn") if isinstance(user, dict) else None)
+    return Credentials(values[0], values[1], values[2], expiration, account)
+
+
+def _serialisable(value: Any) -> Any:
+    """A copy of ``value`` with datetimes in botocore's cache form; rejects what JSON cannot hold."""
+    if isinstance(value, datetime):
+        return format_botocore_cache(value)
+    if isinstance(value, dict):
+        return {key: _serialisable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_serialisable(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise InvalidInputError(
+        f"cannot cache an STS response holding a {type(value).__name__} value",
+        hint="this is a bug in the caller: pass the response botocore returned",
+    )
+
+
+class _JsonFolderCache:
+    """What both caches share: ``<directory>/<key>.json`` files, read leniently, written atomically 0600."""
+
+    __slots__ = ("directory", "reporter")
+
+    directory: str
+    reporter: Reporter
+
+    def __init__(self, directory: str, reporter: Reporter = ignore) -> None:
+        set_ = object.__setattr__
+        set_(self, "directory", directory)
+        set_(self, "reporter", reporter)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.directory!r})"
+
+    def path(self, key: str) -> str:
+        """The file of ``key``. Raises ``InvalidInputError`` for a key that is not a plain file name stem."""
+        if not key or key.startswith(".") or "/" in key or os.sep in key or "\0" in key:
+            raise InvalidInputError("not a valid cache key", hint="cache keys are file name stems such as SHA-1 hex")
+        return os.path.join(self.directory, key + ".json")
+
+    def _read(self, key: str) -> tuple[str, dict[str, Any], Credentials] | None:
+        """The parsed entry of ``key`` whatever its age, or ``None`` (missing, unreadable, corrupt, foreign)."""
+        path = self.path(key)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.reporter(f"ignoring the cached credentials in {path}: cannot read it ({error.strerror or error})")
+            return None
+        try:
+            document = _loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            self.reporter(
+                f"ignoring the cached credentials in {path}: it is not valid JSON "
+                "(the AWS CLI fails on such a file; rolecall replaces it with the next fresh credentials)"
+            )
+            return None
+        try:
+            credentials = _credentials_from(document)
+        except _Foreign as why:
+            self.reporter(f"ignoring the cached credentials in {path}: {why}")
+            return None
+        return path, document, credentials
+
+    def get(self, key: str, now: datetime, min_remaining: timedelta = DEFAULT_MIN_REMAINING) -> CacheEntry | None:
+        """The entry of ``key`` if it has at least ``min_remaining`` left at ``now``, else ``None``.
+
+        A missing, expired or soon-expiring entry is a miss; so is a corrupt, foreign or unreadable file,
+        which is also reported (naming the file) through the reporter. Exactly ``min_remaining`` left is
+        still fresh, as in botocore. Pass ``timedelta.min`` to read an entry whatever its age.
+        """
+        found = self._read(key)
+        if found is None:
+            return None
+        path, document, credentials = found
+        if credentials.expires_within(min_remaining, to_utc(now)):
+            return None
+        return CacheEntry(credentials, document, path)
+
+    def delete(self, key: str) -> None:
+        """Remove the entry of ``key``; a missing one is fine. Raises ``FileError`` when it cannot be removed."""
+        path = self.path(key)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise FileError(
+                f"cannot delete {path}: {error.strerror or error}", hint="check the permissions of the cache folder"
+            ) from error
+
+    def _write(self, key: str, document: Mapping[str, Any]) -> None:
+        """Write ``document`` as botocore's JSONFileCache does (one line, default separators), atomically, 0600."""
+        import json
+
+        from rolecall.fileio import atomic_write
+
+        path = self.path(key)
+        data = json.dumps(_serialisable(document)).encode("utf-8")
+        # atomic_write keeps the mode of a file it replaces; a cache file holds secrets, so tighten a loose one
+        # first (botocore's own writes always end up 0600 too).
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except OSError:
+            pass  # missing (the usual case), or not ours: atomic_write reports what matters
+        atomic_write(path, data, mode=0o600, dir_mode=0o700)
+
+
+def _checked_response(response: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of an STS response, refusing one that would read back as a foreign entry."""
+    document = _serialisable(response)
+    if not isinstance(document, dict):
+        raise InvalidInputError("cannot cache an STS response that is not a mapping", hint="this is a bug")
+    try:
+        _credentials_from(document)
+    except _Foreign as why:
+        raise InvalidInputError(
+            f"refusing to cache an STS response without complete credentials: {why}",
+            hint="this is a bug in the caller: pass the whole AssumeRole/GetSessionToken response",
+        ) from None
+    result: dict[str, Any] = document
+    return result
+
+
+class CliCache(_JsonFolderCache):
+    """The AWS CLI's credential cache (``~/.aws/cli/cache``), shared with ``aws`` and with boto3 users of it.
+
+    Files are ``<key>.json`` with the whole STS response, exactly as botocore's ``JSONFileCache`` writes
+    them; ``key`` comes from ``assume_role_cache_key``. Never raises for what is in the folder (see ``get``).
+    """
+
+    __slots__ = ()
+
+    def put(self, key: str, response: Mapping[str, Any]) -> None:
+        """Store an AssumeRole (or web identity) response under ``key`` the way the AWS CLI does.
+
+        Datetimes become ``%Y-%m-%dT%H:%M:%SUTC``; ``Credentials.AccountId`` is added from
+        ``AssumedRoleUser.Arn`` as botocore does; the file is replaced atomically with mode 0600, and a folder
+        that has to be created gets 0700 (botocore would leave it 0755). Raises ``FileError`` when the file
+        cannot be written, ``InvalidInputError`` when ``response`` has no complete ``Credentials``.
+        """
+        document = _checked_response(response)
+        account = _account_from_arn((document.get("AssumedRoleUser") or {}).get("Arn"))
+        if account is not None:
+            document["Credentials"]["AccountId"] = account
+        self._write(key, document)
+
+
+#: Where rolecall notes whose MFA session an entry of ``SessionCache`` is.
+_SESSION_META = "Rolecall"
+
+
+class SessionCache(_JsonFolderCache):
+    """rolecall's own cache of GetSessionToken (MFA session) credentials, apart from the AWS CLI's.
+
+    One entry per source identity and MFA device (``key``), so every role reached from that identity reuses
+    one MFA code while the session lives. Entries are the GetSessionToken response plus a ``Rolecall`` object
+    naming the source access key id and the device, in 0600 files in a 0700 folder
+    (``AwsPaths.session_cache_dir``).
+    """
+
+    __slots__ = ()
+
+    def key(self, source_access_key_id: str, mfa_serial: str) -> str:
+        """The entry key of the MFA session of ``source_access_key_id`` with device ``mfa_serial`` (SHA-1 hex)."""
+        return _sha1_hex(_canonical_json({"AccessKeyId": source_access_key_id, "SerialNumber": mfa_serial}))
+
+    def get(self, key: str, now: datetime, min_remaining: timedelta = DEFAULT_MIN_REMAINING) -> CacheEntry | None:
+        """As ``CliCache.get``; an entry whose ``Rolecall`` note does not hash to ``key`` is foreign (a miss)."""
+        entry = super().get(key, now, min_remaining)
+        if entry is None:
+            return None
+        note = entry.response.get(_SESSION_META)
+        source = note.get("SourceAccessKeyId") if isinstance(note, dict) else None
+        serial = note.get("SerialNumber") if isinstance(note, dict) else None
+        if not isinstance(source, str) or not isinstance(serial, str) or self.key(source, serial) != key:
+            self.reporter(f"ignoring the cached MFA session in {entry.path}: it does not belong to this identity")
+            return None
+        return entry
+
+    def put(self, key: str, response: Mapping[str, Any], *, source_access_key_id: str, mfa_serial: str) -> None:
+        """Store a GetSessionToken response under ``key`` (0600 file; the folder is made or kept 0700).
+
+        Raises ``InvalidInputError`` when ``key`` is not ``self.key(source_access_key_id, mfa_serial)`` or the
+        response has no complete ``Credentials``, ``FileError`` when it cannot be written.
+        """
+        if key != self.key(source_access_key_id, mfa_serial):
+            raise InvalidInputError(
+                "the MFA session cache key does not match its identity and device",
+                hint="this is a bug in the caller: compute the key with SessionCache.key",
+            )
+        document = _checked_response(response)
+        document[_SESSION_META] = {"SourceAccessKeyId": source_access_key_id, "SerialNumber": mfa_serial}
+        # This folder is rolecall's alone and holds long-lived session tokens: keep it private even if
+        # something else created it with looser permissions.
+        try:
+            if os.stat(self.directory).st_mode & 0o077:
+                os.chmod(self.directory, 0o700)
+        except OSError:
+            pass  # not there yet: atomic_write creates it 0700
+        self._write(key, document)
