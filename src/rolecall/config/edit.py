@@ -601,19 +601,36 @@ def _decode(data: bytes, path: str) -> str:
 
 
 def _verify(text: str, path: str, section: SectionRef, changes: Mapping[str, Change]) -> None:
-    """Check that the edited text parses and reads back as intended, before anything is written."""
-    doc = _scan(text, path)
-    sect = _find_section(doc, section)
+    """Check with the reader (``rolecall.config.parse``, an implementation independent of this editor) that the
+    edited text parses and reads back as intended, before anything is written."""
+    from rolecall.config.parse import parse_raw
+
+    def broken() -> ConfigError:
+        return ConfigError(
+            f"internal error: editing {path} would not give the expected result; the file was left unchanged",
+            hint="please report this with a copy of the file (secrets removed)",
+        )
+
+    try:
+        raw = parse_raw(text, path)
+    except ConfigParseError as error:
+        raise broken() from error
+    sect = _find_section(_scan(text, path), section)
+    values = raw.get(sect.header, {}) if sect is not None else {}
     for key, change in changes.items():
-        present = sect is not None and _find_option(sect, key) is not None
-        expected = change is not None and (isinstance(change, str) or any(v is not None for v in change.values()))
-        if isinstance(change, Mapping) and not expected:
-            continue  # deleting sub-keys may leave the parent either way
-        if present != expected:
-            raise ConfigError(
-                f"internal error: editing {path} would not give the expected result; the file was left unchanged",
-                hint="please report this with a copy of the file (secrets removed)",
-            )
+        got = values.get(key.lower())
+        if isinstance(change, str) or change is None:
+            ok = got == change
+        else:
+            sets = {sub: value for sub, value in change.items() if value is not None}
+            if isinstance(got, dict):
+                ok = all(got.get(sub) == value for sub, value in sets.items()) and all(
+                    sub not in got for sub, value in change.items() if value is None
+                )
+            else:
+                ok = not sets  # deleting the last sub-key leaves an empty `key =`
+        if not ok:
+            raise broken()
 
 
 def update_section(
@@ -633,10 +650,12 @@ def update_section(
     changed.
     """
     from rolecall import fileio
+    from rolecall.config.parse import parse_raw
 
     with fileio.exclusive_lock(path, timeout=lock_timeout):
         data = fileio.read_bytes(path)
         old = "" if data is None else _decode(data, path)
+        parse_raw(old, path)  # refuse to edit what cannot be read: the reader's error names file and line
         new = apply_changes(old, section, changes, path)
         # A missing file is created only when there is something to put in it.
         changed = new != old or (data is None and bool(new))
@@ -675,12 +694,14 @@ def delete_key(path: str, section: SectionRef, key: str, *, reporter: Reporter =
 def remove_section(path: str, section: SectionRef, *, lock_timeout: float = 30.0) -> bool:
     """Remove ``section`` (every header botocore maps to it) from ``path``; True when the file changed."""
     from rolecall import fileio
+    from rolecall.config.parse import parse_raw
 
     with fileio.exclusive_lock(path, timeout=lock_timeout):
         data = fileio.read_bytes(path)
         if data is None:
             return False
         old = _decode(data, path)
+        parse_raw(old, path)
         new = remove_section_text(old, section, path)
         if new == old:
             return False

@@ -1,0 +1,228 @@
+"""``rolecall configure set|get|list|list-profiles``: the AWS CLI's ``aws configure`` sub-commands, file-compatible.
+
+Routing, dotted names and exit codes follow the AWS CLI (docs/configure.md); writes go through the
+format-preserving editor (``rolecall.config.edit``), reads through ``rolecall.config.parse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rolecall.config.paths import profile_from_env
+from rolecall.errors import ExitCode, InvalidInputError, NotFoundError, ProfileNotFoundError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from rolecall.cli.context import Context
+    from rolecall.config.parse import ConfigFiles, ConfigValue
+
+#: Dotted names whose first part is one of these address that top-level section (``plugins.NAME``).
+PREDEFINED_SECTIONS = ("preview", "plugins")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``set``, ``get``, ``list`` and ``list-profiles``; ``--profile`` is accepted before or after them."""
+    parser.add_argument("--profile", dest="outer_profile", metavar="PROFILE", help="the profile to use")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--profile",
+            metavar="PROFILE",
+            help="the profile (default: AWS_PROFILE, then AWS_DEFAULT_PROFILE, then default)",
+        )
+        return sub
+
+    set_parser = add("set", "Set a value in the config or credentials file (credential keys go to credentials).")
+    set_parser.add_argument("varname", help="region, s3.max_concurrency, default.region, profile.NAME.KEY, plugins.X")
+    set_parser.add_argument("value", help="the value (one line)")
+    get_parser = add("get", "Print a value from the config and credentials files; exit 1 (silently) if not set.")
+    get_parser.add_argument("varname", help="region, s3.max_concurrency, default.region, profile.NAME.KEY, plugins.X")
+    add("list", "Show where the profile's credentials and region come from (secrets masked).")
+    add("list-profiles", "Print every profile name, one a line.")
+
+
+def _explicit_profile(args: argparse.Namespace, ctx: Context) -> tuple[str | None, str | None]:
+    """(profile, where it came from): ``--profile`` beats AWS_PROFILE, then AWS_DEFAULT_PROFILE; None if unset."""
+    flag: str | None = args.profile or args.outer_profile
+    if flag:
+        return flag, "--profile"
+    from_env = profile_from_env(ctx.env)
+    if from_env is not None:
+        source = "AWS_PROFILE" if ctx.env.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        return from_env, source
+    return None, None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Dispatch to the sub-command."""
+    action: str = args.action
+    if action == "set":
+        return _set(args, ctx)
+    if action == "get":
+        return _get(args, ctx)
+    if action == "list":
+        return _list(args, ctx)
+    return _list_profiles(ctx)
+
+
+# ---------------------------------------------------------------------------------------------------- set
+
+
+def _set(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall.config.edit import resolve_set, update_section
+
+    profile, _source = _explicit_profile(args, ctx)
+    target = resolve_set(args.varname, profile)
+    paths = ctx.paths
+    path = paths.credentials_file if target.credentials_file else paths.config_file
+    update_section(
+        path,
+        target.section,
+        target.change(args.value),
+        reporter=ctx.warn,
+        check_permissions=target.credentials_file,
+    )
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------------------------------------------- get
+
+
+def lookup(files: ConfigFiles, varname: str, profile: str | None) -> ConfigValue | None:
+    """What ``aws configure get VARNAME`` finds, from the merged files (environment variables do not count).
+
+    ``profile`` is the selected profile or None (then ``default``). A plain name is looked up in that
+    profile, which must exist when it was named explicitly (``ProfileNotFoundError``). Dotted names:
+    ``plugins.X``/``preview.X``; ``profile.NAME.KEY[.SUB]``; ``default.KEY[.SUB]`` or ``NAME.KEY[.SUB]`` for
+    any existing profile NAME; otherwise ``KEY.SUB`` in the selected profile. Keys are matched
+    case-insensitively, as the files define them; sub-keys exactly. Returns None when there is no such value.
+    """
+    full: dict[str, Any] = files.full_config
+    profiles: dict[str, dict[str, ConfigValue]] = full["profiles"]
+    if "." not in varname:
+        # A named profile must exist (as botocore's get_scoped_config insists); an unnamed default may be absent.
+        scoped = profiles.get("default", {}) if profile is None else files.require_profile(profile)
+        return scoped.get(varname.lower())
+    parts = varname.split(".")
+    if len(parts) == 2 and parts[0] in PREDEFINED_SECTIONS:
+        section = full.get(parts[0]) or {}
+        value: ConfigValue | None = section.get(parts[1].lower())
+        if value is None:
+            value = profiles.get(parts[0], {}).get(parts[1].lower())
+        return value
+    if parts[0] == "profile":
+        if len(parts) < 3:
+            raise InvalidInputError(f"'{varname}' names no key", hint="use profile.NAME.KEY, e.g. profile.dev.region")
+        name, key, remaining = parts[1], parts[2], parts[3:]
+    elif parts[0] == "default" or parts[0] in profiles:
+        name, key, remaining = parts[0], parts[1], parts[2:]
+    else:
+        name, key, remaining = profile or "default", parts[0], parts[1:]
+    value = profiles.get(name, {}).get(key.lower())
+    if len(remaining) == 1:
+        value = value.get(remaining[0]) if isinstance(value, dict) else None
+    return value
+
+
+def _get(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall.config.parse import ConfigFiles
+
+    profile, _source = _explicit_profile(args, ctx)
+    value = lookup(ConfigFiles.load(ctx.paths), args.varname, profile)
+    if isinstance(value, str):
+        ctx.out(value + "\n")
+        return ExitCode.OK
+    if isinstance(value, dict):
+        raise NotFoundError(
+            f"{args.varname} is a nested block, not a value",
+            hint=f"ask for one of its keys, e.g. {args.varname}.{next(iter(value), 'KEY')}",
+        )
+    return ExitCode.NOT_FOUND  # not set: nothing printed, exit 1, as `aws configure get` does
+
+
+# ---------------------------------------------------------------------------------------------------- list
+
+
+def mask(value: str) -> str:
+    """A secret shown safely: the AWS CLI's 16 stars and last four characters, all stars when it is short."""
+    if len(value) < 12:
+        return "*" * 16  # the last four of a short value would give too much of it away
+    return "*" * 16 + value[-4:]
+
+
+def _list(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall import fileio
+    from rolecall.config.parse import ConfigFiles
+
+    paths = ctx.paths
+    files = ConfigFiles.load(paths)
+    profile, source = _explicit_profile(args, ctx)
+    name = profile or "default"
+    settings: dict[str, ConfigValue] = files.require_profile(name) if profile else (files.profile(name) or {})
+    in_credentials = files.credentials.get(name, {})
+
+    def file_of(key: str) -> tuple[str, str]:
+        if key in in_credentials:
+            return "shared-credentials-file", paths.credentials_file
+        return "config-file", paths.config_file
+
+    rows: list[tuple[str, str, str, str]] = [
+        (
+            "profile",
+            name if profile else "<not set>",
+            "manual" if source == "--profile" else ("env" if source else "None"),
+            source or "None",
+        )
+    ]
+    # Environment credentials win unless a profile was named on the command line (botocore's rule).
+    env_keys = profile is None or source != "--profile"
+    for row, key, env_name in (
+        ("access_key", "aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+        ("token", "aws_session_token", "AWS_SESSION_TOKEN"),
+    ):
+        env_value = ctx.env.get(env_name) if env_keys and ctx.env.get("AWS_ACCESS_KEY_ID") else None
+        file_value = settings.get(key)
+        if env_value:
+            rows.append((row, mask(env_value), "env", env_name))
+        elif isinstance(file_value, str) and file_value:
+            kind, where = file_of(key)
+            rows.append((row, mask(file_value), kind, where))
+        elif row != "token":
+            rows.append((row, "<not set>", "None", "None"))
+    for key in ("role_arn", "source_profile", "credential_source", "mfa_serial", "credential_process"):
+        value = settings.get(key)
+        if isinstance(value, str) and value:
+            kind, where = file_of(key)
+            rows.append((key, value if key != "credential_process" else "(a command)", kind, where))
+    region_env = next((v for v in ("AWS_REGION", "AWS_DEFAULT_REGION") if ctx.env.get(v)), None)
+    region = settings.get("region")
+    if region_env:
+        rows.append(("region", ctx.env[region_env], "env", region_env))
+    elif isinstance(region, str) and region:
+        kind, where = file_of("region")
+        rows.append(("region", region, kind, where))
+    else:
+        rows.append(("region", "<not set>", "None", "None"))
+    out = [f"{'NAME':<17} : {'VALUE':<24} : {'TYPE':<23} : LOCATION"]
+    out += [f"{n:<17} : {v:<24} : {t:<23} : {loc}" for n, v, t, loc in rows]
+    ctx.out("\n".join(out) + "\n")
+    warning = fileio.permission_warning(paths.credentials_file)
+    if warning:
+        ctx.warn(warning)
+    return ExitCode.OK
+
+
+def _list_profiles(ctx: Context) -> int:
+    from rolecall.config.parse import ConfigFiles
+
+    names = ConfigFiles.load(ctx.paths).profile_names()
+    ctx.out("".join(name + "\n" for name in names))
+    return ExitCode.OK
+
+
+__all__ = ["PREDEFINED_SECTIONS", "ProfileNotFoundError", "add_arguments", "lookup", "mask", "run"]
