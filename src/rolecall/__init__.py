@@ -2,6 +2,10 @@
 
 This module is the public library API. It imports nothing heavy: botocore is loaded only when a
 call really needs to talk to AWS.
+
+    >>> import rolecall
+    >>> creds = rolecall.get_credentials("prod")        # doctest: +SKIP
+    >>> s3 = rolecall.boto3_session("prod").client("s3")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -11,4 +15,17 @@ from rolecall.errors import ExitCode, RolecallError
 
 __version__ = "0.1.0"
 
-__all__ = ["Credentials", "ExitCode", "RolecallError", "__version__"]
+__all__ = ["Credentials", "ExitCode", "RolecallError", "__version__", "boto3_session", "get_credentials"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rolecall.resolve import boto3_session, get_credentials
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: `import rolecall` stays cheap; the resolver is loaded on first use.
+    if name in ("get_credentials", "boto3_session"):
+        from rolecall import resolve
+
+        return getattr(resolve, name)
+    raise AttributeError(f"module 'rolecall' has no attribute {name!r}")

@@ -71,3 +71,21 @@ def to_utc(moment: datetime) -> datetime:
 def utc_now() -> datetime:
     """The current time, tz-aware UTC."""
     return datetime.now(timezone.utc)
+
+
+def format_local_hm(moment: datetime) -> str:
+    """``21:14`` in the local time zone (or ``2026-11-28 09:14`` when not today): for messages to people."""
+    local = to_utc(moment).astimezone()
+    today = datetime.now().astimezone().date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_duration(seconds: float) -> str:
+    """``1 h``, ``45 min``, ``1 h 30 min``, ``40 s``: a duration for messages to people."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    hours, minutes = divmod(whole // 60, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"

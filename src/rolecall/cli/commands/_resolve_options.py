@@ -1,0 +1,82 @@
+"""Options and helpers shared by every command that resolves a profile's credentials.
+
+(assume, env, exec, credential-process, save, whoami, serve)
+"""
+
+from __future__ import annotations
+
+from rolecall.resolve import make_runtime, resolve_chain
+from rolecall.timefmt import format_duration, format_local_hm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
+    from rolecall.providers.chain import Chain
+
+
+def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True) -> None:
+    """--token-code, --mfa-strategy, --region, --endpoint-url, --force-refresh, --verify, --explain."""
+    parser.add_argument("--token-code", metavar="CODE", help="the MFA code, instead of a prompt (6 digits)")
+    parser.add_argument(
+        "--mfa-strategy",
+        choices=("reuse", "direct"),
+        help="reuse: one code for all roles (1 h role sessions); direct: a code per role (longer sessions)",
+    )
+    parser.add_argument("--region", help="region of the STS endpoint (default: the profile's, then the environment)")
+    parser.add_argument("--endpoint-url", help="STS endpoint URL (e.g. the local sandbox)")
+    parser.add_argument("--force-refresh", action="store_true", help="assume the role again even if cached")
+    parser.add_argument("--verify", action="store_true", help="call GetCallerIdentity to check the credentials work")
+    if explain:
+        parser.add_argument("--explain", action="store_true", help="print the plan (cache entries, STS calls, why)")
+
+
+def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = True) -> Chain:
+    """Build the profile's chain from the parsed options."""
+    if args.token_code is not None:
+        from rolecall.validation import check_token_code
+
+        check_token_code(args.token_code)
+    runtime = make_runtime(
+        ctx.env,
+        reporter=ctx.say,
+        token_code=args.token_code,
+        mfa_strategy=args.mfa_strategy,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        allow_prompt=allow_prompt,
+        force_refresh=args.force_refresh,
+    )
+    runtime.clock = ctx.clock
+    return resolve_chain(args.profile, runtime)
+
+
+def verify(chain: Chain, credentials: Credentials, ctx: Context) -> dict[str, Any]:
+    """GetCallerIdentity with the credentials: fail fast when they do not work."""
+    from rolecall import sts
+
+    provider: Any = chain.provider
+    settings = provider.inputs.settings() if hasattr(provider, "inputs") else sts.resolve_settings(
+        ctx.env, None, None
+    )
+    return sts.get_caller_identity(settings, credentials)
+
+
+def summary_line(chain: Chain, credentials: Credentials, identity: dict[str, Any] | None = None) -> str:
+    """``prod: arn:aws:sts::…:assumed-role/… until 14:32 (58 min left), from the AWS CLI cache``."""
+    provider: Any = chain.provider
+    who = (identity or {}).get("Arn") or getattr(provider, "identity_arn", None) or credentials.access_key_id
+    parts = [f"{chain.profile}: {who}"]
+    if credentials.expiration is not None:
+        left = credentials.remaining()
+        minutes = format_duration(left.total_seconds()) if left is not None else "?"
+        parts.append(f"until {format_local_hm(credentials.expiration)} ({minutes} left)")
+    outcome = getattr(provider, "outcome", None)
+    if outcome:
+        parts.append(f"from {outcome}")
+    if identity is not None:
+        parts.append("verified with GetCallerIdentity")
+    return " ".join(parts[:1]) + " " + ", ".join(parts[1:]) if len(parts) > 1 else parts[0]

@@ -1,0 +1,45 @@
+"""``rolecall assume PROFILE``: get working credentials for a profile, say where they came from.
+
+A summary goes to stderr (who, until when, which caches); ``--output json`` prints the credentials as
+JSON on stdout; ``--explain`` prints the plan without making any call.
+"""
+
+from __future__ import annotations
+
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, summary_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, output, and the options every credential-getting command shares."""
+    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("--output", choices=("none", "json"), default="none", help="print the credentials as JSON")
+    add_resolve_options(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Resolve the profile's credentials (or explain how they would be)."""
+    chain = chain_for(args, ctx)
+    if args.explain:
+        for line in chain.decisions:
+            ctx.out(f"why: {line}\n")
+        for step, line in enumerate(chain.explain(), 1):
+            ctx.out(f"{step}. {line}\n")
+        return 0
+    credentials = chain.provider.retrieve()
+    identity = None
+    if args.verify:
+        from rolecall.cli.commands._resolve_options import verify
+
+        identity = verify(chain, credentials, ctx)
+    ctx.say(summary_line(chain, credentials, identity))
+    if args.output == "json":
+        from rolecall import export
+
+        ctx.out(export.render(credentials, "json", profile=chain.profile, region=chain.region))
+    return 0

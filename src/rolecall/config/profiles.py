@@ -1,0 +1,121 @@
+"""``Profile``: one profile's settings, typed, read from the merged config and credentials files.
+
+The keys and their meaning are the AWS CLI's (aws-cli-compat.md 3.3), plus rolecall's own
+``mfa_strategy``, ``mfa_process`` and ``mfa_session_duration``.
+"""
+
+from __future__ import annotations
+
+from rolecall.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from rolecall.config.parse import ConfigValue
+
+#: The keys botocore treats as static credentials.
+STATIC_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key")
+#: Values ``credential_source`` may take (botocore checks them case-sensitively, so do we).
+CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
+#: rolecall's MFA strategies (docs/mfa.md).
+MFA_STRATEGIES = ("reuse", "direct")
+
+
+class Profile:
+    """The settings of one profile that matter for getting credentials. Immutable."""
+
+    __slots__ = (
+        "credential_process",
+        "credential_source",
+        "duration_seconds",
+        "external_id",
+        "mfa_process",
+        "mfa_serial",
+        "mfa_session_duration",
+        "mfa_strategy",
+        "name",
+        "raw",
+        "region",
+        "role_arn",
+        "role_session_name",
+        "source_profile",
+        "web_identity_token_file",
+    )
+
+    name: str
+    raw: Mapping[str, ConfigValue]
+    role_arn: str | None
+    source_profile: str | None
+    credential_source: str | None
+    mfa_serial: str | None
+    external_id: str | None
+    role_session_name: str | None
+    duration_seconds: int | None
+    credential_process: str | None
+    web_identity_token_file: str | None
+    region: str | None
+    mfa_strategy: str | None
+    mfa_process: str | None
+    mfa_session_duration: int | None
+
+    def __init__(self, name: str, raw: Mapping[str, ConfigValue]) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "raw", raw)
+        for key in (
+            "role_arn",
+            "source_profile",
+            "credential_source",
+            "mfa_serial",
+            "external_id",
+            "role_session_name",
+            "credential_process",
+            "web_identity_token_file",
+            "region",
+            "mfa_process",
+        ):
+            set_(self, key, _text(raw, key))
+        set_(self, "duration_seconds", _integer(raw, "duration_seconds", name))
+        set_(self, "mfa_session_duration", _integer(raw, "mfa_session_duration", name))
+        strategy = _text(raw, "mfa_strategy")
+        if strategy is not None and strategy not in MFA_STRATEGIES:
+            raise ConfigError(
+                f'profile "{name}": mfa_strategy = {strategy} is not one of {", ".join(MFA_STRATEGIES)}',
+                hint="reuse: one MFA code for all roles (1 h role sessions); direct: a code per role, longer sessions",
+            )
+        set_(self, "mfa_strategy", strategy)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Profile is immutable")
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r})"
+
+    @property
+    def has_static_keys(self) -> bool:
+        """True when the profile names an access key or a secret key (botocore's test for a static source)."""
+        return any(key in self.raw for key in STATIC_KEY_NAMES)
+
+    def get(self, key: str) -> str | None:
+        """A plain string setting of this profile, or None (nested blocks are not strings)."""
+        return _text(self.raw, key)
+
+
+def _text(raw: Mapping[str, ConfigValue], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _integer(raw: Mapping[str, ConfigValue], key: str, profile: str) -> int | None:
+    value = _text(raw, key)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        # botocore silently ignores a non-integer duration; rolecall says so instead of guessing.
+        raise ConfigError(
+            f'profile "{profile}": {key} = {value} is not a whole number of seconds',
+            hint=f"set it with: rolecall configure set {key} 3600 --profile {profile}",
+        ) from None

@@ -1,0 +1,1 @@
+"""Credential sources, one module each; ``chain.py`` composes them for a profile."""

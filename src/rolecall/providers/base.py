@@ -1,0 +1,74 @@
+"""What every credential source provides, and the side effects they all receive from outside.
+
+A provider's ``retrieve()`` returns ``Credentials`` or raises a ``RolecallError``; ``explain()`` says
+in sentences what ``retrieve()`` would do right now (which cache entry serves it, which STS call would
+be made and why) without making any call. Providers hold their sources, so a profile's chain is a small
+tree of providers built by ``chain.py``.
+"""
+
+from __future__ import annotations
+
+from rolecall.reporting import ignore
+from rolecall.timefmt import utc_now
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from typing import Protocol
+
+    from rolecall.config.paths import AwsPaths
+    from rolecall.credentials import Credentials
+    from rolecall.reporting import Reporter
+
+    class Provider(Protocol):
+        """A credential source."""
+
+        #: Short name of the source, as botocore's ``Credentials.method`` (``assume-role``, ``env``...).
+        method: str
+
+        def retrieve(self) -> Credentials:
+            """Return working credentials (from a cache when one is fresh), or raise a RolecallError."""
+
+        def explain(self) -> list[str]:
+            """Sentences saying what ``retrieve()`` would do now, innermost source first. Makes no call."""
+
+        def cached(self) -> Credentials | None:
+            """Credentials served without any network call or prompt, or None."""
+
+
+class Runtime:
+    """The outside world as the providers see it: environment, files, clock, reporter, MFA inputs, STS settings.
+
+    Passed in, never reached for, so tests use real files and the real local STS while choosing all of it.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        paths: AwsPaths,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        reporter: Reporter = ignore,
+        token_code: str | None = None,
+        mfa_strategy: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        allow_prompt: bool = True,
+        force_refresh: bool = False,
+    ) -> None:
+        self.env = env
+        self.paths = paths
+        self.clock = clock
+        self.reporter = reporter
+        #: An MFA code given on the command line (``--token-code``); used once.
+        self.token_code = token_code
+        #: ``--mfa-strategy``: overrides the profile's ``mfa_strategy``.
+        self.mfa_strategy = mfa_strategy
+        #: ``--region`` / ``--endpoint-url`` for the STS client.
+        self.region = region
+        self.endpoint_url = endpoint_url
+        #: False when rolecall must never prompt (e.g. inside the credentials server without a terminal).
+        self.allow_prompt = allow_prompt
+        #: Ignore fresh cache entries of the top-level role and assume it again.
+        self.force_refresh = force_refresh

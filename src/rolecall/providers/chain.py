@@ -1,0 +1,268 @@
+"""Build the provider tree for a profile, in botocore's order, recording why each source was chosen.
+
+The only place credential sources are combined (docs/architecture.md). The order and the rules are
+botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was named explicitly), then
+``role_arn`` (with ``source_profile`` or ``credential_source``), web identity, SSO, the credentials file,
+``aws login``, ``credential_process``, the config file, and finally the container / instance metadata.
+"""
+
+from __future__ import annotations
+
+from rolecall.config.profiles import CREDENTIAL_SOURCES, Profile
+from rolecall.errors import ConfigError
+from rolecall.providers.assume_role import CHAINING_CAP_SECONDS, AssumeRoleProvider
+from rolecall.providers.environment import EnvironmentProvider, credentials_from_env
+from rolecall.providers.mfa_inputs import MfaInputs
+from rolecall.providers.static import StaticProvider, credentials_from_section
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.providers.base import Provider, Runtime
+    from rolecall.sts import StsSettings
+
+
+class Chain:
+    """The resolved provider tree of one profile, with the sentences that say why it looks like this."""
+
+    def __init__(self, profile: str, provider: Provider, decisions: list[str], region: str | None) -> None:
+        self.profile = profile
+        self.provider = provider
+        #: Why each source was chosen, in the order they were decided (for --explain).
+        self.decisions = decisions
+        #: The profile's region (for exports), or None.
+        self.region = region
+
+    def explain(self) -> list[str]:
+        """The plan: every STS call that would be made or the cache entry that serves it. Makes no call."""
+        return self.provider.explain()
+
+
+def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, explicit: bool = True) -> Chain:
+    """Build the provider tree for ``profile_name``.
+
+    ``explicit`` is True when the profile was named (``--profile`` or an argument); then, as in botocore,
+    environment keys do not count. A profile that came from AWS_PROFILE is not explicit.
+    """
+    builder = _Builder(files, runtime, profile_name)
+    provider = builder.top(profile_name, explicit)
+    profile = files.profile(profile_name) or {}
+    region = profile.get("region") if isinstance(profile.get("region"), str) else None
+    return Chain(profile_name, provider, builder.decisions, region)  # type: ignore[arg-type]
+
+
+class _Builder:
+    def __init__(self, files: ConfigFiles, runtime: Runtime, top_name: str) -> None:
+        self.files = files
+        self.runtime = runtime
+        self.decisions: list[str] = []
+        self.inputs = MfaInputs(runtime, self._settings)
+        self.top_name = top_name
+
+    def _settings(self) -> StsSettings:
+        from rolecall import sts
+
+        return sts.resolve_settings(
+            self.runtime.env,
+            self.files.profile(self.top_name),
+            self.files.full_config,
+            region=self.runtime.region,
+            endpoint_url=self.runtime.endpoint_url,
+        )
+
+    def _profile(self, name: str) -> Profile:
+        return Profile(name, self.files.require_profile(name))
+
+    # -- the top-level chain (botocore's create_credential_resolver) -------------------------------------------
+    def top(self, name: str, explicit: bool) -> Provider:
+        env = self.runtime.env
+        if not explicit and credentials_from_env(env) is not None:
+            self.decisions.append(
+                "AWS_ACCESS_KEY_ID is set and no profile was named: the environment's keys win (as in the AWS CLI)"
+            )
+            return EnvironmentProvider(env)
+        if self.files.profile(name) is None:
+            if name == "default" and not explicit:
+                return self._fallbacks(name)
+            self.files.require_profile(name)  # raises ProfileNotFoundError with a hint
+        profile = self._profile(name)
+        self.inputs.register_profile(profile)
+        if profile.role_arn and not profile.web_identity_token_file:
+            return self._assume_role(profile, visited=[name], top_level=True)
+        token_file = profile.web_identity_token_file or (None if explicit else env.get("AWS_WEB_IDENTITY_TOKEN_FILE"))
+        if token_file:
+            return self._web_identity(profile, token_file, use_env=not explicit)
+        found = self._profile_sources(profile)
+        if found is not None:
+            return found
+        return self._fallbacks(name)
+
+    def _fallbacks(self, name: str) -> Provider:
+        """Container credentials, then instance metadata: left to botocore, as they need its machinery."""
+        from rolecall.providers.botocore_source import BotocoreProvider
+
+        env = self.runtime.env
+        if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+            self.decisions.append(f'profile "{name}" has no credentials: using the container credentials endpoint')
+            return BotocoreProvider("container-role", name, self.runtime)
+        if str(env.get("AWS_EC2_METADATA_DISABLED", "")).lower() != "true" and env.get("ROLECALL_USE_IMDS") == "1":
+            return BotocoreProvider("iam-role", name, self.runtime)
+        raise ConfigError(
+            f'profile "{name}" has no credentials: no keys, role_arn, credential_process, SSO or web identity',
+            hint=f"add keys with: rolecall configure set aws_access_key_id ... --profile {name}, "
+            "or a role with role_arn and source_profile",
+        )
+
+    def _web_identity(self, profile: Profile, token_file: str, use_env: bool) -> Provider:
+        from rolecall.providers.web_identity import WebIdentityProvider
+
+        env = self.runtime.env
+        role_arn = profile.role_arn or (env.get("AWS_ROLE_ARN") if use_env else None)
+        session = profile.role_session_name or (env.get("AWS_ROLE_SESSION_NAME") if use_env else None)
+        self.decisions.append(f'{profile.name}: web identity token file {token_file}')
+        return WebIdentityProvider(profile.name, role_arn, token_file, session, self.runtime, self.inputs)
+
+    def _profile_sources(self, profile: Profile) -> Provider | None:
+        """botocore's per-profile providers after assume-role: sso, credentials file, login, process, config file."""
+        from rolecall.providers.botocore_source import BotocoreProvider
+
+        raw = profile.raw
+        if raw.get("sso_role_name") or raw.get("sso_account_id"):
+            self.decisions.append(f"{profile.name}: IAM Identity Center (SSO) profile, resolved by botocore")
+            return BotocoreProvider("sso", profile.name, self.runtime)
+        section = self.files.credentials.get(profile.name)
+        if section is not None:
+            keys = credentials_from_section(section, f"the credentials file [{profile.name}]")
+            if keys is not None:
+                self.decisions.append(f"{profile.name}: keys in the credentials file")
+                return StaticProvider(keys, f"the credentials file [{profile.name}]")
+        if raw.get("login_session"):
+            self.decisions.append(f"{profile.name}: `aws login` session, resolved by botocore")
+            return BotocoreProvider("login", profile.name, self.runtime)
+        if profile.credential_process:
+            from rolecall.providers.process import ProcessProvider
+
+            self.decisions.append(f"{profile.name}: credential_process")
+            return ProcessProvider(
+                profile.credential_process, profile.name, self.runtime.env, profile.get("aws_account_id")
+            )
+        config_profile = self.files.config.get("profiles", {}).get(profile.name)
+        if config_profile is not None:
+            keys = credentials_from_section(config_profile, f"the config file [profile {profile.name}]")
+            if keys is not None:
+                self.decisions.append(f"{profile.name}: keys in the config file")
+                return StaticProvider(keys, f"the config file, profile {profile.name}", method="config-file")
+        return None
+
+    # -- role assumption (botocore's AssumeRoleProvider) -------------------------------------------------------
+    def _assume_role(self, profile: Profile, visited: list[str], top_level: bool) -> Provider:
+        if profile.source_profile and profile.credential_source:
+            raise ConfigError(
+                f'profile "{profile.name}" has both source_profile and credential_source',
+                hint="keep one: source_profile names another profile, credential_source names "
+                "Environment, Ec2InstanceMetadata or EcsContainer",
+            )
+        if not profile.source_profile and not profile.credential_source:
+            raise ConfigError(
+                f'profile "{profile.name}" has role_arn but no source_profile or credential_source',
+                hint=f"say whose credentials assume the role: rolecall configure set source_profile default "
+                f"--profile {profile.name}",
+            )
+        source: Provider
+        if profile.credential_source:
+            source = self._credential_source(profile)
+        else:
+            assert profile.source_profile is not None
+            source = self._source_profile(profile, profile.source_profile, visited)
+        strategy, reason, mfa_session = self._mfa_strategy(profile, source)
+        if strategy:
+            self.decisions.append(f"{profile.name}: MFA strategy {strategy} ({reason})")
+        return AssumeRoleProvider(
+            profile,
+            source,
+            self.runtime,
+            self.inputs,
+            strategy=strategy,
+            strategy_reason=reason,
+            mfa_session=mfa_session,
+            top_level=top_level,
+        )
+
+    def _credential_source(self, profile: Profile) -> Provider:
+        from rolecall.providers.botocore_source import canonical_source
+
+        name = profile.credential_source or ""
+        if name not in CREDENTIAL_SOURCES:
+            close = [s for s in CREDENTIAL_SOURCES if s.lower() == name.lower()]
+            raise ConfigError(
+                f'credential_source "{name}" in profile "{profile.name}" is not valid',
+                hint=f'did you mean "{close[0]}"? (the value is case-sensitive)'
+                if close
+                else f"use one of {', '.join(CREDENTIAL_SOURCES)}",
+            )
+        self.decisions.append(f"{profile.name}: source credentials from credential_source {name}")
+        if name == "Environment":
+            # As in botocore: the environment counts here even when a profile was named explicitly.
+            return EnvironmentProvider(self.runtime.env)
+        return canonical_source(name, profile.name, self.runtime)
+
+    def _source_profile(self, profile: Profile, source_name: str, visited: list[str]) -> Provider:
+        if self.files.profile(source_name) is None:
+            raise ConfigError(
+                f'the source_profile "{source_name}" named in profile "{profile.name}" does not exist',
+                hint="run `rolecall configure list-profiles` to see the profiles there are",
+            )
+        source = self._profile(source_name)
+        self.inputs.register_profile(source)
+        self_reference = source_name == profile.name
+        if source_name in visited and not (self_reference and source.has_static_keys and len(visited) == 1):
+            loop = " -> ".join([*visited, source_name])
+            raise ConfigError(
+                f"profile chain loops: {loop}",
+                hint="one profile in the loop must have keys (or credential_source) instead of source_profile",
+            )
+        if self_reference or source.has_static_keys or not source.role_arn:
+            # botocore: static keys in a source profile win over its own role_arn.
+            found = self._source_sources(source)
+            if found is None:
+                raise ConfigError(
+                    f'the source profile "{source_name}" (of "{profile.name}") has no credentials',
+                    hint=f"give it keys: rolecall configure set aws_access_key_id ... --profile {source_name}",
+                )
+            return found
+        return self._assume_role(source, [*visited, source_name], top_level=False)
+
+    def _source_sources(self, source: Profile) -> Provider | None:
+        """A source profile's own credentials: web identity (profile only), then the per-profile providers."""
+        if source.web_identity_token_file:
+            return self._web_identity(source, source.web_identity_token_file, use_env=False)
+        return self._profile_sources(source)
+
+    def _mfa_strategy(self, profile: Profile, source: Provider) -> tuple[str | None, str, Provider | None]:
+        """Pick the MFA strategy for a role hop and say why (never silently)."""
+        from rolecall.providers.session_token import MfaSessionProvider
+
+        if not profile.mfa_serial:
+            return None, "", None
+        chosen = self.runtime.mfa_strategy or profile.mfa_strategy
+        source_is_long_term = isinstance(source, StaticProvider) and not source.cached_is_temporary()
+        if chosen == "direct":
+            return "direct", "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile"), None
+        if chosen == "reuse":
+            if not source_is_long_term:
+                raise ConfigError(
+                    f'profile "{profile.name}": mfa_strategy reuse needs long-term keys in its source '
+                    "(GetSessionToken does not accept temporary credentials)",
+                    hint="use mfa_strategy = direct for this profile",
+                )
+            reason = "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile")
+        else:
+            if profile.duration_seconds is not None and profile.duration_seconds > CHAINING_CAP_SECONDS:
+                return "direct", f"duration_seconds {profile.duration_seconds} > 3600 needs a direct MFA session", None
+            if not source_is_long_term:
+                return "direct", "the source has temporary credentials, so GetSessionToken is not possible", None
+            reason = "the default"
+        session = MfaSessionProvider(
+            source, profile.mfa_serial, profile.mfa_session_duration, self.runtime, self.inputs, profile.name
+        )
+        return "reuse", reason, session

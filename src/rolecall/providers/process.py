@@ -1,0 +1,106 @@
+"""``credential_process``: run a command and read credential JSON from its stdout (botocore's ProcessProvider)."""
+
+from __future__ import annotations
+
+from rolecall.credentials import Credentials
+from rolecall.errors import ConfigError, RolecallError
+from rolecall.timefmt import parse_timestamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class CredentialProcessError(RolecallError):
+    """The credential_process failed or printed something that is not Version 1 credential JSON."""
+
+    exit_code = 3
+
+
+class ProcessProvider:
+    """Runs ``credential_process`` without a shell, as botocore does (shlex-split, stdin inherited)."""
+
+    method = "custom-process"
+
+    def __init__(self, command: str, profile: str, env: Mapping[str, str], account_id: str | None = None) -> None:
+        self.command = command
+        self.profile = profile
+        self._env = env
+        self._account_id = account_id
+
+    def retrieve(self) -> Credentials:
+        """Run the command and parse its output."""
+        import json
+        import shlex
+        import subprocess
+
+        try:
+            argv = shlex.split(self.command)
+        except ValueError as error:
+            raise ConfigError(
+                f'profile "{self.profile}": credential_process cannot be split into words ({error})',
+                hint="check the quotes in credential_process",
+            ) from None
+        if not argv:
+            raise ConfigError(f'profile "{self.profile}": credential_process is empty', hint="set a command")
+        try:
+            # stdin is inherited so that a process which prompts (like rolecall itself) can reach the terminal.
+            done = subprocess.run(argv, capture_output=True, env=dict(self._env), check=False)
+        except OSError as error:
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process {argv[0]!r} could not be started: {error.strerror}',
+                hint="check the command name and that it is on PATH (no shell is used: no ~, $VAR or pipes)",
+            ) from None
+        if done.returncode != 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            last = detail[-1] if detail else f"exit code {done.returncode}"
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process failed: {last}',
+                hint=f"run it by hand to see the whole error: {argv[0]}",
+            )
+        try:
+            data = json.loads(done.stdout)
+        except ValueError:
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process did not print JSON',
+                hint="it must print {\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ...}",
+            ) from None
+        return parse_process_output(data, self.profile, self._account_id)
+
+    def cached(self) -> Credentials | None:
+        """A process is never served without running it."""
+        return None
+
+    def explain(self) -> list[str]:
+        """One sentence naming the command (not its output)."""
+        return [f'run credential_process of profile "{self.profile}": {self.command}']
+
+
+def parse_process_output(data: object, profile: str, account_id: str | None = None) -> Credentials:
+    """Validate credential_process JSON with botocore's rules (Version must be the integer 1)."""
+    if not isinstance(data, dict):
+        raise CredentialProcessError(f'profile "{profile}": credential_process output is not a JSON object')
+    version = data.get("Version", "<Version key not provided>")
+    if version != 1 or isinstance(version, bool):
+        raise CredentialProcessError(
+            f"profile \"{profile}\": unsupported credential_process Version {version!r}; supported: 1",
+            hint='print "Version": 1 (a number, not a string)',
+        )
+    for key in ("AccessKeyId", "SecretAccessKey"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise CredentialProcessError(f'profile "{profile}": credential_process output is missing {key}')
+    expiration = None
+    if data.get("Expiration"):
+        try:
+            expiration = parse_timestamp(str(data["Expiration"]))
+        except ValueError:
+            raise CredentialProcessError(
+                f'profile "{profile}": credential_process Expiration is not an ISO-8601 time'
+            ) from None
+    return Credentials(
+        data["AccessKeyId"],
+        data["SecretAccessKey"],
+        data.get("SessionToken") or None,
+        expiration,
+        data.get("AccountId") or account_id,
+    )

@@ -1,0 +1,64 @@
+"""Long-term keys written in a profile (credentials file or config file)."""
+
+from __future__ import annotations
+
+from rolecall.credentials import Credentials
+from rolecall.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from rolecall.config.parse import ConfigValue
+
+
+def credentials_from_section(section: Mapping[str, ConfigValue], where: str) -> Credentials | None:
+    """Keys from one file's section: None when it has no access key; an error when it is partial.
+
+    ``where`` names the place for messages, e.g. ``the credentials file [dev]``. The legacy
+    ``aws_security_token`` wins over ``aws_session_token``, as in botocore.
+    """
+    access_key = _text(section, "aws_access_key_id")
+    if access_key is None:
+        return None
+    secret = _text(section, "aws_secret_access_key")
+    if secret is None:
+        raise ConfigError(
+            f"partial credentials in {where}: aws_access_key_id is set but aws_secret_access_key is missing",
+            hint="add aws_secret_access_key next to the access key, or remove both",
+        )
+    token = _text(section, "aws_security_token") or _text(section, "aws_session_token")
+    return Credentials(access_key, secret, token, account_id=_text(section, "aws_account_id"))
+
+
+def _text(section: Mapping[str, ConfigValue], key: str) -> str | None:
+    value = section.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+class StaticProvider:
+    """Credentials already in hand (keys from a file): no call, never expire unless a token says otherwise."""
+
+    method = "shared-credentials-file"
+
+    def __init__(self, credentials: Credentials, description: str, method: str = "shared-credentials-file") -> None:
+        self._credentials = credentials
+        self.description = description
+        self.method = method
+
+    def cached_is_temporary(self) -> bool:
+        """True when these keys carry a session token (temporary credentials written into a file)."""
+        return self._credentials.is_temporary
+
+    def retrieve(self) -> Credentials:
+        """The keys themselves."""
+        return self._credentials
+
+    def cached(self) -> Credentials | None:
+        """Static keys are always at hand."""
+        return self._credentials
+
+    def explain(self) -> list[str]:
+        """One sentence naming where the keys are."""
+        kind = "temporary keys" if self._credentials.is_temporary else "long-term keys"
+        return [f"{kind} {self._credentials.access_key_id} from {self.description}"]

@@ -1,0 +1,98 @@
+"""The library's front door: credentials for a profile, and a boto3 Session that refreshes through rolecall."""
+
+from __future__ import annotations
+
+import os
+
+from rolecall.config.paths import AwsPaths, profile_from_env
+from rolecall.providers.base import Runtime
+from rolecall.reporting import ignore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from rolecall.credentials import Credentials
+    from rolecall.providers.chain import Chain
+    from rolecall.reporting import Reporter
+
+
+def make_runtime(
+    env: Mapping[str, str] | None = None,
+    *,
+    reporter: Reporter = ignore,
+    token_code: str | None = None,
+    mfa_strategy: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    allow_prompt: bool = True,
+    force_refresh: bool = False,
+) -> Runtime:
+    """A ``Runtime`` for ``env`` (default: this process's environment)."""
+    environment = dict(os.environ) if env is None else env
+    return Runtime(
+        environment,
+        AwsPaths.from_env(environment),
+        reporter=reporter,
+        token_code=token_code,
+        mfa_strategy=mfa_strategy,
+        region=region,
+        endpoint_url=endpoint_url,
+        allow_prompt=allow_prompt,
+        force_refresh=force_refresh,
+    )
+
+
+def resolve_chain(profile: str | None, runtime: Runtime) -> Chain:
+    """Read the files and build the provider chain for ``profile`` (None: AWS_PROFILE, then ``default``)."""
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.providers.chain import build_chain
+
+    files = ConfigFiles.load(runtime.paths)
+    explicit = profile is not None
+    name = profile or profile_from_env(runtime.env) or "default"
+    return build_chain(files, name, runtime, explicit=explicit)
+
+
+def get_credentials(profile: str | None = None, **options: Any) -> Credentials:
+    """Working credentials for ``profile``, with rolecall's caches, MFA strategies and locks.
+
+    ``options`` are those of ``make_runtime`` (``env``, ``reporter``, ``token_code``, ``mfa_strategy``,
+    ``region``, ``endpoint_url``, ``allow_prompt``, ``force_refresh``). Raises ``RolecallError``.
+    """
+    runtime = make_runtime(**options)
+    return resolve_chain(profile, runtime).provider.retrieve()
+
+
+def boto3_session(profile: str | None = None, **options: Any) -> Any:
+    """A ``boto3.Session`` whose credentials come from rolecall and refresh through it before they expire.
+
+    The region is the profile's (or ``region=``). Requires boto3 (``pip install 'rolecall[boto3]'``).
+    """
+    import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    from rolecall.timefmt import format_iso_z
+
+    runtime = make_runtime(**options)
+    chain = resolve_chain(profile, runtime)
+
+    def fetch() -> dict[str, str]:
+        # A refresh must not reuse the cached entry that is about to expire: retrieve() applies the 15-minute
+        # window of the AWS CLI cache, so an entry inside it is a miss and a new session is made.
+        credentials = chain.provider.retrieve()
+        return {
+            "access_key": credentials.access_key_id,
+            "secret_key": credentials.secret_access_key,
+            "token": credentials.session_token or "",
+            "expiry_time": format_iso_z(credentials.expiration) if credentials.expiration else "2999-12-31T00:00:00Z",
+        }
+
+    core = botocore.session.Session()
+    core._credentials = RefreshableCredentials.create_from_metadata(  # the documented way to plug a refresher
+        metadata=fetch(), refresh_using=fetch, method="rolecall"
+    )
+    region = options.get("region") or chain.region
+    return boto3.Session(botocore_session=core, region_name=region)
