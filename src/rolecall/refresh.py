@@ -122,9 +122,7 @@ class RefreshingCredentials:
                     self._refreshing = True
                     self._fetch_count += 1
                     if self._background_advisory:
-                        threading.Thread(
-                            target=self._refresh_quietly, name="rolecall-refresh", daemon=True
-                        ).start()
+                        threading.Thread(target=self._refresh_quietly, name="rolecall-refresh", daemon=True).start()
                         return current
                     break
                 # Mandatory: nobody may use these credentials; wait for the refresh in flight or start one.

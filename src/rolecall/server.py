@@ -75,6 +75,7 @@ _REFUSALS: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "The request was refused."),
     404: ("NotFound", "There is nothing at this path."),
     405: ("MethodNotAllowed", "Only GET is supported."),
+    414: ("URITooLong", "The request line is too long."),
     431: ("RequestHeaderFieldsTooLarge", "The request headers are too large."),
     503: ("ServiceUnavailable", "The credentials server is shutting down."),
 }
@@ -325,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if len(line) > MAX_LINE:
                 self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
-                self._refuse(414 if not line.endswith(b"\n") else 400, "request line too long")
+                self._refuse(414, "request line too long")
                 return
             self.raw_requestline = line
             if not self._parse_bounded():
@@ -401,10 +402,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse(self, status: int, why: str, extra: Mapping[str, str] | None = None) -> None:
         code, message = _REFUSALS[status]
         # One line per refusal: the reason and the peer, never a header value (the token could be in one).
-        self.server.owner.reporter(f"credentials server: refused a request from {self.client_address[0]}: "
-                                   f"{status} ({why})")
-        if status in (400, 414, 431, 503):
-            self.close_connection = True
+        self.server.owner.reporter(
+            f"credentials server: refused a request from {self.client_address[0]}: {status} ({why})"
+        )
+        # A refused client gets no keep-alive: it has nothing more to ask, and HEAD or a request with an unread
+        # body would leave the connection out of step anyway.
+        self.close_connection = True
         self._send(status, json.dumps({"Code": code, "Message": message}).encode(), extra)
 
     def _send(self, status: int, body: bytes, extra: Mapping[str, str] | None = None) -> None:
