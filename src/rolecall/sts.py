@@ -273,9 +273,9 @@ def _session(raw_timestamps: bool, sts_regional_endpoints: str) -> Session:
         return found
     import os
 
-    import botocore.loaders  # type: ignore[import-untyped]
-    import botocore.session  # type: ignore[import-untyped]
-    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES  # type: ignore[import-untyped]
+    import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES  # type: ignore[import-untyped, unused-ignore]
 
     global _LOADER
     if _LOADER is None:
@@ -335,7 +335,7 @@ def _client(settings: StsSettings, credentials: Credentials | None, signed: bool
             _CLIENTS.move_to_end(key)
             return cached
         from botocore import UNSIGNED
-        from botocore.config import Config  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
         retries: dict[str, Any] = {}
         if settings.retry_mode:

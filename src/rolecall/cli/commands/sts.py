@@ -1,0 +1,395 @@
+"""``rolecall sts assume-role | get-session-token | get-caller-identity``: the raw STS calls, as ``aws sts`` makes them.
+
+Same options, same parameter syntax (shorthand ``Key=k,Value=v``, JSON, ``file://``), same output (``--output
+json|text``, ``--query``), same MFA prompt. Differences from the AWS CLI, on purpose: every value is checked
+against AWS's limits before anything is sent (exit code 8 with the limit named), ``--role-session-name`` is
+optional (default ``<user>-<YYYYMMDD>``), and errors are one line with a hint (docs/sts.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from rolecall import awsoutput, validation
+from rolecall.config.paths import expand_user, profile_from_env
+from rolecall.errors import ConfigError, FileError, InvalidInputError, MfaError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
+    from rolecall.sts import StsSettings
+
+OPERATIONS = ("assume-role", "get-session-token", "get-caller-identity")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``sts OPERATION`` and each operation's options (the AWS CLI's names)."""
+    sub = parser.add_subparsers(dest="operation", metavar="OPERATION", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("global options (as the AWS CLI's)")
+    group.add_argument("--profile", help="profile whose credentials sign the request (default: AWS_PROFILE, default)")
+    group.add_argument("--region", help="region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, profile)")
+    group.add_argument("--endpoint-url", help="send the request to this URL instead of the standard STS endpoint")
+    group.add_argument("--output", help="json (default) or text; default from AWS_DEFAULT_OUTPUT or the profile")
+    group.add_argument("--query", help="JMESPath expression applied to the response before printing")
+    group.add_argument("--no-verify-ssl", action="store_true", help="do not verify the endpoint's TLS certificate")
+    group.add_argument("--ca-bundle", help="CA certificate bundle to verify TLS with (overrides AWS_CA_BUNDLE)")
+    group.add_argument("--cli-connect-timeout", type=float, metavar="SECONDS", help="connection timeout")
+    group.add_argument("--cli-read-timeout", type=float, metavar="SECONDS", help="read timeout")
+
+    assume = sub.add_parser("assume-role", parents=[common], help="assume a role (AssumeRole)")
+    assume.add_argument("--role-arn", required=True, help="ARN of the role to assume")
+    assume.add_argument(
+        "--role-session-name", help="name of the role session (default: <user>-<YYYYMMDD>, e.g. alice-20261127)"
+    )
+    assume.add_argument("--policy-arns", nargs="+", metavar="ARN", help="arn=ARN ... or a JSON list of {arn}")
+    assume.add_argument("--policy", help="inline session policy (JSON, or file://policy.json)")
+    assume.add_argument("--duration-seconds", type=int, help="900-43200 (up to the role's MaxSessionDuration)")
+    assume.add_argument("--tags", nargs="+", metavar="TAG", help="Key=k,Value=v ... or a JSON list of {Key, Value}")
+    assume.add_argument("--transitive-tag-keys", nargs="+", metavar="KEY", help="tag keys that pass to chained roles")
+    assume.add_argument("--external-id", help="external id the role's trust policy expects")
+    _mfa_arguments(assume)
+    assume.add_argument("--source-identity", help="source identity to set on the session")
+
+    session = sub.add_parser("get-session-token", parents=[common], help="get an MFA session (GetSessionToken)")
+    session.add_argument("--duration-seconds", type=int, help="900-129600 (default 43200)")
+    _mfa_arguments(session)
+
+    sub.add_parser("get-caller-identity", parents=[common], help="who am I (GetCallerIdentity)")
+
+
+def _mfa_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--serial-number", help="ARN of the MFA device (prompts for the code unless --token-code)")
+    parser.add_argument("--token-code", help="the 6-digit MFA code")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Make the call and print the response as the AWS CLI would."""
+    from rolecall import sts
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(ctx.paths)
+    explicit = args.profile is not None
+    name = args.profile or profile_from_env(ctx.env) or "default"
+    # A profile that was named (flag or AWS_PROFILE) must exist; a missing [default] just means no settings.
+    profile = files.require_profile(name) if name != "default" else (files.profile(name) or {})
+
+    output = _output_format(args.output, ctx.env, profile)
+    query = awsoutput.compile_query(args.query) if args.query else None
+    settings = _settings(args, ctx, profile, files.full_config)
+
+    operation: str = args.operation
+    params = _params(args, ctx)
+    # Check everything before asking for credentials or a code: no code is typed for a request that cannot go.
+    if operation == "assume-role":
+        validation.validate_assume_role({k: v for k, v in params.items() if k != "TokenCode"})
+    elif operation == "get-session-token":
+        validation.validate_get_session_token({k: v for k, v in params.items() if k != "TokenCode"})
+
+    credentials = _source_credentials(ctx, name if explicit else None, settings)
+    if params.get("SerialNumber") and params.get("TokenCode") is None:
+        params["TokenCode"] = prompt_mfa_code(params["SerialNumber"])
+
+    if operation == "assume-role":
+        response = sts.assume_role(settings, credentials, **params)
+    elif operation == "get-session-token":
+        response = sts.get_session_token(settings, credentials, **params)
+    else:
+        response = sts.get_caller_identity(settings, credentials)
+    ctx.out(awsoutput.render(response, output, query))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# settings and credentials
+
+
+def _settings(
+    args: argparse.Namespace, ctx: Context, profile: Mapping[str, object], full_config: Mapping[str, Any]
+) -> StsSettings:
+    from rolecall import sts
+
+    settings = sts.resolve_settings(ctx.env, profile, full_config, region=args.region, endpoint_url=args.endpoint_url)
+    changes: dict[str, Any] = {}
+    if args.no_verify_ssl:
+        changes["ca_bundle"] = False
+    elif args.ca_bundle:
+        changes["ca_bundle"] = expand_user(args.ca_bundle, ctx.env)
+    if args.cli_connect_timeout is not None:
+        changes["connect_timeout"] = args.cli_connect_timeout
+    if args.cli_read_timeout is not None:
+        changes["read_timeout"] = args.cli_read_timeout
+    return settings.with_overrides(**changes) if changes else settings
+
+
+def _source_credentials(ctx: Context, profile: str | None, settings: StsSettings) -> Credentials:
+    """The credentials that sign the request: the seam to the full resolver.
+
+    ``profile`` is the name given with ``--profile`` (``None`` when none was named: then, as in the AWS CLI,
+    keys in the environment win, then AWS_PROFILE, then ``default``). When ``rolecall.resolve`` is
+    installed, it resolves the profile completely (roles, source profiles, credential_process, caches,
+    MFA); otherwise only static keys are understood.
+    """
+    try:
+        from rolecall import resolve
+    except ImportError:
+        return _static_credentials(ctx, profile)
+    return resolve.get_credentials(
+        profile,
+        env=ctx.env,
+        reporter=ctx.warn,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
+def _static_credentials(ctx: Context, profile: str | None) -> Credentials:
+    """Static keys only: the environment's (unless a profile was named), then the profile's."""
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.credentials import Credentials
+
+    env = ctx.env
+    if profile is None and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN") or None)
+    name = profile or profile_from_env(env) or "default"
+    section = ConfigFiles.load(ctx.paths).profile(name) or {}
+    key, secret = section.get("aws_access_key_id"), section.get("aws_secret_access_key")
+    if isinstance(key, str) and isinstance(secret, str) and key and secret:
+        token = section.get("aws_session_token") or section.get("aws_security_token")
+        return Credentials(key, secret, token if isinstance(token, str) and token else None)
+    raise ConfigError(
+        f'profile "{name}" has no access keys',
+        hint=f"add aws_access_key_id and aws_secret_access_key to [{name}] in the credentials file",
+    )
+
+
+def _output_format(flag: str | None, env: Mapping[str, str], profile: Mapping[str, object]) -> str:
+    """``--output`` > AWS_DEFAULT_OUTPUT > the profile's ``output`` > json, as the AWS CLI."""
+    configured = profile.get("output")
+    value = flag or env.get("AWS_DEFAULT_OUTPUT") or (configured if isinstance(configured, str) else None) or "json"
+    if value not in ("json", "text", "table", "yaml", "yaml-stream"):
+        raise UsageError(f"unknown output format {value!r}", hint="use --output json or --output text")
+    if value not in awsoutput.OUTPUT_FORMATS:
+        raise UsageError(f"--output {value} is not supported by rolecall yet", hint="use --output json or text")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parameters
+
+
+def _params(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
+    """The operation's STS parameters from the command line, in STS's names (absent ones left out)."""
+    operation = args.operation
+    params: dict[str, Any] = {}
+    if operation == "get-caller-identity":
+        return params
+    if operation == "assume-role":
+        params["RoleArn"] = _string(args.role_arn, "--role-arn", ctx)
+        session_name = _string(args.role_session_name, "--role-session-name", ctx)
+        params["RoleSessionName"] = session_name if session_name is not None else default_session_name(ctx)
+        if args.policy_arns is not None:
+            params["PolicyArns"] = _structs(args.policy_arns, "--policy-arns", ("arn",), ctx)
+        if args.policy is not None:
+            params["Policy"] = _string(args.policy, "--policy", ctx)
+        if args.tags is not None:
+            params["Tags"] = _structs(args.tags, "--tags", ("Key", "Value"), ctx)
+        if args.transitive_tag_keys is not None:
+            params["TransitiveTagKeys"] = _strings(args.transitive_tag_keys, "--transitive-tag-keys", ctx)
+        for option, key in (("external_id", "ExternalId"), ("source_identity", "SourceIdentity")):
+            value = getattr(args, option)
+            if value is not None:
+                params[key] = _string(value, "--" + option.replace("_", "-"), ctx)
+    if args.duration_seconds is not None:
+        params["DurationSeconds"] = args.duration_seconds
+    if args.serial_number is not None:
+        params["SerialNumber"] = _string(args.serial_number, "--serial-number", ctx)
+    if args.token_code is not None:
+        params["TokenCode"] = _string(args.token_code, "--token-code", ctx).strip()
+    return params
+
+
+def default_session_name(ctx: Context) -> str:
+    """``<local user>-<YYYYMMDD>`` made valid for RoleSessionName (e.g. ``alice-20261127``)."""
+    user = next((ctx.env[k] for k in ("LOGNAME", "USER", "LNAME", "USERNAME") if ctx.env.get(k)), "")
+    if not user:
+        try:
+            import pwd
+
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except (ImportError, KeyError, OSError):
+            user = "rolecall"
+    day = ctx.clock().strftime("%Y%m%d")
+    # Keep the date whole: cut the user part so that the name fits in 64 characters.
+    return validation.sanitize_session_name(f"{validation.sanitize_session_name(user)[:55]}-{day}")
+
+
+def _load_param_file(value: str, option: str, ctx: Context) -> str:
+    """``file://PATH`` is replaced by the file's text, as the AWS CLI does for every parameter."""
+    if not value.startswith("file://"):
+        return value
+    path = expand_user(value[len("file://") :], ctx.env)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        raise FileError(
+            f"cannot read {option} from {path}: {reason}", hint="check the path after file:// (relative to here)"
+        ) from None
+
+
+def _string(value: str | None, option: str, ctx: Context) -> Any:
+    return None if value is None else _load_param_file(value, option, ctx)
+
+
+def _strings(values: Sequence[str], option: str, ctx: Context) -> list[str]:
+    """A list of strings: several words, or one JSON list (``["a", "b"]``)."""
+    texts = [_load_param_file(v, option, ctx) for v in values]
+    if len(texts) == 1 and texts[0].lstrip().startswith("["):
+        loaded = _json(texts[0], option)
+        if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
+            raise InvalidInputError(f"{option} must be a JSON list of strings", hint=f'e.g. {option} \'["a", "b"]\'')
+        return loaded
+    return texts
+
+
+def _structs(values: Sequence[str], option: str, members: Sequence[str], ctx: Context) -> list[dict[str, Any]]:
+    """A list of structures: shorthand words (``Key=k,Value=v``) or one JSON list of objects."""
+    texts = [_load_param_file(v, option, ctx) for v in values]
+    if len(texts) == 1 and texts[0].lstrip().startswith(("[", "{")):
+        loaded = _json(texts[0], option)
+        if isinstance(loaded, dict):
+            loaded = [loaded]
+        if not isinstance(loaded, list) or not all(isinstance(item, dict) for item in loaded):
+            raise InvalidInputError(f"{option} must be a JSON list of objects", hint=_shorthand_hint(option, members))
+        for item in loaded:
+            _check_members(item, option, members)
+        return loaded
+    return [parse_shorthand(text, option, members) for text in texts]
+
+
+def _json(text: str, option: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise InvalidInputError(f"{option} is not valid JSON: {error}", hint="check the quotes and brackets") from None
+
+
+def _shorthand_hint(option: str, members: Sequence[str]) -> str:
+    example = ",".join(f"{m}=..." for m in members)
+    return f"write {option} {example} (one per value), or a JSON list"
+
+
+def _check_members(item: Mapping[str, Any], option: str, members: Sequence[str]) -> None:
+    for key in item:
+        if key not in members:
+            raise InvalidInputError(
+                f"unknown key {key!r} in {option}; valid keys: {', '.join(members)}",
+                hint=_shorthand_hint(option, members),
+            )
+
+
+def parse_shorthand(text: str, option: str, members: Sequence[str]) -> dict[str, str]:
+    """Parse the AWS CLI's shorthand for one structure: ``Key=a,Value=b``.
+
+    Values may be quoted with ``"`` or ``'`` (to hold commas); whitespace around keys and values is dropped;
+    a key may appear once. Raises ``InvalidInputError`` naming the option.
+    """
+    result: dict[str, str] = {}
+    pos, size = 0, len(text)
+    while pos < size:
+        equals = text.find("=", pos)
+        if equals < 0:
+            raise InvalidInputError(f"{option}: expected key=value in {text!r}", hint=_shorthand_hint(option, members))
+        key = text[pos:equals].strip()
+        pos = equals + 1
+        while pos < size and text[pos] == " ":
+            pos += 1
+        if pos < size and text[pos] in "\"'":
+            quote = text[pos]
+            end = text.find(quote, pos + 1)
+            if end < 0:
+                raise InvalidInputError(
+                    f"{option}: unclosed {quote} in {text!r}", hint=_shorthand_hint(option, members)
+                )
+            value = text[pos + 1 : end]
+            pos = end + 1
+            while pos < size and text[pos] == " ":
+                pos += 1
+            if pos < size and text[pos] != ",":
+                raise InvalidInputError(
+                    f"{option}: expected ',' after the quoted value in {text!r}", hint=_shorthand_hint(option, members)
+                )
+        else:
+            comma = text.find(",", pos)
+            end = size if comma < 0 else comma
+            value = text[pos:end].strip()
+            pos = end
+        pos += 1  # skip the comma
+        if key in result:
+            raise InvalidInputError(f"{option}: {key} given twice in {text!r}", hint=_shorthand_hint(option, members))
+        result[key] = value
+    _check_members(result, option, members)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the MFA prompt
+
+
+def prompt_mfa_code(serial: str) -> str:
+    """Ask for the MFA code on the terminal, without echo, with the AWS CLI's words.
+
+    Reads from ``/dev/tty`` (not stdin, which may be a pipe); without a terminal it raises ``MfaError`` at once
+    instead of waiting. The code is never shown, logged or put in a message.
+    """
+    import termios
+
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise MfaError(
+            f"an MFA code for {serial} is needed, but there is no terminal to ask on",
+            hint="pass --token-code CODE (the 6 digits the device shows)",
+        ) from None
+    try:
+        try:
+            saved = termios.tcgetattr(fd)
+        except termios.error:
+            raise MfaError(
+                f"an MFA code for {serial} is needed, but there is no terminal to ask on",
+                hint="pass --token-code CODE (the 6 digits the device shows)",
+            ) from None
+        quiet = list(saved)
+        quiet[3] &= ~termios.ECHO  # lflags: no echo, still line-buffered
+        os.write(fd, f"Enter MFA code for {serial}: ".encode())
+        termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+        try:
+            line = _read_line(fd)
+        finally:
+            termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+            os.write(fd, b"\n")
+    finally:
+        os.close(fd)
+    if line is None:
+        raise MfaError(f"no MFA code was entered for {serial}", hint="type the code and press Enter, or --token-code")
+    return line.strip()
+
+
+def _read_line(fd: int) -> str | None:
+    """One line from the terminal; ``None`` at end of input (Ctrl-D on an empty line)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 256)
+        if not chunk:
+            if not data:
+                return None
+            break
+        data += chunk
+    return data.decode("utf-8", "replace").rstrip("\r\n")
