@@ -1,0 +1,22 @@
+
+# --- bash ---
+# The current time without a process: $EPOCHSECONDS (bash 5) or printf's %(...)T (bash 4.2).
+_rolecall_now() {
+    if [ -n "${EPOCHSECONDS-}" ]; then
+        __rc_now=$EPOCHSECONDS
+    else
+        printf -v __rc_now '%(%s)T' -1
+    fi
+}
+
+# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
+_rolecall_complete_assume() {
+    local __rc_cur=${COMP_WORDS[COMP_CWORD]} __rc_p
+    COMPREPLY=()
+    case $__rc_cur in -*) return 0 ;; esac
+    while IFS= read -r __rc_p; do
+        [[ $__rc_p == "$__rc_cur"* ]] && COMPREPLY+=("$__rc_p")
+    done < <(command rolecall configure list-profiles 2>/dev/null)
+    return 0
+}
+complete -F _rolecall_complete_assume assume

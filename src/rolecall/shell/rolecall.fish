@@ -1,0 +1,118 @@
+# rolecall shell integration (fish) -- printed by `rolecall shell-init fish`.
+# Defines, in the current shell: assume, unassume, rolecall_prompt, rolecall_prompt_update.
+
+# Remember the variables as they were before the first `assume`, so that `unassume` restores them exactly.
+function _rolecall_save
+    set -q _rolecall_saved; and return 0
+    for __rc_n in @MANAGED_VARS@
+        if set -q $__rc_n
+            set -g _rolecall_old_$__rc_n $$__rc_n
+        else
+            set -e -g _rolecall_old_$__rc_n
+        end
+    end
+    set -g _rolecall_saved 1
+end
+
+# assume [PROFILE] [OPTIONS]: export a profile's credentials into this shell.
+# rolecall's stderr (messages, the MFA prompt) goes straight to you; its stdout is sourced only on success.
+function assume --description 'Export an AWS profile\'s credentials into this shell (rolecall)'
+    if contains -- -h $argv; or contains -- --help $argv
+        command rolecall env $argv
+        return
+    end
+    # The command substitution splits the output into lines; joining them with newlines gives it back whole.
+    set -l __rc_out (command rolecall env --format fish $argv)
+    or return
+    _rolecall_save
+    string join \n -- $__rc_out | source
+    # A universal variable (set -U) is never erased by rolecall: that would change every fish session.
+    for __rc_n in AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SECURITY_TOKEN
+        if set -q -U $__rc_n; and not set -q -g $__rc_n
+            echo "rolecall: warning: $__rc_n is a fish universal variable and still set here (hint: set -e -U $__rc_n)" >&2
+        end
+    end
+    return 0
+end
+
+# unassume: put the variables back as they were before the first assume. In a shell without that memory
+# (a child shell that inherited the variables), remove every identity variable rolecall sets instead.
+function unassume --description 'Undo assume: restore the AWS variables as they were (rolecall)'
+    if set -q _rolecall_saved
+        for __rc_n in @MANAGED_VARS@
+            set -l __rc_old _rolecall_old_$__rc_n
+            if set -q $__rc_old
+                set -gx $__rc_n $$__rc_old
+                set -e -g $__rc_old
+            else
+                set -e -g $__rc_n
+            end
+        end
+        set -e -g _rolecall_saved
+    else
+        set -e -g @UNSET_VARS@
+    end
+    return 0
+end
+
+# The current time in seconds since the epoch without starting a process. fish has no clock builtin, but
+# `path mtime` (fish 3.5+) gives a file's mtime and, with -R, the seconds since it: their sum is now.
+# Before fish 3.5 this falls back to `date +%s`, which does start a process.
+function _rolecall_now
+    if builtin -q path
+        math (path mtime /) + (path mtime -R /)
+    else
+        date +%s
+    end
+end
+
+# rolecall_prompt_update: set ROLECALL_PROMPT to e.g. "prod 42m", "prod 1h05m", "prod expired" (or empty
+# when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. Only builtins run, and
+# fish runs builtins in command substitutions in-process.
+function rolecall_prompt_update
+    set -g ROLECALL_PROMPT ''
+    set -q ROLECALL_PROFILE; and test -n "$ROLECALL_PROFILE"; or return 0
+    set -g ROLECALL_PROMPT $ROLECALL_PROFILE
+    set -q AWS_CREDENTIAL_EXPIRATION; or return 0
+    set -l __rc_m (string match -r -- '^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|z|UTC|[+-]\d\d:?\d\d)?$' "$AWS_CREDENTIAL_EXPIRATION")
+    or return 0
+    # Leading zeros would not matter to math, but strip them anyway: "08" is not octal here.
+    set -l __rc_y (math $__rc_m[2])
+    set -l __rc_mo (math $__rc_m[3])
+    set -l __rc_d (math $__rc_m[4])
+    set -l __rc_off 0
+    set -l __rc_zone $__rc_m[8]
+    if string match -q -r -- '^[+-]' "$__rc_zone"
+        set -l __rc_z (string replace -- ':' '' $__rc_zone)
+        set __rc_off (math (string sub -s 2 -l 2 -- $__rc_z) \* 3600 + (string sub -s 4 -l 2 -- $__rc_z) \* 60)
+        string match -q -- '-*' $__rc_zone; and set __rc_off (math -- -$__rc_off)
+    end
+    # days-from-civil (Howard Hinnant), with floor() for the integer divisions.
+    test $__rc_mo -le 2; and set __rc_y (math $__rc_y - 1)
+    set -l __rc_era (math "floor($__rc_y / 400)")
+    set -l __rc_yoe (math $__rc_y - $__rc_era \* 400)
+    set -l __rc_mp (math "($__rc_mo + 9) % 12")
+    set -l __rc_doe (math "$__rc_yoe * 365 + floor($__rc_yoe / 4) - floor($__rc_yoe / 100) + floor((153 * $__rc_mp + 2) / 5) + $__rc_d - 1")
+    set -l __rc_epoch (math "($__rc_era * 146097 + $__rc_doe - 719468) * 86400 + $__rc_m[5] * 3600 + $__rc_m[6] * 60 + $__rc_m[7] - $__rc_off")
+    set -l __rc_left (math $__rc_epoch - (_rolecall_now))
+    if test $__rc_left -le 0
+        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE expired"
+        return 0
+    end
+    # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
+    set -l __rc_min (math "floor(($__rc_left + 59) / 60)")
+    if test $__rc_min -lt 60
+        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE "$__rc_min"m"
+    else
+        set -g ROLECALL_PROMPT (printf '%s %dh%02dm' $ROLECALL_PROFILE (math "floor($__rc_min / 60)") (math "$__rc_min % 60"))
+    end
+end
+
+# rolecall_prompt: print the segment, e.g. from fish_prompt or fish_right_prompt.
+function rolecall_prompt
+    rolecall_prompt_update
+    printf '%s' $ROLECALL_PROMPT
+end
+
+# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
+complete -c assume -f -n 'not string match -q -- "-*" (commandline -ct)' -a '(command rolecall configure list-profiles 2>/dev/null)'

@@ -1,0 +1,74 @@
+# rolecall shell integration (PowerShell 7) -- printed by `rolecall shell-init pwsh`.
+# Add to $PROFILE:  rolecall shell-init pwsh | Out-String | Invoke-Expression
+# Defines, in the current session: assume, unassume, rolecall_prompt.
+
+$global:_RolecallVars = @(@MANAGED_VARS_PS@)
+$global:_RolecallUnset = @(@UNSET_VARS_PS@)
+
+# Remember the variables as they were before the first `assume`, so that `unassume` restores them exactly.
+function global:_rolecall_save {
+    if ($null -ne $global:_RolecallSaved) { return }
+    $saved = @{}
+    foreach ($name in $global:_RolecallVars) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    $global:_RolecallSaved = $saved
+}
+
+# assume [PROFILE] [OPTIONS]: export a profile's credentials into this session.
+# rolecall's stderr (messages, the MFA prompt) goes straight to you; its output is evaluated only on success.
+function global:assume {
+    if ($args -contains '-h' -or $args -contains '--help') {
+        & rolecall env @args
+        return
+    }
+    $out = & rolecall env --format powershell @args
+    if ($LASTEXITCODE -ne 0) { return }
+    _rolecall_save
+    Invoke-Expression (($out | ForEach-Object { $_ }) -join "`n")
+}
+
+# unassume: put the variables back as they were before the first assume, or remove every identity variable.
+function global:unassume {
+    if ($null -ne $global:_RolecallSaved) {
+        foreach ($name in $global:_RolecallVars) {
+            $old = $global:_RolecallSaved[$name]
+            if ($null -eq $old) {
+                Remove-Item -Path "Env:$name" -ErrorAction SilentlyContinue
+            } else {
+                Set-Item -Path "Env:$name" -Value $old
+            }
+        }
+        $global:_RolecallSaved = $null
+    } else {
+        foreach ($name in $global:_RolecallUnset) {
+            Remove-Item -Path "Env:$name" -ErrorAction SilentlyContinue
+        }
+    }
+}
+
+# rolecall_prompt: "prod 42m", "prod 1h05m", "prod expired", or "" (no process is started).
+function global:rolecall_prompt {
+    $profileName = $Env:ROLECALL_PROFILE
+    if (-not $profileName) { return '' }
+    $expiry = $Env:AWS_CREDENTIAL_EXPIRATION
+    if (-not $expiry) { return $profileName }
+    $parsed = [DateTimeOffset]::MinValue
+    $styles = [Globalization.DateTimeStyles]::AssumeUniversal
+    if (-not [DateTimeOffset]::TryParse($expiry, [Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$parsed)) {
+        return $profileName
+    }
+    $left = ($parsed - [DateTimeOffset]::UtcNow).TotalSeconds
+    if ($left -le 0) { return "$profileName expired" }
+    $minutes = [int][Math]::Ceiling($left / 60)
+    if ($minutes -lt 60) { return "$profileName ${minutes}m" }
+    return ('{0} {1}h{2:00}m' -f $profileName, [Math]::Floor($minutes / 60), ($minutes % 60))
+}
+
+# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
+Register-ArgumentCompleter -Native -CommandName assume -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    & rolecall configure list-profiles 2>$null | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    }
+}
