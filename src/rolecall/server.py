@@ -310,9 +310,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SDKs reuse the connection
     server_version = "rolecall"
     sys_version = ""  # do not advertise the Python version
+    # Buffer the answer and flush once: status, headers and body leave in one segment. Unbuffered writes (the
+    # standard library's default) send headers and body separately, and with Nagle's algorithm against the
+    # client's delayed ACK every keep-alive answer then waits about 40 ms.
+    wbufsize = 16384
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # The per-connection idle timeout: a client that sends nothing (or one byte at a time) loses its thread.
         self.connection.settimeout(self.server.owner.request_timeout)
 
