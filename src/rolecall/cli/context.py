@@ -56,6 +56,11 @@ class Context:
         return _isatty(self.stdin)
 
     @property
+    def stdout_is_tty(self) -> bool:
+        """True when standard output is a terminal (a person, not ``eval`` or a pipe, reads it)."""
+        return _isatty(self.stdout)
+
+    @property
     def stderr_is_tty(self) -> bool:
         """True when standard error is a terminal (colour, progress)."""
         return _isatty(self.stderr)

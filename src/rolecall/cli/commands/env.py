@@ -1,0 +1,67 @@
+"""``rolecall env PROFILE``: shell code that exports a profile's credentials, for ``eval``.
+
+``eval "$(rolecall env prod)"`` (bash, zsh), ``rolecall env prod --format fish | source``. This is the
+cached fast path: with a fresh cache entry it reads the files, computes the cache key, reads one JSON
+file and prints — no botocore, no prompt.
+"""
+
+from __future__ import annotations
+
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+
+FORMATS = ("sh", "fish", "powershell", "cmd", "dotenv", "json", "process")
+
+
+def default_format(env: dict[str, str] | object) -> str:
+    """``fish`` when $SHELL is fish, else ``sh`` (bash and zsh)."""
+    shell = env.get("SHELL", "") if isinstance(env, dict) else ""
+    return "fish" if shell.rstrip("/").endswith("fish") else "sh"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, --format, --profile-only, --unset and the shared resolve options."""
+    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("--format", "-f", choices=FORMATS, help="output format (default: sh, or fish under fish)")
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="export only AWS_PROFILE (and the region) for SDKs that refresh by themselves; no keys",
+    )
+    parser.add_argument("--unset", action="store_true", help="print code that removes what rolecall exported")
+    add_resolve_options(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the export code on stdout; messages and prompts go to stderr and the terminal."""
+    from rolecall import export
+
+    fmt = args.format or default_format(dict(ctx.env))
+    if args.unset:
+        ctx.out(export.render_unset(fmt))
+        return 0
+    chain = chain_for(args, ctx)
+    if args.explain:
+        for step, line in enumerate(chain.explain(), 1):
+            ctx.say(f"{step}. {line}")
+        return 0
+    if args.profile_only:
+        # The SDK resolves (and refreshes) the profile itself; still check it resolves, so errors show now.
+        chain.provider.retrieve()
+        ctx.out(export.render_profile_only(chain.profile, fmt, region=chain.region))
+        return 0
+    credentials = chain.provider.retrieve()
+    if args.verify:
+        from rolecall.cli.commands._resolve_options import verify
+
+        verify(chain, credentials, ctx)
+    if ctx.stdout_is_tty and fmt in ("sh", "fish"):
+        hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"
+        ctx.say(f"rolecall: to set these in your shell run: {hint} (or use `assume` from `rolecall shell-init`)")
+    ctx.out(export.render(credentials, fmt, profile=chain.profile, region=chain.region))
+    return 0

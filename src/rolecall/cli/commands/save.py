@@ -1,0 +1,109 @@
+"""``rolecall save PROFILE --as NAME``: write temporary credentials into the credentials file.
+
+For tools that only read ``~/.aws/credentials`` (IDEs, old SDKs). The section is written through the
+format-preserving editor (comments and other sections untouched, atomic, locked, 0600) and marked as
+rolecall's with two keys botocore ignores: ``rolecall_source_profile`` and ``rolecall_expiration``.
+rolecall refuses to overwrite a section it did not write unless ``--force``. ``rolecall save --refresh``
+renews every section it owns that expires within the window.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.errors import ConfigError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
+
+OWNER_KEY = "rolecall_source_profile"
+EXPIRY_KEY = "rolecall_expiration"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE --as NAME [--force] | --refresh [--within MINUTES]."""
+    parser.add_argument("profile", nargs="?", help="the profile whose credentials to save")
+    parser.add_argument("--as", dest="target", metavar="NAME", help="the credentials-file section to write")
+    parser.add_argument("--force", action="store_true", help="overwrite a section rolecall did not write")
+    parser.add_argument("--refresh", action="store_true", help="renew every section rolecall wrote that is near expiry")
+    parser.add_argument("--within", type=int, default=15, metavar="MINUTES",
+                        help="with --refresh: renew sections expiring within this many minutes (default 15)")
+    add_resolve_options(parser, explain=False)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Save one profile, or refresh all owned sections."""
+    if args.refresh:
+        return _refresh_all(args, ctx)
+    if not args.profile or not args.target:
+        raise UsageError("rolecall save: give PROFILE and --as NAME (or --refresh)",
+                         hint="rolecall save prod --as prod-ide")
+    if args.target == args.profile:
+        raise UsageError(
+            f'rolecall save: --as {args.target} would overwrite the profile being resolved',
+            hint=f"save under another name, e.g. --as {args.profile}-saved",
+        )
+    chain = chain_for(args, ctx)
+    credentials = chain.provider.retrieve()
+    _write(ctx, args.target, chain.profile, credentials, force=args.force)
+    expiry = f" until {credentials.expiration:%Y-%m-%d %H:%M} UTC" if credentials.expiration else ""
+    ctx.say(f"rolecall: saved {chain.profile} as [{args.target}] in {ctx.paths.credentials_file}{expiry}")
+    return 0
+
+
+def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
+    from rolecall.config.edit import SectionRef, update_section
+    from rolecall.config.parse import read_raw_file
+    from rolecall.timefmt import format_iso_z
+
+    path = ctx.paths.credentials_file
+    existing = (read_raw_file(path) or {}).get(target)
+    if existing is not None and OWNER_KEY not in existing and not force:
+        raise ConfigError(
+            f"[{target}] in {path} was not written by rolecall; not overwriting it",
+            hint=f"choose another name with --as, or pass --force to replace [{target}]",
+        )
+    changes: dict[str, str | None] = {
+        "aws_access_key_id": credentials.access_key_id,
+        "aws_secret_access_key": credentials.secret_access_key,
+        "aws_session_token": credentials.session_token,
+        # botocore prefers aws_security_token: a stale one would pair an old token with the new keys.
+        "aws_security_token": None,
+        OWNER_KEY: source,
+        EXPIRY_KEY: format_iso_z(credentials.expiration) if credentials.expiration else None,
+    }
+    update_section(path, SectionRef.raw(target), changes, reporter=ctx.warn, check_permissions=True)
+
+
+def _refresh_all(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall.config.parse import read_raw_file
+    from rolecall.timefmt import parse_timestamp
+
+    sections = read_raw_file(ctx.paths.credentials_file) or {}
+    window = timedelta(minutes=args.within)
+    now = ctx.clock()
+    renewed = 0
+    for name, section in sections.items():
+        source = section.get(OWNER_KEY)
+        if not isinstance(source, str):
+            continue
+        expiry_text = section.get(EXPIRY_KEY)
+        if isinstance(expiry_text, str) and expiry_text:
+            try:
+                if parse_timestamp(expiry_text) - now > window:
+                    continue
+            except ValueError:
+                pass  # an unreadable expiry is renewed
+        args.profile = source
+        chain = chain_for(args, ctx)
+        _write(ctx, name, source, chain.provider.retrieve(), force=False)
+        ctx.say(f"rolecall: renewed [{name}] from {source}")
+        renewed += 1
+    if renewed == 0:
+        ctx.say(f"rolecall: nothing to renew (no rolecall section expires within {args.within} min)")
+    return 0

@@ -1,0 +1,46 @@
+"""``rolecall whoami [PROFILE]``: GetCallerIdentity with a profile's credentials (account, ARN, user id, expiry)."""
+
+from __future__ import annotations
+
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, verify
+from rolecall.timefmt import format_duration, format_iso_offset
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, --output and the shared resolve options."""
+    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+    add_resolve_options(parser, explain=False)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Resolve the profile, call GetCallerIdentity, print who it is."""
+    import json
+
+    chain = chain_for(args, ctx)
+    credentials = chain.provider.retrieve()
+    identity = verify(chain, credentials, ctx)
+    result = {
+        "Profile": chain.profile,
+        "Account": identity.get("Account"),
+        "Arn": identity.get("Arn"),
+        "UserId": identity.get("UserId"),
+    }
+    if credentials.expiration is not None:
+        result["Expiration"] = format_iso_offset(credentials.expiration)
+    if args.output == "json":
+        ctx.out(json.dumps(result, indent=4) + "\n")
+        return 0
+    ctx.out(f"profile   {chain.profile}\naccount   {result['Account']}\narn       {result['Arn']}\n")
+    ctx.out(f"user id   {result['UserId']}\n")
+    if credentials.expiration is not None:
+        left = credentials.remaining(ctx.clock())
+        remaining = format_duration(max(left.total_seconds(), 0)) if left is not None else "?"
+        ctx.out(f"expires   {result['Expiration']} ({remaining} left)\n")
+    return 0
