@@ -1,0 +1,388 @@
+"""``Sandbox``: moto's server behind the strictness layer, on 127.0.0.1, with a seeded account.
+
+The IAM world (user ``alice`` with long-term keys and a virtual MFA device, and the roles below) lives
+in moto's in-process backends; the sandbox's own state (issued session credentials, used MFA codes,
+counters, faults) lives in a ``SandboxState``. moto keeps its backends per process, so one process
+runs one sandbox at a time: starting or resetting a sandbox resets moto's backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rolecall.sandbox import totp
+from rolecall.sandbox.app import StrictSts
+from rolecall.sandbox.state import FAULT_KINDS, SandboxState
+
+ACCOUNT_ID = "123456789012"
+#: An account the sandbox does not own: the "denied" role trusts only it.
+OTHER_ACCOUNT_ID = "210987654321"
+DEFAULT_REGION = "us-east-1"
+PARTNER_EXTERNAL_ID = "partner-ext-42"
+
+
+def trust_policy(principal: str | list[str], condition: dict[str, Any] | None = None, effect: str = "Allow") -> str:
+    """A one-statement trust policy letting ``principal`` (``AWS`` ARNs) call sts:AssumeRole."""
+    statement: dict[str, Any] = {"Effect": effect, "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """An IAM user the sandbox created: long-term keys and, if asked, a virtual MFA device."""
+
+    name: str
+    arn: str
+    access_key_id: str
+    secret_access_key: str
+    mfa_serial: str | None
+    mfa_seed: str | None
+
+
+def _quiet_handler_class() -> type[Any]:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietRequestHandler(WSGIRequestHandler):
+        """werkzeug's handler without the access log: the sandbox must not write to the test's stderr."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Do not log requests."""
+
+    return QuietRequestHandler
+
+
+def _iam() -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[ACCOUNT_ID]["aws"]
+
+
+class Sandbox:
+    """A running local STS/IAM that is strict like AWS. Use ``Sandbox.start()``; a context manager too.
+
+    Attributes describe the seeded account: ``account_id``, ``user_name``/``user_arn`` (``alice``),
+    her ``access_key_id``/``secret_access_key`` and ``mfa_serial``.
+    """
+
+    account_id: str = ACCOUNT_ID
+    region: str = DEFAULT_REGION
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Prepare (but do not start) a sandbox; prefer ``Sandbox.start``."""
+        self._host = host
+        self._requested_port = port
+        self.state = SandboxState()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._user: SandboxUser | None = None
+
+    # ------------------------------------------------------------------ life cycle
+
+    @classmethod
+    def start(cls, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
+        """Seed the account and serve on ``host:port`` (0 = a free port) in a daemon thread."""
+        sandbox = cls(host, port)
+        sandbox._start()
+        return sandbox
+
+    def _start(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        quiet_handler = _quiet_handler_class()
+
+        self.reset()
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        app = StrictSts(moto_app, self.state)
+        # Local only, threaded: a request that waits (a "slow" fault) must not block the others.
+        self._server = make_server(self._host, self._requested_port, app, threaded=True, request_handler=quiet_handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="rolecall-sandbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving (idempotent)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_until_interrupted(self) -> None:
+        """Block the calling thread until KeyboardInterrupt (the server keeps running in its thread)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    @property
+    def port(self) -> int:
+        """The TCP port served on."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:PORT``: the endpoint for STS (and IAM) clients."""
+        return f"http://{self._host}:{self.port}"
+
+    def reset(self) -> None:
+        """Fresh state: moto's backends, the seeded account, issued credentials, used codes, counters, faults."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        self.state.reset()
+        self._seed()
+
+    # ------------------------------------------------------------------ the seeded account
+
+    def _seed(self) -> None:
+        root = f"arn:aws:iam::{ACCOUNT_ID}:root"
+        self._user = self.create_user("alice", with_mfa=True)
+        self.create_role("readonly", trust_policy(root), max_session_duration=3600)
+        self.create_role(
+            "admin",
+            trust_policy(root, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+            max_session_duration=43200,
+        )
+        self.create_role(
+            "partner",
+            trust_policy(root, {"StringEquals": {"sts:ExternalId": PARTNER_EXTERNAL_ID}}),
+            max_session_duration=3600,
+        )
+        self.create_role("deploy", trust_policy(self.role_arn("readonly")), max_session_duration=43200)
+        self.create_role("ops", trust_policy(self.role_arn("deploy")), max_session_duration=3600)
+        self.create_role("denied", trust_policy(f"arn:aws:iam::{OTHER_ACCOUNT_ID}:root"), max_session_duration=3600)
+
+    def create_user(self, name: str, with_mfa: bool = False) -> SandboxUser:
+        """Create an IAM user with one long-term access key and, if asked, an enabled virtual MFA device."""
+        iam = _iam()
+        user = iam.create_user(region_name=DEFAULT_REGION, user_name=name, path="/")
+        # Real user ids look like AIDA + 17 characters (moto's do not); GetCallerIdentity shows them.
+        user.id = "AIDA" + "".join(secrets.choice(string.ascii_uppercase + "234567") for _ in range(17))
+        key = iam.create_access_key(user_name=name)
+        serial = seed = None
+        if with_mfa:
+            device = iam.create_virtual_mfa_device(device_name=name, path="/")
+            serial, seed = device.serial_number, device.base32_string_seed
+            # Enabling takes two consecutive codes on AWS; moto records them without checking.
+            iam.enable_mfa_device(name, serial, "000000", "000000")
+        return SandboxUser(name, user.arn, key.access_key_id, key.secret_access_key, serial, seed)
+
+    def create_role(
+        self,
+        name: str,
+        trust: str | dict[str, Any] | None = None,
+        max_session_duration: int = 3600,
+        path: str = "/",
+    ) -> str:
+        """Create a role with the trust policy ``trust`` (default: the whole account); return its ARN."""
+        if trust is None:
+            trust = trust_policy(f"arn:aws:iam::{ACCOUNT_ID}:root")
+        document = trust if isinstance(trust, str) else json.dumps(trust)
+        role = _iam().create_role(
+            role_name=name,
+            assume_role_policy_document=document,
+            path=path,
+            permissions_boundary=None,
+            description="",
+            tags=[],
+            max_session_duration=str(max_session_duration),
+        )
+        return str(role.arn)
+
+    def role_arn(self, name: str) -> str:
+        """The ARN of role ``name`` in the seeded account (path ``/``)."""
+        return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+
+    def _seeded(self) -> SandboxUser:
+        if self._user is None:
+            raise RuntimeError("the sandbox has not been seeded")
+        return self._user
+
+    @property
+    def user(self) -> SandboxUser:
+        """The seeded user ``alice``."""
+        return self._seeded()
+
+    @property
+    def user_name(self) -> str:
+        """``alice``."""
+        return self._seeded().name
+
+    @property
+    def user_arn(self) -> str:
+        """``arn:aws:iam::123456789012:user/alice``."""
+        return self._seeded().arn
+
+    @property
+    def access_key_id(self) -> str:
+        """alice's long-term access key id."""
+        return self._seeded().access_key_id
+
+    @property
+    def secret_access_key(self) -> str:
+        """alice's long-term secret access key."""
+        return self._seeded().secret_access_key
+
+    @property
+    def mfa_serial(self) -> str:
+        """``arn:aws:iam::123456789012:mfa/alice``."""
+        serial = self._seeded().mfa_serial
+        assert serial is not None
+        return serial
+
+    @property
+    def mfa_seed(self) -> str:
+        """The Base32 seed of alice's virtual MFA device (what an authenticator app would scan)."""
+        seed = self._seeded().mfa_seed
+        assert seed is not None
+        return seed
+
+    # ------------------------------------------------------------------ MFA codes
+
+    def totp(self, at: float | None = None, user: SandboxUser | None = None) -> str:
+        """The code of the seeded device (or ``user``'s) at Unix time ``at`` (default: now)."""
+        seed = (user or self._seeded()).mfa_seed
+        if seed is None:
+            raise ValueError("that user has no MFA device")
+        return totp.code_for_step(seed, totp.time_step(time.time() if at is None else at))
+
+    def fresh_code(self, user: SandboxUser | None = None) -> str:
+        """A code the sandbox has not accepted yet for the device, valid now.
+
+        The current step's code if unused, else the next step's (AWS, and so the sandbox, accepts one
+        step of drift either way); only when both were used does this sleep until the next 30 s step.
+        """
+        owner = user or self._seeded()
+        if owner.mfa_serial is None or owner.mfa_seed is None:
+            raise ValueError("that user has no MFA device")
+        while True:
+            now = time.time()
+            step = totp.time_step(now)
+            # The next step's code is only accepted while "now" stays in this step: leave a margin.
+            candidates = [step] if now % totp.STEP_SECONDS > totp.STEP_SECONDS - 2 else [step, step + 1]
+            for candidate in candidates:
+                if not self.state.code_used(owner.mfa_serial, candidate):
+                    return totp.code_for_step(owner.mfa_seed, candidate)
+            time.sleep(totp.STEP_SECONDS - now % totp.STEP_SECONDS + 0.05)
+
+    # ------------------------------------------------------------------ observation and faults
+
+    def calls(self, action: str | None = None) -> int:
+        """How many STS requests were seen for ``action`` (all actions when None), retries included."""
+        with self.state.lock:
+            if action is None:
+                return sum(self.state.counts.values())
+            return self.state.counts.get(action, 0)
+
+    def reset_calls(self) -> None:
+        """Zero the call counters."""
+        with self.state.lock:
+            self.state.counts.clear()
+
+    def inject_fault(self, action: str, kind: str, times: int = 1, delay: float = 0.0) -> None:
+        """Make the next ``times`` calls of ``action`` (``"*"``: any STS action) fail or be slow.
+
+        ``kind``: ``"throttle"`` (400 Throttling "Rate exceeded"), ``"error500"`` (500 InternalFailure),
+        ``"slow"`` (answered normally after ``delay`` seconds). botocore retries the first two.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self.state.add_fault(action, kind, times, delay)  # type: ignore[arg-type]
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def set_credential_lifetime(self, seconds: int | None) -> None:
+        """Issued credentials expire after ``seconds`` (any value, AWS's 900 s minimum does not apply);
+        ``None``: as requested."""
+        if seconds is not None and seconds < 1:
+            raise ValueError("the lifetime must be at least 1 second")
+        with self.state.lock:
+            self.state.credential_lifetime = seconds
+
+    def disable_region(self, region: str) -> None:
+        """STS requests signed for ``region`` get RegionDisabledException (403)."""
+        with self.state.lock:
+            self.state.disabled_regions.add(region)
+
+    def enable_region(self, region: str) -> None:
+        """Undo ``disable_region``."""
+        with self.state.lock:
+            self.state.disabled_regions.discard(region)
+
+    # ------------------------------------------------------------------ AWS files
+
+    def profiles_config(self) -> str:
+        """The text of an AWS config file with the seeded profiles, pointing at this sandbox."""
+        endpoint = self.endpoint_url
+        sections = [
+            ("default", {}),
+            ("profile readonly", {"role_arn": self.role_arn("readonly"), "source_profile": "default"}),
+            (
+                "profile admin",
+                {"role_arn": self.role_arn("admin"), "source_profile": "default", "mfa_serial": self.mfa_serial},
+            ),
+            (
+                "profile partner",
+                {"role_arn": self.role_arn("partner"), "source_profile": "default", "external_id": PARTNER_EXTERNAL_ID},
+            ),
+            ("profile deploy", {"role_arn": self.role_arn("deploy"), "source_profile": "readonly"}),
+            ("profile ops", {"role_arn": self.role_arn("ops"), "source_profile": "deploy"}),
+        ]
+        lines: list[str] = []
+        for header, values in sections:
+            lines.append(f"[{header}]")
+            lines += [f"{key} = {value}" for key, value in values.items()]
+            lines += [f"region = {DEFAULT_REGION}", f"endpoint_url = {endpoint}", ""]
+        return "\n".join(lines)
+
+    def credentials_file(self) -> str:
+        """The text of an AWS credentials file with alice's long-term keys as ``default``."""
+        return (
+            f"[default]\naws_access_key_id = {self.access_key_id}\naws_secret_access_key = {self.secret_access_key}\n"
+        )
+
+    def write_aws_files(self, home: str | os.PathLike[str]) -> dict[str, str]:
+        """Write ``HOME/.aws/config`` and ``HOME/.aws/credentials`` (0600) for the seeded account.
+
+        Returns the environment variables that point the AWS CLI, boto3 and rolecall at them and at
+        this sandbox: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL,
+        AWS_DEFAULT_REGION and AWS_REGION.
+        """
+        folder = os.path.join(os.fspath(home), ".aws")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        config = os.path.join(folder, "config")
+        credentials = os.path.join(folder, "credentials")
+        for path, text in ((config, self.profiles_config()), (credentials, self.credentials_file())):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.chmod(path, 0o600)
+        return {
+            "AWS_CONFIG_FILE": config,
+            "AWS_SHARED_CREDENTIALS_FILE": credentials,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": DEFAULT_REGION,
+            "AWS_REGION": DEFAULT_REGION,
+        }

@@ -1,0 +1,113 @@
+"""The sandbox starts, serves the seeded account, and answers the everyday STS calls like AWS."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from rolecall.sandbox import Sandbox
+
+# The `sandbox` fixture (a plugin module, so that parameters named `sandbox` do not shadow an import).
+pytest_plugins = ["sandbox_fixtures"]
+
+
+def sts_client(sb: Sandbox, key: str | None = None, secret: str | None = None, token: str | None = None) -> Any:
+    """A real boto3 STS client for the sandbox, with alice's keys unless others are given."""
+    return boto3.client(
+        "sts",
+        endpoint_url=sb.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=key or sb.access_key_id,
+        aws_secret_access_key=secret or sb.secret_access_key,
+        aws_session_token=token,
+    )
+
+
+def test_seeded_account(sandbox: Sandbox) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sandbox.endpoint_url)
+    assert sandbox.account_id == "123456789012"
+    assert sandbox.user_name == "alice"
+    assert sandbox.user_arn == "arn:aws:iam::123456789012:user/alice"
+    assert sandbox.mfa_serial == "arn:aws:iam::123456789012:mfa/alice"
+    assert sandbox.access_key_id.startswith("AKIA")
+    assert sandbox.role_arn("admin") == "arn:aws:iam::123456789012:role/admin"
+    assert re.fullmatch(r"\d{6}", sandbox.totp())
+
+
+def test_caller_identity_of_the_user(sandbox: Sandbox) -> None:
+    identity = sts_client(sandbox).get_caller_identity()
+    assert identity["Arn"] == sandbox.user_arn
+    assert identity["Account"] == "123456789012"
+    assert re.fullmatch(r"AIDA[A-Z0-9]{17}", identity["UserId"])
+
+
+def test_assume_role_and_identity_of_the_session(sandbox: Sandbox) -> None:
+    before = datetime.now(timezone.utc)
+    answer = sts_client(sandbox).assume_role(RoleArn=sandbox.role_arn("readonly"), RoleSessionName="s-1")
+    creds = answer["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/readonly/s-1"
+    assert re.fullmatch(r"AROA[A-Z0-9]+:s-1", answer["AssumedRoleUser"]["AssumedRoleId"])
+    assert before + timedelta(seconds=3590) < creds["Expiration"] < before + timedelta(seconds=3610)
+    session = sts_client(sandbox, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    identity = session.get_caller_identity()
+    assert identity["Arn"] == answer["AssumedRoleUser"]["Arn"]
+    assert identity["UserId"] == answer["AssumedRoleUser"]["AssumedRoleId"]
+
+
+def test_get_session_token_issues_unique_temporary_credentials_of_the_user(sandbox: Sandbox) -> None:
+    client = sts_client(sandbox)
+    first = client.get_session_token(DurationSeconds=900)["Credentials"]
+    second = client.get_session_token()["Credentials"]
+    assert first["AccessKeyId"] != second["AccessKeyId"]
+    assert first["AccessKeyId"].startswith("ASIA") and first["SessionToken"]
+    now = datetime.now(timezone.utc)
+    assert now + timedelta(seconds=880) < first["Expiration"] < now + timedelta(seconds=910)
+    assert now + timedelta(hours=11, minutes=59) < second["Expiration"] < now + timedelta(hours=12, seconds=10)
+    session = sts_client(sandbox, first["AccessKeyId"], first["SecretAccessKey"], first["SessionToken"])
+    identity = session.get_caller_identity()
+    assert identity["Arn"] == sandbox.user_arn
+    assert identity["UserId"].startswith("AIDA")
+
+
+def test_calls_are_counted_per_action_and_reset(sandbox: Sandbox) -> None:
+    client = sts_client(sandbox)
+    client.get_caller_identity()
+    client.get_caller_identity()
+    with pytest.raises(ClientError):
+        client.assume_role(RoleArn=sandbox.role_arn("admin"), RoleSessionName="no-mfa")
+    assert sandbox.calls("GetCallerIdentity") == 2
+    assert sandbox.calls("AssumeRole") == 1
+    assert sandbox.calls() == 3
+    sandbox.reset_calls()
+    assert sandbox.calls() == 0
+
+
+def test_reset_gives_fresh_keys_and_forgets_issued_credentials(sandbox: Sandbox) -> None:
+    old_key, old_secret = sandbox.access_key_id, sandbox.secret_access_key
+    creds = sts_client(sandbox).get_session_token()["Credentials"]
+    sandbox.reset()
+    assert sandbox.access_key_id != old_key
+    with pytest.raises(ClientError) as caught:
+        sts_client(sandbox, old_key, old_secret).get_caller_identity()
+    assert caught.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    with pytest.raises(ClientError) as caught:
+        sts_client(sandbox, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).get_caller_identity()
+    assert caught.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_context_manager_stops_the_server() -> None:
+    with Sandbox.start() as sb:
+        url = sb.endpoint_url
+        assert sts_client(sb).get_caller_identity()["Account"] == "123456789012"
+    import socket
+
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as sock, pytest.raises(OSError):
+        sock.settimeout(2)
+        sock.connect(("127.0.0.1", port))
