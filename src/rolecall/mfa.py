@@ -1,0 +1,452 @@
+"""MFA codes: where they come from, the memory of codes already sent, and the per-device lock.
+
+* Code sources (``MfaCodeSource``): ``TerminalPrompt`` asks on the controlling terminal with the AWS CLI's
+  wording, ``ProcessCodeSource`` runs the profile's ``mfa_process`` (a YubiKey or ``oathtool``), ``StaticCode``
+  is ``--token-code``.
+* ``UsedCodes`` remembers, per device, which codes were sent in the last few minutes (as hashes, never the
+  code), because STS refuses a TOTP code it has already seen; ``obtain_fresh_code`` then waits for the next
+  30-second window instead of sending a code that will be refused.
+* ``device_lock`` makes parallel invocations for one device share one prompt: the first asks and calls STS
+  while the others wait, then find the fresh credentials in the cache.
+
+Not on the fast path (only used when a code is actually needed), but still light at import: ``subprocess``,
+``shlex``, ``getpass`` and ``json`` come in inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Protocol
+
+from rolecall.errors import FileError, InvalidInputError, MfaError
+from rolecall.reporting import ignore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from rolecall.reporting import Reporter
+
+__all__ = [
+    "PROMPT",
+    "TOTP_STEP",
+    "MfaCodeSource",
+    "ProcessCodeSource",
+    "StaticCode",
+    "TerminalPrompt",
+    "UsedCodes",
+    "device_lock",
+    "obtain_fresh_code",
+]
+
+#: The AWS CLI's prompt, word for word (botocore ``AssumeRoleCredentialFetcher``), so people recognise it.
+PROMPT = "Enter MFA code for {serial}: "
+
+#: The TOTP time step (RFC 6238, what virtual MFA devices and YubiKeys use for AWS).
+TOTP_STEP = 30
+
+_DIGITS = frozenset("0123456789")
+
+_NO_CODE_HINT = (
+    "give the code with --token-code, or set mfa_process in the profile (e.g. ykman oath accounts code -s X)"
+)
+
+
+def _normalise(code: str) -> str | None:
+    """The code without spaces (authenticators show ``123 456``), or ``None`` unless it is exactly 6 digits.
+
+    STS takes exactly six ASCII digits (``TokenCode``: length 6, ``[\\d]*``); ``str.isdigit`` would let
+    other Unicode digits through, hence the explicit set.
+    """
+    compact = "".join(code.split())
+    if len(compact) == 6 and set(compact) <= _DIGITS:
+        return compact
+    return None
+
+
+def _device_id(serial: str) -> str:
+    """A file-name-safe, fixed-length name for a device (serials are ARNs with ``:`` and ``/``)."""
+    import hashlib
+
+    return hashlib.sha1(serial.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Code sources
+
+
+class MfaCodeSource(Protocol):
+    """Anything that can produce an MFA code for a device.
+
+    ``code`` returns six digits or raises ``MfaError``. Two optional class attributes tell
+    ``obtain_fresh_code`` what to do when the code was already used: ``interactive = True`` (a person is
+    asked again at once and told to wait for the next code), ``fixed = True`` (the same code would come
+    back: fail at once). Any other source is asked again after waiting for the next 30-second window.
+    """
+
+    def code(self, serial: str) -> str:
+        """A 6-digit code for the device ``serial``."""
+        ...
+
+
+class StaticCode:
+    """A code given up front (``--token-code``). Raises ``InvalidInputError`` unless it is 6 digits.
+
+    ``repr`` hides the code so it never ends up in a log or a traceback.
+    """
+
+    __slots__ = ("_code",)
+
+    #: The same code comes back every time: when it was already used, fail instead of waiting.
+    fixed = True
+
+    def __init__(self, code: str) -> None:
+        normalised = _normalise(code)
+        if normalised is None:
+            raise InvalidInputError(
+                "the MFA code must be 6 digits", hint="pass the code your authenticator shows, e.g. --token-code 123456"
+            )
+        self._code = normalised
+
+    def __repr__(self) -> str:
+        return "StaticCode(******)"
+
+    def code(self, serial: str) -> str:
+        """The given code, whatever the device."""
+        return self._code
+
+
+class ProcessCodeSource:
+    """``mfa_process``: a command that prints the current code (``ykman oath accounts code -s NAME``, ``oathtool``).
+
+    The command line is split like a shell would (``shlex.split``) but run without a shell. Its standard
+    output, stripped, must be the 6-digit code; its standard error and input stay the user's (so "touch your
+    YubiKey" is seen). Errors name only the program, never its arguments (``oathtool --totp -b SEED`` carries
+    the device's secret seed) nor its output (a code).
+    """
+
+    __slots__ = ("command", "timeout")
+
+    command: str
+    timeout: float
+
+    def __init__(self, command: str, timeout: float = 60.0) -> None:
+        self.command = command
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return "ProcessCodeSource(...)"  # the command line may hold a TOTP seed
+
+    def code(self, serial: str) -> str:
+        """Run the command once and return the code it printed; ``MfaError`` when it fails or prints no code."""
+        import shlex
+        import subprocess
+
+        try:
+            argv = shlex.split(self.command)
+        except ValueError as error:
+            raise MfaError(
+                f"the mfa_process setting for {serial} is not a valid command line ({error})",
+                hint="quote arguments with spaces the way a POSIX shell would",
+            ) from None
+        if not argv:
+            raise MfaError(f"the mfa_process setting for {serial} is empty", hint=_NO_CODE_HINT)
+        program = argv[0]
+        try:
+            done = subprocess.run(argv, stdout=subprocess.PIPE, timeout=self.timeout, check=False)
+        except FileNotFoundError:
+            raise MfaError(
+                f"the mfa_process command {program} for {serial} was not found",
+                hint="install it, or give its full path in the profile's mfa_process",
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise MfaError(
+                f"the mfa_process command {program} for {serial} did not finish within {self.timeout:g} s",
+                hint="run it yourself to see where it waits (a YubiKey may be waiting for a touch)",
+            ) from None
+        except OSError as error:
+            raise MfaError(
+                f"the mfa_process command {program} for {serial} cannot be run: {error.strerror or error}",
+                hint="check that it is an executable program",
+            ) from None
+        if done.returncode != 0:
+            status = (
+                f"was killed by signal {-done.returncode}"
+                if done.returncode < 0
+                else f"failed with exit status {done.returncode}"
+            )
+            raise MfaError(
+                f"the mfa_process command {program} for {serial} {status}",
+                hint="run it yourself to see why; its error output, if any, is shown above",
+            )
+        code = _normalise(done.stdout.decode("utf-8", "replace"))
+        if code is None:
+            raise MfaError(
+                f"the mfa_process command {program} for {serial} did not print a 6-digit MFA code",
+                hint="it must print only the code, e.g. ykman oath accounts code --single NAME",
+            )
+        return code
+
+
+class TerminalPrompt:
+    """Ask a person on the controlling terminal (``/dev/tty``), without echo, as the AWS CLI does.
+
+    The prompt goes to the terminal rather than stderr, so it is seen even when stdout and stderr are
+    redirected (``eval "$(rolecall env prod)"``). Without a terminal it raises ``MfaError`` at once with a
+    hint, rather than reading stdin (which would echo the code or hang). An answer that is not 6 digits is
+    asked again, up to ``attempts`` times. Ctrl-D gives ``MfaError``; Ctrl-C propagates as usual.
+    """
+
+    __slots__ = ("attempts", "tty")
+
+    #: A person answers: when the code was already used, tell them and ask again at once.
+    interactive = True
+
+    attempts: int
+    tty: str
+
+    def __init__(self, attempts: int = 3, tty: str = "/dev/tty") -> None:
+        self.attempts = attempts
+        self.tty = tty
+
+    def __repr__(self) -> str:
+        return f"TerminalPrompt({self.tty!r})"
+
+    def code(self, serial: str) -> str:
+        """Prompt until a 6-digit code is typed; ``MfaError`` without a terminal or after ``attempts`` tries."""
+        import getpass
+        import warnings
+
+        try:
+            fd = os.open(self.tty, os.O_RDWR | os.O_NOCTTY)
+        except OSError:
+            raise MfaError(
+                f"an MFA code for {serial} is needed and there is no terminal to ask for it", hint=_NO_CODE_HINT
+            ) from None
+        with open(fd, "w", encoding="utf-8", errors="replace", closefd=True) as terminal:
+            for attempt in range(self.attempts):
+                with warnings.catch_warnings():
+                    # getpass falls back to reading stdin WITH echo when it cannot turn echo off; a code on
+                    # screen (and in terminal logs) is worse than no prompt, so make that an error instead.
+                    warnings.simplefilter("error", getpass.GetPassWarning)
+                    try:
+                        answer = getpass.getpass(PROMPT.format(serial=serial), stream=terminal)
+                    except getpass.GetPassWarning:
+                        raise MfaError(
+                            f"cannot turn off echo on the terminal to ask for the MFA code for {serial}",
+                            hint=_NO_CODE_HINT,
+                        ) from None
+                    except EOFError:
+                        raise MfaError(f"no MFA code was entered for {serial}", hint=_NO_CODE_HINT) from None
+                code = _normalise(answer)
+                if code is not None:
+                    return code
+                if attempt + 1 < self.attempts:
+                    terminal.write("An MFA code is 6 digits; try again.\n")
+                    terminal.flush()
+        raise MfaError(
+            f"no valid MFA code was entered for {serial} after {self.attempts} tries",
+            hint="type the 6 digits your authenticator shows for this device",
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Used codes
+
+
+class UsedCodes:
+    """The memory of MFA codes already sent, per device, shared by every rolecall process of this user.
+
+    One JSON file per device in ``state_dir`` (``AwsPaths.mfa_state_dir``; 0700, files 0600), holding for each
+    code sent in the last ``forget_after`` seconds a SHA-256 of (device, code, TOTP time step) and the time it
+    was sent: never the code itself. A code counts as used when it was sent for that device within
+    ``forget_after`` (STS accepts a code in neighbouring time steps too, and refuses it the second time in
+    any of them). Writes are read-modify-write under a file lock, so concurrent processes lose nothing.
+    A corrupt or unreadable memory counts as empty: the worst outcome is one refused code.
+    """
+
+    __slots__ = ("forget_after", "state_dir")
+
+    state_dir: str
+    forget_after: float
+
+    def __init__(self, state_dir: str, forget_after: float = 300.0) -> None:
+        self.state_dir = state_dir
+        self.forget_after = forget_after
+
+    def __repr__(self) -> str:
+        return f"UsedCodes({self.state_dir!r})"
+
+    def _path(self, serial: str) -> str:
+        return os.path.join(self.state_dir, _device_id(serial) + ".used.json")
+
+    @staticmethod
+    def _digest(serial: str, code: str, step: int) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"rolecall-used-mfa-code\0{serial}\0{code}\0{step}".encode()).hexdigest()
+
+    def _load(self, path: str, now: float) -> list[tuple[str, float]]:
+        """The remembered (digest, time) pairs that are not yet forgotten."""
+        import json
+
+        try:
+            with open(path, "rb") as handle:
+                document = json.loads(handle.read().decode("utf-8"))
+            entries = document["used"]
+            pairs = [(str(item["h"]), float(item["t"])) for item in entries]
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, TypeError, KeyError):
+            return []  # see the class docstring: an unreadable memory is an empty one
+        return [(digest, sent) for digest, sent in pairs if now - self.forget_after <= sent <= now + self.forget_after]
+
+    def was_used(self, serial: str, code: str, now: float) -> bool:
+        """True when ``code`` was sent for ``serial`` in the last ``forget_after`` seconds before ``now``."""
+        remembered = self._load(self._path(serial), now)
+        if not remembered:
+            return False
+        digests = {digest for digest, _ in remembered}
+        last = int(now // TOTP_STEP) + 1  # one step ahead: another process's clock may be a little ahead
+        first = int((now - self.forget_after) // TOTP_STEP) - 1
+        return any(self._digest(serial, code, step) in digests for step in range(first, last + 1))
+
+    def remember(self, serial: str, code: str, now: float) -> None:
+        """Record that ``code`` was sent for ``serial`` at ``now``; forget entries older than ``forget_after``.
+
+        Raises ``FileError`` when the memory cannot be written.
+        """
+        import json
+
+        from rolecall.fileio import atomic_write, exclusive_lock
+
+        path = self._path(serial)
+        _keep_private(self.state_dir)
+        with exclusive_lock(path, timeout=10.0):
+            remembered = self._load(path, now)
+            digest = self._digest(serial, code, int(now // TOTP_STEP))
+            if digest not in {d for d, _ in remembered}:
+                remembered.append((digest, now))
+            document = {"version": 1, "used": [{"h": d, "t": t} for d, t in remembered]}
+            atomic_write(path, json.dumps(document).encode("utf-8"), mode=0o600, dir_mode=0o700)
+
+
+def _keep_private(folder: str) -> None:
+    """Tighten rolecall's own state folder to 0700 if something made it looser (it is not shared)."""
+    try:
+        if os.stat(folder).st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError:
+        pass  # missing: it is created 0700 by the write that follows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Getting a code that STS will take
+
+
+def _until_next_step(now: float) -> float:
+    """Seconds until the next TOTP time step starts."""
+    return TOTP_STEP - (now % TOTP_STEP)
+
+
+def obtain_fresh_code(
+    source: MfaCodeSource,
+    serial: str,
+    used: UsedCodes,
+    *,
+    reporter: Reporter,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    max_wait: float = 35.0,
+    remember: bool = True,
+) -> str:
+    """A code for ``serial`` from ``source`` that has not been sent before, and (with ``remember``) note it sent.
+
+    When the source gives a code already used for this device, which STS would refuse:
+
+    * a person (``interactive`` source) is told, through ``reporter``, to enter the next code their device
+      shows and is asked again, up to 3 times;
+    * a fixed code (``--token-code``) fails at once with ``MfaError``;
+    * anything else (``mfa_process``) is re-run after waiting, with a ``reporter`` line saying how long, for
+      the next 30-second window (plus a second for clock differences), then every 2 s while the device still
+      shows the old code, until ``max_wait`` seconds have passed in all; then ``MfaError``.
+
+    The code is remembered as soon as it is handed out (``remember=True``): a code that reached STS is spent
+    even if the answer was lost, and waiting once too often costs less than a refused call.
+    """
+    start = clock()
+    asked = 0
+    waited = False
+    while True:
+        code = source.code(serial)
+        asked += 1
+        now = clock()
+        if not used.was_used(serial, code, now):
+            if remember:
+                used.remember(serial, code, now)
+            return code
+        if getattr(source, "fixed", False):
+            raise MfaError(
+                f"the MFA code given for {serial} was already used, and AWS accepts each code once",
+                hint="wait for the next code on your device and pass that one",
+            )
+        if getattr(source, "interactive", False):
+            if asked >= 3:
+                raise MfaError(
+                    f"the MFA code entered for {serial} was already used, {asked} times",
+                    hint="wait for your device to show a new code, then run the command again",
+                )
+            reporter(
+                f"that MFA code for {serial} was already used; enter the next code your device shows "
+                f"(in about {int(_until_next_step(now)) + 1} s)"
+            )
+            continue
+        pause = 2.0 if waited else _until_next_step(now) + 1.0
+        if now - start + pause > max_wait:
+            raise MfaError(
+                f"the MFA code for {serial} was still one already used after waiting {now - start:.0f} s",
+                hint="check that the clocks of this machine and of the MFA device are right (codes follow the time)",
+            )
+        reporter(
+            f"waiting {int(pause + 0.999)} s for the next MFA code for {serial} (the current one was already used)"
+        )
+        sleep(pause)
+        waited = True
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One prompt per device at a time
+
+
+@contextlib.contextmanager
+def device_lock(state_dir: str, serial: str, timeout: float = 300.0, *, reporter: Reporter = ignore) -> Iterator[None]:
+    """Hold the cross-process lock of MFA device ``serial`` while the ``with`` block runs.
+
+    Parallel invocations (tmux panes, several ``credential_process`` calls) for the same device queue here:
+    the first prompts and calls STS inside the block; the others wait, then should read the cache again
+    before asking for a code. A ``fcntl.flock`` on ``<state_dir>/<sha1(serial)>.device.lock`` (0600, folder
+    0700), released by the OS if the holder dies. When the lock is busy, ``reporter`` hears it once. After
+    ``timeout`` seconds: ``MfaError``. Not re-entrant.
+    """
+    from rolecall.fileio import exclusive_lock
+
+    path = os.path.join(state_dir, _device_id(serial) + ".device")
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(path, timeout=0.0))
+        except FileError:
+            # Busy (or not creatable: then the second attempt says so). Tell the person why nothing happens.
+            reporter(f"waiting for another rolecall that is getting an MFA code for {serial}")
+            started = time.monotonic()
+            try:
+                stack.enter_context(exclusive_lock(path, timeout=timeout))
+            except FileError as error:
+                if time.monotonic() - started < timeout:
+                    raise
+                raise MfaError(
+                    f"timed out after {timeout:g} s waiting for another rolecall getting an MFA code for {serial}",
+                    hint="answer or cancel the prompt in your other terminal, then try again",
+                ) from error
+        yield
