@@ -4,8 +4,8 @@ The AWS CLI's rules, re-implemented (the behaviour, not the code):
 
 * ``ResponseMetadata`` is dropped; ``--query`` (JMESPath) is applied to what is left.
 * Timestamps: with ``cli_timestamp_format = iso8601`` (the v2 default) a timestamp is printed as
-  ``datetime.isoformat()`` of the parsed UTC time (``2023-08-06T20:06:29+00:00``, microseconds kept when
-  STS sent them); with ``none``/``wire`` it is the string STS sent. Timestamps are turned into strings
+  ``datetime.isoformat()`` of the parsed time, offset as sent (``2023-08-06T20:06:29+00:00``, microseconds
+  kept when STS sent them); with ``none``/``wire`` it is the string STS sent. Timestamps are turned into strings
   *before* the query runs, as in the AWS CLI, so a query sees strings.
 * json: ``json.dumps(indent=4, ensure_ascii=False)`` and a newline, keys in response order; an empty
   object prints nothing at all.
@@ -36,8 +36,8 @@ def normalize(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [normalize(value) for value in data]
     if isinstance(data, datetime):
-        moment = data if data.tzinfo is None else data.astimezone(timezone.utc)
-        return moment.isoformat()
+        # botocore keeps the offset STS sent (always Z, i.e. +00:00); a naive time can only mean UTC.
+        return (data if data.tzinfo is not None else data.replace(tzinfo=timezone.utc)).isoformat()
     if isinstance(data, bytes):
         return base64.b64encode(data).decode("ascii")
     return data
