@@ -16,8 +16,8 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import AwsHome, run_aws
 
+from conftest import AwsHome, run_aws
 from rolecall import sts
 from rolecall.credentials import Credentials
 from rolecall.errors import MfaError
