@@ -40,7 +40,7 @@ def client(
     """A real boto3 STS client; ``retries`` = total attempts (standard mode) when given."""
     options: dict[str, Any] = {}
     if retries is not None:
-        options["retries"] = {"max_attempts": retries, "mode": "standard"}
+        options["retries"] = {"total_max_attempts": retries, "mode": "standard"}
     if read_timeout is not None:
         options["read_timeout"] = read_timeout
     return boto3.client(
