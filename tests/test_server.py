@@ -389,3 +389,9 @@ def test_child_environment_drops_variables_that_would_shadow_the_server(server: 
     }
     env = child_environment(base, server)
     assert env == {"PATH": "/usr/bin", "AWS_REGION": "eu-west-1", **server.environment()}
+
+
+def test_child_environment_keeps_the_server_out_of_a_configured_proxy(server: CredentialsServer) -> None:
+    env = child_environment({"HTTP_PROXY": "http://proxy.corp:3128", "NO_PROXY": "internal.corp"}, server)
+    assert env["NO_PROXY"] == "internal.corp,127.0.0.1" and env["no_proxy"] == "127.0.0.1"
+    assert child_environment({"PATH": "/bin"}, server).keys() == {"PATH", *server.environment()}

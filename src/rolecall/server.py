@@ -103,10 +103,24 @@ def _loopback_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return address
 
 
+#: Proxy variables some SDKs honour even for the container endpoint (botocore's container fetcher does not).
+_PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
 def child_environment(base: Mapping[str, str], server: CredentialsServer) -> dict[str, str]:
-    """``base`` without variables that would shadow the server, plus the server's two variables."""
+    """``base`` without variables that would shadow the server, plus the server's two variables.
+
+    When an HTTP proxy is configured, the server's address is added to ``NO_PROXY``/``no_proxy``: an SDK that
+    sent the credentials request through the proxy would hand the token and the credentials to it.
+    """
     env = {key: value for key, value in base.items() if key not in CONFLICTING_VARIABLES}
     env.update(server.environment())
+    if any(env.get(name) for name in _PROXY_VARIABLES):
+        host = server.host
+        for name in ("NO_PROXY", "no_proxy"):
+            entries = [entry.strip() for entry in env.get(name, "").split(",") if entry.strip()]
+            if host not in entries:
+                env[name] = ",".join([*entries, host])
     return env
 
 
@@ -193,6 +207,11 @@ class CredentialsServer:
         return self._port
 
     @property
+    def host(self) -> str:
+        """The loopback IP listened on, as text (``127.0.0.1``, ``::1``)."""
+        return str(self._address)
+
+    @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT/<random path>``: the value of AWS_CONTAINER_CREDENTIALS_FULL_URI."""
         return f"http://{self._netloc(self._port)}{self.path}"
@@ -206,6 +225,9 @@ class CredentialsServer:
         hosts = {self._netloc(self._port).lower(), f"localhost:{self._port}"}
         if self._address.version == 4:
             hosts.add(f"127.0.0.1:{self._port}")
+        if self._port == 80:
+            # Clients leave out the default port from Host.
+            hosts |= {host.rsplit(":", 1)[0] for host in hosts}
         return frozenset(hosts)
 
     def _netloc(self, port: int) -> str:
@@ -440,8 +462,15 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def serve_in_background(source: RefreshingCredentials, reporter: Reporter = ignore) -> CredentialsServer:
-    """Start a server on 127.0.0.1 with a free port, serving ``source``; the caller stops it (or uses ``with``)."""
-    server = CredentialsServer(source, reporter=reporter)
+def serve_in_background(
+    source: RefreshingCredentials, reporter: Reporter = ignore, *, host: str = "127.0.0.1", port: int = 0
+) -> CredentialsServer:
+    """Start a server (by default on 127.0.0.1 with a free port) serving ``source``, on a daemon thread.
+
+    The caller stops it with ``stop()`` (or uses the returned server in a ``with`` block). For a server that
+    SDKs call, build ``source`` with ``background_advisory=True`` so that no request waits for an advisory
+    refresh (SDKs give up on the container endpoint after 2 seconds).
+    """
+    server = CredentialsServer(source, host=host, port=port, reporter=reporter)
     server.start()
     return server
