@@ -560,7 +560,14 @@ def apply_changes(text: str, section: SectionRef, changes: Mapping[str, Change],
             indent = _indent_text(doc, last)
             editor.insert_after(last.end, [indent + line for line in new_lines])
         else:
-            editor.insert_after(sect.line, new_lines)
+            # Right after the header. The next header may be indented (configparser allows it after a header);
+            # a new key must not be shallower than it, or that header would become part of the key's value.
+            indent = ""
+            following = sect.end + 1
+            if following < len(doc.contents):
+                first = _NONSPACE_RE.search(doc.contents[following])
+                indent = doc.contents[following][: first.start() if first else 0]
+            editor.insert_after(sect.line, [indent + line for line in new_lines])
     return editor.result()
 
 
@@ -583,7 +590,19 @@ def remove_section_text(text: str, section: SectionRef, path: str = "<text>") ->
         while index <= sect.end and not doc.contents[index].strip():
             editor.replace[index] = None
             index += 1
+        following = sect.end + 1
+        if following < len(doc.contents) and doc.contents[following][:1].isspace() and _follows_option(doc, sect.line):
+            # An indented header was safe after this section's header; after a key it would continue its value.
+            editor.replace[following] = doc.contents[following].lstrip()
     return editor.result()
+
+
+def _follows_option(doc: _Doc, index: int) -> bool:
+    """True when the last significant line before ``index`` belongs to a key (not a header)."""
+    for sect in doc.sections:
+        if sect.line < index and sect.end >= index - 1:
+            return bool(sect.options) and sect.options[-1].end < index
+    return False
 
 
 # --------------------------------------------------------------------------------------------------------------
