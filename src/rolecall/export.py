@@ -83,9 +83,10 @@ def env_changes(
         ("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key),
     ]
     unsets: list[str] = []
-    if credentials.session_token is not None:
+    if credentials.session_token:
         sets.append(("AWS_SESSION_TOKEN", credentials.session_token))
     else:
+        # An empty token is no token (botocore reads it so): unset, so that no stale one is paired with the keys.
         unsets.append("AWS_SESSION_TOKEN")
     if credentials.expiration is not None:
         sets.append(("AWS_CREDENTIAL_EXPIRATION", format_iso_z(credentials.expiration)))
@@ -254,7 +255,14 @@ def quote_powershell(value: str) -> str:
     return "'" + value + "'"
 
 
+def _not_empty(name: str, value: str, shell: str) -> None:
+    if not value:
+        # Windows has no empty environment variables: assigning '' removes the variable.
+        raise InvalidInputError(f"the value of {name} is empty, which {shell} cannot set", hint="check the credentials")
+
+
 def _ps_set(name: str, value: str) -> str:
+    _not_empty(name, value, "PowerShell")
     return f"$Env:{name} = {quote_powershell(value)}"
 
 
@@ -266,6 +274,7 @@ def _ps_unset(name: str) -> str:
 
 
 def _cmd_set(name: str, value: str) -> str:
+    _not_empty(name, value, "cmd.exe")
     for char in value:
         code = ord(char)
         if char in '%!"' or code < 0x20 or code > 0x7E:

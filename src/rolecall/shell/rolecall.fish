@@ -66,45 +66,47 @@ function _rolecall_now
     end
 end
 
+# Seconds since the epoch of an ISO-8601 time (YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]), printed; status 1
+# when it does not parse. days-from-civil (Howard Hinnant) with `math`, a builtin: no process is started.
+function _rolecall_epoch
+    set -l m (string match -r -- '^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|z|UTC|[+-]\d\d:?\d\d)?$' $argv[1])
+    or return 1
+    set -l y (math $m[2])
+    set -l mo (math $m[3])
+    set -l off 0
+    if string match -q -r -- '^[+-]' "$m[8]"
+        set -l z (string replace -- ':' '' $m[8])
+        set off (math (string sub -s 2 -l 2 -- $z) \* 3600 + (string sub -s 4 -l 2 -- $z) \* 60)
+        string match -q -- '-*' $z; and set off (math -- -$off)
+    end
+    test $mo -le 2; and set y (math $y - 1)
+    set -l era (math "floor($y / 400)")
+    set -l yoe (math $y - $era \* 400)
+    set -l mp (math "($mo + 9) % 12")
+    set -l doe (math "$yoe * 365 + floor($yoe / 4) - floor($yoe / 100) + floor((153 * $mp + 2) / 5) + $m[4] - 1")
+    math "($era * 146097 + $doe - 719468) * 86400 + $m[5] * 3600 + $m[6] * 60 + $m[7] - ($off)"
+end
+
 # rolecall_prompt_update: set ROLECALL_PROMPT to e.g. "prod 42m", "prod 1h05m", "prod expired" (or empty
-# when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. Only builtins run, and
-# fish runs builtins in command substitutions in-process.
+# when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. Only builtins and
+# functions run, and fish runs those in command substitutions in-process.
 function rolecall_prompt_update
     set -g ROLECALL_PROMPT ''
     set -q ROLECALL_PROFILE; and test -n "$ROLECALL_PROFILE"; or return 0
     set -g ROLECALL_PROMPT $ROLECALL_PROFILE
     set -q AWS_CREDENTIAL_EXPIRATION; or return 0
-    set -l __rc_m (string match -r -- '^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|z|UTC|[+-]\d\d:?\d\d)?$' "$AWS_CREDENTIAL_EXPIRATION")
-    or return 0
-    # Leading zeros would not matter to math, but strip them anyway: "08" is not octal here.
-    set -l __rc_y (math $__rc_m[2])
-    set -l __rc_mo (math $__rc_m[3])
-    set -l __rc_d (math $__rc_m[4])
-    set -l __rc_off 0
-    set -l __rc_zone $__rc_m[8]
-    if string match -q -r -- '^[+-]' "$__rc_zone"
-        set -l __rc_z (string replace -- ':' '' $__rc_zone)
-        set __rc_off (math (string sub -s 2 -l 2 -- $__rc_z) \* 3600 + (string sub -s 4 -l 2 -- $__rc_z) \* 60)
-        string match -q -- '-*' $__rc_zone; and set __rc_off (math -- -$__rc_off)
-    end
-    # days-from-civil (Howard Hinnant), with floor() for the integer divisions.
-    test $__rc_mo -le 2; and set __rc_y (math $__rc_y - 1)
-    set -l __rc_era (math "floor($__rc_y / 400)")
-    set -l __rc_yoe (math $__rc_y - $__rc_era \* 400)
-    set -l __rc_mp (math "($__rc_mo + 9) % 12")
-    set -l __rc_doe (math "$__rc_yoe * 365 + floor($__rc_yoe / 4) - floor($__rc_yoe / 100) + floor((153 * $__rc_mp + 2) / 5) + $__rc_d - 1")
-    set -l __rc_epoch (math "($__rc_era * 146097 + $__rc_doe - 719468) * 86400 + $__rc_m[5] * 3600 + $__rc_m[6] * 60 + $__rc_m[7] - $__rc_off")
-    set -l __rc_left (math $__rc_epoch - (_rolecall_now))
-    if test $__rc_left -le 0
+    set -l epoch (_rolecall_epoch "$AWS_CREDENTIAL_EXPIRATION"); or return 0
+    set -l left (math $epoch - (_rolecall_now))
+    if test $left -le 0
         set -g ROLECALL_PROMPT "$ROLECALL_PROFILE expired"
         return 0
     end
     # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
-    set -l __rc_min (math "floor(($__rc_left + 59) / 60)")
-    if test $__rc_min -lt 60
-        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE "$__rc_min"m"
+    set -l min (math "floor(($left + 59) / 60)")
+    if test $min -lt 60
+        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE "$min"m"
     else
-        set -g ROLECALL_PROMPT (printf '%s %dh%02dm' $ROLECALL_PROFILE (math "floor($__rc_min / 60)") (math "$__rc_min % 60"))
+        set -g ROLECALL_PROMPT (printf '%s %dh%02dm' $ROLECALL_PROFILE (math "floor($min / 60)") (math "$min % 60"))
     end
 end
 
