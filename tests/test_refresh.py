@@ -239,3 +239,62 @@ def test_long_term_keys_are_never_refreshed() -> None:
 def test_mandatory_window_longer_than_advisory_is_rejected() -> None:
     with pytest.raises(ValueError, match="mandatory"):
         RefreshingCredentials(Source(Clock()), advisory=timedelta(minutes=5), mandatory=timedelta(minutes=10))
+
+
+def test_stress_real_threads_real_clock_one_fetch_at_a_time_never_expired() -> None:
+    """16 threads call get() for 2 s on credentials living 0.3 s, with a slow fetch that fails one time in five:
+    fetches never overlap, and nothing returned had expired when get() was called."""
+    import random
+
+    rng = random.Random(6)
+    rng_lock = threading.Lock()
+    active = 0
+    most_active = 0
+    state_lock = threading.Lock()
+    lifetime = timedelta(seconds=0.3)
+
+    def fetch() -> Credentials:
+        nonlocal active, most_active
+        with state_lock:
+            active += 1
+            most_active = max(most_active, active)
+        try:
+            with rng_lock:
+                delay, fail = rng.uniform(0, 0.03), rng.random() < 0.2
+            threading.Event().wait(delay)
+            if fail:
+                raise MfaError("no terminal")
+            return Credentials("ASIASTRESS", SECRET, "t", datetime.now(timezone.utc) + lifetime)
+        finally:
+            with state_lock:
+                active -= 1
+
+    holder = RefreshingCredentials(fetch, retry_delay=timedelta(milliseconds=20))
+    problems: list[str] = []
+    served = 0
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=2)
+
+    def worker() -> None:
+        nonlocal served
+        while datetime.now(timezone.utc) < deadline:
+            called_at = datetime.now(timezone.utc)
+            try:
+                credentials = holder.get()
+            except MfaError:
+                continue
+            assert credentials.expiration is not None
+            if credentials.expiration <= called_at:
+                problems.append(f"expired by {called_at - credentials.expiration}")
+            with state_lock:
+                served += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert most_active == 1
+    assert problems == []
+    assert served > 100
+    # Refreshes happened (about one per half-life plus failures), but far fewer than the calls served.
+    assert 4 <= holder.fetch_count < served / 10
