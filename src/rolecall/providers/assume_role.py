@@ -163,8 +163,6 @@ class AssumeRoleProvider:
                 params["SerialNumber"] = self.profile.mfa_serial
                 params["TokenCode"] = code
         response = sts.assume_role(self.inputs.settings(), caller, **params)
-        if code is not None and self.profile.mfa_serial:
-            self.inputs.remember(self.profile.mfa_serial, code)
         self._cache().put(self.cache_key(), response)
         self.outcome = "a new AssumeRole call" + (" with an MFA code" if code else "")
         self.identity_arn = _assumed_arn(response)

@@ -59,19 +59,14 @@ class MfaInputs:
         return mfa.TerminalPrompt()
 
     def code(self, serial: str) -> str:
-        """A code for ``serial`` that has not been sent before (waits for the next window if needed)."""
+        """A code for ``serial`` that has not been sent before (waits for the next window if needed).
+
+        The code is remembered as used as soon as it is handed out (see ``mfa.obtain_fresh_code``).
+        """
         from rolecall import mfa
 
         used = mfa.UsedCodes(self.runtime.paths.mfa_state_dir)
         return mfa.obtain_fresh_code(self.source_for(serial), serial, used, reporter=self.runtime.reporter)
-
-    def remember(self, serial: str, code: str) -> None:
-        """Record that AWS accepted ``code`` for ``serial``: it is never sent again."""
-        import time
-
-        from rolecall import mfa
-
-        mfa.UsedCodes(self.runtime.paths.mfa_state_dir).remember(serial, code, time.time())
 
     def device_lock(self, serial: str) -> AbstractContextManager[None]:
         """The cross-process lock that makes parallel invocations share one prompt for a device."""

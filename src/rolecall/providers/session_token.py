@@ -90,7 +90,6 @@ class MfaSessionProvider:
             TokenCode=code,
             DurationSeconds=self.duration_seconds,
         )
-        self.inputs.remember(self.mfa_serial, code)
         cache.put(key, response, source_access_key_id=source.access_key_id, mfa_serial=self.mfa_serial)
         credentials = sts.credentials_from_response(response)
         if credentials.expiration is not None:
