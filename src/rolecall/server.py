@@ -155,6 +155,7 @@ class CredentialsServer:
         self.path = "/" + secrets.token_urlsafe(16)
         self._port = port
         self._httpd: _Server | None = None
+        self._allowed_hosts: frozenset[str] = frozenset()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class CredentialsServer:
             ) from None
         self._httpd = httpd
         self._port = httpd.server_address[1]
+        self._allowed_hosts = self.allowed_hosts()  # computed once: every request checks it
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="rolecall-server", daemon=True
         )
@@ -395,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(503, "server stopping")
             return
         hosts = self.headers.get_all("Host") or []
-        if len(hosts) != 1 or hosts[0].strip().lower() not in owner.allowed_hosts():
+        if len(hosts) != 1 or hosts[0].strip().lower() not in owner._allowed_hosts:
             # DNS rebinding: a browser page on evil.example resolved to 127.0.0.1 still sends its own Host.
             self._refuse(403, "foreign or missing Host header")
             return
