@@ -197,6 +197,8 @@ class TerminalPrompt:
     redirected (``eval "$(rolecall env prod)"``). Without a terminal it raises ``MfaError`` at once with a
     hint, rather than reading stdin (which would echo the code or hang). An answer that is not 6 digits is
     asked again, up to ``attempts`` times. Ctrl-D gives ``MfaError``; Ctrl-C propagates as usual.
+    ``tty`` is the terminal device checked and written to; ``getpass`` itself always reads ``/dev/tty``, so
+    another value is only useful to make the prompt fail as it would without a terminal.
     """
 
     __slots__ = ("attempts", "tty")
