@@ -71,9 +71,7 @@ def _client_batch(
     return [x for mine in latencies for x in mine], errors
 
 
-def run(
-    threads: int, requests: int, max_seconds: float, new_connections: bool, processes: int = 0
-) -> dict[str, float]:
+def run(threads: int, requests: int, max_seconds: float, new_connections: bool, processes: int = 0) -> dict[str, float]:
     """Hammer a fresh server; return the measured figures. ``processes`` > 0 runs the client threads in that
     many separate processes (as real SDK clients are), so they do not share the server's interpreter lock."""
     credentials = Credentials(
