@@ -431,3 +431,22 @@ def test_export_stays_off_heavy_imports() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=os.environ)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_leftover_aws_profile_breaks_botocore_unless_unset(aws_home: AwsHome, tmp_path: Path) -> None:
+    """Why render unsets AWS_PROFILE: with the keys exported but a stale profile name left, botocore fails."""
+    _need("bash")
+    probe = export.quote_sh(
+        "import botocore.session; print(botocore.session.Session().get_credentials().get_frozen_credentials()[0])"
+    )
+    env = _shell_env(aws_home, tmp_path, {"AWS_PROFILE": "stale-profile"})
+    for unset_previous, expected in ((False, "ProfileNotFound"), (True, CREDS.access_key_id)):
+        code = export.render(CREDS, "sh", unset_previous=unset_previous)
+        result = subprocess.run(
+            ["bash", "--norc", "--noprofile", "-c", f'eval "$RC_CODE"; {sys.executable} -c {probe} 2>&1'],
+            env={**env, "RC_CODE": code},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert expected in result.stdout
