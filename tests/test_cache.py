@@ -131,6 +131,12 @@ policy_values = st.recursive(
     serial=st.none() | text,
     duration=st.none() | st.integers(900, 43200),
     policy=st.none() | st.dictionaries(text, policy_values, max_size=4),
+    more=st.dictionaries(
+        st.sampled_from(["PolicyArns", "Tags", "TransitiveTagKeys", "SourceIdentity"]),
+        st.lists(st.fixed_dictionaries({"arn": text}) | st.fixed_dictionaries({"Key": text, "Value": text}), max_size=2)
+        | text,
+        max_size=3,
+    ),
 )
 def test_cache_key_equals_botocore_fetcher(
     role: str,
@@ -139,9 +145,10 @@ def test_cache_key_equals_botocore_fetcher(
     serial: str | None,
     duration: int | None,
     policy: dict[str, Any] | None,
+    more: dict[str, Any],
 ) -> None:
     """Differential: botocore's AssumeRoleCredentialFetcher computes the same key for any combination."""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(more)
     if session is not None:
         extra["RoleSessionName"] = session
     if external is not None:
@@ -217,6 +224,35 @@ def test_put_writes_exactly_what_botocore_jsonfilecache_writes(tmp_path: Path) -
     assert b'"Expiration": "2026-11-28T00:20:11UTC"' in ours_bytes
     assert b"\n" not in ours_bytes
     assert response["Credentials"].get("AccountId") is None, "put must not change the caller's response"
+
+
+json_leaf = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | text
+json_values = st.recursive(
+    json_leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3), max_leaves=10
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    extra=st.dictionaries(text.filter(lambda k: k not in ("Credentials", "AssumedRoleUser")), json_values, max_size=4),
+    secret=text.filter(bool),
+    seconds=st.integers(0, 129600),
+)
+def test_put_get_round_trip_agrees_with_botocore(
+    tmp_path_factory: pytest.TempPathFactory, extra: dict[str, Any], secret: str, seconds: int
+) -> None:
+    """Whatever else the response holds, botocore reads back the same document rolecall reads back."""
+    folder = str(tmp_path_factory.mktemp("cache"))
+    expiration = NOW + timedelta(seconds=seconds)
+    response = sts_response(expiration) | extra
+    response["Credentials"]["SecretAccessKey"] = secret
+    CliCache(folder).put("k", response)
+    entry = CliCache(folder).get("k", NOW, timedelta.min)
+    assert entry is not None
+    assert entry.response == JSONFileCache(folder)["k"]
+    assert entry.credentials.secret_access_key == secret
+    assert entry.credentials.expiration == expiration
+    assert {k: entry.response[k] for k in extra} == extra
 
 
 def test_put_is_read_by_botocore_cached_fetcher(tmp_path: Path) -> None:
