@@ -34,10 +34,10 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"
 
 
-def static_source(**kwargs: object) -> RefreshingCredentials:
+def static_source() -> RefreshingCredentials:
     """A holder with credentials valid for an hour; never refreshes during a test."""
     credentials = Credentials("ASIASTATIC", SECRET, SESSION_TOKEN, utc_now() + timedelta(hours=1), "123456789012")
-    return RefreshingCredentials(lambda: credentials, **kwargs)  # type: ignore[arg-type]
+    return RefreshingCredentials(lambda: credentials)
 
 
 class Recorder:
