@@ -7,7 +7,6 @@ are imported lazily so that ``rolecall env prod`` pays only for what ``env`` nee
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 from rolecall import __version__
@@ -18,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import Protocol
+    from typing import NoReturn, Protocol
 
     from rolecall.cli.parser import ArgumentParser
 
@@ -56,7 +55,9 @@ def _module_name(command: str) -> str:
 
 def available_commands() -> list[str]:
     """The commands whose modules exist in this installation."""
-    return [name for name in COMMANDS if importlib.util.find_spec(_module_name(name)) is not None]
+    from importlib.util import find_spec
+
+    return [name for name in COMMANDS if find_spec(_module_name(name)) is not None]
 
 
 def _top_help() -> str:
@@ -141,15 +142,35 @@ def _dispatch(argv: list[str], ctx: Context) -> int:
         ctx.out(f"rolecall {__version__}\n")
         return 0
     command = argv[0]
-    if command not in COMMANDS or importlib.util.find_spec(_module_name(command)) is None:
-        import difflib
+    if command not in COMMANDS:
+        _unknown(command)
+    from rolecall.cli.fastargs import parse_fast
 
-        close = difflib.get_close_matches(command, available_commands(), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "run 'rolecall --help' for the list of commands"
-        raise UsageError(f"unknown command '{command}'", hint=hint)
+    fast = parse_fast(command, argv[1:])
+    if fast is not None:
+        # The hot path: no argparse (see cli/fastargs.py); the module is imported directly.
+        try:
+            module: CommandModule = importlib.import_module(_module_name(command))
+        except ModuleNotFoundError as error:
+            if error.name != _module_name(command):
+                raise
+            _unknown(command)
+        return module.run(fast, ctx)  # type: ignore[arg-type]
+    from importlib.util import find_spec
+
+    if find_spec(_module_name(command)) is None:
+        _unknown(command)
     parser, module = build_parser(command)
     args = parser.parse_args(argv[1:])
     return module.run(args, ctx)
+
+
+def _unknown(command: str) -> NoReturn:
+    import difflib
+
+    close = difflib.get_close_matches(command, available_commands(), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "run 'rolecall --help' for the list of commands"
+    raise UsageError(f"unknown command '{command}'", hint=hint)
 
 
 def entry_point() -> None:

@@ -1,0 +1,64 @@
+"""Argument parsing without argparse for the two hot commands, ``env`` and ``credential-process``.
+
+Importing ``argparse`` pulls in ``re``, ``gettext``, ``locale`` and ``shutil`` (with ``bz2`` and ``lzma``):
+together more than the rest of a cached lookup. The common invocations (``rolecall env prod``,
+``rolecall env prod --format fish``, ``rolecall credential-process prod``) are recognised here and give the
+same namespace argparse would; anything else returns None and goes through argparse as usual.
+``tests/test_fastargs.py`` checks the namespaces are identical.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: The options every credential-resolving command has (cli/commands/_resolve_options.py), at their defaults.
+_RESOLVE_DEFAULTS = {
+    "token_code": None,
+    "mfa_strategy": None,
+    "region": None,
+    "endpoint_url": None,
+    "force_refresh": False,
+    "verify": False,
+}
+_ENV_FORMATS = ("sh", "fish", "powershell", "cmd", "dotenv", "json", "process")
+
+
+def parse_fast(command: str, argv: Sequence[str]) -> SimpleNamespace | None:
+    """The namespace for ``argv`` when it is a plain invocation of a hot command, else None."""
+    if command == "env":
+        return _env(argv)
+    if command == "credential-process" and len(argv) == 1 and _is_name(argv[0]):
+        return SimpleNamespace(profile=argv[0], **_RESOLVE_DEFAULTS)
+    return None
+
+
+def _is_name(arg: str) -> bool:
+    return bool(arg) and not arg.startswith("-")
+
+
+def _env(argv: Sequence[str]) -> SimpleNamespace | None:
+    profile: str | None = None
+    fmt: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("--format", "-f") and index + 1 < len(argv):
+            fmt = argv[index + 1]
+            index += 2
+        elif arg.startswith("--format="):
+            fmt = arg.partition("=")[2]
+            index += 1
+        elif _is_name(arg) and profile is None:
+            profile = arg
+            index += 1
+        else:
+            return None
+    if fmt is not None and fmt not in _ENV_FORMATS:
+        return None  # let argparse produce its usage error
+    return SimpleNamespace(
+        profile=profile, format=fmt, profile_only=False, unset=False, explain=False, **_RESOLVE_DEFAULTS
+    )

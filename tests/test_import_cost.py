@@ -1,0 +1,68 @@
+"""The cached lookup imports nothing heavy: no botocore, no boto3, and on the hot commands no argparse/re/json.
+
+A cached role is served by reading the config files, computing the AWS CLI cache key and reading one JSON
+file. This test serves real cached roles (cached through the sandbox STS) in a fresh interpreter and looks
+at ``sys.modules`` afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import AwsHome, run_rolecall
+from rolecall.sandbox import Sandbox
+from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+
+#: Never on a cached lookup, whatever the command.
+HEAVY = {"botocore", "boto3", "urllib3", "jmespath", "moto", "dateutil", "requests", "s3transfer", "keyring",
+         "rich", "click", "logging", "subprocess", "tempfile", "configparser", "http", "ssl", "socket"}
+#: Also never on the hot commands (env, credential-process), which bypass argparse (cli/fastargs.py).
+HOT_PATH_EXTRA = {"argparse", "re", "json", "dataclasses", "pathlib", "typing", "enum", "shlex", "inspect",
+                  "gettext", "locale", "shutil"}
+
+PROBE = """
+import io, os, sys
+from rolecall.cli.context import Context
+from rolecall.cli.main import main
+out, err = io.StringIO(), io.StringIO()
+code = main(sys.argv[1:], Context(io.StringIO(), out, err, dict(os.environ)))
+loaded = sorted({name.split('.')[0] for name in sys.modules})
+import json  # only now: the probe's own output must not count
+sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(), "loaded": loaded}))
+"""
+
+
+def _probe(env: dict[str, str], argv: list[str]) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("argv", "forbidden"),
+    [
+        (["env", "ops"], HEAVY | HOT_PATH_EXTRA),
+        (["env", "ops", "--format", "fish"], HEAVY | HOT_PATH_EXTRA),
+        (["credential-process", "ops"], HEAVY | HOT_PATH_EXTRA),
+        (["assume", "ops"], HEAVY),
+        (["assume", "ops", "--output", "json"], HEAVY),
+    ],
+)
+def test_cached_lookup_imports_nothing_heavy(
+    sandbox: Sandbox, aws_home: AwsHome, argv: list[str], forbidden: set[str]  # noqa: F811
+) -> None:
+    env = dict(aws_home.env)
+    env.update(sandbox.write_aws_files(aws_home.root))
+    assert run_rolecall(["assume", "ops"], env).returncode == 0
+    calls = sandbox.calls()
+    result = _probe(env, argv)
+    assert result["code"] == 0, result["err"]
+    assert result["out"] or "from the AWS CLI cache" in str(result["err"])
+    assert sandbox.calls() == calls  # really served from the cache
+    loaded = set(result["loaded"])  # type: ignore[arg-type]
+    assert loaded & forbidden == set(), f"imported on the cached path: {sorted(loaded & forbidden)}"
