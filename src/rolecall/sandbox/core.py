@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import string
 import threading
 import time
@@ -103,8 +104,24 @@ class Sandbox:
         self.reset()
         moto_app = DomainDispatcherApplication(create_backend_app)
         app = StrictSts(moto_app, self.state)
-        # Local only, threaded: a request that waits (a "slow" fault) must not block the others.
-        self._server = make_server(self._host, self._requested_port, app, threaded=True, request_handler=quiet_handler)
+        # Bind here rather than in werkzeug, which prints and calls sys.exit() when the port is taken:
+        # a library must raise (OSError) instead.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self._host, self._requested_port))
+            listener.listen(128)
+            # Threaded: a request that waits (a "slow" fault) must not block the others.
+            self._server = make_server(
+                self._host,
+                self._requested_port,
+                app,
+                threaded=True,
+                request_handler=quiet_handler,
+                fd=listener.fileno(),  # werkzeug duplicates the descriptor
+            )
+        finally:
+            listener.close()
         self._thread = threading.Thread(target=self._server.serve_forever, name="rolecall-sandbox", daemon=True)
         self._thread.start()
 
@@ -370,15 +387,16 @@ class Sandbox:
         this sandbox: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL,
         AWS_DEFAULT_REGION and AWS_REGION.
         """
-        folder = os.path.join(os.fspath(home), ".aws")
+        return self.write_aws_files_in(os.path.join(os.fspath(home), ".aws"))
+
+    def write_aws_files_in(self, folder: str | os.PathLike[str]) -> dict[str, str]:
+        """Like ``write_aws_files`` but the files are ``FOLDER/config`` and ``FOLDER/credentials``."""
+        folder = os.fspath(folder)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         config = os.path.join(folder, "config")
         credentials = os.path.join(folder, "credentials")
         for path, text in ((config, self.profiles_config()), (credentials, self.credentials_file())):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.chmod(path, 0o600)
+            write_private(path, text)
         return {
             "AWS_CONFIG_FILE": config,
             "AWS_SHARED_CREDENTIALS_FILE": credentials,
@@ -386,3 +404,12 @@ class Sandbox:
             "AWS_DEFAULT_REGION": DEFAULT_REGION,
             "AWS_REGION": DEFAULT_REGION,
         }
+
+
+def write_private(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (it holds keys or an MFA seed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    # O_CREAT's mode does not apply to a file that already existed.
+    os.chmod(path, 0o600)

@@ -1,0 +1,130 @@
+"""``rolecall sandbox``: serve a strict local STS with a seeded account; ``rolecall sandbox code``: its MFA code.
+
+The sandbox is an optional extra (moto, pyotp); this command and ``demo`` are the only ones importing it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from rolecall.errors import RolecallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+
+PROFILES_SUMMARY = "default (alice's keys), readonly, admin (MFA), partner (external id), deploy (2 hops), ops (3 hops)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``[serve|code]``, --dir, --port, --next."""
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("serve", "code"),
+        default="serve",
+        help="serve (default): run the sandbox in the foreground; code: print its current MFA code",
+    )
+    parser.add_argument(
+        "--dir",
+        help="folder for the config, credentials and state files (serve: default a new temporary folder; "
+        "code: default $ROLECALL_SANDBOX_DIR, then the last sandbox started)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    parser.add_argument(
+        "--next",
+        action="store_true",
+        help="code: print the next 30 s step's code (also accepted now; use it when the current one was used)",
+    )
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Serve, or print a code."""
+    if args.action == "code":
+        return _code(args, ctx)
+    return _serve(args, ctx)
+
+
+def _import_sandbox() -> None:
+    try:
+        import moto  # noqa: F401
+        import pyotp  # noqa: F401
+    except ImportError:
+        raise RolecallError(
+            "the sandbox needs the optional dependencies moto and pyotp",
+            hint="pip install 'rolecall[sandbox]'",
+        ) from None
+
+
+def _code(args: argparse.Namespace, ctx: Context) -> int:
+    _import_sandbox()
+    from rolecall.sandbox import statefile
+
+    folder = statefile.find_folder(args.dir, ctx.env.get("ROLECALL_SANDBOX_DIR"), ctx.paths.rolecall_dir)
+    record = statefile.read_state(folder)
+    ctx.out(statefile.code(record, next_step=args.next) + "\n")
+    return 0
+
+
+def _serve(args: argparse.Namespace, ctx: Context) -> int:
+    _import_sandbox()
+    import shutil
+    import tempfile
+
+    from rolecall.errors import NetworkError
+    from rolecall.sandbox import Sandbox, statefile
+
+    _stop_on_sigterm()
+    created = args.dir is None
+    folder = tempfile.mkdtemp(prefix="rolecall-sandbox-") if created else os.path.abspath(args.dir)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        sandbox = Sandbox.start(port=args.port)
+    except OSError as error:
+        raise NetworkError(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror or error})",
+            hint="choose another --port, or 0 for any free port",
+        ) from None
+    pointer_dir = ctx.paths.rolecall_dir
+    try:
+        env = sandbox.write_aws_files_in(folder)
+        env["ROLECALL_HOME"] = os.path.join(folder, "rolecall")
+        env["ROLECALL_SANDBOX_DIR"] = folder
+        statefile.write_state(sandbox, folder, env, pointer_dir)
+        # Credentials in the environment would win over the files: the shell must drop them.
+        ctx.out("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE\n")
+        ctx.out("".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items()))
+        ctx.stdout.flush()
+        ctx.say(f"rolecall sandbox: a strict local STS on {sandbox.endpoint_url} (account {sandbox.account_id})")
+        ctx.say(f"  user alice, MFA device {sandbox.mfa_serial}")
+        ctx.say(f"  profiles: {PROFILES_SUMMARY}")
+        ctx.say(f"  files in {folder}")
+        ctx.say("  point a shell at it: paste the lines above (stdout) into it")
+        ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")
+        ctx.say("Serving until Ctrl-C.")
+        try:
+            sandbox.serve_until_interrupted()
+        except KeyboardInterrupt:
+            ctx.say("rolecall sandbox: stopped")
+    finally:
+        sandbox.stop()
+        statefile.remove_state(folder, pointer_dir)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so that `kill` cleans up like Ctrl-C does."""
+    import contextlib
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # signal.signal only works in the main thread (a test may run the command in-process elsewhere).
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGTERM, interrupt)
