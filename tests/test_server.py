@@ -395,3 +395,42 @@ def test_child_environment_keeps_the_server_out_of_a_configured_proxy(server: Cr
     env = child_environment({"HTTP_PROXY": "http://proxy.corp:3128", "NO_PROXY": "internal.corp"}, server)
     assert env["NO_PROXY"] == "internal.corp,127.0.0.1" and env["no_proxy"] == "127.0.0.1"
     assert child_environment({"PATH": "/bin"}, server).keys() == {"PATH", *server.environment()}
+
+
+def test_advisory_refresh_in_background_keeps_every_request_fast() -> None:
+    """In the advisory window with ``background_advisory``, no request waits for the (slow) refresh: all are
+    answered at once with the current credentials, one fetch runs, and later requests get its result."""
+    gate = threading.Event()
+    calls: list[int] = []
+    lifetime = timedelta(seconds=30)
+
+    def fetch() -> Credentials:
+        calls.append(1)
+        if len(calls) > 1:
+            assert gate.wait(10)
+        return Credentials(f"ASIAGEN{len(calls)}", SECRET, SESSION_TOKEN, utc_now() + lifetime)
+
+    skew = [timedelta(0)]
+    source = RefreshingCredentials(fetch, background_advisory=True, clock=lambda: utc_now() + skew[0])
+    first = source.get()
+    # Pretend 16 s of the 30 s have passed: advisory (half-life), not yet mandatory (two thirds).
+    skew[0] = timedelta(seconds=16)
+    with CredentialsServer(source) as running, ThreadPoolExecutor(30) as pool:
+        started = time.monotonic()
+        results = list(
+            pool.map(
+                lambda _: get(running, host=own_host(running), headers={"Authorization": running.token}), range(30)
+            )
+        )
+        assert time.monotonic() - started < 5  # nobody waited for the gate (it opens only below)
+        assert {json.loads(body)["AccessKeyId"] for _, _, body in results} == {first.access_key_id}
+        assert len(calls) == 2  # one background refresh for 30 requests
+        gate.set()
+        for _ in range(50):
+            _, _, body = get(running, host=own_host(running), headers={"Authorization": running.token})
+            if json.loads(body)["AccessKeyId"] == "ASIAGEN2":
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the background refresh never landed")
+    assert len(calls) == 2
