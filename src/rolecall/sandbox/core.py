@@ -292,8 +292,8 @@ class Sandbox:
         while True:
             now = time.time()
             step = totp.time_step(now)
-            # The next step's code is only accepted while "now" stays in this step: leave a margin.
-            candidates = [step] if now % totp.STEP_SECONDS > totp.STEP_SECONDS - 2 else [step, step + 1]
+            # The next step's code is accepted now too (one step of drift), and stays valid longer.
+            candidates = [step, step + 1]
             for candidate in candidates:
                 if not self.state.code_used(owner.mfa_serial, candidate):
                     return totp.code_for_step(owner.mfa_seed, candidate)
