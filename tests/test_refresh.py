@@ -298,3 +298,16 @@ def test_stress_real_threads_real_clock_one_fetch_at_a_time_never_expired() -> N
     assert served > 100
     # Refreshes happened (about one per half-life plus failures), but far fewer than the calls served.
     assert 4 <= holder.fetch_count < served / 10
+
+
+def test_interrupt_during_fetch_propagates_without_a_failure_report_and_next_get_retries() -> None:
+    clock = Clock()
+    source = Source(clock)
+    lines: list[str] = []
+    holder = RefreshingCredentials(source, clock=clock, reporter=lines.append)
+    source.fail_with = KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        holder.get()
+    assert lines == []
+    source.fail_with = None
+    assert holder.get().access_key_id == "ASIA0002"

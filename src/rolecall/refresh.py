@@ -212,7 +212,8 @@ class RefreshingCredentials:
                 if background:
                     raise
                 return current
-            self._reporter(f"refreshing credentials failed ({reason})")
+            if isinstance(error, Exception):  # Ctrl-C during an MFA prompt is not a failure worth a line
+                self._reporter(f"refreshing credentials failed ({reason})")
             raise
         with self._cond:
             self._install(fresh, now)
