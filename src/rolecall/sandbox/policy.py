@@ -129,10 +129,31 @@ _NEGATED = {
 }
 
 
+_SUPPORTED = frozenset(
+    {
+        "StringEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "Bool",
+        "ArnEquals",
+        "ArnLike",
+        "NumericEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "Null",
+        *_NEGATED,
+    }
+)
+
+
 def _operator_holds(operator: str, key: str, wanted: Sequence[str], context: RequestContext) -> bool | None:
     """Whether one ``operator: {key: values}`` entry holds; ``None`` when the operator is not supported."""
     if_exists = operator.endswith("IfExists")
     base = operator[: -len("IfExists")] if if_exists else operator
+    if base not in _SUPPORTED:
+        return None
     actual = context.get(key)
     if base == "Null":
         # "Null": "true" means the key must be absent.
