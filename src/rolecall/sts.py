@@ -606,6 +606,8 @@ def _client_error(
             else:
                 hints.append("if the role expects an external id, pass it (--external-id / external_id)")
             hints.append("otherwise the role's trust policy does not allow this caller")
+        elif operation == "GetSessionToken" and "session credentials" in lowered:
+            hints.append("GetSessionToken needs an IAM user's long-term access keys, not session credentials")
         elif operation == "GetSessionToken" and had_code:
             hints.append("the MFA code or the device serial number is wrong, or the code was already used")
         else:
