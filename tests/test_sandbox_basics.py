@@ -54,6 +54,11 @@ def test_assume_role_and_identity_of_the_session(sandbox: Sandbox) -> None:
     assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/readonly/s-1"
     assert re.fullmatch(r"AROA[A-Z0-9]+:s-1", answer["AssumedRoleUser"]["AssumedRoleId"])
     assert before + timedelta(seconds=3590) < creds["Expiration"] < before + timedelta(seconds=3610)
+    # AWS writes whole seconds and UUID request ids (moto writes microseconds and its own ids).
+    assert creds["Expiration"].microsecond == 0
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", answer["ResponseMetadata"]["RequestId"]
+    )
     session = sts_client(sandbox, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     identity = session.get_caller_identity()
     assert identity["Arn"] == answer["AssumedRoleUser"]["Arn"]

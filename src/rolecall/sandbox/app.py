@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http
 import io
+import re
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -346,6 +347,9 @@ class StrictSts:
             body = urllib.parse.urlencode({**params, "DurationSeconds": str(lifetime)}).encode()
         status, headers, payload = self._moto(request, body)
         if status == 200:
+            payload = _aws_shaped(payload, request.request_id)
+            headers = [(k, v) for k, v in headers if k.lower() != "x-amzn-requestid"]
+            headers.append(("x-amzn-RequestId", request.request_id))
             self._record_assumed_role(payload, caller, role, params["RoleSessionName"], mfa_at)
         return status, headers, payload
 
@@ -379,6 +383,16 @@ class StrictSts:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+_EXPIRATION_RE = re.compile(rb"<Expiration>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z</Expiration>")
+_REQUEST_ID_RE = re.compile(rb"<RequestId>[^<]*</RequestId>")
+
+
+def _aws_shaped(payload: bytes, request_id: str) -> bytes:
+    """moto's answer as AWS writes it: whole-second expirations, a UUID request id."""
+    payload = _EXPIRATION_RE.sub(rb"<Expiration>\1Z</Expiration>", payload)
+    return _REQUEST_ID_RE.sub(b"<RequestId>" + request_id.encode() + b"</RequestId>", payload)
 
 
 def _ok(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
