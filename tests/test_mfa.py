@@ -518,7 +518,6 @@ def test_real_totp_device_and_real_clock(tmp_path: Path) -> None:
     elapsed = time.time() - started
     assert code != first
     assert code == device.at(time.time()) or code == device.at(time.time() - 2)
-    assert device.verify(code)
     assert elapsed <= 33
     if said:  # unless the window turned while the first code was being read
         assert said[0].startswith("waiting ") and "for the next MFA code" in said[0]

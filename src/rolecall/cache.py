@@ -429,7 +429,8 @@ class CliCache(_JsonFolderCache):
         cannot be written, ``InvalidInputError`` when ``response`` has no complete ``Credentials``.
         """
         document = _checked_response(response)
-        account = _account_from_arn((document.get("AssumedRoleUser") or {}).get("Arn"))
+        user = document.get("AssumedRoleUser")
+        account = _account_from_arn(user.get("Arn") if isinstance(user, dict) else None)
         if account is not None:
             document["Credentials"]["AccountId"] = account
         self._write(key, document)
