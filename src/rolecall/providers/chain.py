@@ -169,6 +169,10 @@ class _Builder:
                 f"--profile {profile.name}",
             )
         source: Provider
+        via = f"credential_source {profile.credential_source}" if profile.credential_source else (
+            f"source_profile {profile.source_profile}"
+        )
+        self.decisions.append(f"{profile.name}: role_arn {profile.role_arn} assumed with the credentials of {via}")
         if profile.credential_source:
             source = self._credential_source(profile)
         else:

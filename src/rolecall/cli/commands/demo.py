@@ -1,0 +1,207 @@
+"""``rolecall demo``: the whole workflow, step by step, against the local strict sandbox STS.
+
+Nothing leaves 127.0.0.1 and no real AWS account is needed: the sandbox plays an AWS account with a user
+``alice`` (long-term keys, a virtual MFA device) and roles with and without MFA. Every step prints the
+command a person would type, what it printed, and what it shows. Secrets are shortened on screen.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+from rolecall.errors import RolecallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from rolecall.cli.context import Context
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--keep: leave the throwaway folder for a look afterwards."""
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway folder with the files it wrote")
+
+
+def _mask(text: str, secrets: list[str]) -> str:
+    """Shorten every secret in ``text`` to its first 4 characters and a mark, as the AWS CLI masks keys."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, secret[:4] + "…(hidden)")
+    return text
+
+
+class _Demo:
+    def __init__(self, ctx: Context, env: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.env = env
+        self.secrets: list[str] = []
+        self.step_number = 0
+
+    def step(self, title: str) -> None:
+        self.step_number += 1
+        self.ctx.out(f"\n== {self.step_number}. {title}\n")
+
+    def note(self, text: str) -> None:
+        self.ctx.out(f"   {text}\n")
+
+    def run(self, argv: list[str], shown: str | None = None, env: dict[str, str] | None = None) -> str:
+        """Run ``rolecall ARGV`` in-process with the demo's environment; print it and its output."""
+        from rolecall.cli.context import Context
+        from rolecall.cli.main import main
+
+        self.ctx.out(f"$ {shown or 'rolecall ' + ' '.join(argv)}\n")
+        out, err = io.StringIO(), io.StringIO()
+        code = main(argv, Context(io.StringIO(), out, err, dict(env or self.env)))
+        text = out.getvalue()
+        self._learn_secrets(text)
+        for line in (text + err.getvalue()).splitlines():
+            self.ctx.out(_mask(line, self.secrets) + "\n")
+        if code != 0:
+            raise RolecallError(f"demo step failed: rolecall {' '.join(argv)} exited {code}")
+        return text
+
+    def _learn_secrets(self, text: str) -> None:
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            for line in text.splitlines():
+                for name in ("AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN="):
+                    if line.startswith("export " + name):
+                        self.secrets.append(line.split("=", 1)[1].strip("'"))
+            return
+        credentials = data.get("Credentials", data) if isinstance(data, dict) else {}
+        if isinstance(credentials, dict):
+            self.secrets += [str(credentials.get(k, "")) for k in ("SecretAccessKey", "SessionToken")]
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Start the sandbox in this process and walk through the workflow."""
+    try:
+        from rolecall.sandbox import Sandbox
+    except ImportError:
+        raise RolecallError(
+            "the demo needs the sandbox's optional dependencies (moto, pyotp)",
+            hint="pip install 'rolecall[sandbox]', or run: bash scripts/demo.sh",
+        ) from None
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="rolecall-demo-")
+    try:
+        with Sandbox.start() as sb:
+            sb.reset()
+            _walk(sb, folder, ctx)
+    finally:
+        if args.keep:
+            ctx.out(f"\nThe files are in {folder}\n")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _walk(sb: object, folder: str, ctx: Context) -> None:
+    from typing import Any
+
+    box: Any = sb
+    home = os.path.join(folder, "home")
+    os.makedirs(home, mode=0o700)
+    env = {k: v for k, v in ctx.env.items() if not k.startswith(("AWS_", "ROLECALL_"))}
+    env.update(
+        HOME=home,
+        AWS_CONFIG_FILE=os.path.join(home, ".aws", "config"),
+        AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, ".aws", "credentials"),
+        AWS_ENDPOINT_URL=box.endpoint_url,
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        USER=env.get("USER") or "demo",
+    )
+    demo = _Demo(ctx, env)
+    demo.secrets.append(box.secret_access_key)
+    ctx.out(
+        "rolecall demo: a local, strict STS on " + box.endpoint_url + " plays an AWS account "
+        f"({box.account_id}) with a user alice, her virtual MFA device, and roles.\n"
+        f"Files go to a throwaway folder: {home}/.aws\n"
+    )
+
+    demo.step("Put alice's access keys in a profile, as `aws configure set` does")
+    demo.run(["configure", "set", "aws_access_key_id", box.access_key_id])
+    demo.run(
+        ["configure", "set", "aws_secret_access_key", box.secret_access_key],
+        shown="rolecall configure set aws_secret_access_key ****",
+    )
+    demo.run(["configure", "set", "region", "us-east-1"])
+    demo.run(["configure", "get", "region"])
+    demo.note("The keys went to the credentials file (0600), the region to the config file: the AWS CLI's routing.")
+
+    demo.step("Who am I? (sts get-caller-identity)")
+    demo.run(["sts", "get-caller-identity"])
+
+    demo.step("Assume a role without MFA (sts assume-role, exactly as `aws sts assume-role` prints it)")
+    demo.run(["sts", "assume-role", "--role-arn", box.role_arn("readonly"), "--role-session-name", "demo-readonly"])
+
+    demo.step("A role whose trust policy requires MFA: without a code AWS says no")
+    try:
+        demo.run(["sts", "assume-role", "--role-arn", box.role_arn("admin"), "--role-session-name", "demo-admin"])
+    except RolecallError:
+        demo.note("Refused, as real STS refuses it: the trust policy asks for aws:MultiFactorAuthPresent.")
+
+    demo.step("The same role with MFA (the code your device would show; here `rolecall sandbox code`)")
+    code = box.fresh_code()
+    demo.run(
+        ["sts", "assume-role", "--role-arn", box.role_arn("admin"), "--role-session-name", "demo-admin",
+         "--serial-number", box.mfa_serial, "--token-code", code]
+    )
+
+    demo.step("Profiles instead of ARNs: role_arn, source_profile, mfa_serial (configure set)")
+    for name, role, extra in (
+        ("readonly", "readonly", []),
+        ("admin", "admin", [("mfa_serial", box.mfa_serial)]),
+        ("ops", "ops", []),
+        ("deploy", "deploy", []),
+    ):
+        source = {"ops": "deploy", "deploy": "readonly"}.get(name, "default")
+        demo.run(["configure", "set", "role_arn", box.role_arn(role), "--profile", name])
+        demo.run(["configure", "set", "source_profile", source, "--profile", name])
+        for key, value in extra:
+            demo.run(["configure", "set", key, value, "--profile", name])
+
+    demo.step("Explain before doing: the plan for a 3-hop chain, no call made")
+    demo.run(["assume", "ops", "--explain"])
+
+    demo.step("Assume it: every hop cached in ~/.aws/cli/cache, where the AWS CLI and boto3 look too")
+    demo.run(["assume", "ops"])
+    demo.run(["assume", "ops"])
+    demo.note("The second time nothing was sent to STS: served from the AWS CLI's own cache.")
+
+    demo.step("MFA with the reuse strategy: one code (GetSessionToken), then roles need none")
+    demo.run(["assume", "admin", "--token-code", box.fresh_code()])
+
+    demo.step("Export to the shell: eval \"$(rolecall env readonly)\"")
+    exported = demo.run(["env", "readonly"])
+    shell_env = dict(env)
+    _apply_sh_exports(exported, shell_env)
+    demo.note("After eval, every tool in the shell uses the role:")
+    demo.run(["sts", "get-caller-identity"], env=shell_env)
+
+    demo.step("Check where you stand")
+    demo.run(["list"])
+    ctx.out(
+        "\nDone. Against real AWS, the same commands work on your own ~/.aws files; see README.md.\n"
+        f"STS calls the sandbox answered: {box.calls()}\n"
+    )
+
+
+def _apply_sh_exports(text: str, env: dict[str, str], unquote: Callable[[str], str] | None = None) -> None:
+    """Apply `export NAME='value'` / `unset NAME` lines to ``env`` as a POSIX shell would (single quotes only)."""
+    for line in text.splitlines():
+        if line.startswith("unset "):
+            env.pop(line[6:].strip(), None)
+        elif line.startswith("export ") and "=" in line:
+            name, _, value = line[7:].partition("=")
+            if value.startswith("'") and value.endswith("'"):
+                value = value[1:-1].replace("'\\''", "'")
+            env[name] = value
