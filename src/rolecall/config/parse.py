@@ -237,8 +237,16 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                 sectname = name
                 optname = None
                 continue
+        # Not a header after all ("[]", "[x" with no closing bracket): configparser reads it as a setting.
+        if first == "[" and (cursect is None or (value.find("=") < 0 and value.find(":") < 0)):
+            # The line is not echoed: whatever a person typed there could be a secret.
+            raise ConfigParseError(
+                f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
+                "needed between '[' and ']')",
+                hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
+            )
         if cursect is None:
-            if lineno == 1 and value[0] == "\ufeff":
+            if lineno == 1 and first == "\ufeff":
                 raise ConfigParseError(
                     f"{where} line 1: the file starts with a byte-order mark (BOM), which the AWS CLI cannot read",
                     hint="Save the file as UTF-8 without BOM (in Notepad: 'UTF-8', not 'UTF-8 with BOM').",
