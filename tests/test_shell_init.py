@@ -63,12 +63,20 @@ if "--unset" in rest:
     sys.exit(0)
 positional = [a for i, a in enumerate(rest) if not a.startswith("-") and rest[i - 1] != "--format"]
 profile = positional[0] if positional else "default"
+if profile.startswith("mfa"):
+    # As the real command does: the prompt and the answer go through the terminal, not stdout.
+    with open("/dev/tty", "w") as tty_out, open("/dev/tty") as tty_in:
+        tty_out.write("MFA code for " + profile + ": ")
+        tty_out.flush()
+        if tty_in.readline().strip() != "123456":
+            print("rolecall: the MFA code was refused", file=sys.stderr)
+            sys.exit(5)
 if profile == "fail":
     print("export SHOULD_NOT_BE_SET=1; set -gx SHOULD_NOT_BE_SET 1")
     print("rolecall: AccessDenied: not authorized (hint: check the trust policy)", file=sys.stderr)
     sys.exit(4)
 minutes = int(os.environ.get("FAKE_MINUTES", "42"))
-expiry = datetime.now(timezone.utc) + timedelta(minutes=minutes, seconds=20)
+expiry = datetime.now(timezone.utc) + timedelta(minutes=minutes, seconds=-20)
 creds = Credentials("ASIA" + profile.upper(), {secret!r}, {token!r}, expiry, "123456789012")
 sys.stdout.write(export.render(creds, fmt, profile=profile, region="eu-west-1"))
 """
@@ -363,3 +371,49 @@ def test_zsh_registers_completion_with_compinit(aws_home: AwsHome, tmp_path: Pat
         timeout=60,
     )
     assert result.stdout.strip() == "_rolecall_assume", result.stderr
+
+
+# --- a real terminal ---------------------------------------------------------------------------------------
+
+INTERACTIVE = {
+    "bash": (["bash", "--norc", "--noprofile", "-i"], 'echo "key=${AWS_ACCESS_KEY_ID-none}"'),
+    "zsh": (["zsh", "-f", "-i"], 'echo "key=${AWS_ACCESS_KEY_ID-none}"'),
+    "fish": (
+        ["fish", "--no-config", "-i"],
+        "set -q AWS_ACCESS_KEY_ID; and echo key=$AWS_ACCESS_KEY_ID; or echo key=none",
+    ),
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_interactive_assume_with_mfa_prompt_on_the_terminal(shell: str, aws_home: AwsHome, tmp_path: Path) -> None:
+    """In an interactive shell on a real pty: the MFA prompt of `rolecall env` reaches the terminal through
+    `assume`, the answer is read from it, and the variables land in that same interactive shell."""
+    _need(shell)
+    import pexpect
+
+    rig = ShellRig(shell, aws_home, tmp_path)
+    argv, show_key = INTERACTIVE[shell]
+    child = pexpect.spawn(argv[0], argv[1:], env=rig.env, encoding="utf-8", timeout=30, dimensions=(40, 200))
+    try:
+        child.sendline(f"source {rig.init}")
+        child.sendline("assume mfa")
+        child.expect_exact("MFA code for mfa: ")
+        child.sendline("123456")
+        child.sendline(show_key)
+        child.expect_exact("key=ASIAMFA")
+        child.sendline('echo "[$(rolecall_prompt)]"' if shell != "fish" else 'echo "["(rolecall_prompt)"]"')
+        child.expect_exact("[mfa 42m]")
+        child.sendline("assume mfa-admin")
+        child.expect_exact("MFA code for mfa-admin: ")
+        child.sendline("000000")
+        child.expect_exact("rolecall: the MFA code was refused")
+        child.sendline(show_key)
+        child.expect_exact("key=ASIAMFA")  # a failed assume changes nothing
+        child.sendline("unassume")
+        child.sendline(show_key)
+        child.expect_exact("key=none")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
