@@ -72,6 +72,6 @@ class MfaInputs:
         """The cross-process lock that makes parallel invocations share one prompt for a device."""
         from rolecall import mfa
 
-        return mfa.device_lock(self.runtime.paths.mfa_state_dir, serial)
+        return mfa.device_lock(self.runtime.paths.mfa_state_dir, serial, reporter=self.runtime.reporter)
 
 
