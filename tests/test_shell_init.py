@@ -4,7 +4,8 @@ The functions call ``rolecall env ...`` and ``rolecall configure list-profiles``
 modules and resolve real credentials; to test the shell side alone, each test puts first on PATH a tiny real
 ``rolecall`` program (a test double, written below) that answers ``env`` with the output of the real renderers
 of ``rolecall.export`` for fixed test credentials, logs its arguments, and fails on demand. The snippets
-themselves come from the real ``rolecall shell-init`` command.
+themselves come from the real ``rolecall shell-init`` command. The last tests use the real ``rolecall env``
+and ``rolecall configure list-profiles`` against the local strict STS (the sandbox), end to end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall import export
+from rolecall.sandbox import Sandbox
 from rolecall.shell import SHELLS, snippet
+from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
 
 RUN = {
     "bash": ["bash", "--norc", "--noprofile", "-c"],
@@ -417,3 +420,48 @@ def test_interactive_assume_with_mfa_prompt_on_the_terminal(shell: str, aws_home
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+# --- end to end: the real `rolecall env` against the local strict STS ---------------------------------------
+
+_CALLER = "{aws} sts get-caller-identity --query Arn --output text\n"
+_SH_E2E = "assume readonly || exit 9\n" + _CALLER + 'echo "[$(rolecall_prompt)]"\n'
+E2E = {
+    "bash": _SH_E2E
+    + 'COMP_WORDS=(assume read); COMP_CWORD=1; _rolecall_complete_assume; echo "complete=${{COMPREPLY[*]}}"\n'
+    + "unassume\necho @@DUMP@@\n"
+    + DUMP["bash"],
+    "zsh": _SH_E2E + "unassume\necho @@DUMP@@\n" + DUMP["zsh"],
+    "fish": "assume readonly; or exit 9\n"
+    + _CALLER
+    + 'echo "["(rolecall_prompt)"]"\necho complete=(complete -C "assume read")\nunassume\necho @@DUMP@@\n'
+    + DUMP["fish"],
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_end_to_end_with_the_real_rolecall_against_the_sandbox(
+    shell: str,
+    sandbox: Sandbox,  # noqa: F811 - the fixture
+    aws_home: AwsHome,
+    tmp_path: Path,
+) -> None:
+    """`assume readonly` with the real `rolecall env` (an AssumeRole on the local strict STS): the AWS CLI in
+    that shell is then the role, the prompt shows the profile, completion lists the real profiles, and
+    `unassume` restores the variables."""
+    _need(shell)
+    rig = ShellRig(shell, aws_home, tmp_path)
+    files = sandbox.write_aws_files(aws_home.root)
+    # The real rolecall (the console script beside this Python) instead of the test double.
+    rig.env.update(files, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    aws = f"{sys.executable} -m awscli"
+    result = rig.run(E2E[shell].format(aws=aws))
+    out = result.stdout.decode(errors="replace")
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert f"arn:aws:sts::{sandbox.account_id}:assumed-role/readonly/" in out
+    prompt = out[out.index("[") + 1 : out.index("]")]
+    assert prompt.startswith("readonly ") and prompt != "readonly expired", prompt
+    if shell != "zsh":  # zsh's completion needs its completion system running in a terminal
+        assert "complete=readonly" in out
+    (restored,) = _dumps(result.stdout.split(b"@@DUMP@@\n")[1])
+    assert _managed(restored) == {"AWS_REGION": files["AWS_REGION"], "AWS_DEFAULT_REGION": files["AWS_DEFAULT_REGION"]}
