@@ -4,6 +4,9 @@ Use it from any test module with ``from sandbox_fixtures import sandbox`` (tests
 One server is started per test process, lazily, and reset before each test (moto's backends, the
 seeded account with new keys and MFA seed, issued credentials, used codes, counters, faults, lifetime
 and disabled regions), because moto's state is per process and a reset is much cheaper than a start.
+
+Test modules may also load it with ``pytest_plugins = ["sandbox_fixtures"]``; the marker
+PYTEST_DONT_REWRITE (this module has no asserts) keeps pytest from warning when both ways meet.
 """
 
 from __future__ import annotations
