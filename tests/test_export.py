@@ -31,17 +31,19 @@ EXPIRY = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
 CREDS = Credentials("ASIAEXAMPLEKEY123456", "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEBa//token==", EXPIRY)
 
 SHELLS = {
+    "dash": ["dash", "-c"],  # Debian's /bin/sh: the sh format is plain POSIX
     "bash": ["bash", "--norc", "--noprofile", "-c"],
     "zsh": ["zsh", "-f", "-c"],
     "fish": ["fish", "--no-config", "-c"],
 }
 # The code to evaluate comes in through the environment variable RC_CODE, the way `assume` gets it from $(...).
 EVAL = {
+    "dash": 'eval "$RC_CODE"; unset RC_CODE; env -0',
     "bash": 'eval "$RC_CODE"; unset RC_CODE; env -0',
     "zsh": 'eval "$RC_CODE"; unset RC_CODE; env -0',
     "fish": 'printf "%s" "$RC_CODE" | source; set -e RC_CODE; env -0',
 }
-FORMAT_OF = {"bash": "sh", "zsh": "sh", "fish": "fish"}
+FORMAT_OF = {"dash": "sh", "bash": "sh", "zsh": "sh", "fish": "fish"}
 
 # Leftovers of a previous role (and a profile of the user's) that every render must remove.
 STALE = {
@@ -94,7 +96,7 @@ def evaluate(shell: str, code: str, env: dict[str, str], then: str | None = None
 # --- the variables, in real shells -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["dash", "bash", "zsh", "fish"])
 def test_render_sets_exact_values_and_removes_leftovers(shell: str, aws_home: AwsHome, tmp_path: Path) -> None:
     _need(shell)
     creds = Credentials("AKIDX", 'sec\'ret "$HOME" `id` \\n !x %PATH%', "to\nken", EXPIRY, "123456789012")
@@ -240,7 +242,7 @@ def _expected(creds: Credentials, profile: str, region: str) -> dict[str, str]:
     return dict(sets)
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["dash", "bash", "zsh", "fish"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(creds=_creds, profile=_values.filter(bool), region=_values.filter(bool))
 def test_property_values_survive_real_shells(
@@ -450,3 +452,26 @@ def test_a_leftover_aws_profile_breaks_botocore_unless_unset(aws_home: AwsHome, 
             timeout=60,
         )
         assert expected in result.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_render_assignments_sets_and_unsets_any_variables(shell: str, aws_home: AwsHome, tmp_path: Path) -> None:
+    _need(shell)
+    assignments = [
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:4711/c/x?y=1&z='2'"),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok $x `y`"),
+    ]
+    code = export.render_assignments(assignments, FORMAT_OF[shell], unset=["AWS_ACCESS_KEY_ID", "AWS_PROFILE"])
+    env = _shell_env(aws_home, tmp_path, {"AWS_ACCESS_KEY_ID": "OLD", "AWS_PROFILE": "p"})
+    seen = evaluate(shell, code, env)
+    assert {name: seen[name] for name, _ in assignments} == dict(assignments)
+    assert "AWS_ACCESS_KEY_ID" not in seen and "AWS_PROFILE" not in seen
+
+
+def test_render_assignments_refuses_bad_names_and_non_shell_formats() -> None:
+    for name in ("", "1X", "A-B", "A B", "X;rm", "É"):
+        with pytest.raises(InvalidInputError, match="not a valid environment variable name"):
+            export.render_assignments([(name, "v")], "sh")
+    with pytest.raises(InvalidInputError):
+        export.render_assignments([("A", "v")], "process")
+    assert export.render_assignments([("A_1", "v")], "dotenv", unset=["B"]) == 'A_1="v"\n'

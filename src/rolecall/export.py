@@ -26,7 +26,7 @@ from rolecall.timefmt import format_iso_offset, format_iso_z
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, MutableMapping
+    from collections.abc import Callable, MutableMapping, Sequence
 
     from rolecall.credentials import Credentials
 
@@ -176,6 +176,24 @@ def render_unset(fmt: str) -> str:
             hint="use one of the shell formats: " + ", ".join(SHELL_FORMATS),
         )
     return _render_changes(([], list(UNSET_VARS)), fmt)
+
+
+def render_assignments(assignments: Sequence[tuple[str, str]], fmt: str, *, unset: Sequence[str] = ()) -> str:
+    """Shell code (or dotenv) that unsets ``unset`` and then sets ``assignments``, each value quoted for ``fmt``.
+
+    For variables other than credentials, e.g. the container-credentials endpoint of ``rolecall serve``.
+    ``dotenv`` cannot unset and ignores ``unset``; ``json`` and ``process`` are refused.
+    """
+    if fmt in ("json", "process"):
+        raise InvalidInputError(
+            f"the {fmt} format carries credentials, not variables",
+            hint="use a shell format (sh, fish, powershell, cmd) or dotenv",
+        )
+    for name in (*unset, *(name for name, _ in assignments)):
+        # Names are written into code unquoted: only identifiers, so a name can never inject anything.
+        if not (name and name.isascii() and name.replace("_", "a").isalnum() and not name[0].isdigit()):
+            raise InvalidInputError(f"'{name}' is not a valid environment variable name", hint="use A-Z, 0-9 and _")
+    return _render_changes((list(assignments), list(unset)), _check_format(fmt))
 
 
 def _check_format(fmt: str) -> str:
