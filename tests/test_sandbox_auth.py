@@ -173,3 +173,27 @@ def test_inject_fault_checks_its_arguments(sandbox: Sandbox) -> None:
         sandbox.inject_fault("AssumeRole", "explode")
     with pytest.raises(ValueError):
         sandbox.inject_fault("AssumeRole", "throttle", times=0)
+
+
+@pytest.mark.parametrize("minutes", [-20, 20])
+def test_signature_outside_fifteen_minutes(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, minutes: int) -> None:
+    import datetime as dt
+
+    import botocore.auth
+
+    skewed = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(minutes=minutes)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: skewed)
+    assert identity(alice(sandbox, plain_moto_url()))["Arn"] == sandbox.user_arn
+    with pytest.raises(ClientError) as caught:
+        identity(alice(sandbox, retries=1))
+    error = caught.value.response["Error"]
+    assert error["Code"] == "SignatureDoesNotMatch"
+    stamp = skewed.strftime("%Y%m%dT%H%M%SZ")
+    if minutes < 0:
+        assert error["Message"].startswith(f"Signature expired: {stamp} is now earlier than ")
+        assert error["Message"].endswith(" - 15 min.)")
+    else:
+        assert error["Message"].startswith(f"Signature not yet current: {stamp} is still later than ")
+        assert error["Message"].endswith(" + 15 min.)")
+    monkeypatch.undo()
+    assert identity(alice(sandbox))["Arn"] == sandbox.user_arn

@@ -66,6 +66,8 @@ MFA_UNKNOWN_DEVICE = (
 MFA_INVALID_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 CHAINING_EXCEEDED = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MAX_SESSION_EXCEEDED = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+#: How far a request's X-Amz-Date may be from the server's clock.
+SIGNATURE_SKEW = timedelta(minutes=15)
 SESSION_CREDENTIALS_GST = "Cannot call GetSessionToken with session credentials"
 
 
@@ -122,8 +124,9 @@ class StrictSts:
         auth = parse_authorization(header) if header else None
         action = params.get("Action", "")
         path = environ.get("PATH_INFO", "")
+        presigned = "X-Amz-Credential" in params
         is_sts = (auth is not None and auth.service == "sts") or (
-            auth is None and action in STS_ACTIONS and not path.startswith("/moto-api")
+            auth is None and not presigned and action in STS_ACTIONS and not path.startswith("/moto-api")
         )
         if not is_sts:
             return self.app(_with_body(environ, body), start_response)
@@ -222,6 +225,7 @@ class StrictSts:
     def _signature_ok(
         self, request: _Request, auth: SignedRequestInfo, headers: dict[str, str], secret: str, token: str | None
     ) -> bool:
+        self._check_request_time(headers.get("x-amz-date", ""))
         environ = request.environ
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         if not raw:
@@ -230,6 +234,24 @@ class StrictSts:
                 raw += "?" + environ["QUERY_STRING"]
         url = f"{environ.get('wsgi.url_scheme', 'http')}://{headers.get('host', '')}{raw}"
         return signature_matches(auth, environ["REQUEST_METHOD"], url, headers, request.body, secret, token)
+
+    def _check_request_time(self, stamp: str) -> None:
+        """AWS refuses signatures made more than 15 minutes before or after its own clock."""
+        try:
+            signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return  # no usable date: the signature check fails on its own
+        now = self._now().replace(microsecond=0)
+        if signed_at < now - SIGNATURE_SKEW:
+            raise awsxml.signature_does_not_match(
+                f"Signature expired: {stamp} is now earlier than {_stamp(now - SIGNATURE_SKEW)} "
+                f"({_stamp(now)} - 15 min.)"
+            )
+        if signed_at > now + SIGNATURE_SKEW:
+            raise awsxml.signature_does_not_match(
+                f"Signature not yet current: {stamp} is still later than {_stamp(now + SIGNATURE_SKEW)} "
+                f"({_stamp(now)} + 15 min.)"
+            )
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), timezone.utc)
@@ -387,6 +409,10 @@ class StrictSts:
 
 _EXPIRATION_RE = re.compile(rb"<Expiration>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z</Expiration>")
 _REQUEST_ID_RE = re.compile(rb"<RequestId>[^<]*</RequestId>")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _aws_shaped(payload: bytes, request_id: str) -> bytes:

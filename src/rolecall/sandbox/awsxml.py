@@ -70,11 +70,12 @@ def invalid_client_token_id() -> StsError:
     return StsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
 
 
-def signature_does_not_match() -> StsError:
-    """The request was signed with the wrong secret (or altered after signing)."""
+def signature_does_not_match(message: str | None = None) -> StsError:
+    """The request was signed with the wrong secret, altered after signing, or signed too long ago."""
     return StsError(
         "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. "
+        message
+        or "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
         403,
     )
