@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
@@ -50,7 +51,7 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 @pytest.fixture
-def served(aws_home: AwsHome, tmp_path: Path):  # type: ignore[no-untyped-def]
+def served(aws_home: AwsHome, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], Path]]:
     folder = tmp_path / "sb"
     process, exports = start(aws_home.env, "--dir", str(folder))
     yield process, exports, folder
