@@ -465,3 +465,25 @@ def test_end_to_end_with_the_real_rolecall_against_the_sandbox(
         assert "complete=readonly" in out
     (restored,) = _dumps(result.stdout.split(b"@@DUMP@@\n")[1])
     assert _managed(restored) == {"AWS_REGION": files["AWS_REGION"], "AWS_DEFAULT_REGION": files["AWS_DEFAULT_REGION"]}
+
+
+@pytest.mark.parametrize(
+    ("shell", "options"),
+    [
+        ("bash", "set -u"),
+        ("zsh", "setopt nounset ksh_arrays sh_word_split rc_quotes warn_create_global no_function_argzero"),
+    ],
+)
+def test_user_options_do_not_change_the_functions(shell: str, options: str, aws_home: AwsHome, tmp_path: Path) -> None:
+    """Options people set in their rc files (nounset, ksh_arrays, warn_create_global...) cause no error or
+    warning, and assume/prompt/unassume still work."""
+    _need(shell)
+    rig = ShellRig(shell, aws_home, tmp_path)
+    body = (
+        f"{options}\nAWS_PROFILE=mine\nassume prod\n"
+        'printf "%s|%s|" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"; rolecall_prompt; echo\n'
+        'unassume\necho "${AWS_ACCESS_KEY_ID-none} ${AWS_PROFILE-none}"'
+    )
+    result = rig.run(body)
+    assert result.stderr == b""
+    assert result.stdout.decode() == f"ASIAPROD|{SECRET}|prod 42m\nnone mine\n"

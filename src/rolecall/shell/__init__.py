@@ -35,6 +35,8 @@ def snippet(shell: str) -> str:
             parts.append(handle.read())
     text = "".join(parts)
     replacements = {
+        # zsh: run each function with zsh's default options, whatever the user set (see common.sh).
+        "@ZSH_LOCAL@": "emulate -L zsh" if shell == "zsh" else ":",
         "@MANAGED_VARS_PS@": ", ".join(f"'{name}'" for name in MANAGED_VARS),
         "@UNSET_VARS_PS@": ", ".join(f"'{name}'" for name in UNSET_VARS),
         "@MANAGED_VARS@": " ".join(MANAGED_VARS),

@@ -1,10 +1,11 @@
 
 # --- bash ---
-# The current time without a process: $EPOCHSECONDS (bash 5) or printf's %(...)T (bash 4.2).
+# The current time without a process: $EPOCHSECONDS (bash 5) or printf's %(...)T (bash 4.2). Older bash
+# (macOS's 3.2) has neither: the prompt segment then shows the profile without the time left.
 _rolecall_now() {
     if [ -n "${EPOCHSECONDS-}" ]; then
         __rc_now=$EPOCHSECONDS
-    else
+    elif (( BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2) )); then
         printf -v __rc_now '%(%s)T' -1
     fi
 }

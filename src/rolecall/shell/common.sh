@@ -1,10 +1,13 @@
 # rolecall shell integration (bash and zsh) -- printed by `rolecall shell-init`.
 # Defines, in the current shell: assume, unassume, rolecall_prompt, rolecall_prompt_update.
 # Everything runs in this shell (no subshell), so the variables it sets stay set here.
+# In zsh every function starts with `emulate -L zsh`: your options (ksh_arrays, sh_word_split, nounset,
+# warn_create_global...) do not change what these functions do, and are back when they return.
 
 # Remember the variables as they were before the first `assume`, so that `unassume` restores them exactly
 # (including an AWS_PROFILE or a region of your own). Kept in plain, unexported shell variables.
 _rolecall_save() {
+    @ZSH_LOCAL@
     [ -n "${_ROLECALL_SAVED+x}" ] && return 0
     local __rc_n
     for __rc_n in @MANAGED_VARS@; do
@@ -20,6 +23,7 @@ _rolecall_save() {
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this shell.
 # rolecall's stderr (messages, the MFA prompt) goes straight to you; its stdout is evaluated only on success.
 assume() {
+    @ZSH_LOCAL@
     local __rc_arg __rc_out
     for __rc_arg in "$@"; do
         case $__rc_arg in
@@ -34,6 +38,7 @@ assume() {
 # unassume: put the variables back as they were before the first assume. In a shell without that memory
 # (a child shell that inherited the variables), remove every identity variable rolecall sets instead.
 unassume() {
+    @ZSH_LOCAL@
     local __rc_n
     if [ -n "${_ROLECALL_SAVED+x}" ]; then
         for __rc_n in @MANAGED_VARS@; do
@@ -54,6 +59,7 @@ unassume() {
 # Seconds since the epoch of an ISO-8601 time (YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]) into __rc_epoch,
 # by shell arithmetic alone (Howard Hinnant's days-from-civil), so that the prompt starts no process.
 _rolecall_epoch() {
+    @ZSH_LOCAL@
     local __rc_t=$1 __rc_rest __rc_y __rc_m __rc_d __rc_off=0 __rc_mp __rc_era __rc_yoe __rc_doe
     case $__rc_t in
         [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][Tt\ ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*) ;;
@@ -85,6 +91,7 @@ _rolecall_epoch() {
 # when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. It starts no process:
 # call it from PROMPT_COMMAND (bash) or precmd (zsh) and put ${ROLECALL_PROMPT} in the prompt.
 rolecall_prompt_update() {
+    @ZSH_LOCAL@
     ROLECALL_PROMPT=
     [ -n "${ROLECALL_PROFILE-}" ] || return 0
     ROLECALL_PROMPT=$ROLECALL_PROFILE
@@ -109,6 +116,7 @@ rolecall_prompt_update() {
 
 # rolecall_prompt: print the segment (for "$(rolecall_prompt)" in a prompt; the $(...) costs a fork).
 rolecall_prompt() {
+    @ZSH_LOCAL@
     rolecall_prompt_update
     printf '%s' "$ROLECALL_PROMPT"
 }
