@@ -3,7 +3,8 @@
 The credentials never appear in argv. Without ``--server`` rolecall replaces itself with CMD (``execvpe``):
 signals reach CMD directly and its exit code is rolecall's. With ``--server`` a local container-credentials
 endpoint serves CMD credentials that refresh before they expire (for jobs longer than a role session);
-rolecall then stays as the parent, forwards SIGINT/SIGTERM/SIGHUP and returns CMD's exit code.
+rolecall then stays as the parent, forwards the signals CMD did not already get from the terminal, stops the
+server when CMD ends and returns CMD's exit code.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from rolecall.errors import ExecError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from rolecall.cli.context import Context
+    from rolecall.config.parse import ConfigFiles
     from rolecall.credentials import Credentials
+    from rolecall.providers.chain import Chain
+    from rolecall.server import CredentialsServer
 
 #: Set in CMD's environment; a nested ``rolecall exec`` refuses unless --allow-nested.
 NESTING_VARIABLE = "ROLECALL_EXEC_PROFILE"
@@ -28,6 +33,21 @@ CONTAINER_VARS = (
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+)
+#: Web-identity variables: botocore's chain reads them before the container endpoint, so a server's client
+#: must not see them.
+WEB_IDENTITY_VARS = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME")
+#: Keys of the ``default`` profile that give an SDK credentials before it reaches the container endpoint
+#: (botocore's order: assume-role, web identity, SSO, credentials file, login, process, config file).
+SHADOWING_KEYS = (
+    "aws_access_key_id",
+    "role_arn",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "login_session",
+    "credential_process",
 )
 
 
@@ -45,27 +65,71 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def child_environment(
-    base: dict[str, str], profile: str, credentials: Credentials | None, region: str | None
+    base: Mapping[str, str], profile: str, credentials: Credentials, region: str | None
 ) -> dict[str, str]:
-    """CMD's environment: ``base`` without other identities, plus the profile's keys (none for --server).
+    """CMD's environment without ``--server``: ``base`` without other identities, plus the profile's keys.
 
-    The same variables ``rolecall env`` exports (``export.env_changes``), applied to a dict instead of
-    printed as shell code.
+    The same variables ``rolecall env`` exports (``export.env_changes``: AWS_PROFILE and AWS_DEFAULT_PROFILE
+    are removed, since a profile name next to keys makes tools disagree about who CMD is), applied to a dict
+    instead of printed as shell code.
     """
     from rolecall import export
 
     env = {key: value for key, value in base.items() if key not in CONTAINER_VARS}
-    if credentials is not None:
-        export.apply_to_environ(env, export.env_changes(credentials, profile=profile, region=region))
-    else:
-        for name in export.UNSET_VARS:
-            env.pop(name, None)
-        if region:
-            env["AWS_REGION"] = region
-            env["AWS_DEFAULT_REGION"] = region
-        env[export.ROLECALL_PROFILE] = profile
+    export.apply_to_environ(env, export.env_changes(credentials, profile=profile, region=region))
     env[NESTING_VARIABLE] = profile
     return env
+
+
+def server_changes(
+    base: Mapping[str, str], profile: str, region: str | None, server: CredentialsServer, files: ConfigFiles
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """What a client of ``server`` must change in ``base``: ``(variables to set, names to unset, warnings)``.
+
+    The client gets the two container variables (and the region) and nothing an SDK would read before them:
+    no keys, no profile name, no web identity, and, when the credentials file's ``[default]`` has keys, no
+    credentials file at all (``AWS_SHARED_CREDENTIALS_FILE`` points at an empty file), because every SDK
+    reads it before the container endpoint and the job would silently run as that user. A ``default`` profile
+    in the config file that has credentials cannot be hidden without losing the rest of the config: it is
+    reported as a warning.
+    """
+    from rolecall import export
+    from rolecall import server as server_module
+
+    unsets: list[str] = []
+    for name in (
+        *export.UNSET_VARS,
+        *server_module.CONFLICTING_VARIABLES,
+        *CONTAINER_VARS,
+        *WEB_IDENTITY_VARS,
+    ):
+        if name not in unsets and name not in (server_module.FULL_URI_VARIABLE, server_module.TOKEN_VARIABLE):
+            unsets.append(name)
+    complete = server_module.child_environment(base, server)  # adds the endpoint to NO_PROXY behind a proxy
+    sets = list(server.environment().items())
+    for name in ("NO_PROXY", "no_proxy"):
+        if name in complete and complete[name] != base.get(name):
+            sets.append((name, complete[name]))
+    if region:
+        sets += [("AWS_REGION", region), ("AWS_DEFAULT_REGION", region)]
+    warnings: list[str] = []
+    default_keys = files.credentials.get("default", {})
+    if "aws_access_key_id" in default_keys:
+        sets.append(("AWS_SHARED_CREDENTIALS_FILE", os.devnull))
+        warnings.append(
+            "the credentials file's [default] has keys, which SDKs read before the credentials server: "
+            f"hiding the credentials file from its clients (AWS_SHARED_CREDENTIALS_FILE={os.devnull})"
+        )
+    config_default = files.config.get("profiles", {}).get("default", {})
+    shadowing = [key for key in SHADOWING_KEYS if key in config_default]
+    if shadowing:
+        warnings.append(
+            f"the config file's [default] profile has {', '.join(shadowing)}: SDKs use it before the credentials "
+            "server, so its clients may not run as the served profile"
+        )
+    sets.append((export.ROLECALL_PROFILE, profile))  # last: a reader of the printed code knows it is complete
+    set_names = {name for name, _value in sets}
+    return sets, [name for name in unsets if name not in set_names], warnings
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -78,8 +142,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     outer = ctx.env.get(NESTING_VARIABLE)
     if outer and not args.allow_nested:
         raise UsageError(
-            f'already inside `rolecall exec {outer}`; running {args.profile} inside it mixes two identities',
-            hint="leave the outer shell first, or pass --allow-nested if you mean it",
+            f"already inside `rolecall exec {outer}`; running {args.profile} inside it mixes two identities",
+            hint="leave the outer command first, or pass --allow-nested if you mean it",
         )
     chain = chain_for(args, ctx)
     if args.server:
@@ -89,7 +153,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from rolecall.cli.commands._resolve_options import verify
 
         verify(chain, credentials, ctx)
-    env = child_environment(dict(ctx.env), chain.profile, credentials, args.region or chain.region)
+    env = child_environment(ctx.env, chain.profile, credentials, args.region or chain.region)
     ctx.stdout.flush()
     ctx.stderr.flush()
     try:
@@ -102,34 +166,114 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return 0  # pragma: no cover - execvpe does not return
 
 
-def _run_with_server(chain: object, command: list[str], args: argparse.Namespace, ctx: Context) -> int:
+def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace, ctx: Context) -> int:
     import signal
-    import subprocess
-    from typing import Any
 
+    from rolecall import export
+    from rolecall.config.parse import ConfigFiles
     from rolecall.refresh import RefreshingCredentials
     from rolecall.server import serve_in_background
 
-    provider: Any = chain.provider  # type: ignore[attr-defined]
-    source = RefreshingCredentials(provider.retrieve, reporter=ctx.say)
-    source.get()  # resolve (and prompt for MFA) now, in the foreground, before CMD starts
-    server = serve_in_background(source, ctx.say)
+    # Requests wait for no advisory refresh (SDKs give up on the endpoint after 2 s); refusals and failed
+    # refreshes are warnings, said once each.
+    source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
+    credentials = source.get()  # resolve (and prompt for MFA) now, in the foreground, before CMD starts
+    if args.verify:
+        from rolecall.cli.commands._resolve_options import verify
+
+        verify(chain, credentials, ctx)
+    path = _find_command(command[0], ctx.env)
+    # Block the signals before any thread exists (threads inherit the mask), so that they all come to the
+    # sigtimedwait loop below and none is run as a Python handler on the server's threads.
+    forwarded: set[int] = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT}
+    watched: set[int] = forwarded | {signal.SIGCHLD}
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    server = None
     try:
-        env = child_environment(dict(ctx.env), chain.profile, None, args.region or chain.region)  # type: ignore[attr-defined]
-        env.update(server.environment())
+        server = serve_in_background(source, ctx.warn)
+        sets, unsets, warnings = server_changes(
+            ctx.env, chain.profile, args.region or chain.region, server, ConfigFiles.load(ctx.paths)
+        )
+        for warning in warnings:
+            ctx.warn(warning)
+        env = dict(ctx.env)
+        export.apply_to_environ(env, (sets, unsets))
+        env[NESTING_VARIABLE] = chain.profile
+        ctx.stdout.flush()
+        ctx.stderr.flush()
         try:
-            child = subprocess.Popen(command, env=env)
+            # posix_spawn, not subprocess: it gives the child an empty signal mask without a preexec_fn (which
+            # is unsafe once the server's threads run), and the default dispositions Python changed.
+            pid = os.posix_spawn(
+                path, command, env, setsigmask=(), setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, *watched)
+            )
         except OSError as error:
             raise ExecError(
-                f"cannot run {command[0]!r}: {error.strerror}", hint="check the command name and PATH"
+                f"cannot run {command[0]!r}: {error.strerror}", hint="check the command name and that it is on PATH"
             ) from None
-
-        def forward(signum: int, _frame: object) -> None:
-            child.send_signal(signum)
-
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, forward)
-        code = child.wait()
-        return 128 - code if code < 0 else code
+        return _wait_forwarding(pid, forwarded, watched, server, ctx)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
+        # Signals that arrived while the child ran were handled (or were the terminal's, already seen by the
+        # child): drain them so they do not fire as KeyboardInterrupt once unblocked.
+        while signal.sigtimedwait(watched, 0) is not None:
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+def _find_command(name: str, env: Mapping[str, str]) -> str:
+    """``name`` looked up on CMD's PATH, as ``execvpe`` would."""
+    import shutil
+
+    if "/" in name:
+        return name
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise ExecError(f"cannot run {name!r}: command not found", hint="check the command name and that it is on PATH")
+    return found
+
+
+#: ``si_code`` of a signal the kernel generated itself, as the terminal driver does for Ctrl-C, Ctrl-\ and
+#: hang-up: those go to the whole foreground process group, so the child has already received them.
+_SI_KERNEL = 0x80
+
+
+def _wait_forwarding(pid: int, forwarded: set[int], watched: set[int], server: CredentialsServer, ctx: Context) -> int:
+    """Wait for the child, forwarding the signals it did not get itself; its exit code (128+N for signal N)."""
+    import signal
+
+    server_lost = False
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return _exit_code(status)
+        info = signal.sigtimedwait(watched, 0.5)
+        if info is not None and info.si_signo in forwarded:
+            # A Ctrl-C from the terminal already reached the child (same process group): a second copy would
+            # make programs such as terraform abort instead of stopping cleanly. `kill` from elsewhere did not.
+            if info.si_code != _SI_KERNEL:
+                _send(pid, info.si_signo)
+            continue
+        if not server_lost and not _server_alive(server):
+            server_lost = True
+            ctx.warn("the credentials server stopped; stopping the command, which could no longer refresh")
+            _send(pid, signal.SIGTERM)
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _send(pid: int, signum: int) -> None:
+    import contextlib
+
+    with contextlib.suppress(ProcessLookupError):  # it has just exited; waitpid will say so
+        os.kill(pid, signum)
+
+
+def _server_alive(server: CredentialsServer) -> bool:
+    # CredentialsServer has no public liveness check yet: its serving thread is the one thing that dies with it.
+    thread = getattr(server, "_thread", None)
+    return thread is not None and thread.is_alive()
