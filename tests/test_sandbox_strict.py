@@ -455,3 +455,59 @@ def test_session_name_length_and_all_errors_at_once(sandbox: Sandbox) -> None:
     # moto checks the length too, but with a different message: the sandbox must say it AWS's way.
     rejected(lambda: assume(alice(sandbox), sandbox, "readonly", RoleSessionName=name), "ValidationError", message, 400)
     assume(alice(sandbox), sandbox, "readonly", RoleSessionName="x" * 64)
+
+
+def test_minimums_are_checked_by_the_service_too(sandbox: Sandbox) -> None:
+    # botocore checks minimums before sending; a client that does not (here: validation off) meets the service's.
+    from botocore.config import Config
+
+    def unvalidated(endpoint: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            "sts",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=sandbox.access_key_id,
+            aws_secret_access_key=sandbox.secret_access_key,
+            config=Config(parameter_validation=False),
+        )
+
+    def call(endpoint: str, **kwargs: Any) -> Any:
+        return unvalidated(endpoint).assume_role(**kwargs)
+
+    plain = plain_moto_url()
+    cases = [
+        (
+            {"RoleArn": sandbox.role_arn("readonly"), "RoleSessionName": "a", "DurationSeconds": 600},
+            "2 validation errors detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must "
+            "have length greater than or equal to 2; Value '600' at 'durationSeconds' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 900",
+        ),
+        (
+            {"RoleArn": sandbox.role_arn("readonly")},
+            "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: "
+            "Member must not be null",
+        ),
+        (
+            {"RoleArn": "arn:aws:iam::1:r/x", "RoleSessionName": "ok"},
+            "1 validation error detected: Value 'arn:aws:iam::1:r/x' at 'roleArn' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 20",
+        ),
+    ]
+    for kwargs, message in cases:
+        if "RoleSessionName" in kwargs:  # moto itself crashes on a missing session name: compare only the others
+            assert call(plain, **kwargs)["ResponseMetadata"]["HTTPStatusCode"] == 200
+        rejected(lambda kwargs=kwargs: call(sandbox.endpoint_url, **kwargs), "ValidationError", message, 400)
+    message = (
+        "2 validation errors detected: Value '12' at 'serialNumber' failed to satisfy constraint: Member must have "
+        "length greater than or equal to 9; Value '123' at 'tokenCode' failed to satisfy constraint: Member must "
+        "have length greater than or equal to 6"
+    )
+    assert unvalidated(plain).get_session_token(SerialNumber="12", TokenCode="123")
+    rejected(
+        lambda: unvalidated(sandbox.endpoint_url).get_session_token(SerialNumber="12", TokenCode="123"),
+        "ValidationError",
+        message,
+        400,
+    )
