@@ -336,3 +336,13 @@ def test_file_with_bad_syntax_left_alone(tmp_path: Path) -> None:
     with pytest.raises(ConfigParseError):
         set_value(str(config), DEFAULT, "region", "b")
     assert config.read_text() == "region = a\n"
+
+
+def test_indented_keys_keep_their_indentation(tmp_path: Path) -> None:
+    # aws rewrites `  region = x` at column 0, which turns the indented keys below into its value.
+    before = "[default]\n  region = us-east-1\n  output = json\n"
+    after = apply_changes(before, DEFAULT, {"region": "us-west-2", "cli_pager": ""})
+    assert after == "[default]\n  region = us-west-2\n  output = json\n  cli_pager =\n"
+    assert _botocore(tmp_path, after)["profiles"] == {
+        "default": {"region": "us-west-2", "output": "json", "cli_pager": ""}
+    }

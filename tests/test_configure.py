@@ -227,3 +227,41 @@ def test_twenty_concurrent_writers_lose_nothing(aws_home: AwsHome) -> None:
             assert config["p"][f"aws_access_key_id_{index}"] == "x"
     assert config["default"]["region"] == "us-east-1"
     assert aws_home.config.read_text().startswith("# shared file\n[default]\nregion = us-east-1\n")
+
+
+# ---- deliberate differences from the AWS CLI that only the command shows (docs/configure.md)
+
+
+def test_deliberate_credential_keys_routed_case_insensitively(aws_home: AwsHome) -> None:
+    # aws writes AWS_SECRET_ACCESS_KEY to the config file; a secret belongs in the credentials file.
+    assert rc(aws_home, "configure", "set", "AWS_SECRET_ACCESS_KEY", "s3cr3t")[0] == 0
+    assert not aws_home.config.exists()
+    assert raw_config_parse(str(aws_home.credentials)) == {"default": {"aws_secret_access_key": "s3cr3t"}}
+
+
+def test_deliberate_profile_named_plugins_is_a_profile(aws_home: AwsHome) -> None:
+    # aws writes `--profile plugins` settings into the [plugins] section, which is no profile at all.
+    assert rc(aws_home, "configure", "set", "region", "eu-west-1", "--profile", "plugins")[0] == 0
+    assert aws_home.config.read_text() == "[profile plugins]\nregion = eu-west-1\n"
+    assert rc(aws_home, "configure", "get", "region", "--profile", "plugins") == (0, "eu-west-1\n", "")
+
+
+def test_deliberate_get_matches_keys_case_insensitively(aws_home: AwsHome) -> None:
+    aws_home.write_config("[default]\nRegion = us-east-1\n")
+    assert rc(aws_home, "configure", "get", "REGION") == (0, "us-east-1\n", "")
+    assert rc(aws_home, "configure", "get", "default.Region") == (0, "us-east-1\n", "")
+
+
+def test_deliberate_deep_names_refused_not_truncated(aws_home: AwsHome) -> None:
+    # aws silently writes `default.a.b.c x` as `a = x`.
+    code, _, err = rc(aws_home, "configure", "set", "default.a.b.c", "x")
+    assert code == 8 and "too deep" in err
+    assert not aws_home.config.exists()
+
+
+def test_deliberate_unparseable_file_not_edited(aws_home: AwsHome) -> None:
+    # aws edits a file it cannot read back; rolecall refuses and says where the problem is.
+    aws_home.write_config("[default]\nregion = a\n[default]\n")
+    code, _, err = rc(aws_home, "configure", "set", "output", "json")
+    assert code == 3 and "line 3" in err
+    assert aws_home.config.read_text() == "[default]\nregion = a\n[default]\n"
