@@ -116,3 +116,30 @@ def test_context_manager_stops_the_server() -> None:
     with socket.socket() as sock, pytest.raises(OSError):
         sock.settimeout(2)
         sock.connect(("127.0.0.1", port))
+
+
+def test_a_bug_in_the_layer_is_an_internal_failure_not_a_crash(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from botocore.config import Config
+
+    from rolecall.sandbox import iamstate
+
+    def broken(arn: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(iamstate, "find_role", broken)
+    client = boto3.client(
+        "sts",
+        endpoint_url=sandbox.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=sandbox.access_key_id,
+        aws_secret_access_key=sandbox.secret_access_key,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as caught:
+        client.assume_role(RoleArn=sandbox.role_arn("readonly"), RoleSessionName="x1")
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert "boom" in caplog.text
+    assert sts_client(sandbox).get_caller_identity()["Arn"] == sandbox.user_arn

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http
 import io
+import logging
 import re
 import time
 import urllib.parse
@@ -36,6 +37,8 @@ from rolecall.timefmt import format_iso_z, parse_timestamp
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+_log = logging.getLogger("rolecall.sandbox")
 
 STS_ACTIONS = frozenset(
     {
@@ -133,7 +136,11 @@ class StrictSts:
         request = _Request(environ, body, params, action, auth, awsxml.new_request_id())
         try:
             status, headers, payload = self._handle(request)
-        except StsError as error:
+        except Exception as caught:
+            if not isinstance(caught, StsError):
+                # A bug in the layer: answer as AWS answers its own failures, keep the traceback in the log.
+                _log.exception("sandbox: unexpected error handling %s", action or "a request")
+            error = caught if isinstance(caught, StsError) else awsxml.internal_failure()
             status, headers, payload = error.status, [("Content-Type", "text/xml")], error.to_xml(request.request_id)
             headers.append(("x-amzn-RequestId", request.request_id))
         start_response(_status_line(status), [*headers, ("Content-Length", str(len(payload)))])
