@@ -51,7 +51,8 @@ from rolecall.credentials import Credentials
 
 args = sys.argv[1:]
 with open(os.environ["FAKE_ROLECALL_LOG"], "a") as log:
-    log.write(json.dumps(args) + "\n")
+    seen = {{k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "ROLECALL_PROFILE")}}
+    log.write(json.dumps({{"args": args, "env": seen}}) + "\n")
 if args[:2] == ["configure", "list-profiles"]:
     print("dev\nprod\nprod-admin\nstaging")
     sys.exit(0)
@@ -128,7 +129,12 @@ class ShellRig:
         )
 
     def calls(self) -> list[list[str]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        """The argument lists the fake rolecall was called with, in order."""
+        return [json.loads(line)["args"] for line in self.log.read_text().splitlines()]
+
+    def environments(self) -> list[dict[str, str | None]]:
+        """A few variables as the fake rolecall saw them, call by call."""
+        return [json.loads(line)["env"] for line in self.log.read_text().splitlines()]
 
 
 def _dumps(stdout: bytes) -> list[dict[str, str]]:
@@ -487,3 +493,12 @@ def test_user_options_do_not_change_the_functions(shell: str, options: str, aws_
     result = rig.run(body)
     assert result.stderr == b""
     assert result.stdout.decode() == f"ASIAPROD|{SECRET}|prod 42m\nnone mine\n"
+
+
+def test_each_assume_starts_from_the_identity_before_the_first(rig: ShellRig) -> None:
+    """`assume dev` after `assume prod` runs rolecall with the user's own variables (AWS_PROFILE=mine, no prod
+    keys), not with prod's: switching is not chaining. The current shell keeps prod's until the new ones land."""
+    result = rig.run("assume prod\nassume\nassume dev", extra_env={"AWS_PROFILE": "mine"})
+    assert result.returncode == 0, result.stderr
+    baseline = {"AWS_PROFILE": "mine", "AWS_ACCESS_KEY_ID": None, "ROLECALL_PROFILE": None}
+    assert rig.environments() == [baseline, baseline, baseline]

@@ -39,6 +39,10 @@ def snippet(shell: str) -> str:
         "@ZSH_LOCAL@": "emulate -L zsh" if shell == "zsh" else ":",
         "@MANAGED_VARS_PS@": ", ".join(f"'{name}'" for name in MANAGED_VARS),
         "@UNSET_VARS_PS@": ", ".join(f"'{name}'" for name in UNSET_VARS),
+        "@FISH_BASELINE@": "\n".join(
+            f"    set -q _rolecall_old_{name}; and set -lx {name} $_rolecall_old_{name}; or set -lu {name} ''"
+            for name in MANAGED_VARS
+        ),
         "@MANAGED_VARS@": " ".join(MANAGED_VARS),
         "@UNSET_VARS@": " ".join(UNSET_VARS),
     }

@@ -30,7 +30,9 @@ assume() {
             -h|--help) command rolecall env "$@"; return ;;
         esac
     done
-    __rc_out=$(command rolecall env --format sh "$@") || return
+    # rolecall runs with the variables as they were before the first assume (restored inside the $(...)
+    # subshell only): switching roles starts from your own identity, not from the role assumed last.
+    __rc_out=$([ -z "${_ROLECALL_SAVED+x}" ] || unassume; command rolecall env --format sh "$@") || return
     _rolecall_save
     eval "$__rc_out"
 }

@@ -14,6 +14,19 @@ function _rolecall_save
     set -g _rolecall_saved 1
 end
 
+# Run `rolecall env` with the variables as they were before the first assume, so that switching roles starts
+# from your own identity, not from the role assumed last. The function-scope locals (-lx to restore a value,
+# -lu to hide a variable from the child) vanish when it returns. The lines are unrolled, not a loop: a `set -l`
+# inside a loop or an `if` would be local to that block.
+function _rolecall_env_from_baseline
+    if not set -q _rolecall_saved
+        command rolecall env --format fish $argv
+        return
+    end
+@FISH_BASELINE@
+    command rolecall env --format fish $argv
+end
+
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this shell.
 # rolecall's stderr (messages, the MFA prompt) goes straight to you; its stdout is sourced only on success.
 function assume --description 'Export an AWS profile\'s credentials into this shell (rolecall)'
@@ -22,7 +35,7 @@ function assume --description 'Export an AWS profile\'s credentials into this sh
         return
     end
     # The command substitution splits the output into lines; joining them with newlines gives it back whole.
-    set -l __rc_out (command rolecall env --format fish $argv)
+    set -l __rc_out (_rolecall_env_from_baseline $argv)
     or return
     _rolecall_save
     string join \n -- $__rc_out | source
