@@ -24,7 +24,8 @@ _shared: Sandbox | None = None
 def shared_sandbox() -> Sandbox:
     """The process's sandbox, started on first use and stopped when the process exits."""
     global _shared
-    if _shared is None:
+    # Started again if a test stopped it.
+    if _shared is None or not _shared.is_running:
         _shared = Sandbox.start()
         atexit.register(_shared.stop)
     return _shared

@@ -143,3 +143,13 @@ def test_a_bug_in_the_layer_is_an_internal_failure_not_a_crash(
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert "boom" in caplog.text
     assert sts_client(sandbox).get_caller_identity()["Arn"] == sandbox.user_arn
+
+
+def test_fixture_survives_a_test_that_stopped_it(sandbox: Sandbox) -> None:
+    import sandbox_fixtures
+
+    sandbox.stop()
+    assert not sandbox.is_running
+    again = sandbox_fixtures.shared_sandbox()
+    assert again.is_running
+    assert sts_client(again).get_caller_identity()["Arn"] == again.user_arn

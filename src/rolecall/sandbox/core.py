@@ -147,6 +147,11 @@ class Sandbox:
             self._thread.join(timeout=0.5)
 
     @property
+    def is_running(self) -> bool:
+        """True between ``start`` and ``stop``."""
+        return self._server is not None
+
+    @property
     def port(self) -> int:
         """The TCP port served on."""
         if self._server is None:
