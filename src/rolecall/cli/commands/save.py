@@ -100,9 +100,16 @@ def _refresh_all(args: argparse.Namespace, ctx: Context) -> int:
             except ValueError:
                 pass  # an unreadable expiry is renewed
         args.profile = source
-        chain = chain_for(args, ctx)
-        _write(ctx, name, source, chain.provider.retrieve(), force=False)
-        ctx.say(f"rolecall: renewed [{name}] from {source}")
+        args.force_refresh = False
+        credentials = chain_for(args, ctx).provider.retrieve()
+        if credentials.expires_within(window, now):
+            # The cache can still serve the very session that was saved (its own window is 15 min, --within may
+            # be longer): renewing with it would change nothing, so assume the role again.
+            args.force_refresh = True
+            credentials = chain_for(args, ctx).provider.retrieve()
+        _write(ctx, name, source, credentials, force=False)
+        until = f" until {credentials.expiration:%Y-%m-%d %H:%M} UTC" if credentials.expiration else ""
+        ctx.say(f"rolecall: renewed [{name}] from {source}{until}")
         renewed += 1
     if renewed == 0:
         ctx.say(f"rolecall: nothing to renew (no rolecall section expires within {args.within} min)")

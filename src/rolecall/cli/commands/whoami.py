@@ -1,15 +1,23 @@
-"""``rolecall whoami [PROFILE]``: GetCallerIdentity with a profile's credentials (account, ARN, user id, expiry)."""
+"""``rolecall whoami [PROFILE]``: GetCallerIdentity with a profile's credentials (account, ARN, user id, expiry).
+
+The call goes to the STS endpoint and region the profile itself names (or ``--endpoint-url``/``--region``,
+or the environment's), like ``aws sts get-caller-identity --profile PROFILE``. Credentials that do not work
+fail with AWS's own error line and exit code 4 (docs/exit-codes.md).
+"""
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, verify
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
 from rolecall.timefmt import format_duration, format_iso_offset
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from rolecall.cli.context import Context
+    from rolecall.providers.chain import Chain
+    from rolecall.sts import StsSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,15 +27,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_resolve_options(parser, explain=False)
 
 
+def identity_settings(chain: Chain, args: argparse.Namespace, ctx: Context) -> StsSettings:
+    """How to reach STS for ``chain``'s profile: the command line, then the environment, then the profile."""
+    from rolecall import sts
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(ctx.paths)
+    return sts.resolve_settings(
+        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
+    )
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve the profile, call GetCallerIdentity, print who it is."""
     import json
 
+    from rolecall import sts
+    from rolecall.providers.environment import EnvironmentProvider
+
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
-    identity = verify(chain, credentials, ctx)
-    result = {
-        "Profile": chain.profile,
+    identity = sts.get_caller_identity(identity_settings(chain, args, ctx), credentials)
+    # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so instead of a profile name.
+    source = "(environment variables)" if isinstance(chain.provider, EnvironmentProvider) else chain.profile
+    result: dict[str, Any] = {
+        "Profile": source,
         "Account": identity.get("Account"),
         "Arn": identity.get("Arn"),
         "UserId": identity.get("UserId"),
@@ -37,10 +61,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.output == "json":
         ctx.out(json.dumps(result, indent=4) + "\n")
         return 0
-    ctx.out(f"profile   {chain.profile}\naccount   {result['Account']}\narn       {result['Arn']}\n")
+    ctx.out(f"profile   {source}\naccount   {result['Account']}\narn       {result['Arn']}\n")
     ctx.out(f"user id   {result['UserId']}\n")
     if credentials.expiration is not None:
         left = credentials.remaining(ctx.clock())
         remaining = format_duration(max(left.total_seconds(), 0)) if left is not None else "?"
         ctx.out(f"expires   {result['Expiration']} ({remaining} left)\n")
+    else:
+        ctx.out("expires   never (long-term keys)\n")
     return 0
