@@ -275,20 +275,29 @@ def _session(raw_timestamps: bool, sts_regional_endpoints: str) -> Session:
 
     import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
     import botocore.session  # type: ignore[import-untyped, unused-ignore]
-    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES  # type: ignore[import-untyped, unused-ignore]
+    from botocore.configprovider import (  # type: ignore[import-untyped, unused-ignore]
+        BOTOCORE_DEFAUT_SESSION_VARIABLES,
+        ConfigValueStore,
+        ConstantProvider,
+    )
 
     global _LOADER
     if _LOADER is None:
         _LOADER = botocore.loaders.create_loader()
     session = botocore.session.Session()
     session.register_component("data_loader", _LOADER)
-    # Pin every setting to botocore's default: the caller's StsSettings are the only input.
-    for name, spec in BOTOCORE_DEFAUT_SESSION_VARIABLES.items():
-        session.set_config_variable(name, spec[2])
-    session.set_config_variable("profile", None)
-    session.set_config_variable("config_file", os.devnull)
-    session.set_config_variable("credentials_file", os.devnull)
-    session.set_config_variable("sts_regional_endpoints", sts_regional_endpoints)
+    # Every setting is a constant (botocore's default), so nothing comes from os.environ or the user's files:
+    # botocore's own store falls through to the environment for any value that is None (AWS_PROFILE,
+    # AWS_DEFAULT_REGION, AWS_MAX_ATTEMPTS...), so it is replaced rather than overridden.
+    pinned: dict[str, Any] = {name: spec[2] for name, spec in BOTOCORE_DEFAUT_SESSION_VARIABLES.items()}
+    pinned.update(
+        profile=None,
+        config_file=os.devnull,
+        credentials_file=os.devnull,
+        sts_regional_endpoints=sts_regional_endpoints,
+    )
+    store = ConfigValueStore(mapping={name: ConstantProvider(value) for name, value in pinned.items()})
+    session.register_component("config_store", store)
     if raw_timestamps:
         # As the AWS CLI does for cli_timestamp_format = none/wire: keep the string STS sent.
         factory = session.get_component("response_parser_factory")
