@@ -113,6 +113,7 @@ class StrictSts:
         state: SandboxState,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """Wrap moto's WSGI ``app``; ``clock`` (Unix time) drives expiry, MFA codes and signature dates."""
         self.app = app
         self.state = state
         self.clock = clock

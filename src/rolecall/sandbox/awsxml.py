@@ -31,6 +31,7 @@ class StsError(Exception):
     type: str = "Sender"
 
     def __str__(self) -> str:
+        """``Code: message``."""
         return f"{self.code}: {self.message}"
 
     def to_xml(self, request_id: str) -> bytes:

@@ -136,9 +136,11 @@ class Sandbox:
             self._thread = None
 
     def __enter__(self) -> Sandbox:
+        """The running sandbox itself."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop it."""
         self.stop()
 
     def serve_until_interrupted(self) -> None:
