@@ -15,15 +15,34 @@ function global:_rolecall_save {
     $global:_RolecallSaved = $saved
 }
 
+# Set each variable of $table (name -> value, $null = absent) in the process environment.
+function global:_rolecall_apply($table) {
+    foreach ($name in $global:_RolecallVars) {
+        [Environment]::SetEnvironmentVariable($name, $table[$name])
+    }
+}
+
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this session.
 # rolecall's stderr (messages, the MFA prompt) goes straight to you; its output is evaluated only on success.
+# rolecall runs with the variables as they were before the first assume (switching is not chaining); the
+# current ones are put back before the output is evaluated.
 function global:assume {
     if ($args -contains '-h' -or $args -contains '--help') {
         & rolecall env @args
         return
     }
-    $out = & rolecall env --format powershell @args
-    if ($LASTEXITCODE -ne 0) { return }
+    $current = @{}
+    foreach ($name in $global:_RolecallVars) {
+        $current[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    try {
+        if ($null -ne $global:_RolecallSaved) { _rolecall_apply $global:_RolecallSaved }
+        $out = & rolecall env --format powershell @args
+        $status = $LASTEXITCODE
+    } finally {
+        _rolecall_apply $current
+    }
+    if ($status -ne 0) { $global:LASTEXITCODE = $status; return }
     _rolecall_save
     Invoke-Expression (($out | ForEach-Object { $_ }) -join "`n")
 }
@@ -31,14 +50,7 @@ function global:assume {
 # unassume: put the variables back as they were before the first assume, or remove every identity variable.
 function global:unassume {
     if ($null -ne $global:_RolecallSaved) {
-        foreach ($name in $global:_RolecallVars) {
-            $old = $global:_RolecallSaved[$name]
-            if ($null -eq $old) {
-                Remove-Item -Path "Env:$name" -ErrorAction SilentlyContinue
-            } else {
-                Set-Item -Path "Env:$name" -Value $old
-            }
-        }
+        _rolecall_apply $global:_RolecallSaved
         $global:_RolecallSaved = $null
     } else {
         foreach ($name in $global:_RolecallUnset) {
