@@ -201,8 +201,6 @@ def test_error_usage(aws_home: AwsHome) -> None:
 
 # ---- concurrency: 20 writers at once, no update lost
 
-_WRITER = "import sys\nfrom rolecall.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
-
 
 def test_twenty_concurrent_writers_lose_nothing(aws_home: AwsHome) -> None:
     aws_home.write_config("# shared file\n[default]\nregion = us-east-1\n")
@@ -213,7 +211,9 @@ def test_twenty_concurrent_writers_lose_nothing(aws_home: AwsHome) -> None:
             args += ["--profile", f"p{index % 2}"]
         elif index % 3 == 2:
             args = ["configure", "set", f"aws_access_key_id_{index}", "x", "--profile", "p"]
-        procs.append(subprocess.Popen([sys.executable, "-c", _WRITER, *args], env=aws_home.env, stderr=subprocess.PIPE))
+        procs.append(
+            subprocess.Popen([sys.executable, "-m", "rolecall", *args], env=aws_home.env, stderr=subprocess.PIPE)
+        )
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
