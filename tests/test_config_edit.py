@@ -346,3 +346,10 @@ def test_indented_keys_keep_their_indentation(tmp_path: Path) -> None:
     assert _botocore(tmp_path, after)["profiles"] == {
         "default": {"region": "us-west-2", "output": "json", "cli_pager": ""}
     }
+
+
+def test_raw_DEFAULT_section_refused() -> None:
+    # configparser's [DEFAULT] is inherited by every section: credentials written there would leak everywhere.
+    with pytest.raises(InvalidInputError):
+        apply_changes("", SectionRef.raw("DEFAULT"), {"aws_access_key_id": "x"})
+    assert apply_changes("", SectionRef.profile("DEFAULT"), {"region": "x"}) == "[profile DEFAULT]\nregion = x\n"

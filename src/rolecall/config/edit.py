@@ -304,6 +304,11 @@ def _check_section(section: SectionRef) -> None:
     _check_no_break(section.name, "section name")
     if not section.name:
         raise InvalidInputError("invalid profile name: it is empty", hint="pass a name such as dev")
+    if section.kind == "raw" and section.name == "DEFAULT":
+        raise InvalidInputError(
+            "invalid profile name 'DEFAULT': in these files [DEFAULT] is not a profile, its keys go to every profile",
+            hint="pick another profile name (names are case-sensitive: 'default' is the default profile)",
+        )
     if section.kind != "raw" and section.name != section.name.strip():
         raise InvalidInputError(
             f"invalid profile name {section.name!r}: it starts or ends with a space",
