@@ -502,3 +502,33 @@ def test_each_assume_starts_from_the_identity_before_the_first(rig: ShellRig) ->
     assert result.returncode == 0, result.stderr
     baseline = {"AWS_PROFILE": "mine", "AWS_ACCESS_KEY_ID": None, "ROLECALL_PROFILE": None}
     assert rig.environments() == [baseline, baseline, baseline]
+
+
+COMPLETION_SETUP = {
+    "bash": "source {init}",
+    "zsh": "autoload -Uz compinit; compinit -u -d {tmp}/zcompdump; source {init}",
+    "fish": "source {init}",
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_tab_completes_a_profile_name_on_a_terminal(shell: str, aws_home: AwsHome, tmp_path: Path) -> None:
+    """A real Tab key in an interactive shell: `assume stag<Tab>` becomes `assume staging`."""
+    _need(shell)
+    import pexpect
+
+    rig = ShellRig(shell, aws_home, tmp_path)
+    argv = INTERACTIVE[shell][0]
+    child = pexpect.spawn(argv[0], argv[1:], env={**rig.env, "TERM": "dumb"}, encoding="utf-8", timeout=30)
+    try:
+        child.sendline(COMPLETION_SETUP[shell].format(init=rig.init, tmp=tmp_path))
+        child.sendline("echo ready-$(math 1 + 1)" if shell == "fish" else "echo ready-$((1+1))")
+        child.expect_exact("ready-2")
+        child.send("assume stag\t")
+        child.expect_exact("staging")  # only the completion can have written the "ing"
+        child.send("\x03")  # Ctrl-C: drop the line
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert ["configure", "list-profiles"] in rig.calls()
