@@ -99,6 +99,19 @@ def test_end_of_input_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None
     assert sandbox.calls("AssumeRole") == 0
 
 
+def test_ctrl_c_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None:
+    env = sandbox_env(sandbox, aws_home)
+    child = spawn([*assume_admin(sandbox), "--serial-number", sandbox.mfa_serial], env)
+    child.expect_exact("Enter MFA code for ")
+    assert child.waitnoecho(timeout=10)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in child.before
+    assert sandbox.calls() == 0
+
+
 @pytest.mark.parametrize("stdin", ["devnull", "pipe"])
 def test_without_a_terminal_it_fails_at_once(sandbox: Sandbox, aws_home: AwsHome, stdin: str) -> None:
     env = sandbox_env(sandbox, aws_home)

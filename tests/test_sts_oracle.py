@@ -255,6 +255,10 @@ CASES: list[Case] = [
         ),
         ok=True,
     ),
+    # Credentials from a role profile (source_profile chain), through the resolver, as `aws --profile` does.
+    Case("whoami-role-profile", lambda w: [*GCI, "--profile", "readonly"], ok=True),
+    Case("whoami-role-profile-from-env", lambda w: GCI, ok=True, env=lambda w: {**w.env, "AWS_PROFILE": "partner"}),
+    Case("chain-through-role-profile", role_plus("ops", "--profile", "deploy"), ok=True),
     Case("session-token", lambda w: GST, ok=True),
     Case("session-token-15min", lambda w: [*GST, "--duration-seconds", "900"], ok=True),
     Case(
