@@ -170,6 +170,16 @@ def test_shell_init_prints_each_snippet_and_refuses_unknown_shells(aws_home: Aws
     assert "invalid choice" in bad.stderr and bad.stdout == ""
 
 
+def test_shell_init_without_argument_follows_dollar_shell(aws_home: AwsHome) -> None:
+    for path, shell in (("/usr/bin/zsh", "zsh"), ("/opt/homebrew/bin/fish", "fish"), ("/bin/bash", "bash")):
+        result = run_rolecall(["shell-init"], env={**aws_home.env, "SHELL": path})
+        assert result.returncode == 0 and result.stdout == snippet(shell), result.stderr
+    for env in ({**aws_home.env, "SHELL": "/bin/tcsh"}, {k: v for k, v in aws_home.env.items() if k != "SHELL"}):
+        result = run_rolecall(["shell-init"], env=env)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "cannot tell the shell from $SHELL" in result.stderr and "rolecall shell-init bash" in result.stderr
+
+
 def test_assume_and_unassume_change_and_restore_the_current_shell(rig: ShellRig) -> None:
     mine = {"AWS_PROFILE": "mine", "AWS_REGION": "us-east-1", "AWS_SECURITY_TOKEN": "legacy"}
     pid = PID[rig.shell]
