@@ -1,0 +1,99 @@
+"""``rolecall credential-process`` as the ``credential_process`` of another profile: the real AWS CLI and boto3
+resolve through it, served from rolecall's cache; loops are a clear error (issue 5)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from conftest import AwsHome, run_aws, run_rolecall
+from rolecall.sandbox import Sandbox
+from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+
+#: The console script pip installed next to this interpreter: what a user writes in credential_process.
+ROLECALL_SCRIPT = Path(sys.executable).with_name("rolecall")
+
+
+def _setup(sb: Sandbox, home: AwsHome, extra_config: str) -> dict[str, str]:
+    env = dict(home.env)
+    env.update(sb.write_aws_files(home.root))
+    with open(env["AWS_CONFIG_FILE"], "a") as handle:
+        handle.write(extra_config)
+    return env
+
+
+def _sdk_profile(name: str, target: str) -> str:
+    return f"[profile {name}]\ncredential_process = {ROLECALL_SCRIPT} credential-process {target}\n"
+
+
+def test_the_aws_cli_and_boto3_resolve_through_rolecall_served_from_its_cache(
+    sandbox: Sandbox, aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    assert ROLECALL_SCRIPT.exists(), "the rolecall console script is not installed in this environment"
+    env = _setup(sandbox, aws_home, _sdk_profile("ro-sdk", "readonly") + _sdk_profile("deploy-sdk", "deploy"))
+    first = run_aws(["sts", "get-caller-identity", "--profile", "ro-sdk"], env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["Arn"].startswith(f"arn:aws:sts::{sandbox.account_id}:assumed-role/readonly/")
+    assert sandbox.calls("AssumeRole") == 1
+    # boto3, in this process, runs the same credential_process: rolecall answers from its cache, no new session.
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    session = boto3.Session(profile_name="ro-sdk")
+    arn = session.client("sts").get_caller_identity()["Arn"]
+    assert arn == json.loads(first.stdout)["Arn"]
+    assert session.get_credentials().method == "custom-process"
+    again = run_aws(["sts", "get-caller-identity", "--profile", "ro-sdk"], env)
+    assert again.returncode == 0, again.stderr
+    assert sandbox.calls("AssumeRole") == 1
+    # A two-hop chain behind credential_process: the SDK gets the last role.
+    deploy = boto3.Session(profile_name="deploy-sdk").client("sts").get_caller_identity()["Arn"]
+    assert "assumed-role/deploy/" in deploy
+    assert sandbox.calls("AssumeRole") == 2  # readonly came from the cache
+
+
+def test_output_is_the_version_1_document_only(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    env = _setup(sandbox, aws_home, "")
+    result = run_rolecall(["credential-process", "readonly"], env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)  # stdout holds the JSON and nothing else
+    assert document["Version"] == 1
+    assert set(document) == {"Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "AccountId"}
+    assert document["Expiration"].endswith("Z")
+    assert document["SecretAccessKey"] not in result.stderr
+
+
+def test_a_profile_that_reaches_itself_is_a_clear_error_not_a_fork_bomb(
+    sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
+) -> None:
+    env = _setup(sandbox, aws_home, _sdk_profile("loop", "loop"))
+    started = time.monotonic()
+    result = run_rolecall(["credential-process", "loop"], env, timeout=60)
+    assert result.returncode == 3
+    assert "credential_process loop: loop -> loop" in result.stderr
+    assert result.stdout == ""
+    # And through the AWS CLI, which starts the first rolecall itself.
+    cli = run_aws(["sts", "get-caller-identity", "--profile", "loop"], env, timeout=60)
+    assert cli.returncode != 0
+    assert "credential_process loop: loop -> loop" in cli.stderr
+    assert time.monotonic() - started < 30
+    assert sandbox.calls() == 0
+
+
+def test_a_loop_through_two_profiles_names_the_whole_cycle(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    env = _setup(sandbox, aws_home, _sdk_profile("a", "b") + _sdk_profile("b", "a"))
+    result = run_rolecall(["credential-process", "a"], env, timeout=60)
+    assert result.returncode == 3
+    assert "credential_process loop: a -> b -> a" in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_unknown_profile_fails_with_nothing_on_stdout(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    env = _setup(sandbox, aws_home, _sdk_profile("typo-sdk", "raedonly"))
+    cli = run_aws(["sts", "get-caller-identity", "--profile", "typo-sdk"], env)
+    assert cli.returncode != 0
+    assert "raedonly" in cli.stderr
