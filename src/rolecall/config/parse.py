@@ -237,14 +237,14 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                 sectname = name
                 optname = None
                 continue
-        # Not a header after all ("[]", "[x" with no closing bracket): configparser reads it as a setting.
-        if first == "[" and (cursect is None or (value.find("=") < 0 and value.find(":") < 0)):
-            # The line is not echoed: whatever a person typed there could be a secret.
-            raise ConfigParseError(
-                f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
-                "needed between '[' and ']')",
-                hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
-            )
+            # Not a header after all ("[]", "[x" with no closing bracket): configparser reads it as a setting.
+            if cursect is None or (value.find("=") < 0 and value.find(":") < 0):
+                # The line is not echoed: whatever a person typed there could be a secret.
+                raise ConfigParseError(
+                    f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
+                    "needed between '[' and ']')",
+                    hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
+                )
         if cursect is None:
             if lineno == 1 and first == "\ufeff":
                 raise ConfigParseError(
@@ -256,9 +256,10 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                 hint="Every setting must come after a header such as [default] or [profile NAME]; "
                 "move or delete this line.",
             )
+        # The name ends at the first '=' or ':' (a ':' is only looked for before the '=').
         eq = value.find("=")
-        colon = value.find(":")
-        if eq < 0 or (0 <= colon < eq):
+        colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")
+        if colon >= 0:
             eq = colon
         if eq < 0:
             raise ConfigParseError(
@@ -450,43 +451,419 @@ def load_config_file(path: str) -> dict[str, Any]:
     return build_profile_map(raw or {})
 
 
+# --- the parse cache ------------------------------------------------------------------------------------------
+# Parsing a 5,000-profile config costs tens of milliseconds, more than a whole cached lookup may take
+# (docs/architecture.md). Big files are therefore kept parsed in one file of rolecall's own folder, keyed by
+# path and by a stat signature that any change to the file alters. Even decoding all 5,000 profiles (or just
+# reading a megabyte into fresh memory) costs milliseconds, so the cache file is laid out for lookups:
+#
+#   b"RCPC" | 4-byte length H | H bytes: marshal((python version, {path: entry})) | data region
+#
+# An entry is (signature, kind, count, "\nname1\nname2\n", offsets, base, size, whole_at): the marshalled value of
+# each name lies at data[base + offsets[i] : base + offsets[i + 1]], and the whole parse result at
+# data[base + whole_at : base + size]. A lookup reads the header, then only the bytes of the names it needs.
+
+_KIND_CONFIG = "config"  # the entry holds load_config_file()'s result, indexed by profile
+_KIND_RAW = "raw"  # the entry holds read_raw_file()'s result, indexed by section
+_CACHE_FILE = "parse-cache"
+_CACHE_MAGIC = b"RCPC"
+#: Smaller files parse faster than the cache loads; they are never cached (nor their secrets copied).
+_CACHE_MIN_BYTES = 32 * 1024
+#: A file changed less than this long ago is not cached ("racy" timestamps, as git calls them): on file systems
+#: with coarse timestamps, an edit in the same tick with the same size would keep the same signature.
+_RACY_NS = 2_000_000_000
+#: At most this many files are remembered (several AWS_CONFIG_FILE values may share one rolecall folder).
+_CACHE_MAX_ENTRIES = 8
+
+if TYPE_CHECKING:
+    _Signature = tuple[int, int, int, int, int]
+    _Entry = tuple[_Signature, str, int, str, bytes, int, int, int]
+
+
+class _CacheBroken(Exception):
+    """The cache file could not deliver an entry it announced (damaged, truncated): parse the source instead."""
+
+
+def _signature(st: os.stat_result) -> _Signature:
+    """What changes whenever the file does: mtime and ctime (ns), size, inode (atomic replace), device."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns, st.st_dev)
+
+
+def _python_version() -> int:
+    """marshal's format belongs to one Python version."""
+    import sys
+
+    return sys.hexversion >> 16
+
+
+def _encode(result: dict[str, Any], kind: str) -> tuple[int, str, bytes, bytes, int]:
+    """Lay out a parse result: (count, names, offsets, data, whole_at), one marshalled value per name."""
+    import marshal
+
+    mapping: dict[str, Any] = result["profiles"] if kind == _KIND_CONFIG else result
+    names = "\n" + "".join(name + "\n" for name in mapping)
+    parts = [marshal.dumps(value) for value in mapping.values()]
+    offsets = [0]
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    packed = b"".join(offset.to_bytes(4, "little") for offset in offsets)
+    return (len(parts), names, packed, b"".join(parts) + marshal.dumps(result), offsets[-1])
+
+
+def _valid_entry(entry: object) -> bool:
+    """A shallow check of an entry read back from disk (a damaged file must not crash a lookup)."""
+    return (
+        type(entry) is tuple
+        and len(entry) == 8
+        and type(entry[0]) is tuple
+        and type(entry[1]) is str
+        and type(entry[2]) is int
+        and type(entry[3]) is str
+        and entry[3].count("\n") == entry[2] + 1
+        and type(entry[4]) is bytes
+        and len(entry[4]) == 4 * (entry[2] + 1)
+        and type(entry[5]) is int
+        and type(entry[6]) is int
+        and type(entry[7]) is int
+        and 0 <= entry[7] <= entry[6]
+    )
+
+
+class _CacheFile:
+    """The open cache file that lookups read from (the descriptor keeps the version read even if it is replaced)."""
+
+    __slots__ = ("data_start", "fd")
+
+    def __init__(self, fd: int, data_start: int) -> None:
+        self.fd = fd
+        self.data_start = data_start
+
+    def read(self, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset`` of the data region; ``_CacheBroken`` if the file is shorter."""
+        try:
+            if hasattr(os, "pread"):
+                data = os.pread(self.fd, size, self.data_start + offset)
+            else:  # Windows
+                os.lseek(self.fd, self.data_start + offset, 0)
+                data = os.read(self.fd, size)
+        except OSError as exc:
+            raise _CacheBroken from exc
+        if len(data) != size:
+            raise _CacheBroken
+        return data
+
+    def __del__(self) -> None:
+        try:  # noqa: SIM105 (contextlib is not imported on the fast path)
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class _Indexed:
+    """A cached parse result that decodes one profile (or section) at a time, and the whole only when asked."""
+
+    __slots__ = ("_entry", "_file")
+
+    def __init__(self, file: _CacheFile, entry: _Entry) -> None:
+        self._file = file
+        self._entry = entry
+
+    def _load(self, start: int, end: int) -> Any:
+        import marshal
+
+        try:
+            return marshal.loads(self._file.read(self._entry[5] + start, end - start))
+        except (ValueError, EOFError, TypeError) as exc:
+            raise _CacheBroken from exc
+
+    def get(self, name: str) -> dict[str, ConfigValue] | None:
+        """The value stored under ``name``, or ``None``; raises ``_CacheBroken``."""
+        if "\n" in name:
+            return None  # names never hold a newline; one here would match across two entries
+        names, offsets = self._entry[3], self._entry[4]
+        at = names.find("\n" + name + "\n")
+        if at < 0:
+            return None
+        index = names.count("\n", 0, at)
+        start = int.from_bytes(offsets[4 * index : 4 * index + 4], "little")
+        end = int.from_bytes(offsets[4 * index + 4 : 4 * index + 8], "little")
+        value = self._load(start, end)
+        if type(value) is not dict:
+            raise _CacheBroken
+        return value
+
+    def names(self) -> list[str]:
+        """The names in file order."""
+        return self._entry[3][1:-1].split("\n") if self._entry[2] else []
+
+    def whole(self) -> dict[str, Any]:
+        """The whole parse result; raises ``_CacheBroken``."""
+        value = self._load(self._entry[7], self._entry[6])
+        if type(value) is not dict:
+            raise _CacheBroken
+        return value
+
+    def raw(self) -> bytes:
+        """The entry's bytes in the data region, to carry it over into a rewritten cache file."""
+        return self._file.read(self._entry[5], self._entry[6])
+
+
+def _parse_file(path: str, kind: str) -> dict[str, Any] | None:
+    """Parse one file as ``kind`` says; ``None`` if it does not exist."""
+    raw = read_raw_file(path)
+    if raw is None or kind == _KIND_RAW:
+        return raw
+    return build_profile_map(raw)
+
+
+def _private_to_me(st: os.stat_result, writable_only: bool = False) -> bool:
+    """Owned by this user and not open to others (always true where there are no POSIX owners)."""
+    if not hasattr(os, "getuid"):
+        return True
+    mask = 0o022 if writable_only else 0o077
+    return st.st_uid == os.getuid() and not st.st_mode & mask
+
+
+class _ParseCache:
+    """The parse cache of one rolecall folder, read at most once and written at most once per ``load``."""
+
+    __slots__ = ("_dirty", "_entries", "_file", "_fresh", "_path", "_replace")
+
+    def __init__(self, folder: str) -> None:
+        self._path = os.path.join(folder, _CACHE_FILE)
+        self._entries: dict[str, _Entry] | None = None
+        self._file: _CacheFile | None = None
+        self._fresh: dict[str, tuple[_Signature, str, tuple[int, str, bytes, bytes, int]]] = {}
+        self._dirty = False
+        self._replace = False  # the file on disk is not ours to trust, or unreadable: remove it before writing
+
+    def _load(self) -> dict[str, _Entry]:
+        if self._entries is None:
+            self._entries = self._read()
+        return self._entries
+
+    def _read(self) -> dict[str, _Entry]:
+        try:
+            # O_NOFOLLOW: a symlink planted in place of the cache is not followed.
+            fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        except OSError as exc:
+            self._replace = not isinstance(exc, FileNotFoundError)
+            return {}
+        file = _CacheFile(fd, 0)  # closes fd when dropped
+        try:
+            if not _private_to_me(os.fstat(fd)):
+                self._replace = True
+                return {}
+            head = file.read(0, 8)
+            if head[:4] != _CACHE_MAGIC:
+                raise _CacheBroken
+            length = int.from_bytes(head[4:], "little")
+            import marshal
+
+            header = marshal.loads(file.read(8, length))
+            if type(header) is tuple and len(header) == 2 and header[0] == _python_version():
+                entries = header[1]
+                if type(entries) is dict:
+                    file.data_start = 8 + length
+                    self._file = file
+                    return entries
+        except (_CacheBroken, OSError, ValueError, EOFError, TypeError):
+            pass
+        self._replace = True
+        return {}
+
+    def get(self, path: str, kind: str) -> dict[str, Any] | _Indexed | None:
+        """The parsed file (``kind``: ``config`` or ``raw``), from the cache when the file has not changed."""
+        try:
+            before = os.stat(path)
+        except OSError:
+            return _parse_file(path, kind)  # missing (None), or the FileError that explains why it cannot be read
+        if before.st_size < _CACHE_MIN_BYTES or before.st_mode & 0o170000 != 0o100000:
+            return _parse_file(path, kind)
+        signature = _signature(before)
+        hit = self._load().get(path)
+        if self._file is not None and _valid_entry(hit) and hit[0] == signature and hit[1] == kind:  # type: ignore[index]
+            return _Indexed(self._file, hit)  # type: ignore[arg-type]
+        result = _parse_file(path, kind)
+        if result is not None and _ns_now() - max(before.st_mtime_ns, before.st_ctime_ns) > _RACY_NS:
+            try:
+                unchanged = _signature(os.stat(path)) == signature  # not edited while it was read
+            except OSError:
+                unchanged = False
+            if unchanged:
+                self._fresh[path] = (signature, kind, _encode(result, kind))
+                self._dirty = True
+        return result
+
+    def save(self) -> None:
+        """Write the cache if it changed: atomically, 0600 in a 0700 folder; any failure only costs speed."""
+        if not self._dirty:
+            return
+        import marshal
+
+        from rolecall.fileio import atomic_write
+
+        # Carry over the other entries that still describe their files (so that no stale copy of a secret
+        # lingers), the most recently written last, then the new ones.
+        header: dict[str, _Entry] = {}
+        chunks: list[bytes] = []
+        size = 0
+        kept: list[tuple[str, _Signature, str, tuple[int, str, bytes, bytes, int]]] = []
+        for path, entry in (self._entries or {}).items():
+            if path in self._fresh or self._file is None or not _valid_entry(entry):
+                continue
+            try:
+                if _signature(os.stat(path)) != entry[0]:
+                    continue
+                data = _Indexed(self._file, entry).raw()
+            except (OSError, _CacheBroken):
+                continue
+            kept.append((path, entry[0], entry[1], (entry[2], entry[3], entry[4], data, entry[7])))
+        for path, (signature, kind, encoded) in self._fresh.items():
+            kept.append((path, signature, kind, encoded))
+        for path, signature, kind, (count, names, offsets, data, whole_at) in kept[-_CACHE_MAX_ENTRIES:]:
+            header[path] = (signature, kind, count, names, offsets, size, len(data), whole_at)
+            chunks.append(data)
+            size += len(data)
+        head = marshal.dumps((_python_version(), header))
+        blob = b"".join([_CACHE_MAGIC, len(head).to_bytes(4, "little"), head, *chunks])
+        folder = os.path.dirname(self._path)
+        try:
+            if os.path.isdir(folder) and not _private_to_me(os.stat(folder), writable_only=True):
+                return  # a folder others can write to is no place for copies of credentials
+            if self._replace and os.path.lexists(self._path):
+                os.unlink(self._path)
+            atomic_write(self._path, blob, mode=0o600)
+        except (OSError, FileError):
+            pass
+
+
+def _ns_now() -> int:
+    """The wall clock in nanoseconds (a function, so that tests can move time)."""
+    import time
+
+    return time.time_ns()
+
+
 class ConfigFiles:
     """Both files as botocore sees them: ``full_config`` (merged), ``config`` and ``credentials`` (each alone).
 
-    Build it with ``ConfigFiles.load(paths)``. The three views are computed on first use and must not be
-    mutated by callers.
+    Build it with ``ConfigFiles.load(paths)``. Nothing returned may be mutated by callers. For single lookups
+    prefer ``profile``, ``config_profile`` and ``credentials_section``: with a big config served from the parse
+    cache they decode one profile, where ``config``, ``credentials`` and ``full_config`` decode every profile.
     """
 
-    __slots__ = ("_config", "_config_exists", "_full", "_raw_config", "credentials", "paths")
+    __slots__ = ("_config", "_config_exists", "_config_index", "_credentials", "_credentials_index", "_full", "paths")
 
     paths: AwsPaths | None
-    credentials: dict[str, dict[str, ConfigValue]]
 
     def __init__(
         self,
-        raw_config: dict[str, dict[str, ConfigValue]] | None,
+        config: dict[str, Any] | None,
         credentials: dict[str, dict[str, ConfigValue]] | None,
         paths: AwsPaths | None = None,
     ) -> None:
-        """Wrap parsed files: ``raw_config`` / ``credentials`` are ``parse_raw`` results, ``None`` if missing."""
-        self._config_exists = raw_config is not None
-        self._raw_config = raw_config or {}
-        self.credentials = credentials or {}
+        """Wrap parsed files: ``config`` as ``load_config_file`` gives it, ``credentials`` as ``parse_raw`` gives it;
+        ``None`` for a missing file."""
+        self._config_exists = config is not None
+        self._config: dict[str, Any] | None = config if config is not None else build_profile_map({})
+        self._credentials: dict[str, dict[str, ConfigValue]] | None = credentials if credentials is not None else {}
+        self._config_index: _Indexed | None = None
+        self._credentials_index: _Indexed | None = None
         self.paths = paths
-        self._config: dict[str, Any] | None = None
         self._full: dict[str, Any] | None = None
 
     @classmethod
-    def load(cls, paths: AwsPaths) -> ConfigFiles:
-        """Read and parse the config and credentials files named by ``paths`` (missing files are empty)."""
-        return cls(read_raw_file(paths.config_file), read_raw_file(paths.credentials_file), paths)
+    def from_texts(cls, config: str | None, credentials: str | None) -> ConfigFiles:
+        """Parse file contents given as text (``None`` for a missing file); for tests and tools."""
+        return cls(
+            None if config is None else build_profile_map(parse_raw(config, "config")),
+            None if credentials is None else parse_raw(credentials, "credentials"),
+        )
+
+    @classmethod
+    def load(cls, paths: AwsPaths, *, use_cache: bool = True) -> ConfigFiles:
+        """Read and parse the config and credentials files named by ``paths`` (missing files are empty).
+
+        Big files are served from the parse cache in ``paths.rolecall_dir`` while they do not change
+        (see ``_ParseCache``); ``use_cache=False`` always parses.
+        """
+        if not use_cache:
+            raw = read_raw_file(paths.config_file)
+            return cls(None if raw is None else build_profile_map(raw), read_raw_file(paths.credentials_file), paths)
+        cache = _ParseCache(paths.rolecall_dir)
+        config = cache.get(paths.config_file, _KIND_CONFIG)
+        credentials = cache.get(paths.credentials_file, _KIND_RAW)
+        cache.save()
+        files = cls(
+            config if not isinstance(config, _Indexed) else {},
+            credentials if not isinstance(credentials, _Indexed) else {},
+            paths,
+        )
+        if isinstance(config, _Indexed):
+            files._config = None
+            files._config_index = config
+        if isinstance(credentials, _Indexed):
+            files._credentials = None
+            files._credentials_index = credentials
+        return files
 
     @property
     def config(self) -> dict[str, Any]:
         """``load_config`` of the config file alone, as botocore's ``ConfigProvider`` sees it."""
         if self._config is None:
-            self._config = build_profile_map(self._raw_config)
+            assert self._config_index is not None
+            try:
+                self._config = self._config_index.whole()
+            except _CacheBroken:
+                return self._reparse_config()
         return self._config
+
+    @property
+    def credentials(self) -> dict[str, dict[str, ConfigValue]]:
+        """The sections of the credentials file (``raw_config_parse``), as ``SharedCredentialProvider`` sees them."""
+        if self._credentials is None:
+            assert self._credentials_index is not None
+            try:
+                self._credentials = self._credentials_index.whole()
+            except _CacheBroken:
+                return self._reparse_credentials()
+        return self._credentials
+
+    def config_profile(self, name: str) -> dict[str, ConfigValue] | None:
+        """Profile ``name`` of the config file alone (``config['profiles'].get(name)``), or ``None``."""
+        if self._config is None:
+            assert self._config_index is not None
+            try:
+                return self._config_index.get(name)
+            except _CacheBroken:
+                self._reparse_config()
+        found: dict[str, ConfigValue] | None = self.config["profiles"].get(name)
+        return found
+
+    def credentials_section(self, name: str) -> dict[str, ConfigValue] | None:
+        """Section ``name`` of the credentials file alone (``credentials.get(name)``), or ``None``."""
+        if self._credentials is None:
+            assert self._credentials_index is not None
+            try:
+                return self._credentials_index.get(name)
+            except _CacheBroken:
+                self._reparse_credentials()
+        return self.credentials.get(name)
+
+    def _reparse_config(self) -> dict[str, Any]:
+        """The cache failed us mid-way (damaged file): read the config file itself."""
+        assert self.paths is not None
+        self._config = _parse_file(self.paths.config_file, _KIND_CONFIG) or build_profile_map({})
+        self._config_index = None
+        return self._config
+
+    def _reparse_credentials(self) -> dict[str, dict[str, ConfigValue]]:
+        """The cache failed us mid-way (damaged file): read the credentials file itself."""
+        assert self.paths is not None
+        self._credentials = _parse_file(self.paths.credentials_file, _KIND_RAW) or {}
+        self._credentials_index = None
+        return self._credentials
 
     @property
     def full_config(self) -> dict[str, Any]:
@@ -512,13 +889,34 @@ class ConfigFiles:
         return self._full
 
     def profile(self, name: str) -> dict[str, ConfigValue] | None:
-        """The merged settings of profile ``name`` (credentials file over config file), or ``None``."""
-        profile: dict[str, ConfigValue] | None = self.full_config["profiles"].get(name)
-        return profile
+        """The merged settings of profile ``name`` (credentials file over config file), or ``None``.
+
+        Equal to ``full_config['profiles'].get(name)``, computed without building the whole merged map.
+        """
+        if self._full is not None:
+            found: dict[str, ConfigValue] | None = self._full["profiles"].get(name)
+            return found
+        from_config = self.config_profile(name)
+        from_credentials = self.credentials_section(name)
+        if from_credentials is None:
+            return from_config
+        if from_config is None:
+            return from_credentials
+        merged = dict(from_config)
+        merged.update(from_credentials)
+        return merged
 
     def profile_names(self) -> list[str]:
         """Profile names in botocore's ``available_profiles`` order: config file order, then credentials-only ones."""
-        return list(self.full_config["profiles"])
+        in_config = list(self._config["profiles"]) if self._config is not None else self._index_names(True)
+        in_credentials = list(self._credentials) if self._credentials is not None else self._index_names(False)
+        known = set(in_config)
+        return in_config + [name for name in in_credentials if name not in known]
+
+    def _index_names(self, config: bool) -> list[str]:
+        index = self._config_index if config else self._credentials_index
+        assert index is not None
+        return index.names()
 
     def require_profile(self, name: str) -> dict[str, ConfigValue]:
         """The merged settings of profile ``name``; ``ProfileNotFoundError`` (with close names) if there is none."""
