@@ -153,3 +153,31 @@ def test_fixture_survives_a_test_that_stopped_it(sandbox: Sandbox) -> None:
     again = sandbox_fixtures.shared_sandbox()
     assert again.is_running
     assert sts_client(again).get_caller_identity()["Arn"] == again.user_arn
+
+
+def test_concurrent_requests_and_a_code_raced_by_many_callers(sandbox: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = sandbox.fresh_code()
+    # boto3 clients are thread-safe once made; making them is not, so they are made here.
+    clients = [sts_client(sandbox) for _ in range(16)]
+
+    def with_code(index: int) -> str:
+        try:
+            clients[index].get_session_token(SerialNumber=sandbox.mfa_serial, TokenCode=code)
+            return "ok"
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+
+    def plain(index: int) -> str:
+        answer = clients[index].assume_role(RoleArn=sandbox.role_arn("readonly"), RoleSessionName=f"p{index}")
+        return str(answer["AssumedRoleUser"]["Arn"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        raced = list(pool.map(with_code, range(8)))
+        arns = list(pool.map(plain, range(16)))
+    # A code works once, even when eight callers send it at the same moment.
+    assert sorted(raced) == ["AccessDenied"] * 7 + ["ok"]
+    assert len(set(arns)) == 16
+    assert sandbox.calls("GetSessionToken") == 8
+    assert sandbox.calls("AssumeRole") == 16
