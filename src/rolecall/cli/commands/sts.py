@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from rolecall import awsoutput, validation
@@ -18,7 +19,7 @@ from rolecall.config.paths import expand_user, profile_from_env
 from rolecall.errors import ConfigError, FileError, InvalidInputError, MfaError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from rolecall.cli.context import Context
     from rolecall.credentials import Credentials
@@ -271,7 +272,7 @@ def _structs(values: Sequence[str], option: str, members: Sequence[str], ctx: Co
         for item in loaded:
             _check_members(item, option, members)
         return loaded
-    return [parse_shorthand(text, option, members) for text in texts]
+    return [parse_shorthand(text, option, members, ctx) for text in texts]
 
 
 def _json(text: str, option: str) -> Any:
@@ -295,48 +296,175 @@ def _check_members(item: Mapping[str, Any], option: str, members: Sequence[str])
             )
 
 
-def parse_shorthand(text: str, option: str, members: Sequence[str]) -> dict[str, str]:
-    """Parse the AWS CLI's shorthand for one structure: ``Key=a,Value=b``.
+def parse_shorthand(text: str, option: str, members: Sequence[str], ctx: Context | None = None) -> dict[str, str]:
+    """Parse the AWS CLI's shorthand for one structure of string members: ``Key=a,Value=b``.
 
-    Values may be quoted with ``"`` or ``'`` (to hold commas); whitespace around keys and values is dropped;
-    a key may appear once. Raises ``InvalidInputError`` naming the option.
+    The AWS CLI's grammar, for scalar values: keys of ``[A-Za-z0-9-_.#/:]``, whitespace around ``=`` and ``,``
+    ignored, values quoted with ``'`` or ``"`` (``\\'``/``\\"`` and ``\\\\`` escaped inside) or bare (``\\,`` for a
+    comma, trailing spaces dropped), ``key@=file://...`` to read a value from a file. A value that the AWS CLI
+    would read as a list (``Key=a,b``) or an object is refused, as the members here are strings; so are
+    duplicate and unknown keys. Raises ``InvalidInputError`` naming the option.
     """
-    result: dict[str, str] = {}
-    pos, size = 0, len(text)
-    while pos < size:
-        equals = text.find("=", pos)
-        if equals < 0:
-            raise InvalidInputError(f"{option}: expected key=value in {text!r}", hint=_shorthand_hint(option, members))
-        key = text[pos:equals].strip()
-        pos = equals + 1
-        while pos < size and text[pos] == " ":
-            pos += 1
-        if pos < size and text[pos] in "\"'":
-            quote = text[pos]
-            end = text.find(quote, pos + 1)
-            if end < 0:
-                raise InvalidInputError(
-                    f"{option}: unclosed {quote} in {text!r}", hint=_shorthand_hint(option, members)
-                )
-            value = text[pos + 1 : end]
-            pos = end + 1
-            while pos < size and text[pos] == " ":
-                pos += 1
-            if pos < size and text[pos] != ",":
-                raise InvalidInputError(
-                    f"{option}: expected ',' after the quoted value in {text!r}", hint=_shorthand_hint(option, members)
-                )
-        else:
-            comma = text.find(",", pos)
-            end = size if comma < 0 else comma
-            value = text[pos:end].strip()
-            pos = end
-        pos += 1  # skip the comma
-        if key in result:
-            raise InvalidInputError(f"{option}: {key} given twice in {text!r}", hint=_shorthand_hint(option, members))
-        result[key] = value
+    parser = _Shorthand(text, option, members, ctx)
+    result = parser.parse()
     _check_members(result, option, members)
     return result
+
+
+# The AWS CLI's character classes for bare values (by code point; characters beyond U+FFFF never match).
+def _is_start_char(char: str) -> bool:
+    # May start a bare value: printable ASCII except space " ' , = [ {, and anything from U+007C up.
+    code = ord(char)
+    return 0x21 <= code <= 0xFFFF and char not in "\"',=[{"
+
+
+def _is_first_follow(char: str) -> bool:
+    # May continue a bare value: whitespace, and printable characters except " ' , ] }.
+    code = ord(char)
+    return code <= 0xFFFF and (char.isspace() or (code >= 0x21 and char not in "\"',]}"))
+
+
+def _is_second_follow(char: str) -> bool:
+    # May continue a bare value after a comma (a would-be list element): as above but '=' ends it, ']' '}' do not.
+    code = ord(char)
+    return code <= 0xFFFF and (char.isspace() or (code >= 0x21 and char not in "\"',="))
+
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.#/:")
+
+
+class _Syntax(Exception):
+    """A shorthand syntax error at ``index`` (internal: becomes an InvalidInputError)."""
+
+    def __init__(self, expected: str, index: int) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.index = index
+
+
+class _Shorthand:
+    """A recursive-descent reader for one ``key=value,...`` structure (see ``parse_shorthand``)."""
+
+    def __init__(self, text: str, option: str, members: Sequence[str], ctx: Context | None) -> None:
+        self.text = text
+        self.option = option
+        self.members = members
+        self.ctx = ctx
+        self.index = 0
+
+    def fail(self, what: str) -> InvalidInputError:
+        return InvalidInputError(
+            f"{self.option}: {what} in {self.text!r}", hint=_shorthand_hint(self.option, self.members)
+        )
+
+    def parse(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        try:
+            while True:
+                key, value = self.keyval()
+                if key in result:
+                    raise self.fail(f"{key} given twice")
+                result[key] = value
+                if self.index >= len(self.text):
+                    return result
+                self.expect(",")
+        except _Syntax as error:
+            received = repr(self.text[error.index]) if error.index < len(self.text) else "the end"
+            raise self.fail(f"expected {error.expected} at character {error.index + 1}, found {received}") from None
+
+    def peek(self) -> str:
+        return self.text[self.index] if self.index < len(self.text) else ""
+
+    def skip_space(self) -> None:
+        while self.index < len(self.text) and self.text[self.index] in _ASCII_SPACE:
+            self.index += 1
+
+    def expect(self, char: str) -> None:
+        self.skip_space()
+        if self.peek() != char:
+            raise _Syntax(repr(char), self.index)
+        self.index += 1
+        self.skip_space()
+
+    def keyval(self) -> tuple[str, str]:
+        start = self.index
+        while self.peek() and self.peek() in _KEY_CHARS:
+            self.index += 1
+        key = self.text[start : self.index]
+        from_file = False
+        self.skip_space()
+        if self.peek() == "@":
+            self.index += 1
+            from_file = True
+        self.expect("=")
+        value = self.value()
+        if from_file and self.ctx is not None:
+            value = _load_param_file(value, self.option, self.ctx)
+        return key, value
+
+    def value(self) -> str:
+        if self.index >= len(self.text):
+            return ""
+        if self.peek() and self.peek() in "[{":
+            raise self.fail("a list or an object is not valid here (the value must be a string)")
+        first = self.first_value()
+        self.skip_space()
+        if self.index >= len(self.text) or self.peek() != ",":
+            return first
+        # After a comma the AWS CLI tries to read more list elements (``Key=a,b``); when what follows is not one
+        # (``Key=a,Value=b``: the '=' shows a new key) it backs off to the last comma before the point of failure.
+        self.expect(",")
+        try:
+            self.second_value()
+            self.skip_space()
+            if self.index < len(self.text) and self.peek() != ",":
+                raise _Syntax("','", self.index)
+        except _Syntax:
+            if self.index >= len(self.text):
+                raise
+            while self.index >= 0 and self.text[self.index] != ",":
+                self.index -= 1
+            return first
+        raise self.fail("a list of values is not valid here (quote a value that holds a comma)")
+
+    def first_value(self) -> str:
+        if self.peek() and self.peek() in "'\"":
+            return self.quoted()
+        return self.bare(_is_first_follow, required=False)
+
+    def second_value(self) -> str:
+        if self.peek() and self.peek() in "'\"":
+            return self.quoted()
+        return self.bare(_is_second_follow, required=True)
+
+    def bare(self, follows: Callable[[str], bool], required: bool) -> str:
+        text, start, pos = self.text, self.index, self.index
+        for accept in (_is_start_char, follows):
+            while pos < len(text):
+                if text.startswith("\\,", pos):
+                    pos += 2
+                elif accept(text[pos]):
+                    pos += 1
+                else:
+                    break
+                if accept is _is_start_char:
+                    break
+            if pos == start:
+                if required:
+                    raise _Syntax("a value", pos)
+                return ""
+        self.index = pos
+        return text[start:pos].replace("\\,", ",").rstrip()
+
+    def quoted(self) -> str:
+        quote = self.peek()
+        pattern = re.compile(rf"{quote}((?:\\{quote}|[^{quote}])*){quote}", re.DOTALL)
+        found = pattern.match(self.text, self.index)
+        if found is None:
+            raise _Syntax(f"a closing {quote}", len(self.text))
+        self.index = found.end()
+        return found.group(1).replace("\\" + quote, quote).replace("\\\\", "\\")
 
 
 # ---------------------------------------------------------------------------------------------------------------
