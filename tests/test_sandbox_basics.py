@@ -181,3 +181,42 @@ def test_concurrent_requests_and_a_code_raced_by_many_callers(sandbox: Sandbox) 
     assert len(set(arns)) == 16
     assert sandbox.calls("GetSessionToken") == 8
     assert sandbox.calls("AssumeRole") == 16
+
+
+def test_roles_created_over_the_iam_api_are_enforced(sandbox: Sandbox) -> None:
+    import json
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=sandbox.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=sandbox.access_key_id,
+        aws_secret_access_key=sandbox.secret_access_key,
+    )
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "a&b=c d/+%"}},
+            }
+        ],
+    }
+    arn = iam.create_role(RoleName="api-made", AssumeRolePolicyDocument=json.dumps(document), MaxSessionDuration=7200)[
+        "Role"
+    ]["Arn"]
+    client = sts_client(sandbox)
+    with pytest.raises(ClientError) as caught:
+        client.assume_role(RoleArn=arn, RoleSessionName="x1", ExternalId="wrong-id")
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    # The external id has characters AWS's pattern refuses: the constraint check comes first.
+    with pytest.raises(ClientError) as caught:
+        client.assume_role(RoleArn=arn, RoleSessionName="x1", ExternalId="a&b=c d/+%")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    iam.update_assume_role_policy(
+        RoleName="api-made", PolicyDocument=json.dumps(document).replace("a&b=c d/+%", "a=b/c+d@e:f")
+    )
+    answer = client.assume_role(RoleArn=arn, RoleSessionName="x1", ExternalId="a=b/c+d@e:f", DurationSeconds=7200)
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/api-made/x1"
