@@ -145,3 +145,23 @@ def test_fileio_import_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     for heavy in ("tempfile", "pathlib", "dataclasses", "fcntl", "shutil", "random"):
         assert heavy not in out, heavy
+
+
+def test_stale_temp_files_of_dead_writers_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "config"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".config.{dead_pid}.0123456789ab.tmp"
+    fresh = tmp_path / f".config.{dead_pid}.ba9876543210.tmp"
+    alive = tmp_path / f".config.{os.getppid()}.0123456789ab.tmp"
+    other = tmp_path / ".config.notes.tmp"
+    for path in (stale, fresh, alive, other):
+        path.write_text("partial")
+    old = time.time() - 3600
+    for path in (stale, alive, other):
+        os.utime(path, (old, old))
+    atomic_write(str(target), b"data")
+    assert not stale.exists()  # dead writer, old: removed
+    assert fresh.exists()  # may still be in use by a writer whose pid was reused: too young to judge
+    assert alive.exists()  # its writer runs
+    assert other.exists()  # not our pattern

@@ -118,6 +118,50 @@ def atomic_write(path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0
             os.unlink(temp)
         raise
     _fsync_dir(folder)
+    _remove_stale_temps(folder, os.path.basename(target))
+
+
+#: A temporary file older than this whose writer is gone was left by a killed writer.
+_STALE_SECONDS = 60.0
+
+
+def _remove_stale_temps(folder: str, name: str) -> None:
+    """Delete temporary files a killed writer left for ``name`` (``.NAME.PID.HEX.tmp``, PID no longer running).
+
+    Best effort and cheap: only names of exactly our pattern, only when older than a minute, never when the
+    process that made it still runs.
+    """
+    prefix = f".{name}."
+    try:
+        entries = [entry for entry in os.listdir(folder) if entry.startswith(prefix) and entry.endswith(".tmp")]
+    except OSError:
+        return
+    if not entries:
+        return
+    import time
+
+    now = time.time()
+    for entry in entries:
+        parts = entry[len(prefix) : -len(".tmp")].split(".")
+        if len(parts) != 2 or not parts[0].isdigit() or len(parts[1]) != 12:
+            continue
+        pid = int(parts[0])
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        path = os.path.join(folder, entry)
+        with contextlib.suppress(OSError):
+            if now - os.lstat(path).st_mtime > _STALE_SECONDS:
+                os.unlink(path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
 
 
 def _fsync_dir(folder: str) -> None:
