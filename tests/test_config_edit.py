@@ -353,3 +353,16 @@ def test_raw_DEFAULT_section_refused() -> None:
     with pytest.raises(InvalidInputError):
         apply_changes("", SectionRef.raw("DEFAULT"), {"aws_access_key_id": "x"})
     assert apply_changes("", SectionRef.profile("DEFAULT"), {"region": "x"}) == "[profile DEFAULT]\nregion = x\n"
+
+
+def test_an_edit_that_would_not_read_back_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Simulate an editor bug: the edit drops the value. The independent reader catches it before writing.
+    import rolecall.config.edit as edit
+
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = a\n")
+    monkeypatch.setattr(edit, "apply_changes", lambda text, section, changes, path="": text + "output = wrong\n")
+    with pytest.raises(edit.ConfigError) as info:
+        set_value(str(config), DEFAULT, "output", "json")
+    assert "internal error" in info.value.message and info.value.hint
+    assert config.read_text() == "[default]\nregion = a\n"

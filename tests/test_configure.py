@@ -295,3 +295,13 @@ def test_deliberate_unparseable_file_not_edited(aws_home: AwsHome) -> None:
     code, _, err = rc(aws_home, "configure", "set", "output", "json")
     assert code == 3 and "line 3" in err
     assert aws_home.config.read_text() == "[default]\nregion = a\n[default]\n"
+
+
+def test_list_environment_credentials_unless_profile_flag(aws_home: AwsHome) -> None:
+    aws_home.write_credentials("[default]\naws_access_key_id = AKIAFILEFILEFILE0001\n")
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENVENVENVENV0002", "AWS_SECRET_ACCESS_KEY": "envsecretenvsecret0003"}
+    code, out, _ = rc(aws_home, "configure", "list", env=env)
+    assert code == 0 and "****************0002" in out and "AWS_ACCESS_KEY_ID" in out and "0003" in out
+    assert "envsecret" not in out
+    code, out, _ = rc(aws_home, "configure", "list", "--profile", "default", env=env)
+    assert "****************0001" in out and "0002" not in out
