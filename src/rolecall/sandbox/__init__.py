@@ -7,5 +7,6 @@ import it, and it imports moto, pyotp and werkzeug. See docs/sandbox.md.
 from __future__ import annotations
 
 from rolecall.sandbox.core import ACCOUNT_ID, PARTNER_EXTERNAL_ID, Sandbox, SandboxUser, trust_policy
+from rolecall.sandbox.state import FaultKind
 
-__all__ = ["ACCOUNT_ID", "PARTNER_EXTERNAL_ID", "Sandbox", "SandboxUser", "trust_policy"]
+__all__ = ["ACCOUNT_ID", "PARTNER_EXTERNAL_ID", "FaultKind", "Sandbox", "SandboxUser", "trust_policy"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from rolecall.sandbox import totp
 from rolecall.sandbox.app import StrictSts
-from rolecall.sandbox.state import FAULT_KINDS, SandboxState
+from rolecall.sandbox.state import FAULT_KINDS, FaultKind, SandboxState
 
 ACCOUNT_ID = "123456789012"
 #: An account the sandbox does not own: the "denied" role trusts only it.
@@ -320,7 +320,7 @@ class Sandbox:
         with self.state.lock:
             self.state.counts.clear()
 
-    def inject_fault(self, action: str, kind: str, times: int = 1, delay: float = 0.0) -> None:
+    def inject_fault(self, action: str, kind: FaultKind, times: int = 1, delay: float = 0.0) -> None:
         """Make the next ``times`` calls of ``action`` (``"*"``: any STS action) fail or be slow.
 
         ``kind``: ``"throttle"`` (400 Throttling "Rate exceeded"), ``"error500"`` (500 InternalFailure),
@@ -330,7 +330,7 @@ class Sandbox:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
         if times < 1:
             raise ValueError("times must be at least 1")
-        self.state.add_fault(action, kind, times, delay)  # type: ignore[arg-type]
+        self.state.add_fault(action, kind, times, delay)
 
     def clear_faults(self) -> None:
         """Drop every queued fault."""
