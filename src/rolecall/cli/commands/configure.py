@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from rolecall.config.paths import profile_from_env
-from rolecall.errors import ExitCode, InvalidInputError, NotFoundError, ProfileNotFoundError
+from rolecall.errors import ExitCode, InvalidInputError, NotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -225,4 +225,4 @@ def _list_profiles(ctx: Context) -> int:
     return ExitCode.OK
 
 
-__all__ = ["PREDEFINED_SECTIONS", "ProfileNotFoundError", "add_arguments", "lookup", "mask", "run"]
+__all__ = ["PREDEFINED_SECTIONS", "add_arguments", "lookup", "mask", "run"]
