@@ -26,6 +26,9 @@ from conftest import AwsHome, run_aws
 from rolecall import export
 from rolecall.credentials import Credentials
 from rolecall.errors import InvalidInputError
+from rolecall.sandbox import Sandbox
+from rolecall.timefmt import parse_timestamp
+from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
 
 EXPIRY = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
 CREDS = Credentials("ASIAEXAMPLEKEY123456", "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEBa//token==", EXPIRY)
@@ -365,12 +368,10 @@ def test_property_json_and_process_byte_exact(creds: Credentials) -> None:
     if creds.session_token is not None:
         doc["SessionToken"] = creds.session_token
     if creds.expiration is not None:
-        doc["Expiration"] = "2026-11-28T01:02:03+00:00"
+        doc["Expiration"] = "2026-11-28T01:02:03Z"
     # `aws sts assume-role --query Credentials`: indent 4, non-ASCII as is.
     assert export.render(creds, "json") == json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
     process: dict[str, object] = {"Version": 1, **doc}
-    if creds.expiration is not None:
-        process["Expiration"] = "2026-11-28T01:02:03Z"
     if creds.account_id:
         process["AccountId"] = creds.account_id
     # `aws configure export-credentials --format process`: json.dumps(indent=2).
@@ -475,3 +476,21 @@ def test_render_assignments_refuses_bad_names_and_non_shell_formats() -> None:
     with pytest.raises(InvalidInputError):
         export.render_assignments([("A", "v")], "process")
     assert export.render_assignments([("A_1", "v")], "dotenv", unset=["B"]) == 'A_1="v"\n'
+
+
+def test_json_format_is_byte_for_byte_what_aws_sts_assume_role_prints(
+    sandbox: Sandbox,  # noqa: F811 - the fixture
+    aws_home: AwsHome,
+) -> None:
+    """The oracle is the real AWS CLI: `aws sts assume-role --query Credentials` against the local STS."""
+    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    role = sandbox.role_arn("readonly")
+    result = run_aws(
+        ["sts", "assume-role", "--role-arn", role, "--role-session-name", "oracle", "--query", "Credentials"], env
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    creds = Credentials(
+        doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"], parse_timestamp(doc["Expiration"])
+    )
+    assert export.render(creds, "json") == result.stdout

@@ -14,7 +14,7 @@ Formats (docs/shells.md has the details and the reasons):
 ``cmd``         ``set "NAME=value"`` / ``set "NAME="``; refuses what cmd cannot carry (``%``, ``!``, ``"``,
                 control characters, non-ASCII).
 ``dotenv``      ``NAME="value"`` with ``\\\\ \\" \\n \\r`` escapes, as python-dotenv and Compose read it; refuses ``$``.
-``json``        the ``Credentials`` object as ``aws sts assume-role`` prints it (indent 4, ``+00:00`` expiry).
+``json``        the ``Credentials`` object as ``aws sts assume-role`` prints it (indent 4, ``Z`` expiry).
 ``process``     the ``credential_process`` document (Version 1, indent 2, ``Z`` expiry), as
                 ``aws configure export-credentials --format process`` prints it.
 """
@@ -22,7 +22,7 @@ Formats (docs/shells.md has the details and the reasons):
 from __future__ import annotations
 
 from rolecall.errors import InvalidInputError
-from rolecall.timefmt import format_iso_offset, format_iso_z
+from rolecall.timefmt import format_iso_z
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -375,8 +375,9 @@ def _json_object(items: list[tuple[str, str | int]], indent: int, ensure_ascii: 
 
 
 def _render_json(credentials: Credentials) -> str:
-    # Exactly `aws sts assume-role ... --query Credentials`: the AWS CLI prints JSON with indent 4,
-    # ensure_ascii off, and timestamps as datetime.isoformat() (`+00:00`).
+    # Exactly `aws sts assume-role ... --query Credentials` (tested against the real AWS CLI v1): JSON with
+    # indent 4, ensure_ascii off, and the expiry as STS sends it, `Z`. (The CLI v2 reformats timestamps as
+    # `+00:00` by default, cli_timestamp_format=iso8601; both are ISO 8601, and every format here uses `Z`.)
     items: list[tuple[str, str | int]] = [
         ("AccessKeyId", credentials.access_key_id),
         ("SecretAccessKey", credentials.secret_access_key),
@@ -384,15 +385,15 @@ def _render_json(credentials: Credentials) -> str:
     if credentials.session_token is not None:
         items.append(("SessionToken", credentials.session_token))
     if credentials.expiration is not None:
-        items.append(("Expiration", format_iso_offset(credentials.expiration)))
+        items.append(("Expiration", format_iso_z(credentials.expiration)))
     return _json_object(items, 4, ensure_ascii=False)
 
 
 def _render_process(credentials: Credentials) -> str:
     # The credential_process document: Version must be the integer 1 (botocore rejects "1"). Layout as
     # `aws configure export-credentials --format process` (json.dumps indent 2). The expiry is written with `Z`
-    # (v2 writes `+00:00`): both are RFC 3339 and botocore reads both, `Z` is what AWS documents and what the
-    # strictest SDK parsers expect. AccountId is optional; botocore and the newer SDKs read it.
+    # (v2 writes `+00:00`): both are RFC 3339 and botocore reads both; `Z` is the STS wire form, the same in
+    # every format here. AccountId is optional; botocore and the newer SDKs read it.
     items: list[tuple[str, str | int]] = [
         ("Version", 1),
         ("AccessKeyId", credentials.access_key_id),
