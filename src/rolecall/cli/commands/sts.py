@@ -137,16 +137,13 @@ def _source_credentials(ctx: Context, profile: str | None, settings: StsSettings
     MFA); otherwise only static keys are understood.
     """
     try:
-        from rolecall import resolve
+        from rolecall.resolve import make_runtime, resolve_chain
     except ImportError:
         return _static_credentials(ctx, profile)
-    return resolve.get_credentials(
-        profile,
-        env=ctx.env,
-        reporter=ctx.warn,
-        region=settings.region,
-        endpoint_url=settings.endpoint_url,
-    )
+    # The source profile's own STS calls (role chains) go where this command's go, as in the AWS CLI.
+    runtime = make_runtime(ctx.env, reporter=ctx.say, region=settings.region, endpoint_url=settings.endpoint_url)
+    runtime.clock = ctx.clock
+    return resolve_chain(profile, runtime).provider.retrieve()
 
 
 def _static_credentials(ctx: Context, profile: str | None) -> Credentials:
