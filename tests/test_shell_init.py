@@ -39,7 +39,7 @@ PRELUDE = {"bash": "", "zsh": "zmodload zsh/system; ", "fish": ""}
 DUMP = {sh: "env -0; printf '\\0--\\0'" for sh in RUN}
 
 SECRET = 'sec\'ret "$HOME" `id` \\ %PATH% !! é'
-TOKEN = "tok\nen=="
+TOKEN = "tok\n\nen==\n"  # blank line and final newline: they must survive $(...) and fish splitting
 
 FAKE_ROLECALL = r"""#!{python}
 # Test double of the `rolecall env` and `rolecall configure list-profiles` commands (see the module docstring
