@@ -332,3 +332,73 @@ def test_tls_failure_points_at_the_ca_bundle(sandbox: Sandbox, https_front: tupl
     assert sts.get_caller_identity(trusted, alice(sandbox))["Arn"] == sandbox.user_arn
     from_env = sts.resolve_settings({"AWS_CA_BUNDLE": str(cert)}, {}, {}, region="us-east-1", endpoint_url=url)
     assert sts.get_caller_identity(from_env, alice(sandbox))["Account"] == sandbox.account_id
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Sources left to botocore
+
+
+@pytest.fixture
+def container_endpoint() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A container credentials endpoint (as ECS serves it) on 127.0.0.1; records the requests' headers."""
+    seen: list[dict[str, str]] = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            body = (
+                b'{"AccessKeyId": "ASIACONTAINER0000001", "SecretAccessKey": "container-secret", '
+                b'"Token": "container-token", "Expiration": "2099-01-01T00:00:00Z"}'
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/creds", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_container_credentials_come_from_the_given_env_only(
+    aws_home: AwsHome, container_endpoint: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = container_endpoint
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/elsewhere")
+    env = {**aws_home.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI": url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok-1"}
+    creds = sts.botocore_source_credentials("container-role", "default", env)
+    assert (creds.access_key_id, creds.secret_access_key, creds.session_token) == (
+        "ASIACONTAINER0000001",
+        "container-secret",
+        "container-token",
+    )
+    assert creds.expiration is not None and creds.expiration.year == 2099
+    assert seen and seen[0].get("authorization") == "tok-1"
+
+
+def test_botocore_sources_without_credentials_explain_what_to_do(aws_home: AwsHome) -> None:
+    with pytest.raises(ConfigError, match="gave no credentials"):
+        sts.botocore_source_credentials("container-role", "default", aws_home.env)  # no AWS_CONTAINER_* at all
+    with pytest.raises(ConfigError, match="gave no credentials"):
+        sts.botocore_source_credentials("iam-role", "default", {**aws_home.env, "AWS_EC2_METADATA_DISABLED": "true"})
+    aws_home.write_config(
+        "[profile corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = Dev\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        sts.botocore_source_credentials("sso", "corp", aws_home.env)
+    assert "aws sso login --profile corp" in (caught.value.hint or "")
+    with pytest.raises(NetworkError):
+        sts.botocore_source_credentials(
+            "container-role",
+            "default",
+            {**aws_home.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{free_port()}/x"},
+        )
+    with pytest.raises(ConfigError, match="unknown botocore credential source"):
+        sts.botocore_source_credentials("telepathy", "default", aws_home.env)

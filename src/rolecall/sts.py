@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from rolecall import validation
@@ -33,6 +34,7 @@ __all__ = [
     "StsSettings",
     "assume_role",
     "assume_role_with_web_identity",
+    "botocore_source_credentials",
     "credentials_from_response",
     "get_caller_identity",
     "get_session_token",
@@ -490,6 +492,88 @@ def credentials_from_response(response: Mapping[str, Any]) -> Credentials:
             hint="check that the endpoint really is STS (endpoint_url / AWS_ENDPOINT_URL_STS)",
             code="",
         ) from error
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Sources only botocore knows (SSO, aws login, container endpoint, instance metadata)
+
+_SOURCE_NAMES = {
+    "sso": "IAM Identity Center (SSO)",
+    "login": "`aws login`",
+    "container-role": "container credentials endpoint",
+    "iam-role": "EC2 instance metadata",
+}
+
+
+def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str]) -> Credentials:
+    """Credentials from one of botocore's own providers, for ``profile`` and the environment ``env``.
+
+    ``kind`` is botocore's method name: ``sso``, ``login`` (read from the profile in the files ``env`` points
+    at), ``container-role`` (``AWS_CONTAINER_CREDENTIALS_*`` in ``env``) or ``iam-role`` (instance metadata;
+    ``AWS_EC2_METADATA_DISABLED`` in ``env`` honoured). These need botocore's machinery (token caches, IMDS),
+    so delegating keeps them identical to the AWS CLI's. Raises ``ConfigError`` when the source has nothing,
+    ``NetworkError`` when its endpoint cannot be reached.
+    """
+    if kind not in _SOURCE_NAMES:
+        raise ConfigError(f"unknown botocore credential source {kind!r}", hint="use one of " + ", ".join(_SOURCE_NAMES))
+    import botocore.credentials  # type: ignore[import-untyped, unused-ignore]
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    import botocore.utils  # type: ignore[import-untyped, unused-ignore]
+    from botocore import exceptions as bce
+
+    from rolecall.config.paths import AwsPaths
+
+    name = _SOURCE_NAMES[kind]
+    paths = AwsPaths.from_env(env)
+    environ = dict(env)
+    try:
+        session = botocore.session.Session()
+        session.set_config_variable("config_file", paths.config_file)
+        session.set_config_variable("credentials_file", paths.credentials_file)
+        if kind == "container-role":
+            provider: Any = botocore.credentials.ContainerProvider(environ=environ)
+        elif kind == "iam-role":
+            # IMDS timeouts may be set in the profile; a profile that is not in the files just means defaults.
+            if profile in session.available_profiles:
+                session.set_config_variable("profile", profile)
+            fetcher = botocore.utils.InstanceMetadataFetcher(
+                timeout=session.get_config_variable("metadata_service_timeout"),
+                num_attempts=session.get_config_variable("metadata_service_num_attempts"),
+                env=environ,
+                user_agent=session.user_agent(),
+            )
+            provider = botocore.credentials.InstanceMetadataProvider(iam_role_fetcher=fetcher)
+        else:
+            session.set_config_variable("profile", profile)
+            resolver = botocore.credentials.create_credential_resolver(session)
+            provider = resolver.get_provider(kind)
+        found = provider.load()
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except (bce.ConnectionError, bce.CredentialRetrievalError, bce.MetadataRetrievalError) as error:
+        raise NetworkError(
+            f"could not get credentials from the {name}: {type(error).__name__}",
+            hint="check that the endpoint is reachable from here (and AWS_CONTAINER_* / IMDS settings)",
+        ) from None
+    except bce.BotoCoreError as error:
+        hint = f"run: aws sso login --profile {profile}" if kind == "sso" else "check the profile's settings"
+        if kind == "login":
+            hint = f"run: aws login --profile {profile}"
+        # botocore's messages here describe configuration and token state, never secrets.
+        raise ConfigError(f'profile "{profile}": {name} credentials: {error}', hint=hint) from None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise ConfigError(
+            f'profile "{profile}": the {name} gave no credentials',
+            hint="check the profile's settings and the environment variables of that source",
+        )
+    # botocore keeps the expiry of refreshable credentials only in a private attribute.
+    expiry = getattr(found, "_expiry_time", None)
+    return Credentials(
+        access_key_id=frozen.access_key,
+        secret_access_key=frozen.secret_key,
+        session_token=frozen.token or None,
+        expiration=expiry if isinstance(expiry, datetime) else None,
+        account_id=getattr(frozen, "account_id", None) or None,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
