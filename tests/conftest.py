@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+#: The `sandbox` fixture (a strict local STS) for every test module that asks for it.
+pytest_plugins = ["sandbox_fixtures"]
+
 
 @dataclass
 class AwsHome:
