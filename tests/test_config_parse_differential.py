@@ -159,7 +159,7 @@ MISC = [
     ";[x]",
     "  more = x",
 ]
-JUNK = ["junk", "= x", ": y", "=", "\ufeffx = 1", "é", "[]", "x]"]
+JUNK = ["junk", "= x", ": y", "=", "= a:b", ": a=b", "\ufeffx = 1", "é", "[]", "x]", "[a=b", "[x:"]
 NESTED_LINES = [
     i + line
     for i in INDENTS
@@ -321,25 +321,30 @@ def botocore_full_config(config: str, credentials: str) -> dict[str, Any]:
     return full
 
 
-def check_one_file(path: str, text: str) -> None:
-    """One file alone: ``raw_config_parse`` (credentials file) and ``load_config`` (config file)."""
+def check_one_file(path: str, text: str) -> Outcome:
+    """One file alone: ``raw_config_parse`` (credentials file) and ``load_config`` (config file).
+
+    Returns botocore's ``raw_config_parse`` outcome.
+    """
     theirs_raw = outcome(lambda: botocore.configloader.raw_config_parse(path))
     ours_raw = outcome(lambda: parse_raw(text, path))
     assert same(ours_raw, theirs_raw), (ours_raw, theirs_raw)
     assert same(outcome(lambda: read_raw_file(path)), theirs_raw)
     if theirs_raw[0] == "error":
         assert outcome(lambda: load_config_file(path))[0] == "error"
-        return
+        return theirs_raw
     # Order matters too: available_profiles and `configure list-profiles` show file order.
     assert list(ours_raw[1]) == list(theirs_raw[1])
     for name, section in ours_raw[1].items():
         assert list(section) == list(theirs_raw[1][name])
-    # botocore's load_config is exactly build_profile_map(raw_config_parse(path)); reuse the parse.
+    # botocore's load_config is exactly build_profile_map(raw_config_parse(path)); reuse the parse
+    # (build_profile_map deep-copies its input).
     theirs_cfg = botocore.configloader.build_profile_map(theirs_raw[1])
     ours_cfg = load_config_file(path)
     assert ours_cfg == theirs_cfg
     assert list(ours_cfg) == list(theirs_cfg)
     assert list(ours_cfg["profiles"]) == list(theirs_cfg["profiles"])
+    return theirs_raw
 
 
 @SETTINGS
@@ -377,30 +382,32 @@ def test_reader_matches_botocore(
     """Each file alone, then both merged as ``Session.full_config``; also ``profile()`` and ``profile_names()``."""
     config_path = os.path.join(workdir, "config")
     credentials_path = os.path.join(workdir, "credentials")
+    raw: dict[str, Outcome] = {}
     for path, text, exists in (
         (config_path, config, config_exists),
         (credentials_path, credentials, credentials_exists),
     ):
         if exists:
             write(path, text)
-            check_one_file(path, text)
+            raw[path] = check_one_file(path, text)
         elif os.path.exists(path):
             os.unlink(path)
     theirs = outcome(lambda: botocore_full_config(config_path, credentials_path))
     paths = AwsPaths(config_path, credentials_path, os.path.join(workdir, "cache"), os.path.join(workdir, "rc"))
-    ours = outcome(lambda: ConfigFiles.load(paths).full_config)
+    loaded = outcome(lambda: ConfigFiles.load(paths))
+    ours = ("ok", loaded[1].full_config) if loaded[0] == "ok" else loaded
     assert same(ours, theirs), (ours, theirs)
     if ours[0] == "error":
         return
-    files = ConfigFiles.load(paths)
+    files = ConfigFiles.load(paths)  # fresh: profile() must not rely on full_config having been built
     assert files.profile_names() == list(theirs[1]["profiles"])
     for name, merged in theirs[1]["profiles"].items():
         assert files.profile(name) == merged
     # The single-file views are what SharedCredentialProvider and ConfigProvider read.
     if credentials_exists:
-        assert files.credentials == botocore.configloader.raw_config_parse(credentials_path)
+        assert files.credentials == raw[credentials_path][1]
     if config_exists:
-        assert files.config == botocore.configloader.load_config(config_path)
+        assert files.config == botocore.configloader.build_profile_map(raw[config_path][1])
 
 
 SHLEX_TEXT = st.text(alphabet="ab \t'\"\\xé\x0b\xa0#;", max_size=14)
