@@ -10,6 +10,7 @@ server when CMD ends and returns CMD's exit code.
 from __future__ import annotations
 
 import os
+import sys
 
 from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
 from rolecall.errors import ExecError, UsageError
@@ -18,6 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
+    from typing import Any
 
     from rolecall.cli.context import Context
     from rolecall.config.parse import ConfigFiles
@@ -61,7 +63,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--allow-nested", action="store_true", help="allow running inside another rolecall exec")
     add_resolve_options(parser, explain=False)
-    parser.add_argument("command", nargs="+", help="the command to run, after --")
+    parser.add_argument("command", nargs="*", help="the command to run, after --")
+    _split_at_double_dash(parser)
+
+
+def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` hand everything after the first ``--`` to CMD verbatim, however it looks.
+
+    argparse (3.11) removes every ``--`` from a positional's values, and can take words after a second ``--``
+    for options of its own: ``rolecall exec p -- git log -- file`` or a nested ``rolecall exec`` would reach CMD
+    changed. So the words after the first ``--`` never reach argparse at all.
+    """
+    parse_known = parser.parse_known_args
+
+    def parse_known_args(args: Any = None, namespace: Any = None) -> Any:
+        words = list(sys.argv[1:] if args is None else args)
+        tail: list[str] | None = None
+        if "--" in words:
+            index = words.index("--")
+            words, tail = words[:index], words[index + 1 :]
+        parsed, extras = parse_known(words, namespace)
+        if tail is not None:
+            parsed.command = [*parsed.command, *tail]
+        return parsed, extras
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
 
 
 def child_environment(
@@ -135,8 +161,6 @@ def server_changes(
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve, then run CMD."""
     command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
     if not command:
         raise UsageError("rolecall exec: no command given", hint="rolecall exec PROFILE -- CMD ARGS...")
     outer = ctx.env.get(NESTING_VARIABLE)
