@@ -218,6 +218,15 @@ def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
     assert read_raw_file(str(tmp_path)) is None
 
 
+def test_dev_null_and_pipes_count_as_missing_like_botocore(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (Path(os.devnull), fifo):  # a pipe must not be waited on
+        assert read_raw_file(str(path)) is None
+        files = ConfigFiles.load(paths_for(path, path, tmp_path))
+        assert files.full_config == botocore_session_config(path, tmp_path / "missing") == {"profiles": {}}
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_unreadable_file_is_a_file_error(tmp_path: Path) -> None:
     path = tmp_path / "config"

@@ -368,8 +368,14 @@ def parse_raw(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
 
 
 def _read_text(path: str) -> str | None:
-    """The decoded text of a file, ``None`` if there is no such file (or it is not a regular file)."""
+    """The decoded text of a file, ``None`` if there is no such file (or it is not a regular file).
+
+    As botocore (``os.path.isfile``), anything but a regular file counts as missing: ``/dev/null`` is an empty
+    setup, and a named pipe is not waited on. Unlike botocore, a file that exists but cannot be read is an error.
+    """
     try:
+        if os.stat(path).st_mode & 0o170000 != 0o100000:
+            return None
         with open(path, "rb") as handle:
             data = handle.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
