@@ -51,8 +51,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.say(f"{step}. {line}")
         return 0
     if args.profile_only:
-        # The SDK resolves (and refreshes) the profile itself; still check it resolves, so errors show now.
-        chain.provider.retrieve()
+        # The SDK resolves (and refreshes) the profile itself. Building the chain above already rejected a
+        # misconfigured profile; no STS call or MFA prompt is made here (--verify asks for one).
+        if args.verify:
+            from rolecall.cli.commands._resolve_options import verify
+
+            verify(chain, chain.provider.retrieve(), ctx)
         ctx.out(export.render_profile_only(chain.profile, fmt, region=chain.region))
         return 0
     credentials = chain.provider.retrieve()
