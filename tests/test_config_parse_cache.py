@@ -9,12 +9,14 @@ from pathlib import Path
 
 import botocore.session
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from conftest import AwsHome
 from rolecall.config import parse
 from rolecall.config.parse import ConfigFiles
 from rolecall.config.paths import AwsPaths
 from rolecall.errors import ConfigParseError
+from test_config_parse_differential import ini_text
 
 RACY_SECONDS = 0.3
 
@@ -280,3 +282,37 @@ def test_cache_from_another_python_version_is_ignored(aws_home: AwsHome, monkeyp
         forbid_parsing(patch)
         with pytest.raises(AssertionError, match="should come from the cache"):
             load(aws_home)
+
+
+_examples = iter(range(10**9))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=ini_text(), credentials=ini_text(tidy=True))
+def test_cache_round_trip_of_generated_files(
+    aws_home: AwsHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, credentials: str
+) -> None:
+    """Whatever the parser accepts, the cache gives back the same (every file cached, no racy window)."""
+    monkeypatch.setattr(parse, "_CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(parse, "_RACY_NS", -(10**18))
+    n = next(_examples)  # a new path per example: a cache entry can never be confused with an earlier file
+    paths = AwsPaths(str(tmp_path / f"c{n}"), str(tmp_path / f"k{n}"), str(tmp_path), str(tmp_path / "rolecall"))
+    Path(paths.config_file).write_bytes(config.encode())
+    Path(paths.credentials_file).write_bytes(credentials.encode())
+    try:
+        parsed = ConfigFiles.load(paths, use_cache=False)
+    except ConfigParseError:
+        return
+    ConfigFiles.load(paths)  # fills the cache
+    with monkeypatch.context() as patch:
+        forbid_parsing(patch)
+        patch.setattr(parse, "_CACHE_MIN_BYTES", 0)
+        cached = ConfigFiles.load(paths)
+        assert cached.profile_names() == parsed.profile_names()
+        for name in [*parsed.profile_names(), *parsed.config, "missing"]:
+            assert cached.profile(name) == parsed.profile(name)
+            assert cached.config_profile(name) == parsed.config_profile(name)
+            assert cached.credentials_section(name) == parsed.credentials_section(name)
+        assert cached.full_config == parsed.full_config
+        assert cached.config == parsed.config
+        assert cached.credentials == parsed.credentials
