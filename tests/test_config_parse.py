@@ -310,3 +310,15 @@ def test_require_profile_with_no_profiles(tmp_path: Path) -> None:
     with pytest.raises(ProfileNotFoundError) as caught:
         files.require_profile("dev")
     assert caught.value.hint and "No profile" in caught.value.hint
+
+
+def test_from_texts() -> None:
+    files = ConfigFiles.from_texts("[profile a]\nregion = x\n", "[a]\noutput = json\n")
+    assert files.profile("a") == {"region": "x", "output": "json"}
+    assert files.config_profile("a") == {"region": "x"}
+    assert files.credentials_section("a") == {"output": "json"}
+    missing = ConfigFiles.from_texts(None, None)
+    assert missing.full_config == {"profiles": {}}
+    assert missing.profile_names() == []
+    with pytest.raises(ConfigParseError, match="config line 2"):
+        ConfigFiles.from_texts("[a]\nx\n", None)

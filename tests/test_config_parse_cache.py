@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -316,3 +318,45 @@ def test_cache_round_trip_of_generated_files(
         assert cached.full_config == parsed.full_config
         assert cached.config == parsed.config
         assert cached.credentials == parsed.credentials
+
+
+FORBIDDEN_ON_FAST_PATH = {
+    "configparser",
+    "re",
+    "shlex",
+    "dataclasses",
+    "pathlib",
+    "typing",
+    "enum",
+    "logging",
+    "subprocess",
+    "tempfile",
+    "botocore",
+    "difflib",
+    "contextlib",
+    "mmap",
+    "hashlib",
+    "json",
+}
+
+
+def test_cached_lookup_imports_nothing_heavy(aws_home: AwsHome) -> None:
+    aws_home.write_config(big_config())
+    settle()
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from rolecall.config import parse\n"
+        f"parse._RACY_NS = {int(RACY_SECONDS * 1e9)}\n"
+        "import os\n"
+        "from rolecall.config.paths import AwsPaths\n"
+        "files = parse.ConfigFiles.load(AwsPaths.from_env(os.environ))\n"
+        "assert files.profile('p00003')['region'] == 'eu-west-1'\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    for run in ("writes the cache", "reads the cache"):
+        done = subprocess.run([sys.executable, "-c", code], env=aws_home.env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert cache_path(aws_home).exists(), run
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert not loaded & FORBIDDEN_ON_FAST_PATH, loaded & FORBIDDEN_ON_FAST_PATH

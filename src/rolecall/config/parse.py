@@ -567,7 +567,7 @@ class _CacheFile:
     def __del__(self) -> None:
         try:  # noqa: SIM105 (contextlib is not imported on the fast path)
             os.close(self.fd)
-        except OSError:
+        except (OSError, TypeError, AttributeError):  # the latter two at interpreter shutdown
             pass
 
 
