@@ -106,6 +106,8 @@ def test_json_output_is_the_aws_clis(
         ["--query", "{who: Arn}"],
         ["--query", "Nothing"],
         ["--query", "Nothing", "--output", "text"],
+        ["--output", "table"],
+        ["--query", "Arn", "--output", "table"],
     ],
 )
 def test_text_output_and_query_are_the_aws_clis(
@@ -116,6 +118,14 @@ def test_text_output_and_query_are_the_aws_clis(
     theirs, ours = aws_cli(args, env), run_rolecall(args, env)
     assert (theirs.rc, ours.returncode) == (0, 0), (theirs.stderr, ours.stderr)
     assert ours.stdout == theirs.stdout
+
+
+def test_assume_role_table_output_is_the_aws_clis(sandbox: Sandbox, aws_home: AwsHome, aws_cli: AwsCliRunner) -> None:
+    env = {**sandbox_env(sandbox, aws_home, None), "AWS_DEFAULT_OUTPUT": "table"}
+    args = [*CALLS["assume-role-tags"](sandbox), "--query", "{user: AssumedRoleUser, who: SourceIdentity}"]
+    theirs, ours = aws_cli(args, env), run_rolecall(args, env)
+    assert (theirs.rc, ours.returncode) == (0, 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout and "AssumeRole" in ours.stdout
 
 
 def test_assume_role_text_output_has_the_aws_clis_lines(sandbox: Sandbox, aws_home: AwsHome) -> None:

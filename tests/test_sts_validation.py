@@ -98,6 +98,7 @@ def test_every_rule_rejects_before_sending(sandbox: Sandbox, aws_home: AwsHome) 
         (["sts", "assume-role", "--role-arn", ROLE, "--duration-seconds", "1h"], 2),
         (["sts", "get-caller-identity", "--query", "Arn["], 2),
         (["sts", "get-caller-identity", "--output", "yaml"], 2),
+        (["sts", "get-caller-identity", "--output", "tables"], 2),
         (["sts", "get-caller-identity", "--output", "xml"], 2),
         (["sts", "decode-authorization-message"], 2),
         (["sts", "get-caller-identity", "--profile", "nobody"], 3),

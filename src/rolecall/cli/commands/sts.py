@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--profile", help="profile whose credentials sign the request (default: AWS_PROFILE, default)")
     group.add_argument("--region", help="region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, profile)")
     group.add_argument("--endpoint-url", help="send the request to this URL instead of the standard STS endpoint")
-    group.add_argument("--output", help="json (default) or text; default from AWS_DEFAULT_OUTPUT or the profile")
+    group.add_argument("--output", help="json (default), text or table; default from AWS_DEFAULT_OUTPUT or the profile")
     group.add_argument("--query", help="JMESPath expression applied to the response before printing")
     group.add_argument("--no-verify-ssl", action="store_true", help="do not verify the endpoint's TLS certificate")
     group.add_argument("--ca-bundle", help="CA certificate bundle to verify TLS with (overrides AWS_CA_BUNDLE)")
@@ -102,8 +102,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         response = sts.get_session_token(settings, credentials, **params)
     else:
         response = sts.get_caller_identity(settings, credentials)
-    ctx.out(awsoutput.render(response, output, query))
+    title = {"assume-role": "AssumeRole", "get-session-token": "GetSessionToken"}.get(operation, "GetCallerIdentity")
+    ctx.out(awsoutput.render(response, output, query, title=title, width=_terminal_width(ctx)))
     return 0
+
+
+def _terminal_width(ctx: Context) -> int:
+    """Columns of the terminal stdout writes to; 80 when it is not one (as the AWS CLI)."""
+    try:
+        return os.get_terminal_size(ctx.stdout.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -171,9 +180,9 @@ def _output_format(flag: str | None, env: Mapping[str, str], profile: Mapping[st
     configured = profile.get("output")
     value = flag or env.get("AWS_DEFAULT_OUTPUT") or (configured if isinstance(configured, str) else None) or "json"
     if value not in ("json", "text", "table", "yaml", "yaml-stream"):
-        raise UsageError(f"unknown output format {value!r}", hint="use --output json or --output text")
+        raise UsageError(f"unknown output format {value!r}", hint="use --output json, text or table")
     if value not in awsoutput.OUTPUT_FORMATS:
-        raise UsageError(f"--output {value} is not supported by rolecall yet", hint="use --output json or text")
+        raise UsageError(f"--output {value} is not supported by rolecall yet", hint="use --output json, text or table")
     return value
 
 
