@@ -399,12 +399,27 @@ def _read_text(path: str) -> str | None:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # botocore decodes with the locale's encoding: where that is not UTF-8 (Windows: cp1252), files the
+        # AWS CLI wrote in it must still read. Where it is UTF-8, this is the error botocore reports too.
+        encoding = _locale_encoding()
+        if encoding.replace("-", "").replace("_", "").lower() != "utf8":
+            try:
+                return data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                pass
         before = data[: exc.start].decode("utf-8", "replace")
         lineno = len(_split_lines(before + "x"))
         raise ConfigParseError(
             f"{_display_path(path)} line {lineno}: bytes that are not UTF-8 text (0x{data[exc.start]:02x})",
             hint="The AWS CLI reads these files as UTF-8; re-save the file as UTF-8 text.",
         ) from None
+
+
+def _locale_encoding() -> str:
+    """The encoding ``open()`` uses without ``encoding=`` (what botocore reads with), without importing ``locale``."""
+    import io
+
+    return io.TextIOWrapper(io.BytesIO()).encoding
 
 
 def read_raw_file(path: str) -> dict[str, dict[str, ConfigValue]] | None:
