@@ -80,18 +80,28 @@ def test_the_aws_cli_uses_the_saved_profile(sandbox: Sandbox, aws_home: AwsHome)
     assert sandbox.calls("AssumeRole") == calls  # plain keys: the CLI assumed nothing
 
 
-@pytest.mark.parametrize("target", ["ide", "default"])
-def test_a_foreign_section_is_refused_and_force_overrides(
-    sandbox: Sandbox, aws_home: AwsHome, target: str  # noqa: F811
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_the_keys_a_role_is_assumed_with_are_never_overwritten(
+    sandbox: Sandbox, aws_home: AwsHome, force: list[str]  # noqa: F811
 ) -> None:
+    env, before = _setup(sandbox, aws_home)
+    # deploy is assumed with readonly's session, which is assumed with default's long-term keys.
+    guarded = run_rolecall(["save", "deploy", "--as", "default", *force], env)
+    assert guarded.returncode == 2
+    assert "[default] is a source of deploy (deploy -> readonly -> default)" in guarded.stderr
+    assert "hint: save under another name" in guarded.stderr
+    assert _read(env) == before
+    assert sandbox.calls() == 0
+
+
+def test_a_foreign_section_is_refused_and_force_overrides(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    target = "ide"
     env, before = _setup(sandbox, aws_home)
     refused = run_rolecall(["save", "readonly", "--as", target], env)
     assert refused.returncode == 3
     assert f"[{target}]" in refused.stderr and "was not written by rolecall" in refused.stderr
     assert "--force" in refused.stderr  # the hint
     assert _read(env) == before
-    if target == "default":
-        return  # (forcing over the keys readonly itself is assumed with would lose them; not done here)
     forced = run_rolecall(["save", "readonly", "--as", target, "--force"], env)
     assert forced.returncode == 0, forced.stderr
     after = _read(env).decode()

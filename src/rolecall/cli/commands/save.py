@@ -48,12 +48,34 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f'rolecall save: --as {args.target} would overwrite the profile being resolved',
             hint=f"save under another name, e.g. --as {args.profile}-saved",
         )
+    sources = _source_profiles(ctx, args.profile)
+    if args.target in sources:
+        # Even with --force: temporary keys written over the keys the role is assumed with would lose them for
+        # good (long-term keys cannot be shown again) and break the profile being saved at its next refresh.
+        raise UsageError(
+            f"rolecall save: [{args.target}] is a source of {args.profile} "
+            f"({' -> '.join(sources)}); saving over it would replace the keys the role is assumed with",
+            hint=f"save under another name, e.g. --as {args.profile}-saved",
+        )
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
     _write(ctx, args.target, chain.profile, credentials, force=args.force)
     expiry = f" until {credentials.expiration:%Y-%m-%d %H:%M} UTC" if credentials.expiration else ""
     ctx.say(f"rolecall: saved {chain.profile} as [{args.target}] in {ctx.paths.credentials_file}{expiry}")
     return 0
+
+
+def _source_profiles(ctx: Context, profile: str) -> list[str]:
+    """``profile`` and the profiles its ``source_profile`` chain goes through, in order (loops stop the walk)."""
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(ctx.paths)
+    names = [profile]
+    while True:
+        source = (files.profile(names[-1]) or {}).get("source_profile")
+        if not isinstance(source, str) or source in names:
+            return names
+        names.append(source)
 
 
 def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
