@@ -97,3 +97,31 @@ def test_unknown_profile_fails_with_nothing_on_stdout(sandbox: Sandbox, aws_home
     cli = run_aws(["sts", "get-caller-identity", "--profile", "typo-sdk"], env)
     assert cli.returncode != 0
     assert "raedonly" in cli.stderr
+
+
+def test_an_mfa_prompt_reaches_the_terminal_through_the_aws_cli_never_stdout(
+    sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
+) -> None:
+    import pexpect
+
+    env = _setup(sandbox, aws_home, _sdk_profile("admin-sdk", "admin"))
+    # The AWS CLI runs rolecall with its stdout captured: the prompt must go to the terminal, not into the JSON.
+    terminal = pexpect.spawn(
+        sys.executable,
+        ["-m", "awscli", "sts", "get-caller-identity", "--profile", "admin-sdk", "--output", "json"],
+        env=env,
+        timeout=60,
+        encoding="utf-8",
+    )
+    try:
+        terminal.expect_exact(f"Enter MFA code for {sandbox.mfa_serial}: ")
+        terminal.sendline(sandbox.fresh_code())
+        terminal.expect(pexpect.EOF)
+    finally:
+        terminal.close(force=True)
+    assert terminal.exitstatus == 0, terminal.before
+    assert f'"Arn": "arn:aws:sts::{sandbox.account_id}:assumed-role/admin/' in (terminal.before or "")
+    # Once typed, the code served the next SDK without a prompt (no terminal at all here: stdin is /dev/null).
+    again = run_aws(["sts", "get-caller-identity", "--profile", "admin-sdk"], env)
+    assert again.returncode == 0, again.stderr
+    assert "assumed-role/admin/" in json.loads(again.stdout)["Arn"]
