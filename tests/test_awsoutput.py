@@ -16,7 +16,7 @@ import jmespath
 import pytest
 from awscli.customizations.scalarparse import iso_format
 from awscli.formatter import JSONFormatter, TextFormatter
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from rolecall import awsoutput
@@ -145,7 +145,7 @@ def test_bad_query_is_a_usage_error() -> None:
 def test_unknown_output_format_is_refused_with_a_hint() -> None:
     with pytest.raises(UsageError) as caught:
         awsoutput.render({"A": 1}, "yaml")
-    assert "json or text" in (caught.value.hint or "")
+    assert "json, text or table" in (caught.value.hint or "")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -177,6 +177,8 @@ table_documents = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(keys, table_documents, max_size=5), st.sampled_from([30, 80, 200]))
+@example({"0": [{}, ""]}, 30)
+@example({"Credentials": {"AccessKeyId": "ASIA", "Expiration": "2026-11-28T00:20:11+00:00"}, "Size": 6}, 30)
 def test_table_matches_the_aws_cli(data: dict[str, Any], width: int) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         try:

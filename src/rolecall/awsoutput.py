@@ -144,7 +144,7 @@ def render(response: Any, output: str = "json", query: Any = None, title: str = 
         return format_text(data)
     if output == "table":
         return format_table(data, title, width)
-    raise UsageError(f"output format {output!r} is not supported by rolecall", hint="use --output json or text (or table)")
+    raise UsageError(f"output format {output!r} is not supported by rolecall", hint="use --output json, text or table")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -257,6 +257,9 @@ class _TableBuilder:
             self.build(key, item[key], indent + 1)
 
     def _from_list_of_dicts(self, items: list[Any], indent: int, title: str | None) -> None:
+        # A list that starts with an object is shown as rows of objects; anything else in it (only a --query can
+        # produce such a list) is shown as an empty row rather than failing.
+        items = [element if isinstance(element, dict) else {} for element in items]
         scalar_keys: set[str] = set()
         nested_keys: set[str] = set()
         for element in items:
