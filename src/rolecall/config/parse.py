@@ -139,17 +139,19 @@ class _Retry(Exception):
 class _Scan:
     """The result of scanning one file: sections in file order, the ``[DEFAULT]`` keys, and (when tracked) lines."""
 
-    __slots__ = ("defaults", "lines", "option_lines", "sections")
+    __slots__ = ("defaults", "lines", "nested", "option_lines", "sections")
 
     def __init__(
         self,
-        sections: dict[str, dict[str, str]],
+        sections: dict[str, dict[str, ConfigValue]],
         defaults: dict[str, str],
+        nested: set[str],
         lines: list[str],
         option_lines: dict[tuple[str, str], list[int]] | None,
     ) -> None:
         self.sections = sections
         self.defaults = defaults
+        self.nested = nested  # the sections with a value that starts with a newline (a nested block)
         self.lines = lines
         self.option_lines = option_lines
 
@@ -181,11 +183,13 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
     """
     lines = _split_lines(text)
     where = _display_path(path)
-    sections: dict[str, dict[str, str]] = {}
+    # Values are all strings here; the type says ConfigValue so that parse_raw can hand sections on uncopied.
+    sections: dict[str, dict[str, ConfigValue]] = {}
     defaults: dict[str, str] = {}
+    nested: set[str] = set()
     section_lines: dict[str, int] = {}
     option_lines: dict[tuple[str, str], list[int]] | None = {} if track else None
-    cursect: dict[str, str] | None = None
+    cursect: dict[str, ConfigValue] | None = None
     sectname = ""
     optname: str | None = None  # the option that continuation lines extend, if any
     optval = ""
@@ -219,6 +223,8 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
         if pieces is not None:
             assert cursect is not None and optname is not None
             cursect[optname] = "\n".join(pieces)
+            if not pieces[0]:
+                nested.add(sectname)
             pieces = None
         blanks = 0
         indent_level = indent
@@ -234,7 +240,7 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                         hint="Merge the two sections into one, or delete one of them.",
                     )
                 if name == "DEFAULT":
-                    cursect = defaults
+                    cursect = defaults  # type: ignore[assignment]  # only ever holds strings
                 else:
                     cursect = {}
                     sections[name] = cursect
@@ -294,7 +300,9 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
     if pieces is not None:
         assert cursect is not None and optname is not None
         cursect[optname] = "\n".join(pieces)
-    return _Scan(sections, defaults, lines, option_lines)
+        if not pieces[0]:
+            nested.add(sectname)
+    return _Scan(sections, defaults, nested, lines, option_lines)
 
 
 def _parse_nested(value: str) -> dict[str, str] | None:
@@ -343,21 +351,26 @@ def parse_raw(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
     except _Retry:
         scan = _scan(text, path, track=True)
     defaults = scan.defaults
+    if not defaults and not scan.nested:
+        return scan.sections  # the common case: nothing to inherit, nothing nested, nothing to copy
     nested_defaults: dict[str, dict[str, str] | None] = {}
     for key, val in defaults.items():
         if val.startswith("\n"):
             nested_defaults[key] = _parse_nested(val)
     result: dict[str, dict[str, ConfigValue]] = {}
     for name, options in scan.sections.items():
+        if not defaults and name not in scan.nested:
+            result[name] = options
+            continue
         section: dict[str, ConfigValue] = {}
-        for key, val in options.items():
-            if val.startswith("\n"):
-                nested = _parse_nested(val)
+        for key, value in options.items():
+            if isinstance(value, str) and value.startswith("\n"):
+                nested = _parse_nested(value)
                 if nested is None:
                     raise _nested_error(_scan(text, path, track=True), name, key, path)
                 section[key] = nested
             else:
-                section[key] = val
+                section[key] = value
         # [DEFAULT] keys come after the section's own, and only where the section does not set them.
         for key, val in defaults.items():
             if key in section:
