@@ -202,6 +202,19 @@ def test_clients_and_the_model_are_loaded_once_per_process(sandbox: Sandbox) -> 
     assert time.perf_counter() - started < 20 * 0.25
 
 
+def test_concurrent_calls_share_one_client(sandbox: Sandbox) -> None:
+    """A credentials server calls STS from many threads: one client, every call answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sts.clear_caches()
+    settings, creds = direct(sandbox), alice(sandbox)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        arns = list(pool.map(lambda _: sts.get_caller_identity(settings, creds)["Arn"], range(24)))
+    assert arns == [sandbox.user_arn] * 24
+    assert len(sts._CLIENTS) == 1 and len(sts._SESSIONS) == 1
+    assert sandbox.calls("GetCallerIdentity") == 24
+
+
 def test_timestamps_as_datetimes_or_as_sent(sandbox: Sandbox) -> None:
     parsed = sts.get_session_token(direct(sandbox), alice(sandbox))["Credentials"]["Expiration"]
     wire = sts.get_session_token(direct(sandbox, timestamp_format="none"), alice(sandbox))
