@@ -142,6 +142,15 @@ def test_endpoint_is_the_one_botocore_picks(
     assert sts._client(settings, DUMMY).meta.endpoint_url == expected
 
 
+def test_settings_are_hashable_values() -> None:
+    one = sts.StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
+    two = sts.StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
+    assert one == two and hash(one) == hash(two) and len({one, two}) == 1
+    assert one.with_overrides(region="eu-west-1") != one
+    with pytest.raises(AttributeError):
+        one.region = "x"  # type: ignore[misc]
+
+
 def test_explicit_endpoint_beats_everything() -> None:
     env = {"AWS_ENDPOINT_URL_STS": "http://sts-env.example", "AWS_ENDPOINT_URL": "http://env.example"}
     settings = sts.resolve_settings(env, {"endpoint_url": "http://p.example"}, {}, endpoint_url="http://flag.example")

@@ -89,6 +89,16 @@ class StsSettings:
     #: Extra text for the User-Agent header (botocore's ``user_agent_extra``).
     user_agent_extra: str = field(default="rolecall")
 
+    def _key(self) -> tuple[object, ...]:
+        # ``proxies`` is a dict: hash its items, so settings can key a cache.
+        return tuple(
+            (name, tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
+            for name, value in sorted(vars(self).items())
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def with_overrides(self, **changes: Any) -> StsSettings:
         """A copy with some fields changed (``dataclasses.replace``)."""
         return replace(self, **changes)
@@ -333,13 +343,7 @@ def _bypass_proxy(settings: StsSettings) -> bool:
 
 def _client(settings: StsSettings, credentials: Credentials | None, signed: bool = True) -> BaseClient:
     """An STS client for these settings and credentials (cached; botocore clients are thread-safe)."""
-    # StsSettings holds a dict (proxies), so it is not hashable itself: key on its fields.
-    fields = tuple(sorted(vars(settings).items(), key=lambda item: item[0]))
-    key: tuple[object, ...] = (
-        tuple((k, tuple(sorted(v.items())) if isinstance(v, Mapping) else v) for k, v in fields),
-        credentials,
-        signed,
-    )
+    key: tuple[object, ...] = (settings._key(), credentials, signed)
     with _LOCK:
         cached = _CLIENTS.get(key)
         if cached is not None:
