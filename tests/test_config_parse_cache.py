@@ -360,3 +360,18 @@ def test_cached_lookup_imports_nothing_heavy(aws_home: AwsHome) -> None:
         assert cache_path(aws_home).exists(), run
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert not loaded & FORBIDDEN_ON_FAST_PATH, loaded & FORBIDDEN_ON_FAST_PATH
+
+
+def test_one_file_as_config_and_credentials(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both kinds of entry for one path live side by side (no thrashing between them)."""
+    text = big_config()
+    aws_home.write_config(text)
+    aws_home.write_credentials(text)
+    settle()
+    env = dict(aws_home.env, AWS_SHARED_CREDENTIALS_FILE=str(aws_home.config))
+    parsed = ConfigFiles.load(AwsPaths.from_env(env), use_cache=False)
+    ConfigFiles.load(AwsPaths.from_env(env))
+    with monkeypatch.context() as patch:
+        forbid_parsing(patch)
+        cached = ConfigFiles.load(AwsPaths.from_env(env))
+        assert cached.full_config == parsed.full_config

@@ -410,7 +410,7 @@ def test_reader_matches_botocore(
         assert files.config == botocore.configloader.build_profile_map(raw[config_path][1])
 
 
-SHLEX_TEXT = st.text(alphabet="ab \t'\"\\xé\x0b\xa0#;", max_size=14)
+SHLEX_TEXT = st.text(alphabet="ab \t\r\n'\"\\xé\x0b\xa0#;", max_size=14)
 
 
 @SETTINGS

@@ -497,7 +497,7 @@ def load_config_file(path: str) -> dict[str, Any]:
 # path and by a stat signature that any change to the file alters. Even decoding all 5,000 profiles (or just
 # reading a megabyte into fresh memory) costs milliseconds, so the cache file is laid out for lookups:
 #
-#   b"RCPC" | 4-byte length H | H bytes: marshal((python version, {path: entry})) | data region
+#   b"RCPC" | 4-byte length H | H bytes: marshal((python version, {"kind:path": entry})) | data region
 #
 # An entry is (signature, kind, count, "\nname1\nname2\n", offsets, base, size, whole_at): the marshalled value of
 # each name lies at data[base + offsets[i] : base + offsets[i + 1]], and the whole parse result at
@@ -721,7 +721,7 @@ class _ParseCache:
         if before.st_size < _CACHE_MIN_BYTES or before.st_mode & 0o170000 != 0o100000:
             return _parse_file(path, kind)
         signature = _signature(before)
-        hit = self._load().get(path)
+        hit = self._load().get(kind + ":" + path)
         if self._file is not None and _valid_entry(hit) and hit[0] == signature and hit[1] == kind:  # type: ignore[index]
             return _Indexed(self._file, hit)  # type: ignore[arg-type]
         result = _parse_file(path, kind)
@@ -731,7 +731,7 @@ class _ParseCache:
             except OSError:
                 unchanged = False
             if unchanged:
-                self._fresh[path] = (signature, kind, _encode(result, kind))
+                self._fresh[kind + ":" + path] = (signature, kind, _encode(result, kind))
                 self._dirty = True
         return result
 
@@ -749,20 +749,20 @@ class _ParseCache:
         chunks: list[bytes] = []
         size = 0
         kept: list[tuple[str, _Signature, str, tuple[int, str, bytes, bytes, int]]] = []
-        for path, entry in (self._entries or {}).items():
-            if path in self._fresh or self._file is None or not _valid_entry(entry):
+        for key, entry in (self._entries or {}).items():
+            if key in self._fresh or self._file is None or not _valid_entry(entry):
                 continue
             try:
-                if _signature(os.stat(path)) != entry[0]:
+                if _signature(os.stat(key.partition(":")[2])) != entry[0]:
                     continue
                 data = _Indexed(self._file, entry).raw()
             except (OSError, _CacheBroken):
                 continue
-            kept.append((path, entry[0], entry[1], (entry[2], entry[3], entry[4], data, entry[7])))
-        for path, (signature, kind, encoded) in self._fresh.items():
-            kept.append((path, signature, kind, encoded))
-        for path, signature, kind, (count, names, offsets, data, whole_at) in kept[-_CACHE_MAX_ENTRIES:]:
-            header[path] = (signature, kind, count, names, offsets, size, len(data), whole_at)
+            kept.append((key, entry[0], entry[1], (entry[2], entry[3], entry[4], data, entry[7])))
+        for key, (signature, kind, encoded) in self._fresh.items():
+            kept.append((key, signature, kind, encoded))
+        for key, signature, kind, (count, names, offsets, data, whole_at) in kept[-_CACHE_MAX_ENTRIES:]:
+            header[key] = (signature, kind, count, names, offsets, size, len(data), whole_at)
             chunks.append(data)
             size += len(data)
         head = marshal.dumps((_python_version(), header))
