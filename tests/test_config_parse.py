@@ -239,6 +239,23 @@ def test_unreadable_file_is_a_file_error(tmp_path: Path) -> None:
     assert caught.value.exit_code == ExitCode.FILE
 
 
+def test_permission_denied_is_a_file_error_with_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tests run as root, where mode 0 does not stop reading: make the parser's open() refuse as the OS would.
+    from rolecall.config import parse
+
+    path = tmp_path / "config"
+    path.write_text("[default]\n")
+
+    def refuse(file: str, mode: str = "r") -> Any:
+        raise PermissionError(13, "Permission denied", file)
+
+    monkeypatch.setattr(parse, "open", refuse, raising=False)
+    with pytest.raises(FileError) as caught:
+        read_raw_file(str(path))
+    assert caught.value.message == f"cannot read {path}: permission denied"
+    assert caught.value.hint and "ls -l" in caught.value.hint
+
+
 def test_path_through_a_file_is_missing(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
