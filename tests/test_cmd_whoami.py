@@ -71,7 +71,17 @@ def test_whoami_names_environment_keys_as_such(sandbox: Sandbox, aws_home: AwsHo
     assert "assumed-role/readonly/" in result.stdout
 
 
-@pytest.mark.parametrize("command", [["whoami", "revoked"], ["assume", "revoked", "--verify"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["whoami", "revoked"],
+        ["assume", "revoked", "--verify"],
+        ["credential-process", "revoked", "--verify"],
+        ["exec", "revoked", "--verify", "--", "echo", "ran"],
+        ["exec", "--server", "revoked", "--verify", "--", "echo", "ran"],
+        ["serve", "revoked", "--verify"],
+    ],
+)
 def test_invalid_keys_fail_fast_with_the_aws_error_line(
     sandbox: Sandbox, aws_home: AwsHome, command: list[str]  # noqa: F811
 ) -> None:

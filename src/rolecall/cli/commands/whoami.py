@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
     from rolecall.providers.chain import Chain
     from rolecall.sts import StsSettings
 
@@ -38,16 +39,23 @@ def identity_settings(chain: Chain, args: argparse.Namespace, ctx: Context) -> S
     )
 
 
+def check_identity(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
+    """GetCallerIdentity with ``credentials`` at the profile's endpoint: ``--verify`` of exec, serve and
+    credential-process. Raises ``AwsError`` (AWS's own message) when they do not work."""
+    from rolecall import sts
+
+    return sts.get_caller_identity(identity_settings(chain, args, ctx), credentials)
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve the profile, call GetCallerIdentity, print who it is."""
     import json
 
-    from rolecall import sts
     from rolecall.providers.environment import EnvironmentProvider
 
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
-    identity = sts.get_caller_identity(identity_settings(chain, args, ctx), credentials)
+    identity = check_identity(chain, credentials, args, ctx)
     # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so instead of a profile name.
     source = "(environment variables)" if isinstance(chain.provider, EnvironmentProvider) else chain.profile
     result: dict[str, Any] = {
