@@ -115,3 +115,30 @@ def test_a_long_job_with_boto3_and_the_aws_cli_survives_three_expiries(
     finally:
         probe.close()
     assert "refused" not in result.stderr and "failed" not in result.stderr
+
+
+def test_the_command_is_stopped_when_the_server_is_gone() -> None:
+    """If the endpoint stops while CMD runs, CMD could only fail at its next refresh: it is sent SIGTERM."""
+    import io
+    import os
+    import signal
+    import time
+
+    from rolecall.cli.commands.exec_ import _wait_forwarding
+    from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
+    from rolecall.refresh import RefreshingCredentials
+    from rolecall.server import serve_in_background
+
+    source = RefreshingCredentials(lambda: Credentials("AKIAEXAMPLE", "secret"), initial=Credentials("AKIA", "s"))
+    server = serve_in_background(source)
+    server.stop()  # the server is gone (a real one, stopped), the command is not
+    pid = os.posix_spawn("/bin/sleep", ["sleep", "30"], dict(os.environ))
+    stderr = io.StringIO()
+    ctx = Context(io.StringIO(), io.StringIO(), stderr, {})
+    started = time.monotonic()
+    code = _wait_forwarding(pid, {signal.SIGINT, signal.SIGTERM}, {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD},
+                            server, ctx)
+    assert code == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 5
+    assert "the credentials server stopped; stopping the command" in stderr.getvalue()
