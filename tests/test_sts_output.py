@@ -108,6 +108,7 @@ def test_json_output_is_the_aws_clis(
         ["--query", "Nothing", "--output", "text"],
         ["--output", "table"],
         ["--query", "Arn", "--output", "table"],
+        ["--output", "table", "--color", "off", "--no-paginate"],
     ],
 )
 def test_text_output_and_query_are_the_aws_clis(

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ca-bundle", help="CA certificate bundle to verify TLS with (overrides AWS_CA_BUNDLE)")
     group.add_argument("--cli-connect-timeout", type=float, metavar="SECONDS", help="connection timeout")
     group.add_argument("--cli-read-timeout", type=float, metavar="SECONDS", help="read timeout")
+    # Accepted so that AWS CLI command lines work as they are; rolecall never pages and never colours.
+    group.add_argument("--no-cli-pager", "--no-paginate", action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("--color", choices=("on", "off", "auto"), help=argparse.SUPPRESS)
 
     assume = sub.add_parser("assume-role", parents=[common], help="assume a role (AssumeRole)")
     assume.add_argument("--role-arn", required=True, help="ARN of the role to assume")
