@@ -429,3 +429,21 @@ def test_split_section_name_matches_shlex(name: str) -> None:
     except ValueError:
         ours = ValueError
     assert ours == expected
+
+
+# Character soup: files drawn character by character from the characters that matter to the grammar (brackets,
+# delimiters, comment marks, every kind of line break and blank, quotes, a BOM, case-changing letters), to find
+# what the chunk grammar above does not think of. Lines are seeded with a header so that many files parse.
+SOUP = st.text(alphabet="[]=:#;  \t\r\n\x0b\x0c\x1c\x85\u2028\xa0\ufeffaAİ'\"\\p", max_size=60)
+
+
+@settings(
+    max_examples=max(1, EXAMPLES // 2),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=SOUP, header=st.sampled_from(["", "[a]\n", "[profile p]\n", "[DEFAULT]\n"]))
+def test_character_soup_matches_botocore(workdir: str, text: str, header: str) -> None:
+    path = os.path.join(workdir, "soup")
+    write(path, header + text)
+    check_one_file(path, header + text)
