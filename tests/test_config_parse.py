@@ -361,9 +361,11 @@ def test_non_utf8_locale_reads_files_in_its_encoding(tmp_path: Path, monkeypatch
     # botocore's parser on such a system: RawConfigParser reading with the locale's encoding.
     expected = configparser.RawConfigParser()
     expected.read(path, encoding="cp1252")
-    assert read_raw_file(str(path)) == {"default": dict(expected["default"])} == {
-        "default": {"role_session_name": "caf\u00e9"}
-    }
+    assert (
+        read_raw_file(str(path))
+        == {"default": dict(expected["default"])}
+        == {"default": {"role_session_name": "caf\u00e9"}}
+    )
     # Bytes the locale's encoding cannot decode either are still an error with the line.
     path.write_bytes(b"[default]\nx = \x81\x8d\n")
     with pytest.raises(ConfigParseError, match="line 2"):
