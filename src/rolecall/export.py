@@ -205,10 +205,13 @@ def _check_format(fmt: str) -> str:
 def _render_changes(changes: tuple[list[tuple[str, str]], list[str]], fmt: str) -> str:
     sets, unsets = changes
     setter, unsetter = _SHELLS[fmt]
-    # Unsets first: every format's last line is then an assignment, which succeeds, so `eval` and fish's
-    # `source` report success (fish's `set -e` of a missing variable returns a non-zero status).
+    # Unsets first, then assignments. In POSIX shells the last assignment succeeds, so `eval` reports success.
+    # fish's `set` keeps the status of the command before it, and `set -e` of a missing variable fails: so
+    # fish output ends with `true`, for `rolecall env --format fish | source` to report success.
     lines = [] if unsetter is None else [unsetter(name) for name in unsets]
     lines += [setter(name, _checked(name, value)) for name, value in sets]
+    if fmt == "fish" and lines:
+        lines.append("true")
     return "".join(line + "\n" for line in lines)
 
 

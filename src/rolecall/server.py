@@ -204,6 +204,12 @@ class CredentialsServer:
     # -- what clients need --------------------------------------------------------------------------------------
 
     @property
+    def is_serving(self) -> bool:
+        """True while the server answers requests (started, not stopped, its thread alive)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    @property
     def port(self) -> int:
         """The port listened on (0 before ``start`` when a free port was asked for)."""
         return self._port

@@ -130,7 +130,7 @@ class _Builder:
         if raw.get("sso_role_name") or raw.get("sso_account_id"):
             self.decisions.append(f"{profile.name}: IAM Identity Center (SSO) profile, resolved by botocore")
             return BotocoreProvider("sso", profile.name, self.runtime)
-        section = self.files.credentials.get(profile.name)
+        section = self.files.credentials_section(profile.name)
         if section is not None:
             keys = credentials_from_section(section, f"the credentials file [{profile.name}]")
             if keys is not None:
@@ -146,7 +146,7 @@ class _Builder:
             return ProcessProvider(
                 profile.credential_process, profile.name, self.runtime.env, profile.get("aws_account_id")
             )
-        config_profile = self.files.config.get("profiles", {}).get(profile.name)
+        config_profile = self.files.config_profile(profile.name)
         if config_profile is not None:
             keys = credentials_from_section(config_profile, f"the config file [profile {profile.name}]")
             if keys is not None:

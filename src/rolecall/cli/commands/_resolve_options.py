@@ -54,13 +54,18 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
     return resolve_chain(args.profile, runtime)
 
 
-def verify(chain: Chain, credentials: Credentials, ctx: Context) -> dict[str, Any]:
-    """GetCallerIdentity with the credentials: fail fast when they do not work."""
-    from rolecall import sts
+def verify(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
+    """GetCallerIdentity with ``credentials``, at the STS endpoint of the profile (``--verify`` and ``whoami``).
 
-    provider: Any = chain.provider
-    settings = provider.inputs.settings() if hasattr(provider, "inputs") else sts.resolve_settings(
-        ctx.env, None, None
+    The endpoint and region come from the command line, then the environment, then the profile, as for every
+    STS call. Raises ``AwsError`` (AWS's own message) when the credentials do not work.
+    """
+    from rolecall import sts
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(ctx.paths)
+    settings = sts.resolve_settings(
+        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
     )
     return sts.get_caller_identity(settings, credentials)
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.verify:
         from rolecall.cli.commands._resolve_options import verify
 
-        identity = verify(chain, credentials, ctx)
+        identity = verify(chain, credentials, args, ctx)
     ctx.say(summary_line(chain, credentials, identity))
     if args.output == "json":
         from rolecall import export

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
     if args.verify:
-        from rolecall.cli.commands.whoami import check_identity
+        from rolecall.cli.commands._resolve_options import verify
 
-        check_identity(chain, credentials, args, ctx)
+        verify(chain, credentials, args, ctx)
     ctx.out(export.render(credentials, "process"))
     return 0

@@ -56,14 +56,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.verify:
             from rolecall.cli.commands._resolve_options import verify
 
-            verify(chain, chain.provider.retrieve(), ctx)
+            verify(chain, chain.provider.retrieve(), args, ctx)
         ctx.out(export.render_profile_only(chain.profile, fmt, region=chain.region))
         return 0
     credentials = chain.provider.retrieve()
     if args.verify:
         from rolecall.cli.commands._resolve_options import verify
 
-        verify(chain, credentials, ctx)
+        verify(chain, credentials, args, ctx)
     if ctx.stdout_is_tty and fmt in ("sh", "fish"):
         hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"
         ctx.say(f"rolecall: to set these in your shell run: {hint} (or use `assume` from `rolecall shell-init`)")

@@ -174,9 +174,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _run_with_server(chain, command, args, ctx)
     credentials = chain.provider.retrieve()
     if args.verify:
-        from rolecall.cli.commands.whoami import check_identity
+        from rolecall.cli.commands._resolve_options import verify
 
-        check_identity(chain, credentials, args, ctx)
+        verify(chain, credentials, args, ctx)
     env = child_environment(ctx.env, chain.profile, credentials, args.region or chain.region)
     ctx.stdout.flush()
     ctx.stderr.flush()
@@ -203,9 +203,9 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
     source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
     credentials = source.get()  # resolve (and prompt for MFA) now, in the foreground, before CMD starts
     if args.verify:
-        from rolecall.cli.commands.whoami import check_identity
+        from rolecall.cli.commands._resolve_options import verify
 
-        check_identity(chain, credentials, args, ctx)
+        verify(chain, credentials, args, ctx)
     path = _find_command(command[0], ctx.env)
     # Block the signals before any thread exists (threads inherit the mask), so that they all come to the
     # sigtimedwait loop below and none is run as a Python handler on the server's threads.
@@ -298,6 +298,4 @@ def _send(pid: int, signum: int) -> None:
 
 
 def _server_alive(server: CredentialsServer) -> bool:
-    # CredentialsServer has no public liveness check yet: its serving thread is the one thing that dies with it.
-    thread = getattr(server, "_thread", None)
-    return thread is not None and thread.is_alive()
+    return server.is_serving

@@ -59,9 +59,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
     credentials = source.get()  # the first resolve (and any MFA prompt) happens now, in the foreground
     if args.verify:
-        from rolecall.cli.commands.whoami import check_identity
+        from rolecall.cli.commands._resolve_options import verify
 
-        check_identity(chain, credentials, args, ctx)
+        verify(chain, credentials, args, ctx)
     # Blocked before the server's threads start (they inherit the mask), so the signals wait for sigwait below
     # instead of interrupting a thread; the server then always stops cleanly.
     stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}

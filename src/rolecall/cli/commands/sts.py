@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rolecall import awsoutput, validation
 from rolecall.config.paths import expand_user, profile_from_env
-from rolecall.errors import ConfigError, FileError, InvalidInputError, MfaError, UsageError
+from rolecall.errors import ConfigError, FileError, InvalidInputError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -96,8 +96,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         validation.validate_get_session_token({k: v for k, v in params.items() if k != "TokenCode"})
 
     credentials = _source_credentials(ctx, name if explicit else None, settings)
-    if params.get("SerialNumber") and params.get("TokenCode") is None:
-        params["TokenCode"] = prompt_mfa_code(params["SerialNumber"])
+    if params.get("SerialNumber"):
+        params["TokenCode"] = _mfa_code(ctx, params["SerialNumber"], params.get("TokenCode"))
 
     if operation == "assume-role":
         response = sts.assume_role(settings, credentials, **params)
@@ -480,53 +480,16 @@ class _Shorthand:
 # the MFA prompt
 
 
-def prompt_mfa_code(serial: str) -> str:
-    """Ask for the MFA code on the terminal, without echo, with the AWS CLI's words.
+def _mfa_code(ctx: Context, serial: str, given: str | None) -> str:
+    """The code to send: ``--token-code`` or a prompt on the terminal (the AWS CLI's words, no echo).
 
-    Reads from ``/dev/tty`` (not stdin, which may be a pipe); without a terminal it raises ``MfaError`` at once
-    instead of waiting. The code is never shown, logged or put in a message.
+    Either way through rolecall's memory of used codes (rolecall.mfa): a code already sent for this device is
+    never sent again, since STS would refuse it; a prompt asks for the next one instead.
     """
-    import termios
+    from rolecall import mfa
 
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        raise MfaError(
-            f"an MFA code for {serial} is needed, but there is no terminal to ask on",
-            hint="pass --token-code CODE (the 6 digits the device shows)",
-        ) from None
-    try:
-        try:
-            saved = termios.tcgetattr(fd)
-        except termios.error:
-            raise MfaError(
-                f"an MFA code for {serial} is needed, but there is no terminal to ask on",
-                hint="pass --token-code CODE (the 6 digits the device shows)",
-            ) from None
-        quiet = list(saved)
-        quiet[3] &= ~termios.ECHO  # lflags: no echo, still line-buffered
-        os.write(fd, f"Enter MFA code for {serial}: ".encode())
-        termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
-        try:
-            line = _read_line(fd)
-        finally:
-            termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
-            os.write(fd, b"\n")
-    finally:
-        os.close(fd)
-    if line is None:
-        raise MfaError(f"no MFA code was entered for {serial}", hint="type the code and press Enter, or --token-code")
-    return line.strip()
+    if given is not None:
+        validation.check_token_code(given)  # the same words as every other limit
+    source: mfa.MfaCodeSource = mfa.StaticCode(given) if given is not None else mfa.TerminalPrompt()
+    return mfa.obtain_fresh_code(source, serial, mfa.UsedCodes(ctx.paths.mfa_state_dir), reporter=ctx.say)
 
-
-def _read_line(fd: int) -> str | None:
-    """One line from the terminal; ``None`` at end of input (Ctrl-D on an empty line)."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(fd, 256)
-        if not chunk:
-            if not data:
-                return None
-            break
-        data += chunk
-    return data.decode("utf-8", "replace").rstrip("\r\n")

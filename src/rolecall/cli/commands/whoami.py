@@ -7,7 +7,7 @@ fail with AWS's own error line and exit code 4 (docs/exit-codes.md).
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, verify
 from rolecall.timefmt import format_duration, format_iso_offset
 
 TYPE_CHECKING = False
@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from rolecall.cli.context import Context
-    from rolecall.credentials import Credentials
-    from rolecall.providers.chain import Chain
-    from rolecall.sts import StsSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,25 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
     add_resolve_options(parser, explain=False)
-
-
-def identity_settings(chain: Chain, args: argparse.Namespace, ctx: Context) -> StsSettings:
-    """How to reach STS for ``chain``'s profile: the command line, then the environment, then the profile."""
-    from rolecall import sts
-    from rolecall.config.parse import ConfigFiles
-
-    files = ConfigFiles.load(ctx.paths)
-    return sts.resolve_settings(
-        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
-    )
-
-
-def check_identity(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
-    """GetCallerIdentity with ``credentials`` at the profile's endpoint: ``--verify`` of exec, serve and
-    credential-process. Raises ``AwsError`` (AWS's own message) when they do not work."""
-    from rolecall import sts
-
-    return sts.get_caller_identity(identity_settings(chain, args, ctx), credentials)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -55,7 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
-    identity = check_identity(chain, credentials, args, ctx)
+    identity = verify(chain, credentials, args, ctx)
     # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so instead of a profile name.
     source = "(environment variables)" if isinstance(chain.provider, EnvironmentProvider) else chain.profile
     result: dict[str, Any] = {
