@@ -90,22 +90,23 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
         ) from None
     pointer_dir = ctx.paths.rolecall_dir
     try:
-        env = sandbox.write_aws_files_in(folder)
-        env["ROLECALL_HOME"] = os.path.join(folder, "rolecall")
-        env["ROLECALL_SANDBOX_DIR"] = folder
-        statefile.write_state(sandbox, folder, env, pointer_dir)
-        # Credentials in the environment would win over the files: the shell must drop them.
-        ctx.out("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE\n")
-        ctx.out("".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items()))
-        ctx.stdout.flush()
-        ctx.say(f"rolecall sandbox: a strict local STS on {sandbox.endpoint_url} (account {sandbox.account_id})")
-        ctx.say(f"  user alice, MFA device {sandbox.mfa_serial}")
-        ctx.say(f"  profiles: {PROFILES_SUMMARY}")
-        ctx.say(f"  files in {folder}")
-        ctx.say("  point a shell at it: paste the lines above (stdout) into it")
-        ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")
-        ctx.say("Serving until Ctrl-C.")
+        # Ctrl-C or SIGTERM at any moment after the start (even while the exports are printed) is a clean stop.
         try:
+            env = sandbox.write_aws_files_in(folder)
+            env["ROLECALL_HOME"] = os.path.join(folder, "rolecall")
+            env["ROLECALL_SANDBOX_DIR"] = folder
+            statefile.write_state(sandbox, folder, env, pointer_dir)
+            # Credentials in the environment would win over the files: the shell must drop them.
+            ctx.out("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE\n")
+            ctx.out("".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items()))
+            ctx.stdout.flush()
+            ctx.say(f"rolecall sandbox: a strict local STS on {sandbox.endpoint_url} (account {sandbox.account_id})")
+            ctx.say(f"  user alice, MFA device {sandbox.mfa_serial}")
+            ctx.say(f"  profiles: {PROFILES_SUMMARY}")
+            ctx.say(f"  files in {folder}")
+            ctx.say("  point a shell at it: paste the lines above (stdout) into it")
+            ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")
+            ctx.say("Serving until Ctrl-C.")
             sandbox.serve_until_interrupted()
         except KeyboardInterrupt:
             ctx.say("rolecall sandbox: stopped")
