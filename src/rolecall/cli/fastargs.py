@@ -9,11 +9,16 @@ same namespace argparse would; anything else returns None and goes through argpa
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+
+class SimpleNamespace:
+    """Attributes from keywords, like ``argparse.Namespace`` (without importing ``types`` or ``argparse``)."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
 
 #: The options every credential-resolving command has (cli/commands/_resolve_options.py), at their defaults.
 _RESOLVE_DEFAULTS = {

@@ -6,7 +6,6 @@ are imported lazily so that ``rolecall env prod`` pays only for what ``env`` nee
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 from rolecall import __version__
@@ -91,6 +90,8 @@ def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
 
 def build_parser(command: str) -> tuple[ArgumentParser, CommandModule]:
     """Import one command module and build its parser."""
+    import importlib
+
     from rolecall.cli.parser import ArgumentParser
 
     module: CommandModule = importlib.import_module(_module_name(command))
@@ -150,7 +151,9 @@ def _dispatch(argv: list[str], ctx: Context) -> int:
     if fast is not None:
         # The hot path: no argparse (see cli/fastargs.py); the module is imported directly.
         try:
-            module: CommandModule = importlib.import_module(_module_name(command))
+            # __import__ rather than importlib.import_module: importing importlib costs the hot path.
+            __import__(_module_name(command))
+            module: CommandModule = sys.modules[_module_name(command)]
         except ModuleNotFoundError as error:
             if error.name != _module_name(command):
                 raise

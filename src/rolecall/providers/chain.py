@@ -124,10 +124,10 @@ class _Builder:
 
     def _profile_sources(self, profile: Profile) -> Provider | None:
         """botocore's per-profile providers after assume-role: sso, credentials file, login, process, config file."""
-        from rolecall.providers.botocore_source import BotocoreProvider
-
         raw = profile.raw
         if raw.get("sso_role_name") or raw.get("sso_account_id"):
+            from rolecall.providers.botocore_source import BotocoreProvider
+
             self.decisions.append(f"{profile.name}: IAM Identity Center (SSO) profile, resolved by botocore")
             return BotocoreProvider("sso", profile.name, self.runtime)
         section = self.files.credentials_section(profile.name)
@@ -137,6 +137,8 @@ class _Builder:
                 self.decisions.append(f"{profile.name}: keys in the credentials file")
                 return StaticProvider(keys, f"the credentials file [{profile.name}]")
         if raw.get("login_session"):
+            from rolecall.providers.botocore_source import BotocoreProvider
+
             self.decisions.append(f"{profile.name}: `aws login` session, resolved by botocore")
             return BotocoreProvider("login", profile.name, self.runtime)
         if profile.credential_process:
@@ -244,10 +246,10 @@ class _Builder:
 
     def _mfa_strategy(self, profile: Profile, source: Provider) -> tuple[str | None, str, Provider | None]:
         """Pick the MFA strategy for a role hop and say why (never silently)."""
-        from rolecall.providers.session_token import MfaSessionProvider
-
         if not profile.mfa_serial:
             return None, "", None
+        from rolecall.providers.session_token import MfaSessionProvider
+
         chosen = self.runtime.mfa_strategy or profile.mfa_strategy
         source_is_long_term = isinstance(source, StaticProvider) and not source.cached_is_temporary()
         if chosen == "direct":
