@@ -266,3 +266,32 @@ def test_rolecall_reuses_what_the_aws_cli_cached(sandbox: Sandbox, aws_home: Aws
     assert "from the AWS CLI cache" in result.stderr
     assert sandbox.calls() == 0  # zero STS calls of any kind
     assert json.loads(result.stdout)["AccessKeyId"].startswith("ASIA")
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ("import sys; sys.stderr.write('token expired, run login\\n'); sys.exit(2)", "token expired, run login"),
+        ("print('not json')", "did not print JSON"),
+        ("print('{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}')", "Version '1'"),
+        ("print('{\"Version\": 1, \"SecretAccessKey\": \"B\"}')", "missing AccessKeyId"),
+    ],
+)
+def test_credential_process_failures_are_one_clear_line(
+    aws_home: AwsHome, tmp_path: Path, script: str, words: str
+) -> None:
+    program = tmp_path / "proc.py"
+    program.write_text(script + "\n")
+    aws_home.write_config(f"[profile p]\ncredential_process = {sys.executable} {program}\n")
+    result = run_rolecall(["assume", "p"], aws_home.env)
+    assert result.returncode == 3
+    assert words in result.stderr and "hint:" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_credential_process_program_not_found(aws_home: AwsHome) -> None:
+    aws_home.write_config("[profile p]\ncredential_process = /nonexistent/get-keys --secret-arg\n")
+    result = run_rolecall(["assume", "p"], aws_home.env)
+    assert result.returncode == 3
+    assert "/nonexistent/get-keys was not found" in result.stderr
+    assert "--secret-arg" not in result.stderr  # arguments may carry secrets: never echoed

@@ -141,36 +141,11 @@ class ProcessCodeSource:
 
     def code(self, serial: str) -> str:
         """Run the command once and return the code it printed; ``MfaError`` when it fails or prints no code."""
-        import shlex
-        import subprocess
+        from rolecall.command import run_configured
 
-        try:
-            argv = shlex.split(self.command)
-        except ValueError as error:
-            raise MfaError(
-                f"the mfa_process setting for {serial} is not a valid command line ({error})",
-                hint="quote arguments with spaces the way a POSIX shell would",
-            ) from None
-        if not argv:
-            raise MfaError(f"the mfa_process setting for {serial} is empty", hint=_NO_CODE_HINT)
-        program = argv[0]
-        try:
-            done = subprocess.run(argv, stdout=subprocess.PIPE, timeout=self.timeout, check=False)
-        except FileNotFoundError:
-            raise MfaError(
-                f"the mfa_process command {program} for {serial} was not found",
-                hint="install it, or give its full path in the profile's mfa_process",
-            ) from None
-        except subprocess.TimeoutExpired:
-            raise MfaError(
-                f"the mfa_process command {program} for {serial} did not finish within {self.timeout:g} s",
-                hint="run it yourself to see where it waits (a YubiKey may be waiting for a touch)",
-            ) from None
-        except OSError as error:
-            raise MfaError(
-                f"the mfa_process command {program} for {serial} cannot be run: {error.strerror or error}",
-                hint="check that it is an executable program",
-            ) from None
+        what = f"the mfa_process command for {serial}"
+        done = run_configured(self.command, what, MfaError, timeout=self.timeout)
+        program = str(done.args[0])
         if done.returncode != 0:
             status = (
                 f"was killed by signal {-done.returncode}"

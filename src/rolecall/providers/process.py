@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rolecall.credentials import Credentials
-from rolecall.errors import ConfigError, RolecallError
+from rolecall.errors import RolecallError
 from rolecall.timefmt import parse_timestamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+_SHAPE_HINT = 'it must print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} and nothing else'
 
 
 class CredentialProcessError(RolecallError):
@@ -31,39 +34,25 @@ class ProcessProvider:
     def retrieve(self) -> Credentials:
         """Run the command and parse its output."""
         import json
-        import shlex
-        import subprocess
 
-        try:
-            argv = shlex.split(self.command)
-        except ValueError as error:
-            raise ConfigError(
-                f'profile "{self.profile}": credential_process cannot be split into words ({error})',
-                hint="check the quotes in credential_process",
-            ) from None
-        if not argv:
-            raise ConfigError(f'profile "{self.profile}": credential_process is empty', hint="set a command")
-        try:
-            # stdin is inherited so that a process which prompts (like rolecall itself) can reach the terminal.
-            done = subprocess.run(argv, capture_output=True, env=dict(self._env), check=False)
-        except OSError as error:
-            raise CredentialProcessError(
-                f'profile "{self.profile}": credential_process {argv[0]!r} could not be started: {error.strerror}',
-                hint="check the command name and that it is on PATH (no shell is used: no ~, $VAR or pipes)",
-            ) from None
+        from rolecall.command import run_configured
+
+        what = f'profile "{self.profile}": credential_process'
+        done = run_configured(self.command, what, CredentialProcessError, env=self._env, capture_stderr=True)
+        program = str(done.args[0])
         if done.returncode != 0:
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
             last = detail[-1] if detail else f"exit code {done.returncode}"
             raise CredentialProcessError(
                 f'profile "{self.profile}": credential_process failed: {last}',
-                hint=f"run it by hand to see the whole error: {argv[0]}",
+                hint=f"run it by hand to see the whole error: {program}",
             )
         try:
             data = json.loads(done.stdout)
         except ValueError:
             raise CredentialProcessError(
                 f'profile "{self.profile}": credential_process did not print JSON',
-                hint="it must print {\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ...}",
+                hint=_SHAPE_HINT,
             ) from None
         return parse_process_output(data, self.profile, self._account_id)
 
@@ -79,7 +68,9 @@ class ProcessProvider:
 def parse_process_output(data: object, profile: str, account_id: str | None = None) -> Credentials:
     """Validate credential_process JSON with botocore's rules (Version must be the integer 1)."""
     if not isinstance(data, dict):
-        raise CredentialProcessError(f'profile "{profile}": credential_process output is not a JSON object')
+        raise CredentialProcessError(
+            f'profile "{profile}": credential_process output is not a JSON object', hint=_SHAPE_HINT
+        )
     version = data.get("Version", "<Version key not provided>")
     if version != 1 or isinstance(version, bool):
         raise CredentialProcessError(
@@ -88,14 +79,17 @@ def parse_process_output(data: object, profile: str, account_id: str | None = No
         )
     for key in ("AccessKeyId", "SecretAccessKey"):
         if not isinstance(data.get(key), str) or not data[key]:
-            raise CredentialProcessError(f'profile "{profile}": credential_process output is missing {key}')
+            raise CredentialProcessError(
+                f'profile "{profile}": credential_process output is missing {key}', hint=_SHAPE_HINT
+            )
     expiration = None
     if data.get("Expiration"):
         try:
             expiration = parse_timestamp(str(data["Expiration"]))
         except ValueError:
             raise CredentialProcessError(
-                f'profile "{profile}": credential_process Expiration is not an ISO-8601 time'
+                f'profile "{profile}": credential_process Expiration is not an ISO-8601 time',
+                hint="print it as 2026-01-31T12:00:00Z",
             ) from None
     return Credentials(
         data["AccessKeyId"],

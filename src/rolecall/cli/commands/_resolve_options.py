@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rolecall.cli.context import Context
     from rolecall.credentials import Credentials
     from rolecall.providers.chain import Chain
+    from rolecall.refresh import RefreshingCredentials
 
 
 def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True) -> None:
@@ -68,6 +69,23 @@ def verify(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx
         ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
     )
     return sts.get_caller_identity(settings, credentials)
+
+
+def refreshing_source(chain: Chain, args: argparse.Namespace, ctx: Context) -> RefreshingCredentials:
+    """The single-flight refreshing holder behind ``serve`` and ``exec --server``, resolved once now.
+
+    The first resolve (and any MFA prompt) happens here, in the foreground, before anything is served;
+    ``--verify`` checks the credentials. Refreshes ahead of expiry then run in the background, so no SDK
+    request waits for one (SDKs give up on the endpoint after about 2 s); refusals and failed refreshes are
+    warnings, each said once.
+    """
+    from rolecall.refresh import RefreshingCredentials
+
+    source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
+    credentials = source.get()
+    if args.verify:
+        verify(chain, credentials, args, ctx)
+    return source
 
 
 def summary_line(chain: Chain, credentials: Credentials, identity: dict[str, Any] | None = None) -> str:

@@ -194,18 +194,11 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
     import signal
 
     from rolecall import export
+    from rolecall.cli.commands._resolve_options import refreshing_source
     from rolecall.config.parse import ConfigFiles
-    from rolecall.refresh import RefreshingCredentials
     from rolecall.server import serve_in_background
 
-    # Requests wait for no advisory refresh (SDKs give up on the endpoint after 2 s); refusals and failed
-    # refreshes are warnings, said once each.
-    source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
-    credentials = source.get()  # resolve (and prompt for MFA) now, in the foreground, before CMD starts
-    if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
-
-        verify(chain, credentials, args, ctx)
+    source = refreshing_source(chain, args, ctx)  # resolves (and asks for MFA) now, before anything runs
     path = _find_command(command[0], ctx.env)
     # Block the signals before any thread exists (threads inherit the mask), so that they all come to the
     # sigtimedwait loop below and none is run as a Python handler on the server's threads.

@@ -49,19 +49,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until SIGINT, SIGTERM or SIGHUP."""
     import signal
 
+    from rolecall.cli.commands._resolve_options import refreshing_source
     from rolecall.cli.commands.exec_ import server_changes
     from rolecall.config.parse import ConfigFiles
-    from rolecall.refresh import RefreshingCredentials
     from rolecall.server import serve_in_background
 
     chain = chain_for(args, ctx)
-    # background_advisory: no SDK request waits for an advisory refresh (SDKs give up after 2 s).
-    source = RefreshingCredentials(chain.provider.retrieve, reporter=ctx.warn, background_advisory=True)
-    credentials = source.get()  # the first resolve (and any MFA prompt) happens now, in the foreground
-    if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
-
-        verify(chain, credentials, args, ctx)
+    source = refreshing_source(chain, args, ctx)  # resolves (and asks for MFA) now, before anything runs
     # Blocked before the server's threads start (they inherit the mask), so the signals wait for sigwait below
     # instead of interrupting a thread; the server then always stops cleanly.
     stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
