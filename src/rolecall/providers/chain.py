@@ -46,9 +46,8 @@ def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, expl
     """
     builder = _Builder(files, runtime, profile_name)
     provider = builder.top(profile_name, explicit)
-    profile = files.profile(profile_name) or {}
-    region = profile.get("region") if isinstance(profile.get("region"), str) else None
-    return Chain(profile_name, provider, builder.decisions, region)  # type: ignore[arg-type]
+    region = (files.profile(profile_name) or {}).get("region")
+    return Chain(profile_name, provider, builder.decisions, region if isinstance(region, str) else None)
 
 
 class _Builder:
