@@ -10,9 +10,11 @@ service model (``shared/reference/aws-cli-compat.md`` 6.1, 6.2). Every failure i
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from rolecall.errors import InvalidInputError
@@ -32,6 +34,7 @@ __all__ = [
     "check_tags",
     "check_token_code",
     "check_transitive_tag_keys",
+    "default_session_name",
     "sanitize_session_name",
     "validate_assume_role",
     "validate_assume_role_with_web_identity",
@@ -316,3 +319,21 @@ def sanitize_session_name(text: str) -> str:
     if len(cleaned) < SESSION_NAME_MIN:
         cleaned = (cleaned + "-rolecall")[:SESSION_NAME_MAX]
     return cleaned
+
+
+def default_session_name(env: Mapping[str, str], now: datetime) -> str:
+    """``<local user>-<YYYYMMDD>``, valid for RoleSessionName (e.g. ``alice-20261127``): readable in CloudTrail.
+
+    The user comes from LOGNAME, USER, LNAME or USERNAME in ``env``, else the password database.
+    """
+    user = next((env[k] for k in ("LOGNAME", "USER", "LNAME", "USERNAME") if env.get(k)), "")
+    if not user:
+        try:
+            import pwd
+
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except (ImportError, KeyError, OSError):
+            user = "rolecall"
+    day = now.strftime("%Y%m%d")
+    # Keep the date whole: cut the user part so that the name fits in 64 characters.
+    return sanitize_session_name(f"{sanitize_session_name(user)[:55]}-{day}")

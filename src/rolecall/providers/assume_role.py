@@ -32,13 +32,6 @@ CLI_EXPIRY_WINDOW = timedelta(minutes=15)
 CHAINING_CAP_SECONDS = 3600
 
 
-def default_session_name(env: Any, now: Any) -> str:
-    """``<local user>-<YYYYMMDD>``: readable in CloudTrail; limited to STS's allowed characters and length."""
-    user = env.get("USER") or env.get("LOGNAME") or env.get("USERNAME") or "rolecall"
-    allowed = "".join(ch if (ch.isalnum() and ch.isascii()) or ch in "+=,.@_-" else "-" for ch in user)
-    return f"{allowed[:55] or 'rolecall'}-{now.strftime('%Y%m%d')}"
-
-
 class AssumeRoleProvider:
     """One AssumeRole hop of a profile chain, cached in the AWS CLI's cache."""
 
@@ -140,6 +133,7 @@ class AssumeRoleProvider:
 
     def _assume(self) -> Credentials:
         from rolecall import sts
+        from rolecall.validation import default_session_name
 
         params: dict[str, Any] = {
             "RoleArn": self.profile.role_arn,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rolecall.errors import ConfigError, FileError
-from rolecall.providers.assume_role import CLI_EXPIRY_WINDOW, default_session_name
+from rolecall.providers.assume_role import CLI_EXPIRY_WINDOW
 from rolecall.timefmt import format_local_hm
 
 TYPE_CHECKING = False
@@ -63,6 +63,7 @@ class WebIdentityProvider:
         """Cached credentials, or a new AssumeRoleWithWebIdentity call."""
         from rolecall import sts
         from rolecall.cache import CliCache
+        from rolecall.validation import default_session_name
 
         hit = self.cached()
         if hit is not None:

@@ -202,7 +202,9 @@ def _params(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
     if operation == "assume-role":
         params["RoleArn"] = _string(args.role_arn, "--role-arn", ctx)
         session_name = _string(args.role_session_name, "--role-session-name", ctx)
-        params["RoleSessionName"] = session_name if session_name is not None else default_session_name(ctx)
+        if session_name is None:
+            session_name = validation.default_session_name(ctx.env, ctx.clock())
+        params["RoleSessionName"] = session_name
         if args.policy_arns is not None:
             params["PolicyArns"] = _structs(args.policy_arns, "--policy-arns", ("arn",), ctx)
         if args.policy is not None:
@@ -222,21 +224,6 @@ def _params(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
     if args.token_code is not None:
         params["TokenCode"] = _string(args.token_code, "--token-code", ctx).strip()
     return params
-
-
-def default_session_name(ctx: Context) -> str:
-    """``<local user>-<YYYYMMDD>`` made valid for RoleSessionName (e.g. ``alice-20261127``)."""
-    user = next((ctx.env[k] for k in ("LOGNAME", "USER", "LNAME", "USERNAME") if ctx.env.get(k)), "")
-    if not user:
-        try:
-            import pwd
-
-            user = pwd.getpwuid(os.getuid()).pw_name
-        except (ImportError, KeyError, OSError):
-            user = "rolecall"
-    day = ctx.clock().strftime("%Y%m%d")
-    # Keep the date whole: cut the user part so that the name fits in 64 characters.
-    return validation.sanitize_session_name(f"{validation.sanitize_session_name(user)[:55]}-{day}")
 
 
 def _load_param_file(value: str, option: str, ctx: Context) -> str:
