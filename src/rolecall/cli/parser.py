@@ -20,4 +20,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Raise instead of printing usage and exiting."""
-        raise UsageError(f"{self.prog}: {message}", hint=f"see '{self.prog} --help'")
+        # cli/main prefixes every error with "rolecall: "; name the command without repeating that.
+        command = self.prog.removeprefix("rolecall").strip()
+        raise UsageError(f"{command}: {message}" if command else message, hint=f"see '{self.prog} --help'")

@@ -27,7 +27,9 @@ def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True
         choices=("reuse", "direct"),
         help="reuse: one code for all roles (1 h role sessions); direct: a code per role (longer sessions)",
     )
-    parser.add_argument("--region", help="region of the STS endpoint (default: the profile's, then the environment)")
+    parser.add_argument(
+        "--region", help="region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)"
+    )
     parser.add_argument("--endpoint-url", help="STS endpoint URL (e.g. the local sandbox)")
     parser.add_argument("--force-refresh", action="store_true", help="assume the role again even if cached")
     parser.add_argument("--verify", action="store_true", help="call GetCallerIdentity to check the credentials work")
