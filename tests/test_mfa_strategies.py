@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pexpect
@@ -111,8 +112,10 @@ def test_long_duration_picks_direct_and_says_why(sandbox: Sandbox, aws_home: Aws
     assert sandbox.calls() == 0 and codes.asked == 0  # --explain makes no call and asks nothing
     result = run_rolecall(["assume", "admin-long", "--output", "json"], env)
     assert result.returncode == 0, result.stderr
-    expiry = json.loads(result.stdout)["Expiration"]
-    assert "8 h" in result.stderr or "7 h 59 min" in result.stderr or expiry  # 8 h session, not capped
+    expiry = datetime.fromisoformat(json.loads(result.stdout)["Expiration"])
+    left = expiry - datetime.now(timezone.utc)
+    assert timedelta(hours=7, minutes=55) < left <= timedelta(hours=8)  # the 8 h asked for, not capped at 1 h
+    assert sandbox.calls("GetSessionToken") == 0 and sandbox.calls("AssumeRole") == 1
 
 
 def test_eight_parallel_invocations_share_one_prompt_and_one_call(
