@@ -80,7 +80,7 @@ def test_a_profile_that_reaches_itself_is_a_clear_error_not_a_fork_bomb(
     cli = run_aws(["sts", "get-caller-identity", "--profile", "loop"], env, timeout=60)
     assert cli.returncode != 0
     assert "credential_process loop: loop -> loop" in cli.stderr
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 50  # the loop is refused, not run until a timeout (60 s)
     assert sandbox.calls() == 0
 
 

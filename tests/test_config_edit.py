@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 from botocore.configloader import load_config, raw_config_parse
 
@@ -237,7 +238,7 @@ def test_newline_in_section_name_or_sub_key_refused() -> None:
 def test_unparseable_text_refused_with_line(text: str, tmp_path: Path) -> None:
     path = tmp_path / "bad"
     path.write_text(text)
-    with pytest.raises(Exception):  # noqa: B017 - botocore agrees the file is broken
+    with pytest.raises(botocore.exceptions.ConfigParseError):  # botocore agrees the file is broken
         raw_config_parse(str(path))
     with pytest.raises(ConfigParseError) as info:
         apply_changes(text, DEFAULT, {"output": "json"}, str(path))

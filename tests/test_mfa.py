@@ -518,7 +518,7 @@ def test_real_totp_device_and_real_clock(tmp_path: Path) -> None:
     elapsed = time.time() - started
     assert code != first
     assert code == device.at(time.time()) or code == device.at(time.time() - 2)
-    assert elapsed <= 33
+    assert elapsed <= 45  # one 30 s window plus process starts on a loaded machine
     if said:  # unless the window turned while the first code was being read
         assert said[0].startswith("waiting ") and "for the next MFA code" in said[0]
 
@@ -577,7 +577,7 @@ if entry is None:
         if entry is None:
             with open(prompts, "a") as handle:
                 handle.write("prompted\\n")
-            time.sleep(0.5)  # the person types, STS answers
+            time.sleep(2.0)  # the person types, STS answers (long enough for the others to reach the lock)
             key = "ASIA" + str(__import__("os").getpid())
             cache.put("role", {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t",
                 "Expiration": datetime.now(timezone.utc) + timedelta(hours=1)}})
