@@ -201,6 +201,11 @@ echo {pid} >&2
     assert len(pids) == 3 and len(set(pids)) == 1, pids  # one and the same process throughout: no subshell
 
     after_prod, after_dev, restored = _dumps(result.stdout)
+    # The test double's credentials expire 41 min 40 s after it ran.
+    left = datetime.fromisoformat(after_prod["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00")) - datetime.now(
+        timezone.utc
+    )
+    assert timedelta(minutes=40) < left < timedelta(minutes=42), left
     assert _managed(after_prod) == {
         "AWS_ACCESS_KEY_ID": "ASIAPROD",
         "AWS_SECRET_ACCESS_KEY": SECRET,
@@ -399,7 +404,8 @@ INTERACTIVE = {
     "zsh": (["zsh", "-f", "-i"], 'echo "key=${AWS_ACCESS_KEY_ID-none}"'),
     "fish": (
         ["fish", "--no-config", "-i"],
-        "set -q AWS_ACCESS_KEY_ID; and echo key=$AWS_ACCESS_KEY_ID; or echo key=none",
+        # `no''ne`: the terminal echoes the command line too, and it must not contain the text expected below.
+        "set -q AWS_ACCESS_KEY_ID; and echo key=$AWS_ACCESS_KEY_ID; or echo key=no''ne",
     ),
 }
 
