@@ -28,6 +28,7 @@ from rolecall.cache import (
     assume_role_cache_key,
 )
 from rolecall.errors import InvalidInputError
+from rolecall.sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)
 ROLE = "arn:aws:iam::123456789012:role/demo"
@@ -380,21 +381,27 @@ def test_get_reads_what_botocore_wrote(tmp_path: Path, expiration: Any) -> None:
     assert "SECRET" not in repr(entry) and "TOKEN" not in repr(entry)
 
 
-def test_get_reads_an_entry_written_by_a_real_botocore_assume_role(aws_home: AwsHome, tmp_path: Path) -> None:
-    """botocore's AssumeRoleProvider (against moto's STS) writes the entry; we read it under our key."""
+def test_get_reads_an_entry_written_by_a_real_botocore_assume_role(
+    sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's AssumeRoleProvider (against the sandbox STS over HTTP) writes the entry; we read it under our key."""
     import botocore.session
-    from moto import mock_aws
 
+    role = sandbox.role_arn("readonly")
     aws_home.write_config(
-        f"[profile src]\nregion = us-east-1\n[profile prod]\nrole_arn = {ROLE}\nsource_profile = src\n"
+        f"[profile src]\nregion = us-east-1\n[profile prod]\nrole_arn = {role}\nsource_profile = src\n"
+        "region = us-east-1\n"
     )
-    aws_home.write_credentials("[src]\naws_access_key_id = AKIAEXAMPLESOURCE01\naws_secret_access_key = s\n")
+    aws_home.write_credentials(
+        f"[src]\naws_access_key_id = {sandbox.access_key_id}\naws_secret_access_key = {sandbox.secret_access_key}\n"
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint_url)
     folder = str(tmp_path / "cache")
-    with mock_aws():
-        session = botocore.session.Session(profile="prod")
-        session.get_component("credential_provider").get_provider("assume-role").cache = JSONFileCache(folder)
-        frozen = session.get_credentials().get_frozen_credentials()
-    key = assume_role_cache_key({"RoleArn": ROLE}, session_name_generated=True)
+    session = botocore.session.Session(profile="prod")
+    session.get_component("credential_provider").get_provider("assume-role").cache = JSONFileCache(folder)
+    frozen = session.get_credentials().get_frozen_credentials()
+    assert sandbox.calls("AssumeRole") == 1
+    key = assume_role_cache_key({"RoleArn": role}, session_name_generated=True)
     assert os.listdir(folder) == [key + ".json"]
     entry = CliCache(folder).get(key, datetime.now(timezone.utc))
     assert entry is not None
@@ -403,7 +410,7 @@ def test_get_reads_an_entry_written_by_a_real_botocore_assume_role(aws_home: Aws
         frozen.secret_key,
         frozen.token,
     )
-    assert entry.credentials.account_id == "123456789012"
+    assert entry.credentials.account_id == sandbox.account_id
 
 
 def test_missing_entry_is_a_quiet_miss(tmp_path: Path) -> None:
