@@ -15,7 +15,6 @@ from rolecall.errors import RolecallError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
 
     from rolecall.cli.context import Context
 
@@ -195,7 +194,7 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     )
 
 
-def _apply_sh_exports(text: str, env: dict[str, str], unquote: Callable[[str], str] | None = None) -> None:
+def _apply_sh_exports(text: str, env: dict[str, str]) -> None:
     """Apply `export NAME='value'` / `unset NAME` lines to ``env`` as a POSIX shell would (single quotes only)."""
     for line in text.splitlines():
         if line.startswith("unset "):
