@@ -30,7 +30,8 @@ from rolecall.sandbox import Sandbox
 from rolecall.timefmt import parse_timestamp
 from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
 
-EXPIRY = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
+# Far in the future: botocore refuses (and tries to refresh) credentials that have already expired.
+EXPIRY = datetime(2099, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
 CREDS = Credentials("ASIAEXAMPLEKEY123456", "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEBa//token==", EXPIRY)
 
 SHELLS = {
@@ -108,7 +109,7 @@ def test_render_sets_exact_values_and_removes_leftovers(shell: str, aws_home: Aw
     assert seen["AWS_ACCESS_KEY_ID"] == "AKIDX"
     assert seen["AWS_SECRET_ACCESS_KEY"] == creds.secret_access_key
     assert seen["AWS_SESSION_TOKEN"] == "to\nken"
-    assert seen["AWS_CREDENTIAL_EXPIRATION"] == "2026-11-28T01:02:03Z"
+    assert seen["AWS_CREDENTIAL_EXPIRATION"] == "2099-11-28T01:02:03Z"
     assert seen["AWS_ACCOUNT_ID"] == "123456789012"
     assert seen["AWS_REGION"] == seen["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert seen["ROLECALL_PROFILE"] == "prod"
@@ -368,7 +369,7 @@ def test_property_json_and_process_byte_exact(creds: Credentials) -> None:
     if creds.session_token is not None:
         doc["SessionToken"] = creds.session_token
     if creds.expiration is not None:
-        doc["Expiration"] = "2026-11-28T01:02:03Z"
+        doc["Expiration"] = "2099-11-28T01:02:03Z"
     # `aws sts assume-role --query Credentials`: indent 4, non-ASCII as is.
     assert export.render(creds, "json") == json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
     process: dict[str, object] = {"Version": 1, **doc}
