@@ -8,6 +8,7 @@ in-process code nor subprocesses can reach the machine's real files or real cred
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -80,16 +81,35 @@ def aws_home(isolated_env: AwsHome) -> AwsHome:
     return isolated_env
 
 
+def file_modes_bind() -> list[str]:
+    """A command prefix under which file modes bind the child, as they bind an ordinary user.
+
+    CI runs as root, which reads and writes any file whatever its mode, so a permission test run as is would
+    prove nothing. Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in its bounding set (util-linux ``setpriv``),
+    a root process gets no permitted capabilities on exec, and the kernel checks modes for it as for anyone.
+    """
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): file modes cannot be made to bind")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def run_rolecall(
     args: list[str],
     env: Mapping[str, str],
     input: str | None = None,
     timeout: float = 60,
     cwd: Path | None = None,
+    modes_bind: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``rolecall`` CLI in a subprocess (``python -m rolecall``) and capture its output."""
+    """Run the real ``rolecall`` CLI in a subprocess (``python -m rolecall``) and capture its output.
+
+    With ``modes_bind``, file permissions apply to it even when the tests run as root (see ``file_modes_bind``).
+    """
+    prefix = file_modes_bind() if modes_bind else []
     return subprocess.run(
-        [sys.executable, "-m", "rolecall", *args],
+        [*prefix, sys.executable, "-m", "rolecall", *args],
         env=dict(env),
         input=input,
         capture_output=True,

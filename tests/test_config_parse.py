@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from conftest import AwsHome, run_rolecall
+from conftest import AwsHome, file_modes_bind, run_rolecall
 from rolecall.config.parse import (
     ConfigFiles,
     build_profile_map,
@@ -227,16 +228,39 @@ def test_dev_null_and_pipes_count_as_missing_like_botocore(tmp_path: Path) -> No
         assert files.full_config == botocore_session_config(path, tmp_path / "missing") == {"profiles": {}}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_unreadable_file_is_a_file_error(tmp_path: Path) -> None:
+    """A real mode-0 file, read by a process the mode binds (root too, see ``file_modes_bind``)."""
     path = tmp_path / "config"
     path.write_text("[default]\n")
     path.chmod(0)
-    with pytest.raises(FileError) as caught:
-        read_raw_file(str(path))
-    assert "permission denied" in caught.value.message
-    assert caught.value.hint
-    assert caught.value.exit_code == ExitCode.FILE
+    probe = (
+        "import json, sys\n"
+        "from rolecall.config.parse import read_raw_file\n"
+        "from rolecall.errors import FileError\n"
+        "try:\n"
+        "    read_raw_file(sys.argv[1])\n"
+        "except FileError as error:\n"
+        "    print(json.dumps([error.message, error.hint, int(error.exit_code)]))\n"
+    )
+    done = subprocess.run(
+        [*file_modes_bind(), sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    message, hint, exit_code = json.loads(done.stdout)
+    assert "permission denied" in message and str(path) in message
+    assert hint
+    assert exit_code == ExitCode.FILE
+
+
+def test_unreadable_config_through_the_cli_is_one_line_exit_7(aws_home: AwsHome) -> None:
+    config = aws_home.write_config("[default]\nregion = eu-west-1\n")
+    config.chmod(0)
+    result = run_rolecall(["configure", "get", "region"], env=aws_home.env, modes_bind=True)
+    assert result.returncode == ExitCode.FILE, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "(hint: " in result.stderr, result.stderr
+    assert "cannot read ~/.aws/config: permission denied" in result.stderr  # shown under HOME as ~
+    assert "Traceback" not in result.stderr
 
 
 def test_permission_denied_is_a_file_error_with_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

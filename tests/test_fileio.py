@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import AwsHome, file_modes_bind, run_rolecall
 from rolecall.errors import FileError
 from rolecall.fileio import atomic_write, exclusive_lock, permission_warning, read_bytes
 
@@ -63,18 +65,50 @@ def test_symlink_is_followed_not_replaced(tmp_path: Path) -> None:
     assert real.read_bytes() == b"new"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
 def test_unwritable_folder_is_a_file_error_with_hint(tmp_path: Path) -> None:
+    """A real read-only folder, written by a process the mode binds (root too, see ``file_modes_bind``)."""
     folder = tmp_path / "ro"
     folder.mkdir()
     os.chmod(folder, 0o500)
+    probe = (
+        "import json, sys\n"
+        "from rolecall.errors import FileError\n"
+        "from rolecall.fileio import atomic_write\n"
+        "try:\n"
+        "    atomic_write(sys.argv[1], b'x')\n"
+        "except FileError as error:\n"
+        "    print(json.dumps([error.message, error.hint]))\n"
+    )
     try:
-        with pytest.raises(FileError) as info:
-            atomic_write(str(folder / "config"), b"x")
-        assert info.value.hint
-        assert str(folder) in info.value.message
+        done = subprocess.run(
+            [*file_modes_bind(), sys.executable, "-c", probe, str(folder / "config")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.chmod(folder, 0o700)
+    assert done.returncode == 0, done.stderr
+    message, hint = json.loads(done.stdout)
+    assert hint
+    assert str(folder) in message
+    assert list(folder.iterdir()) == [], "no temporary file may be left behind"
+
+
+def test_configure_set_into_unwritable_folder_is_exit_7_and_changes_nothing(aws_home: AwsHome) -> None:
+    config = aws_home.write_config("[default]\nregion = eu-west-1\n")
+    before = config.read_bytes()
+    os.chmod(config.parent, 0o500)
+    try:
+        result = run_rolecall(["configure", "set", "region", "us-east-2"], env=aws_home.env, modes_bind=True)
+    finally:
+        os.chmod(config.parent, 0o700)
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.count("\n") == 1 and "(hint: " in result.stderr, result.stderr
+    assert str(config.parent) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert config.read_bytes() == before
+    assert sorted(p.name for p in config.parent.iterdir()) == sorted(["config"])
 
 
 def test_read_bytes_missing_is_none_and_folder_is_error(tmp_path: Path) -> None:
