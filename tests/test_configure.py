@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -141,38 +139,15 @@ def test_error_config_path_under_a_file(aws_home: AwsHome, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("action", [["set", "region", "x"], ["get", "region"]])
-def test_error_permission_denied(action: list[str]) -> None:
-    """A config file the user may not read. As root (this CI), the command runs as `nobody` via setpriv."""
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: cannot drop privileges")
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    folder = Path(tempfile.mkdtemp(prefix="rolecall-perm-", dir="/tmp"))
-    try:
-        os.chmod(folder, 0o777)  # `nobody` may create the lock file next to the config
-        config = folder / "config"
-        config.write_text("[default]\nregion = a\n")
-        os.chmod(config, 0)
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(folder),
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials"),
-        }
-        result = subprocess.run(
-            [*prefix, sys.executable, "-m", "rolecall", "configure", *action],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=folder,
-        )
-        _one_line_error(result, 7)
-        assert "ermission denied" in result.stderr
-    finally:
-        shutil.rmtree(folder)
+def test_error_permission_denied(aws_home: AwsHome, action: list[str]) -> None:
+    """A config file the user may not read; file modes bind the command even as root (``file_modes_bind``)."""
+    config = aws_home.write_config("[default]\nregion = a\n")
+    os.chmod(config, 0)
+    result = run_rolecall(["configure", *action], env=aws_home.env, modes_bind=True)
+    _one_line_error(result, 7)
+    assert "ermission denied" in result.stderr
+    os.chmod(config, 0o600)
+    assert config.read_text() == "[default]\nregion = a\n"
 
 
 @pytest.mark.parametrize("action", [["set", "region", "x"], ["get", "region"], ["list"], ["list-profiles"]])
