@@ -22,7 +22,8 @@ HEAVY = {"botocore", "boto3", "urllib3", "jmespath", "moto", "dateutil", "reques
          "rich", "click", "logging", "subprocess", "tempfile", "configparser", "http", "ssl", "socket"}
 #: Also never on the hot commands (env, credential-process), which bypass argparse (cli/fastargs.py).
 HOT_PATH_EXTRA = {"argparse", "re", "json", "dataclasses", "pathlib", "typing", "enum", "shlex", "inspect",
-                  "gettext", "locale", "shutil"}
+                  "gettext", "locale", "shutil",
+                  "datetime"}  # the C module _datetime serves the same classes without the pure-Python prelude
 
 PROBE = """
 import io, os, sys
@@ -66,3 +67,16 @@ def test_cached_lookup_imports_nothing_heavy(
     assert sandbox.calls() == calls  # really served from the cache
     loaded = set(result["loaded"])  # type: ignore[arg-type]
     assert loaded & forbidden == set(), f"imported on the cached path: {sorted(loaded & forbidden)}"
+
+
+def test_timefmt_classes_are_the_standard_datetime_classes() -> None:
+    """The fast path takes datetime's classes from the C module: they must be the very classes ``datetime`` has,
+    so that values mix freely with botocore's and the caller's (isinstance, comparison, arithmetic)."""
+    import datetime
+
+    from rolecall import timefmt
+
+    assert timefmt.datetime is datetime.datetime
+    assert timefmt.timedelta is datetime.timedelta
+    assert timefmt.timezone is datetime.timezone
+    assert timefmt.utc_now().tzinfo is datetime.timezone.utc

@@ -17,12 +17,11 @@ an STS call, off the fast path) uses ``json`` and ``rolecall.fileio``.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 
 from rolecall.credentials import Credentials
 from rolecall.errors import FileError, InvalidInputError
 from rolecall.reporting import ignore
-from rolecall.timefmt import format_botocore_cache, parse_timestamp, to_utc
+from rolecall.timefmt import datetime, format_botocore_cache, parse_timestamp, timedelta, to_utc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from rolecall.timefmt import to_utc, utc_now
+from rolecall.timefmt import datetime, timedelta, to_utc, utc_now
 
 
 class Credentials:

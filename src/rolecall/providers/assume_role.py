@@ -12,9 +12,8 @@ for this profile, so ``aws --profile X`` and boto3 (through the CLI's cache) reu
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-from rolecall.timefmt import format_duration, format_local_hm
+from rolecall.timefmt import format_duration, format_local_hm, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

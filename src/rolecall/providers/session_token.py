@@ -7,10 +7,8 @@ the AWS CLI's, keyed by the source's access key and the device.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from rolecall.errors import ConfigError
-from rolecall.timefmt import format_local_hm
+from rolecall.timefmt import format_local_hm, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
