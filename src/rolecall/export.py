@@ -381,6 +381,11 @@ def _render_json(credentials: Credentials) -> str:
     # Exactly `aws sts assume-role ... --query Credentials` (tested against the real AWS CLI v1): JSON with
     # indent 4, ensure_ascii off, and the expiry as STS sends it, `Z`. (The CLI v2 reformats timestamps as
     # `+00:00` by default, cli_timestamp_format=iso8601; both are ISO 8601, and every format here uses `Z`.)
+    return _json_object(_credential_items(credentials), 4, ensure_ascii=False)
+
+
+def _credential_items(credentials: Credentials) -> list[tuple[str, str | int]]:
+    """The members STS's ``Credentials`` object has, in its order, the expiry in the wire form (``Z``)."""
     items: list[tuple[str, str | int]] = [
         ("AccessKeyId", credentials.access_key_id),
         ("SecretAccessKey", credentials.secret_access_key),
@@ -389,7 +394,7 @@ def _render_json(credentials: Credentials) -> str:
         items.append(("SessionToken", credentials.session_token))
     if credentials.expiration is not None:
         items.append(("Expiration", format_iso_z(credentials.expiration)))
-    return _json_object(items, 4, ensure_ascii=False)
+    return items
 
 
 def _render_process(credentials: Credentials) -> str:
@@ -397,15 +402,7 @@ def _render_process(credentials: Credentials) -> str:
     # `aws configure export-credentials --format process` (json.dumps indent 2). The expiry is written with `Z`
     # (v2 writes `+00:00`): both are RFC 3339 and botocore reads both; `Z` is the STS wire form, the same in
     # every format here. AccountId is optional; botocore and the newer SDKs read it.
-    items: list[tuple[str, str | int]] = [
-        ("Version", 1),
-        ("AccessKeyId", credentials.access_key_id),
-        ("SecretAccessKey", credentials.secret_access_key),
-    ]
-    if credentials.session_token is not None:
-        items.append(("SessionToken", credentials.session_token))
-    if credentials.expiration is not None:
-        items.append(("Expiration", format_iso_z(credentials.expiration)))
+    items: list[tuple[str, str | int]] = [("Version", 1), *_credential_items(credentials)]
     if credentials.account_id:
         items.append(("AccountId", credentials.account_id))
     return _json_object(items, 2, ensure_ascii=True)

@@ -158,6 +158,19 @@ def server_changes(
     return sets, [name for name in unsets if name not in set_names], warnings
 
 
+def point_clients_at(
+    server: CredentialsServer, chain: Chain, args: argparse.Namespace, ctx: Context
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """``server_changes`` for ``chain`` served by ``server``, as ``(sets, unsets)``; its warnings go to ``ctx``."""
+    from rolecall.config.parse import ConfigFiles
+
+    region = args.region or chain.region
+    sets, unsets, warnings = server_changes(ctx.env, chain.profile, region, server, ConfigFiles.load(ctx.paths))
+    for warning in warnings:
+        ctx.warn(warning)
+    return sets, unsets
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve, then run CMD."""
     command = list(args.command)
@@ -195,7 +208,6 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
 
     from rolecall import export
     from rolecall.cli.commands._resolve_options import refreshing_source
-    from rolecall.config.parse import ConfigFiles
     from rolecall.server import serve_in_background
 
     source = refreshing_source(chain, args, ctx)  # resolves (and asks for MFA) now, before anything runs
@@ -208,11 +220,7 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
     server = None
     try:
         server = serve_in_background(source, ctx.warn)
-        sets, unsets, warnings = server_changes(
-            ctx.env, chain.profile, args.region or chain.region, server, ConfigFiles.load(ctx.paths)
-        )
-        for warning in warnings:
-            ctx.warn(warning)
+        sets, unsets = point_clients_at(server, chain, args, ctx)
         env = dict(ctx.env)
         export.apply_to_environ(env, (sets, unsets))
         env[NESTING_VARIABLE] = chain.profile

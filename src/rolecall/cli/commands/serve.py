@@ -50,8 +50,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     import signal
 
     from rolecall.cli.commands._resolve_options import refreshing_source
-    from rolecall.cli.commands.exec_ import server_changes
-    from rolecall.config.parse import ConfigFiles
+    from rolecall.cli.commands.exec_ import point_clients_at
     from rolecall.server import serve_in_background
 
     chain = chain_for(args, ctx)
@@ -63,11 +62,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     server = None
     try:
         server = serve_in_background(source, ctx.warn)
-        sets, unsets, warnings = server_changes(
-            ctx.env, chain.profile, args.region or chain.region, server, ConfigFiles.load(ctx.paths)
-        )
-        for warning in warnings:
-            ctx.warn(warning)
+        sets, unsets = point_clients_at(server, chain, args, ctx)
         ctx.say(
             f"rolecall: serving {chain.profile} on {server.host}:{server.port} until Ctrl-C; "
             "in another shell, evaluate the lines printed on stdout"
