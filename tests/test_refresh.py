@@ -311,3 +311,44 @@ def test_interrupt_during_fetch_propagates_without_a_failure_report_and_next_get
     assert lines == []
     source.fail_with = None
     assert holder.get().access_key_id == "ASIA0002"
+
+
+def test_wait_bounds_a_mandatory_refresh_which_goes_on_and_is_fetched_once() -> None:
+    """``get(wait=...)``: a slow mandatory refresh (an MFA prompt nobody answered yet) is not waited for past
+    ``wait``; it keeps running, later callers wait on the same one, and its result is served when it ends."""
+    import time
+
+    from rolecall.refresh import RefreshPendingError
+
+    clock = Clock()
+    source = Source(clock)
+    source.gate = threading.Event()
+    holder = RefreshingCredentials(source, clock=clock)
+    started = time.monotonic()
+    with pytest.raises(RefreshPendingError) as caught:
+        holder.get(wait=0.3)
+    assert 0.3 <= time.monotonic() - started < 3
+    assert "MFA code" in (caught.value.hint or "")
+    assert source.entered.wait(5)
+    results = run_threads(10, lambda: holder.get(wait=0.2))
+    assert all(isinstance(result, RefreshPendingError) for result in results)
+    assert holder.fetch_count == 1 and source.calls == 1
+    source.gate.set()
+    credentials = holder.get(wait=5)
+    assert credentials.access_key_id == "ASIA0001"
+    assert source.calls == 1
+
+
+def test_wait_returns_a_quick_failure_at_once() -> None:
+    import time
+
+    clock = Clock()
+    source = Source(clock)
+    source.fail_with = MfaError("an MFA code is needed and there is no terminal", hint="set mfa_process")
+    holder = RefreshingCredentials(source, clock=clock)
+    started = time.monotonic()
+    with pytest.raises(MfaError):
+        holder.get(wait=5)
+    assert time.monotonic() - started < 2, "a failed refresh must not be reported as still running"
+    source.fail_with = None
+    assert holder.get(wait=5).access_key_id == "ASIA0002"

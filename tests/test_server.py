@@ -434,3 +434,68 @@ def test_advisory_refresh_in_background_keeps_every_request_fast() -> None:
         else:
             pytest.fail("the background refresh never landed")
     assert len(calls) == 2
+
+
+def test_a_renewal_waiting_for_mfa_is_answered_503_and_botocore_succeeds_once_the_code_is_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Expired credentials whose renewal waits for an MFA code: requests get a 503 saying so within
+    ``refresh_wait`` (before botocore's 2 s timeout), and botocore, retrying, gets the renewed credentials
+    once the code is in. One fetch in all."""
+    from rolecall.server import DEFAULT_REFRESH_WAIT
+
+    assert DEFAULT_REFRESH_WAIT < 2, "botocore gives up on the endpoint after 2 seconds"
+    code_entered = threading.Event()
+    calls = []
+
+    def fetch_waiting_for_mfa() -> Credentials:
+        calls.append(1)
+        assert code_entered.wait(20)
+        return Credentials("ASIARENEWED", SECRET, SESSION_TOKEN, utc_now() + timedelta(hours=1))
+
+    recorder = Recorder()
+    source = RefreshingCredentials(fetch_waiting_for_mfa)
+    with CredentialsServer(source, reporter=recorder, refresh_wait=0.5) as running:
+        started = time.monotonic()
+        status, headers, body = get(running, host=own_host(running), headers={"Authorization": running.token})
+        assert time.monotonic() - started < 2
+        assert status == 503 and headers["cache-control"] == "no-store"
+        answer = json.loads(body)
+        assert answer["Code"] == "CredentialsRenewalPending"
+        assert "enter it there, then retry" in answer["Message"]
+        assert len(recorder.lines) == 1 and "answered 503" in recorder.lines[0]
+        # A second pending answer soon after is not reported again (the prompt shares the terminal).
+        assert get(running, host=own_host(running), headers={"Authorization": running.token})[0] == 503
+        assert len(recorder.lines) == 1
+
+        for key, value in running.environment().items():
+            monkeypatch.setenv(key, value)
+        # botocore tries three times, a second apart; the code arrives during its retries.
+        threading.Timer(1.0, code_entered.set).start()
+        frozen = botocore.session.Session().get_credentials().get_frozen_credentials()
+        assert frozen.access_key == "ASIARENEWED"
+    assert len(calls) == 1
+
+
+def test_botocore_reports_a_renewal_still_pending_after_its_retries(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = threading.Event()
+
+    def never_answered() -> Credentials:
+        assert gate.wait(30)
+        raise MfaError("the MFA prompt was abandoned")
+
+    try:
+        with CredentialsServer(RefreshingCredentials(never_answered), refresh_wait=0.2) as running:
+            for key, value in running.environment().items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.setattr("botocore.utils.ContainerMetadataFetcher.SLEEP_TIME", 0)
+            with caplog.at_level(logging.DEBUG), pytest.raises(botocore.exceptions.CredentialRetrievalError) as caught:
+                botocore.session.Session().get_credentials()
+            message = str(caught.value)
+            assert "503" in message and "renewal had not finished" in message
+            assert "waiting for an MFA code on the terminal where it runs" in message
+            assert running.token not in message
+    finally:
+        gate.set()

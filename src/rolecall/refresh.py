@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from datetime import datetime, timedelta
 
 from rolecall.errors import RolecallError
@@ -40,6 +41,20 @@ DEFAULT_RETRY_DELAY = timedelta(seconds=10)
 
 class RefreshFailedError(RolecallError):
     """A refresh produced credentials that cannot be used (for example already expired)."""
+
+
+class RefreshPendingError(RolecallError):
+    """A refresh every caller must wait for was still running when the caller's ``wait`` ran out.
+
+    The refresh goes on; a later ``get`` returns its result. The usual cause is an MFA prompt nobody has
+    answered yet on the terminal of the process that refreshes.
+    """
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"the credentials have expired and their renewal had not finished after {waited:g} s",
+            hint="rolecall may be waiting for an MFA code on the terminal where it runs: enter it there, then retry",
+        )
 
 
 class RefreshingCredentials:
@@ -101,12 +116,16 @@ class RefreshingCredentials:
         with self._cond:
             return self._fetch_count
 
-    def get(self) -> Credentials:
+    def get(self, wait: float | None = None) -> Credentials:
         """Return valid credentials, refreshing them first (once, for all callers) when a window says so.
 
         Raises the fetch function's error when a refresh was mandatory and failed, or ``RefreshFailedError``
-        when the fetch returned credentials that have already expired.
+        when the fetch returned credentials that have already expired. With ``wait`` (seconds), a mandatory
+        refresh runs on a thread of its own and a caller waits for it at most that long, then gets
+        ``RefreshPendingError`` while the refresh goes on (a server must answer its clients before they give up,
+        even when the refresh is an MFA prompt).
         """
+        deadline = None if wait is None else time.monotonic() + wait
         with self._cond:
             while True:
                 now = self._clock()
@@ -129,7 +148,9 @@ class RefreshingCredentials:
                 if self._refreshing:
                     generation = self._generation
                     while self._refreshing and self._generation == generation:
-                        self._cond.wait()
+                        if not self._wait_until(deadline):
+                            assert wait is not None
+                            raise RefreshPendingError(wait)
                     if self._last_error is not None and self._generation == generation + 1:
                         # The refresh we waited for failed: every waiter gets its error rather than starting a
                         # stampede of new attempts (the next caller after this will try again).
@@ -137,10 +158,26 @@ class RefreshingCredentials:
                     continue
                 self._refreshing = True
                 self._fetch_count += 1
+                if deadline is not None:
+                    # Run it apart and wait for it like every other caller, for at most ``wait``; its outcome
+                    # (credentials or error) is published under the lock as for any refresh.
+                    threading.Thread(target=self._refresh_quietly, name="rolecall-refresh", daemon=True).start()
+                    continue
                 break
         return self._refresh(advisory_fallback=current if state == _ADVISORY else None)
 
     # -- internals ----------------------------------------------------------------------------------------------
+
+    def _wait_until(self, deadline: float | None) -> bool:
+        """Sleep on the condition (lock held) until notified or ``deadline``; ``False`` once it has passed."""
+        if deadline is None:
+            self._cond.wait()
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self._cond.wait(left)
+        return True
 
     def _windows(self) -> tuple[timedelta, timedelta]:
         if self._lifetime is None:
@@ -177,7 +214,7 @@ class RefreshingCredentials:
         self._lifetime = left if left is not None and left > timedelta(0) else None
 
     def _refresh_quietly(self) -> None:
-        """Background advisory refresh: failures are reported, never raised (nobody is waiting for them)."""
+        """A refresh on its own thread: failures are reported and published to waiters, never raised here."""
         # Already reported by _refresh; a daemon thread has nobody to raise to.
         with contextlib.suppress(BaseException):
             self._refresh(advisory_fallback=None, background=True)

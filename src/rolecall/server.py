@@ -26,10 +26,12 @@ import json
 import secrets
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rolecall.errors import AwsError, InvalidInputError, NetworkError, RolecallError
+from rolecall.refresh import RefreshPendingError
 from rolecall.reporting import Reporter, ignore
 from rolecall.timefmt import format_iso_z, utc_now
 
@@ -65,6 +67,12 @@ DEFAULT_MAX_CONNECTIONS = 256
 MAX_LINE = 8192
 #: Headers per request (the standard library's own limit is 100).
 MAX_HEADERS = 32
+#: How long a request waits for credentials that must be renewed before it is answered 503 "still renewing".
+#: botocore gives up on a container endpoint after 2 s (then tries twice more, a second apart): answering
+#: before that lets the SDK log why, instead of a bare timeout, while an MFA prompt waits for its code.
+DEFAULT_REFRESH_WAIT = 1.5
+#: A "still renewing" answer is reported at most this often (seconds): the MFA prompt is on the same terminal.
+_PENDING_REPORT_INTERVAL = 30.0
 #: Long-term keys never expire; the SDK is told to come back after this long anyway.
 STATIC_CREDENTIALS_REFRESH = timedelta(hours=1)
 
@@ -141,6 +149,7 @@ class CredentialsServer:
         reporter: Reporter = ignore,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        refresh_wait: float = DEFAULT_REFRESH_WAIT,
     ) -> None:
         self._address = _loopback_ip(host)
         if not 0 <= port <= 65535:
@@ -149,6 +158,10 @@ class CredentialsServer:
         self.reporter = reporter
         self.request_timeout = request_timeout
         self.max_connections = max_connections
+        #: Seconds a request waits for a renewal every request must wait for (expired credentials), then 503.
+        self.refresh_wait = refresh_wait
+        self._pending_reported_at: float | None = None
+        self._report_lock = threading.Lock()
         #: The shared secret the SDK sends in ``Authorization``; 32 random bytes, URL-safe, no CR/LF.
         self.token = secrets.token_urlsafe(32)
         #: A random path: whoever does not know the URL cannot even find the endpoint.
@@ -157,6 +170,18 @@ class CredentialsServer:
         self._httpd: _Server | None = None
         self._allowed_hosts: frozenset[str] = frozenset()
         self._thread: threading.Thread | None = None
+
+    def _report_pending(self) -> None:
+        """Say (at most every 30 s) that requests are answered "still renewing"; called from request threads."""
+        now = time.monotonic()
+        with self._report_lock:
+            if self._pending_reported_at is not None and now - self._pending_reported_at < _PENDING_REPORT_INTERVAL:
+                return
+            self._pending_reported_at = now
+        self.reporter(
+            f"credentials server: the credentials have expired and their renewal is still running after "
+            f"{self.refresh_wait:g} s; clients are told to retry (answered 503)"
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
@@ -261,13 +286,17 @@ class CredentialsServer:
         return json.dumps(body).encode()
 
 
+def _message(error: RolecallError) -> str:
+    """What the SDK logs for a refresh that failed or has not finished: what happened and what to do."""
+    message = f"rolecall could not refresh the credentials: {error.message}"
+    return f"{message} (hint: {error.hint})" if error.hint else message
+
+
 def _failure_body(error: BaseException) -> tuple[str, str]:
     """Code and message for a failed refresh: the message is what the SDK logs, so it says what to do."""
     if isinstance(error, RolecallError):
         code = (error.code if isinstance(error, AwsError) and error.code else "") or type(error).__name__
-        message = f"rolecall could not refresh the credentials: {error.message}"
-        if error.hint:
-            message += f" (hint: {error.hint})"
+        message = _message(error)
     else:
         # Only the type: the text of an unexpected exception could carry anything.
         code = "InternalError"
@@ -424,7 +453,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(403, "wrong token")
             return
         try:
-            credentials = owner.source.get()
+            credentials = owner.source.get(wait=owner.refresh_wait)
+        except RefreshPendingError as pending:
+            owner._report_pending()
+            self._send(503, json.dumps({"Code": "CredentialsRenewalPending", "Message": _message(pending)}).encode())
+            return
         except BaseException as error:
             code, message = _failure_body(error)
             owner.reporter(f"credentials server: refresh failed, answered 500 ({code})")
