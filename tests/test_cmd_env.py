@@ -153,3 +153,20 @@ def test_verify_fails_fast_with_the_aws_error_and_prints_nothing_to_eval(
     assert "notasecret" not in result.stderr
     # No retry of an authentication failure.
     assert sandbox.calls("GetCallerIdentity") == 1
+
+
+@pytest.mark.parametrize("extra", [[], ["--profile-only"]])
+def test_region_option_is_the_region_exported(sandbox: Sandbox, aws_home: AwsHome, extra: list[str]) -> None:  # noqa: F811
+    """``--region`` picks the STS endpoint's region and is what the consumer gets, as ``exec`` does; without it,
+    the profile's own region (or none) is exported."""
+    env = _setup(sandbox, aws_home)
+    with open(env["AWS_CONFIG_FILE"], "a") as handle:
+        handle.write("\n[profile regional]\nrole_arn = " + sandbox.role_arn("readonly") + "\nsource_profile = default\n"
+                     "region = eu-west-1\n")
+    chosen = run_rolecall(["env", "regional", "--region", "ap-south-1", *extra], env)
+    assert chosen.returncode == 0, chosen.stderr
+    assert "export AWS_REGION='ap-south-1'" in chosen.stdout
+    assert "export AWS_DEFAULT_REGION='ap-south-1'" in chosen.stdout
+    own = run_rolecall(["env", "regional", *extra], env)
+    assert own.returncode == 0, own.stderr
+    assert "export AWS_REGION='eu-west-1'" in own.stdout and "ap-south-1" not in own.stdout

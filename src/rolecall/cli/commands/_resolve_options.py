@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from rolecall.refresh import RefreshingCredentials
 
 
+#: Help of the optional PROFILE argument: the AWS CLI's order for a profile that is not named.
+PROFILE_HELP = "the profile (default: $AWS_PROFILE, $AWS_DEFAULT_PROFILE, then 'default')"
+
+
 def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True) -> None:
     """--token-code, --mfa-strategy, --region, --endpoint-url, --force-refresh, --verify, --explain."""
     parser.add_argument("--token-code", metavar="CODE", help="the MFA code, instead of a prompt (6 digits)")
@@ -28,7 +32,9 @@ def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True
         help="reuse: one code for all roles (1 h role sessions); direct: a code per role (longer sessions)",
     )
     parser.add_argument(
-        "--region", help="region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's)"
+        "--region",
+        help="region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's), and the region "
+        "exported to the consumer (default: the profile's)",
     )
     parser.add_argument("--endpoint-url", help="STS endpoint URL (e.g. the local sandbox)")
     parser.add_argument("--force-refresh", action="store_true", help="assume the role again even if cached")

@@ -6,7 +6,7 @@ JSON on stdout; ``--explain`` prints the plan without making any call.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, summary_line
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for, summary_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, output, and the options every credential-getting command shares."""
-    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--output", choices=("none", "json"), default="none", help="print the credentials as JSON")
     add_resolve_options(parser)
 

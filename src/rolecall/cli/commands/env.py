@@ -7,7 +7,7 @@ file and prints — no botocore, no prompt.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def default_format(env: dict[str, str] | object) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, --format, --profile-only, --unset and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--format", "-f", choices=FORMATS, help="output format (default: sh, or fish under fish)")
     parser.add_argument(
         "--profile-only",
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             from rolecall.cli.commands._resolve_options import verify
 
             verify(chain, chain.provider.retrieve(), args, ctx)
-        ctx.out(export.render_profile_only(chain.profile, fmt, region=chain.region))
+        ctx.out(export.render_profile_only(chain.profile, fmt, region=args.region or chain.region))
         return 0
     credentials = chain.provider.retrieve()
     if args.verify:
@@ -67,5 +67,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.stdout_is_tty and fmt in ("sh", "fish"):
         hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"
         ctx.say(f"rolecall: to set these in your shell run: {hint} (or use `assume` from `rolecall shell-init`)")
-    ctx.out(export.render(credentials, fmt, profile=chain.profile, region=chain.region))
+    ctx.out(export.render(credentials, fmt, profile=chain.profile, region=args.region or chain.region))
     return 0

@@ -9,7 +9,7 @@ SIGTERM or SIGHUP, then stops and exits 0.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ FORMATS = ("sh", "fish", "powershell")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, --format and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--format", "-f", choices=FORMATS, default="sh",
                         help="how to print the variables to export (default: sh, for bash and zsh)")
     add_resolve_options(parser, explain=False)

@@ -7,7 +7,7 @@ fail with AWS's own error line and exit code 4 (docs/exit-codes.md).
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for, verify
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for, verify
 from rolecall.timefmt import format_duration, format_iso_offset
 
 TYPE_CHECKING = False
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, --output and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help="the profile (default: $AWS_PROFILE, then 'default')")
+    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
     add_resolve_options(parser, explain=False)
 
