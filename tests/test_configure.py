@@ -280,3 +280,17 @@ def test_list_environment_credentials_unless_profile_flag(aws_home: AwsHome) -> 
     assert "envsecret" not in out
     code, out, _ = rc(aws_home, "configure", "list", "--profile", "default", env=env)
     assert "****************0001" in out and "0002" not in out
+
+
+def test_a_lone_double_dash_is_a_value_like_any_other(aws_home: AwsHome) -> None:
+    """argparse before 3.12 swallows a value that is exactly ``--`` after the separator; rolecall keeps it."""
+    result = run_rolecall(["configure", "set", "--", "region", "--"], env=aws_home.env)
+    assert result.returncode == 0, result.stderr
+    assert aws_home.config.read_text() == "[default]\nregion = --\n"
+    assert run_rolecall(["configure", "get", "region"], env=aws_home.env).stdout == "--\n"
+
+
+def test_unknown_profile_with_no_profiles_hints_at_a_real_command(aws_home: AwsHome) -> None:
+    result = run_rolecall(["configure", "list", "--profile", "dev"], env=aws_home.env)
+    _one_line_error(result, 3)
+    assert "rolecall configure set role_arn ARN --profile dev" in result.stderr

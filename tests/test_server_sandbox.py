@@ -145,7 +145,9 @@ def test_200_concurrent_requests_during_a_refresh_make_one_assume_role_call(sand
     sandbox.reset_calls()
     sandbox.inject_fault("AssumeRole", "slow", delay=1.5)
     count = 200
-    with CredentialsServer(source) as server:
+    # Requests wait for the refresh as long as it takes here (by default they are answered 503 after 1.5 s, tested
+    # in test_server.py and test_cmd_serve.py): this test is about the number of STS calls, not slow renewals.
+    with CredentialsServer(source, refresh_wait=30) as server:
         barrier = threading.Barrier(count)
 
         def one() -> tuple[int, dict[str, Any]]:

@@ -973,7 +973,10 @@ class ConfigFiles:
             shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
             hint = f"Known profiles: {shown}."
         else:
-            hint = "No profile is defined yet; create one with 'rolecall configure' or 'rolecall add-role'."
+            hint = (
+                f"no profile is defined yet; create one, e.g. 'rolecall configure set role_arn ARN --profile {name}' "
+                f"and 'rolecall configure set source_profile default --profile {name}'"
+            )
         where = ""
         if self.paths is not None:
             where = f" in {_display_path(self.paths.config_file)} or {_display_path(self.paths.credentials_file)}"

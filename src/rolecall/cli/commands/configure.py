@@ -72,17 +72,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 # ---------------------------------------------------------------------------------------------------- set
 
 
+def _positional(value: str | list[str]) -> str:
+    """A positional argument as typed: argparse before Python 3.12 turns a lone ``--`` given as the value of a
+    one-value positional (``configure set -- region --``) into ``[]``, dropping it as if it were the separator."""
+    return "--" if isinstance(value, list) else value
+
+
 def _set(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.edit import resolve_set, update_section
 
     profile, _source = _explicit_profile(args, ctx)
-    target = resolve_set(args.varname, profile)
+    target = resolve_set(_positional(args.varname), profile)
     paths = ctx.paths
     path = paths.credentials_file if target.credentials_file else paths.config_file
     update_section(
         path,
         target.section,
-        target.change(args.value),
+        target.change(_positional(args.value)),
         reporter=ctx.warn,
         check_permissions=target.credentials_file,
     )
@@ -132,7 +138,7 @@ def _get(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.parse import ConfigFiles
 
     profile, _source = _explicit_profile(args, ctx)
-    value = lookup(ConfigFiles.load(ctx.paths), args.varname, profile)
+    value = lookup(ConfigFiles.load(ctx.paths), _positional(args.varname), profile)
     if isinstance(value, str):
         ctx.out(value + "\n")
         return ExitCode.OK
