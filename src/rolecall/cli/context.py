@@ -6,17 +6,20 @@ files and a real local STS while choosing the environment.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 
 from rolecall.config.paths import AwsPaths
+from rolecall.errors import FileError
 from rolecall.timefmt import utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
     from datetime import datetime
-    from typing import TextIO
+    from typing import Any, TextIO
 
 
 class Context:
@@ -42,8 +45,17 @@ class Context:
 
     @classmethod
     def from_process(cls) -> Context:
-        """The context of the real process: its streams and a copy of ``os.environ``."""
-        return cls(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr, env=dict(os.environ))
+        """The context of the real process: its streams and a copy of ``os.environ``.
+
+        A stream the process was started without (``rolecall env prod >&-``) is one that refuses every write,
+        so that the command fails with one clear line instead of an internal error.
+        """
+        return cls(
+            stdin=sys.stdin if sys.stdin is not None else _closed("input"),
+            stdout=sys.stdout if sys.stdout is not None else _closed("output"),
+            stderr=sys.stderr if sys.stderr is not None else _closed("error"),
+            env=dict(os.environ),
+        )
 
     @property
     def paths(self) -> AwsPaths:
@@ -67,8 +79,11 @@ class Context:
 
     def say(self, line: str) -> None:
         """Write one line for a person to stderr (stdout is for machines)."""
-        self.stderr.write(line.rstrip("\n") + "\n")
-        self.stderr.flush()
+        try:
+            self.stderr.write(line.rstrip("\n") + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass  # stderr closed or full: there is nowhere left to say anything; the exit code still tells
 
     def warn(self, line: str) -> None:
         """Write a warning to stderr, once per distinct text. Usable as a ``Reporter``."""
@@ -78,8 +93,52 @@ class Context:
         self.say(f"rolecall: warning: {line}")
 
     def out(self, text: str) -> None:
-        """Write ``text`` to stdout as it is."""
-        self.stdout.write(text)
+        """Write ``text`` to stdout as it is; a stdout that refuses it (closed, disk full) is a ``FileError``."""
+        try:
+            self.stdout.write(text)
+        except BrokenPipeError:
+            raise  # the reader went away: the CLI ends quietly
+        except (OSError, ValueError) as error:
+            raise _stdout_error(error) from None
+
+    def finish_output(self) -> None:
+        """Flush stdout, so that output that could not be written is reported now instead of lost at exit.
+
+        ``eval "$(rolecall env prod > /dev/full)"``-like failures must not look like success.
+        """
+        try:
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:
+            raise _stdout_error(error) from None
+
+
+class _ClosedStream(io.TextIOBase):
+    """Stands for a standard stream the process does not have: reading finds nothing, writing fails."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"standard {self._name} is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _closed(name: str) -> TextIO:
+    stream: Any = _ClosedStream(name)  # a TextIOBase, used only through the TextIO methods it has
+    return stream  # type: ignore[no-any-return]
+
+
+def _stdout_error(error: OSError | ValueError) -> FileError:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+    return FileError(
+        f"cannot write to standard output: {reason}",
+        hint="check where stdout goes (a closed stream, a full disk); what was printed is incomplete",
+    )
 
 
 def _isatty(stream: TextIO) -> bool:

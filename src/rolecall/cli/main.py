@@ -105,7 +105,9 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     ctx = ctx or Context.from_process()
     args_list, ctx.debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     try:
-        return _dispatch(args_list, ctx)
+        code = _dispatch(args_list, ctx)
+        ctx.finish_output()
+        return code
     except RolecallError as error:
         if ctx.debug:
             import traceback
@@ -178,4 +180,16 @@ def _unknown(command: str) -> NoReturn:
 
 def entry_point() -> None:
     """The ``rolecall`` console script."""
-    sys.exit(main())
+    code = main()
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        # main() has said why stdout could not be written; what is left in its buffer would fail once more at
+        # exit, with Python's own two-line complaint and exit status 120: send it nowhere instead.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    sys.exit(code)
