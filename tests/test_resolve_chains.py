@@ -280,8 +280,13 @@ def test_rolecall_reuses_what_the_aws_cli_cached(sandbox: Sandbox, aws_home: Aws
     [
         ("import sys; sys.stderr.write('token expired, run login\\n'); sys.exit(2)", "token expired, run login"),
         ("print('not json')", "did not print JSON"),
-        ("print('{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}')", "Version '1'"),
+        ("print('{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}')", "Version (not a number)"),
         ("print('{\"Version\": 1, \"SecretAccessKey\": \"B\"}')", "missing AccessKeyId"),
+        # A Version that is a string is not echoed (it could be anything), a number is.
+        ("print('{\"Version\": \"s3cr3t-value\", \"AccessKeyId\": \"A\"}')", "Version (not a number)"),
+        ("print('{\"Version\": 2, \"AccessKeyId\": \"A\"}')", "Version (2)"),
+        # Terminal escapes in the helper's error never reach the terminal through rolecall's line.
+        ("import sys; sys.stderr.write('\\033]0;title\\007\\033[31mbad\\n'); sys.exit(1)", "?]0;title??[31mbad"),
     ],
 )
 def test_credential_process_failures_are_one_clear_line(
@@ -294,6 +299,14 @@ def test_credential_process_failures_are_one_clear_line(
     assert result.returncode == 3
     assert words in result.stderr and "hint:" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "s3cr3t-value" not in result.stderr and "\033" not in result.stderr
+
+
+def test_empty_credential_process_says_so(aws_home: AwsHome) -> None:
+    aws_home.write_config('[profile p]\ncredential_process = ""\n')
+    result = run_rolecall(["assume", "p"], aws_home.env)
+    assert result.returncode == 3
+    assert 'credential_process is empty' in result.stderr and "Traceback" not in result.stderr
 
 
 def test_credential_process_program_not_found(aws_home: AwsHome) -> None:

@@ -2,7 +2,8 @@
 
 The AWS CLI splits such settings like a POSIX shell (``shlex.split``) and runs them directly: no ``~``,
 ``$VAR`` or pipes. Both of rolecall's configured commands do the same, with the same errors: the message
-names the program, never its arguments (``oathtool -b SEED`` carries a secret) nor its output.
+names the program, never its arguments (``oathtool -b SEED`` carries a secret) nor its standard output (the
+code, the credentials).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def run_configured(
             f"{what} is not a valid command line ({problem})",
             hint="quote arguments with spaces the way a POSIX shell would",
         ) from None
-    if not argv:
+    if not argv or not argv[0]:
         raise error(f"{what} is empty", hint="set the command in the profile")
     program = argv[0]
     try:

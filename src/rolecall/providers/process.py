@@ -41,8 +41,10 @@ class ProcessProvider:
         done = run_configured(self.command, what, CredentialProcessError, env=self._env, capture_stderr=True)
         program = str(done.args[0])
         if done.returncode != 0:
+            # Its last stderr line usually says why ("token expired, run login"); shown printable and bounded,
+            # so that terminal escapes or a flood of output never reach the user's terminal through rolecall.
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            last = detail[-1] if detail else f"exit code {done.returncode}"
+            last = _printable(detail[-1]) if detail else f"exit code {done.returncode}"
             raise CredentialProcessError(
                 f'profile "{self.profile}": credential_process failed: {last}',
                 hint=f"run it by hand to see the whole error: {program}",
@@ -71,10 +73,12 @@ def parse_process_output(data: object, profile: str, account_id: str | None = No
         raise CredentialProcessError(
             f'profile "{profile}": credential_process output is not a JSON object', hint=_SHAPE_HINT
         )
-    version = data.get("Version", "<Version key not provided>")
+    version = data.get("Version")
     if version != 1 or isinstance(version, bool):
+        # Only numbers are shown: a misbehaving helper could put anything, a secret included, in a string.
+        shown = "missing" if version is None else repr(version) if isinstance(version, int | float) else "not a number"
         raise CredentialProcessError(
-            f"profile \"{profile}\": unsupported credential_process Version {version!r}; supported: 1",
+            f'profile "{profile}": unsupported credential_process Version ({shown}); supported: 1',
             hint='print "Version": 1 (a number, not a string)',
         )
     for key in ("AccessKeyId", "SecretAccessKey"):
@@ -98,3 +102,9 @@ def parse_process_output(data: object, profile: str, account_id: str | None = No
         expiration,
         data.get("AccountId") or account_id,
     )
+
+
+def _printable(line: str, limit: int = 300) -> str:
+    """``line`` with control characters (terminal escapes) replaced by ``?`` and cut to ``limit`` characters."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in line)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
