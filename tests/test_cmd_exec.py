@@ -249,6 +249,16 @@ def test_a_command_that_cannot_start_is_exit_code_9(sandbox: Sandbox, aws_home: 
     assert "cannot run 'no-such-command-rolecall-test'" in result.stderr
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_an_empty_command_name_is_exit_code_9_before_any_call(sandbox: Sandbox, aws_home: AwsHome, mode: str) -> None:  # noqa: F811
+    env = _setup(sandbox, aws_home)
+    sandbox.reset_calls()
+    result = run_rolecall(["exec", *MODES[mode], "readonly", "--", ""], env)
+    assert result.returncode == 9, result.stderr
+    assert "its name is empty" in result.stderr and "Traceback" not in result.stderr
+    assert sandbox.calls() == 0
+
+
 def test_arguments_after_the_double_dash_reach_cmd_verbatim(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     env = _setup(sandbox, aws_home)
     args = ["--region", "x", "--", "--debug", "a b", "$HOME"]

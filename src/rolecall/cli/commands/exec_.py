@@ -176,6 +176,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     command = list(args.command)
     if not command:
         raise UsageError("rolecall exec: no command given", hint="rolecall exec PROFILE -- CMD ARGS...")
+    if not command[0]:
+        # execve refuses it with a ValueError: say so before resolving anything.
+        raise ExecError("cannot run the command: its name is empty", hint="check the quoting of CMD")
     outer = ctx.env.get(NESTING_VARIABLE)
     if outer and not args.allow_nested:
         raise UsageError(
