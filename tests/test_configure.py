@@ -294,3 +294,17 @@ def test_unknown_profile_with_no_profiles_hints_at_a_real_command(aws_home: AwsH
     result = run_rolecall(["configure", "list", "--profile", "dev"], env=aws_home.env)
     _one_line_error(result, 3)
     assert "rolecall configure set role_arn ARN --profile dev" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["region", b"\xff\xfe"], [b"\xff\xfe", "x"], ["region", "x", "--profile", b"\xff\xfe"]],
+)
+def test_bytes_that_are_not_utf8_are_refused_and_nothing_is_written(aws_home: AwsHome, args: list[str | bytes]) -> None:
+    aws_home.write_config("[default]\nregion = a\n")
+    argv = [os.fsencode(sys.executable), b"-m", b"rolecall", b"configure", b"set",
+            *(a if isinstance(a, bytes) else a.encode() for a in args)]
+    result = subprocess.run(argv, env=aws_home.env, capture_output=True, text=True, timeout=60)
+    _one_line_error(result, 8)
+    assert "is not UTF-8 text" in result.stderr
+    assert aws_home.config.read_text() == "[default]\nregion = a\n"

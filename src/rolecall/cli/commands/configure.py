@@ -78,17 +78,32 @@ def _positional(value: str | list[str]) -> str:
     return "--" if isinstance(value, list) else value
 
 
+def _utf8(text: str, what: str) -> str:
+    """``text`` if it can be written to a UTF-8 file; bytes that are not UTF-8 (``$'\\xff'``) are refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            f"the {what} is not UTF-8 text", hint="the AWS files are UTF-8: check the bytes given and the locale"
+        ) from None
+    return text
+
+
 def _set(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.edit import resolve_set, update_section
 
     profile, _source = _explicit_profile(args, ctx)
-    target = resolve_set(_positional(args.varname), profile)
+    varname = _utf8(_positional(args.varname), "key name")
+    value = _utf8(_positional(args.value), "value")
+    if profile is not None:
+        _utf8(profile, "profile name")
+    target = resolve_set(varname, profile)
     paths = ctx.paths
     path = paths.credentials_file if target.credentials_file else paths.config_file
     update_section(
         path,
         target.section,
-        target.change(_positional(args.value)),
+        target.change(value),
         reporter=ctx.warn,
         check_permissions=target.credentials_file,
     )
