@@ -315,3 +315,41 @@ def test_credential_process_program_not_found(aws_home: AwsHome) -> None:
     assert result.returncode == 3
     assert "/nonexistent/get-keys was not found" in result.stderr
     assert "--secret-arg" not in result.stderr  # arguments may carry secrets: never echoed
+
+
+def _long_chain(length: int) -> str:
+    profiles = [f"[profile c{i}]\nrole_arn = arn:aws:iam::123456789012:role/r{i}\nsource_profile = c{i + 1}\n"
+                for i in range(length)]
+    keys = f"[profile c{length}]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n"
+    return "".join(profiles) + keys
+
+
+@pytest.mark.parametrize("command", [["assume", "c0", "--explain"], ["env", "c0"], ["list"]])
+def test_a_source_chain_of_thousands_of_profiles_is_refused_not_a_crash(
+    aws_home: AwsHome, command: list[str]
+) -> None:
+    aws_home.write_config(_long_chain(2000))
+    result = run_rolecall(command, aws_home.env)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    if command[0] != "list":
+        assert result.returncode == 3
+        assert 'the source_profile chain of "c0" is longer than 64 profiles' in result.stderr
+
+
+def test_a_long_but_sane_chain_is_planned(aws_home: AwsHome) -> None:
+    aws_home.write_config(_long_chain(40))
+    result = run_rolecall(["assume", "c0", "--explain"], aws_home.env)
+    assert result.returncode == 0, result.stderr
+    assert "41. c0: AssumeRole arn:aws:iam::123456789012:role/r0" in result.stdout + result.stderr
+
+
+def test_a_web_identity_token_file_that_is_not_text_is_a_file_error(aws_home: AwsHome, tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_bytes(b"\xff\xfe\x00binary")
+    aws_home.write_config(
+        "[profile w]\nrole_arn = arn:aws:iam::123456789012:role/web\n"
+        f"web_identity_token_file = {token}\nendpoint_url = http://127.0.0.1:9\n"
+    )
+    result = run_rolecall(["env", "w"], aws_home.env)
+    assert result.returncode == 7, result.stderr
+    assert "is not text" in result.stderr and "Traceback" not in result.stderr

@@ -38,6 +38,11 @@ class Chain:
         return self.provider.explain()
 
 
+#: More hops than any real role chain has; beyond it (a generated config gone wrong) the chain is refused before
+#: resolving it would exhaust Python's recursion limit.
+MAX_CHAIN_LENGTH = 64
+
+
 def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, explicit: bool = True) -> Chain:
     """Build the provider tree for ``profile_name``.
 
@@ -225,6 +230,11 @@ class _Builder:
             raise ConfigError(
                 f"profile chain loops: {loop}",
                 hint="one profile in the loop must have keys (or credential_source) instead of source_profile",
+            )
+        if len(visited) >= MAX_CHAIN_LENGTH:
+            raise ConfigError(
+                f'the source_profile chain of "{visited[0]}" is longer than {MAX_CHAIN_LENGTH} profiles',
+                hint="shorten it: a profile can name the keys' profile as its source_profile directly",
             )
         if self_reference or source.has_static_keys or not source.role_arn:
             # botocore: static keys in a source profile win over its own role_arn.

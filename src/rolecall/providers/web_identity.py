@@ -76,6 +76,11 @@ class WebIdentityProvider:
                 f"cannot read the web identity token file {self.token_file}: {error.strerror}",
                 hint="check web_identity_token_file / AWS_WEB_IDENTITY_TOKEN_FILE",
             ) from None
+        except UnicodeDecodeError:
+            raise FileError(
+                f"the web identity token file {self.token_file} is not text (a JWT is ASCII)",
+                hint="check web_identity_token_file / AWS_WEB_IDENTITY_TOKEN_FILE names the token, not another file",
+            ) from None
         response = sts.assume_role_with_web_identity(
             self.inputs.settings(),
             RoleArn=self.role_arn,
