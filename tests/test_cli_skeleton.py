@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from conftest import AwsHome, run_rolecall
 from rolecall.cli.context import Context
 from rolecall.cli.main import main
@@ -77,3 +79,17 @@ def test_debug_after_double_dash_belongs_to_child() -> None:
         ["exec", "p", "--", "cmd", "--debug"],
         True,
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["save", "prod", "--to", "x"], ["configure", "set", "region", "x", "--prof", "dev"],
+     ["env", "prod", "--form", "fish"],
+     ["sts", "assume-role", "--role-a", "arn:aws:iam::123456789012:role/r", "--role-session-name", "s"]],
+)
+def test_abbreviated_options_are_refused_not_guessed(argv: list[str], aws_home: AwsHome) -> None:
+    """`save --to x` must not silently become `--token-code x` (argparse's default); the AWS CLI refuses them too."""
+    result = run_rolecall(argv, aws_home.env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "unrecognized arguments" in result.stderr or "required: --role-arn" in result.stderr

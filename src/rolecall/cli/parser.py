@@ -12,11 +12,19 @@ from rolecall.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line and a hint (a ``UsageError``), not a usage dump."""
+    """argparse, but a usage mistake is one line and a hint (a ``UsageError``), not a usage dump.
+
+    Abbreviated options are not accepted (``save --to x`` must not silently mean ``--token-code x``), as the AWS
+    CLI does not accept them either; sub-parsers inherit this through ``parser_class``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Raise instead of printing usage and exiting."""
