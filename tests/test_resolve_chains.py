@@ -353,3 +353,14 @@ def test_a_web_identity_token_file_that_is_not_text_is_a_file_error(aws_home: Aw
     result = run_rolecall(["env", "w"], aws_home.env)
     assert result.returncode == 7, result.stderr
     assert "is not text" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["env"], ["assume"], ["whoami"]])
+def test_expired_keys_in_the_environment_are_refused_with_a_way_out(aws_home: AwsHome, argv: list[str]) -> None:
+    env = dict(aws_home.env, AWS_ACCESS_KEY_ID="ASIAEXPIRED", AWS_SECRET_ACCESS_KEY="secret",
+               AWS_SESSION_TOKEN="token", AWS_CREDENTIAL_EXPIRATION="2020-01-01T00:00:00Z")
+    result = run_rolecall(argv, env)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert "the credentials in the environment expired at 2020-01-01 00:00:00 UTC" in result.stderr
+    assert "unassume" in result.stderr and result.stderr.count("\n") == 1

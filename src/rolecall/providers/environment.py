@@ -53,11 +53,20 @@ class EnvironmentProvider:
                 "no credentials in the environment (AWS_ACCESS_KEY_ID is not set)",
                 hint="export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use credential_source/source_profile",
             )
+        if credentials.is_expired():
+            # Handing them on would only move the failure into the consumer (botocore refuses them too).
+            assert credentials.expiration is not None
+            raise ConfigError(
+                "the credentials in the environment expired at "
+                f"{credentials.expiration.strftime('%Y-%m-%d %H:%M:%S')} UTC (AWS_CREDENTIAL_EXPIRATION)",
+                hint="get new ones (`assume PROFILE`), or unset them (`unassume`, or `rolecall env --unset`)",
+            )
         return credentials
 
     def cached(self) -> Credentials | None:
-        """The environment is always at hand."""
-        return credentials_from_env(self._env)
+        """The environment's credentials while they have not expired."""
+        credentials = credentials_from_env(self._env)
+        return None if credentials is None or credentials.is_expired() else credentials
 
     def explain(self) -> list[str]:
         """One sentence."""
