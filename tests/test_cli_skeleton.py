@@ -93,3 +93,15 @@ def test_abbreviated_options_are_refused_not_guessed(argv: list[str], aws_home: 
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1
     assert "unrecognized arguments" in result.stderr or "required: --role-arn" in result.stderr
+
+
+def test_control_characters_from_the_config_are_escaped_in_messages(aws_home: AwsHome) -> None:
+    """A value with terminal escapes (here in mfa_serial) is shown escaped: no escape reaches the terminal."""
+    aws_home.write_config(
+        "[profile m]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = k\n"
+        "mfa_serial = \x01 weird\x1b[31m\n[profile k]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    result = run_rolecall(["env", "m"], aws_home.env)
+    assert result.returncode == 5, result.stderr
+    assert "\x1b" not in result.stderr and "\x01" not in result.stderr
+    assert "an MFA code for \\x01 weird\\x1b[31m is needed" in result.stderr

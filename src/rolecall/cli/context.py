@@ -80,7 +80,7 @@ class Context:
     def say(self, line: str) -> None:
         """Write one line for a person to stderr (stdout is for machines)."""
         try:
-            self.stderr.write(line.rstrip("\n") + "\n")
+            self.stderr.write(_printable(line.rstrip("\n")) + "\n")
             self.stderr.flush()
         except (OSError, ValueError):
             pass  # stderr closed or full: there is nowhere left to say anything; the exit code still tells
@@ -131,6 +131,14 @@ class _ClosedStream(io.TextIOBase):
 def _closed(name: str) -> TextIO:
     stream: Any = _ClosedStream(name)  # a TextIOBase, used only through the TextIO methods it has
     return stream  # type: ignore[no-any-return]
+
+
+def _printable(line: str) -> str:
+    """``line`` with control characters escaped (``\\x1b``): values from config files, the environment or a helper's
+    output end up in messages, and must neither inject terminal escapes nor break the one-line rule."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 def _stdout_error(error: OSError | ValueError) -> FileError:
