@@ -30,7 +30,16 @@ if TYPE_CHECKING:
 
     from rolecall.reporting import Reporter
 
-__all__ = ["DEFAULT_MIN_REMAINING", "CacheEntry", "CliCache", "SessionCache", "assume_role_cache_key"]
+__all__ = [
+    "DEFAULT_MIN_REMAINING",
+    "MAX_FILE_SIZE",
+    "CacheEntry",
+    "CliCache",
+    "SessionCache",
+    "as_warnings",
+    "assume_role_cache_key",
+    "read_regular_file",
+]
 
 #: The AWS CLI ignores a cached entry with less than 15 minutes left
 #: (botocore ``CachedCredentialFetcher.DEFAULT_EXPIRY_WINDOW_SECONDS``); rolecall uses the same window so
@@ -49,9 +58,7 @@ def _make_loads() -> Callable[[str], Any]:
     try:
         from _json import make_scanner
     except ImportError:  # pragma: no cover - CPython always has _json; other interpreters take the slow way
-        import json
-
-        return json.loads
+        return _slow_loads
 
     constants = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
@@ -77,11 +84,28 @@ def _make_loads() -> Callable[[str], Any]:
             value, end = scan_once(text, start)
         except StopIteration as stop:
             raise ValueError(f"expecting a JSON value at offset {stop.value}") from None
+        except RecursionError:
+            raise ValueError("the JSON value is nested too deeply") from None
+        except Exception:  # any other scanner failure: let json itself judge the text
+            # The C scanner reports a syntax error by raising json.decoder.JSONDecodeError, which it looks up in
+            # sys.modules; before 3.12, while json.decoder is not imported, it fails with "SystemError: ...
+            # returned NULL without setting an exception" instead. Only this error path pays for json.
+            return _slow_loads(text)
         if text[end:].strip(_JSON_WHITESPACE):
             raise ValueError(f"extra data after the JSON value at offset {end}")
         return value
 
     return loads
+
+
+def _slow_loads(text: str) -> Any:
+    """``json.loads``, with a document nested too deeply for it a ``ValueError`` like any other bad JSON."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("the JSON value is nested too deeply") from None
 
 
 _loads = _make_loads()
@@ -159,6 +183,88 @@ def _sha1_hex(text: str) -> str:
         return hashlib.sha1(data, usedforsecurity=False).hexdigest()
     digest: str = sha1(data).hexdigest()
     return digest
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading a cache file without trusting what is at its path
+
+#: Far above any real entry (an STS response is about 1.5 KB, a used-codes memory less): a bigger file is
+#: refused rather than read into memory.
+MAX_FILE_SIZE = 1 << 20
+
+
+def _check_regular(mode: int, size: int, limit: int) -> None:
+    """Raise ``OSError`` (without the path: the caller names it) unless a regular file of at most ``limit``."""
+    import stat
+
+    if stat.S_ISREG(mode) and size <= limit:
+        return
+    import errno
+
+    if stat.S_ISREG(mode):
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes")
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise OSError(errno.EINVAL, f"not a regular file but {kind}")
+
+
+def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes | None:
+    """The bytes of the regular file ``path`` (a symlink to one is fine), or ``None`` when nothing is there.
+
+    Never waits on nor reads from anything else: a folder, a named pipe, a device such as ``/dev/zero`` (also
+    behind a symlink) or a socket raise ``OSError``, as does a file over ``limit`` bytes or one that cannot be
+    opened (permissions, a symlink loop). The file is opened with ``O_NONBLOCK`` (opening a pipe does not wait
+    for a writer) and checked again on the open descriptor, so something swapped in after the first look is
+    caught too. The ``OSError``'s ``strerror`` says what is wrong, without the path.
+    """
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    _check_regular(info.st_mode, info.st_size, limit)  # before opening: opening a device may do something
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        _check_regular(info.st_mode, info.st_size, limit)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, limit + 1 - total)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while being read
+                _check_regular(info.st_mode, total, limit)
+    finally:
+        os.close(fd)
+
+
+def _has_unencodable_text(document: object) -> bool:
+    """True when a string (or key) in ``document`` cannot be encoded as UTF-8: a lone surrogate from ``\\ud800``.
+
+    Such an entry is valid JSON, but its secrets cannot be printed, exported or sent anywhere.
+    """
+    pending = [document]
+    while pending:  # a loop, not recursion: the document may be as deep as the scanner allowed
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -265,6 +371,8 @@ def _credentials_from(document: object) -> Credentials:
     creds = document.get("Credentials")
     if not isinstance(creds, dict):
         raise _Foreign("no Credentials object")
+    if _has_unencodable_text(document):
+        raise _Foreign("it holds text that is not valid Unicode (an unpaired surrogate escape such as \\ud800)")
     values = []
     for field in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
         value = creds.get(field)
@@ -298,18 +406,46 @@ def _serialisable(value: Any) -> Any:
     )
 
 
-class _JsonFolderCache:
-    """What both caches share: ``<directory>/<key>.json`` files, read leniently, written atomically 0600."""
+def as_warnings(reporter: Reporter) -> Reporter:
+    """A reporter that passes each line to ``reporter`` as ``rolecall: warning: <line>``.
 
-    __slots__ = ("directory", "reporter")
+    The providers hand the caches their runtime's reporter, a plain line sink that also gets progress notes
+    (the CLI prints those as they are); a cache only ever reports problems, which should read like every other
+    warning of rolecall.
+    """
+
+    def warn(line: str) -> None:
+        reporter(f"rolecall: warning: {line}")
+
+    return warn
+
+
+class _JsonFolderCache:
+    """What both caches share: ``<directory>/<key>.json`` files, read leniently, written atomically 0600.
+
+    Each problem with a file is reported once per cache object (a run reads an entry again after taking the
+    MFA lock, and must not say the same thing twice), and again only when the file has changed since.
+    """
+
+    __slots__ = ("_reported", "directory", "reporter")
 
     directory: str
     reporter: Reporter
+    _reported: set[tuple[str, object]]
+
+    #: What an entry is, for the warnings.
+    _what = "cached credentials"
+    #: Added to the warning about a file that is not JSON.
+    _not_json_note = "rolecall replaces it with the next fresh credentials"
+    #: What ``put`` stores, and what it means when that fails (for the warning).
+    _stored = "the new credentials"
+    _unsaved_note = "they are used now, but the next run calls STS again"
 
     def __init__(self, directory: str, reporter: Reporter = ignore) -> None:
         set_ = object.__setattr__
         set_(self, "directory", directory)
         set_(self, "reporter", reporter)
+        set_(self, "_reported", set())
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -323,29 +459,39 @@ class _JsonFolderCache:
             raise InvalidInputError("not a valid cache key", hint="cache keys are file name stems such as SHA-1 hex")
         return os.path.join(self.directory, key + ".json")
 
+    def _ignoring(self, path: str, why: str) -> None:
+        """Report that the file ``path`` is ignored and ``why``, unless already reported for this file as it is."""
+        try:
+            info = os.lstat(path)
+            version: object = (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        except OSError:
+            version = None
+        if (why, version) in self._reported:
+            return
+        if len(self._reported) >= 64:  # a long-lived cache object (the credentials server) stays small
+            self._reported.clear()
+        self._reported.add((why, version))
+        self.reporter(f"ignoring the {self._what} in {path}: {why}")
+
     def _read(self, key: str) -> tuple[str, dict[str, Any], Credentials] | None:
         """The parsed entry of ``key`` whatever its age, or ``None`` (missing, unreadable, corrupt, foreign)."""
         path = self.path(key)
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except FileNotFoundError:
-            return None
+            raw = read_regular_file(path)
         except OSError as error:
-            self.reporter(f"ignoring the cached credentials in {path}: cannot read it ({error.strerror or error})")
+            self._ignoring(path, f"cannot read it ({error.strerror or type(error).__name__})")
+            return None
+        if raw is None:
             return None
         try:
             document = _loads(raw.decode("utf-8"))
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            self.reporter(
-                f"ignoring the cached credentials in {path}: it is not valid JSON "
-                "(the AWS CLI fails on such a file; rolecall replaces it with the next fresh credentials)"
-            )
+        except ValueError:  # UnicodeDecodeError, a JSON syntax error, nesting too deep: all ValueErrors here
+            self._ignoring(path, f"it is not valid JSON ({self._not_json_note})")
             return None
         try:
             credentials = _credentials_from(document)
         except _Foreign as why:
-            self.reporter(f"ignoring the cached credentials in {path}: {why}")
+            self._ignoring(path, str(why))
             return None
         return path, document, credentials
 
@@ -376,22 +522,36 @@ class _JsonFolderCache:
                 f"cannot delete {path}: {error.strerror or error}", hint="check the permissions of the cache folder"
             ) from error
 
-    def _write(self, key: str, document: Mapping[str, Any]) -> None:
-        """Write ``document`` as botocore's JSONFileCache does (one line, default separators), atomically, 0600."""
-        import json
+    def _write(self, key: str, document: Mapping[str, Any]) -> bool:
+        """Write ``document`` as botocore's JSONFileCache does (one line, default separators), atomically, 0600.
 
-        from rolecall.fileio import atomic_write
+        False, after one line to the reporter, when the file cannot be written.
+        """
+        import json
+        import stat
+
+        from rolecall.fileio import atomic_write, remove_special
 
         path = self.path(key)
         data = json.dumps(_serialisable(document)).encode("utf-8")
-        # atomic_write keeps the mode of a file it replaces; a cache file holds secrets, so tighten a loose one
-        # first (botocore's own writes always end up 0600 too).
         try:
-            if os.stat(path).st_mode & 0o077:
-                os.chmod(path, 0o600)
-        except OSError:
-            pass  # missing (the usual case), or not ours: atomic_write reports what matters
-        atomic_write(path, data, mode=0o600, dir_mode=0o700)
+            # A named pipe, a device or a symlink to one (or a dangling or looping symlink) is not an entry:
+            # replace it instead of writing through it (as root, through a symlink to /dev/zero).
+            remove_special(path)
+            # atomic_write keeps the mode of a file it replaces; a cache file holds secrets, so tighten a loose
+            # one first (botocore's own writes always end up 0600 too).
+            try:
+                info = os.stat(path)
+                if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
+                    os.chmod(path, 0o600)
+            except OSError:
+                pass  # missing (the usual case), or not ours: atomic_write reports what matters
+            atomic_write(path, data, mode=0o600, dir_mode=0o700)
+        except FileError as error:
+            # The credentials in hand are good; failing to keep them must not throw them away.
+            self.reporter(f"could not cache {self._stored}: {error.message} ({self._unsaved_note})")
+            return False
+        return True
 
 
 def _checked_response(response: Mapping[str, Any]) -> dict[str, Any]:
@@ -419,20 +579,25 @@ class CliCache(_JsonFolderCache):
 
     __slots__ = ()
 
-    def put(self, key: str, response: Mapping[str, Any]) -> None:
+    #: The AWS CLI (botocore's JSONFileCache) reads these files too, and stops with KeyError on a bad one.
+    _not_json_note = "the AWS CLI fails on such a file; rolecall replaces it with the next fresh credentials"
+
+    def put(self, key: str, response: Mapping[str, Any]) -> bool:
         """Store an AssumeRole (or web identity) response under ``key`` the way the AWS CLI does.
 
         Datetimes become ``%Y-%m-%dT%H:%M:%SUTC``; ``Credentials.AccountId`` is added from
         ``AssumedRoleUser.Arn`` as botocore does; the file is replaced atomically with mode 0600, and a folder
-        that has to be created gets 0700 (botocore would leave it 0755). Raises ``FileError`` when the file
-        cannot be written, ``InvalidInputError`` when ``response`` has no complete ``Credentials``.
+        that has to be created gets 0700 (botocore would leave it 0755). Returns True when written; when the
+        file cannot be written (a folder in its place, permissions, a full disk) the reporter hears one line and
+        the result is False: the caller's credentials are still good, only not cached. Raises
+        ``InvalidInputError`` when ``response`` has no complete ``Credentials``.
         """
         document = _checked_response(response)
         user = document.get("AssumedRoleUser")
         account = _account_from_arn(user.get("Arn") if isinstance(user, dict) else None)
         if account is not None:
             document["Credentials"]["AccountId"] = account
-        self._write(key, document)
+        return self._write(key, document)
 
 
 #: Where rolecall notes whose MFA session an entry of ``SessionCache`` is.
@@ -450,6 +615,11 @@ class SessionCache(_JsonFolderCache):
 
     __slots__ = ()
 
+    _what = "cached MFA session"
+    _not_json_note = "rolecall replaces it with the next MFA session"
+    _stored = "the new MFA session"
+    _unsaved_note = "it is used now, but the next run needs a new MFA code"
+
     def key(self, source_access_key_id: str, mfa_serial: str) -> str:
         """The entry key of the MFA session of ``source_access_key_id`` with device ``mfa_serial`` (SHA-1 hex)."""
         return _sha1_hex(_canonical_json({"AccessKeyId": source_access_key_id, "SerialNumber": mfa_serial}))
@@ -463,15 +633,16 @@ class SessionCache(_JsonFolderCache):
         source = note.get("SourceAccessKeyId") if isinstance(note, dict) else None
         serial = note.get("SerialNumber") if isinstance(note, dict) else None
         if not isinstance(source, str) or not isinstance(serial, str) or self.key(source, serial) != key:
-            self.reporter(f"ignoring the cached MFA session in {entry.path}: it does not belong to this identity")
+            self._ignoring(entry.path, "it does not belong to this identity")
             return None
         return entry
 
-    def put(self, key: str, response: Mapping[str, Any], *, source_access_key_id: str, mfa_serial: str) -> None:
+    def put(self, key: str, response: Mapping[str, Any], *, source_access_key_id: str, mfa_serial: str) -> bool:
         """Store a GetSessionToken response under ``key`` (0600 file; the folder is made or kept 0700).
 
         Raises ``InvalidInputError`` when ``key`` is not ``self.key(source_access_key_id, mfa_serial)`` or the
-        response has no complete ``Credentials``, ``FileError`` when it cannot be written.
+        response has no complete ``Credentials``. As ``CliCache.put``, a file that cannot be written is one line
+        to the reporter and a False result.
         """
         if key != self.key(source_access_key_id, mfa_serial):
             raise InvalidInputError(
@@ -487,4 +658,4 @@ class SessionCache(_JsonFolderCache):
                 os.chmod(self.directory, 0o700)
         except OSError:
             pass  # not there yet: atomic_write creates it 0700
-        self._write(key, document)
+        return self._write(key, document)

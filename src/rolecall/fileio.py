@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["atomic_write", "exclusive_lock", "permission_warning", "read_bytes"]
+__all__ = ["atomic_write", "exclusive_lock", "permission_warning", "read_bytes", "remove_special"]
 
 
 def _describe(error: OSError) -> str:
@@ -175,6 +175,33 @@ def _fsync_dir(folder: str) -> None:
             os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_special(path: str) -> bool:
+    """Delete what is at ``path`` when it can only be junk in place of a file the program owns; True if deleted.
+
+    For the files of rolecall's caches, before ``atomic_write``: a named pipe, a device node, a socket, or a
+    symlink that is dangling, loops, or leads to anything but a regular file or a folder. ``atomic_write``
+    would write through such a symlink (and, for root, replace ``/dev/zero`` itself) or keep a pipe's mode.
+    Only the link or node is removed, never what a link points to. A regular file, a folder, a symlink to
+    either, or nothing at all is left as it is (a folder makes the write fail, as it should). Never raises:
+    what cannot be removed makes the write that follows fail with its own error.
+    """
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                mode = 0  # dangling, or a loop
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            return False
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 def read_bytes(path: str) -> bytes | None:

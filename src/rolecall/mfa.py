@@ -269,14 +269,17 @@ class UsedCodes:
         """The remembered (digest, time) pairs that are not yet forgotten."""
         import json
 
+        from rolecall.cache import read_regular_file
+
         try:
-            with open(path, "rb") as handle:
-                document = json.loads(handle.read().decode("utf-8"))
+            # Never waits on a named pipe nor reads /dev/zero; a folder, a huge file or a symlink loop is an error.
+            raw = read_regular_file(path)
+            if raw is None:
+                return []
+            document = json.loads(raw.decode("utf-8"))
             entries = document["used"]
             pairs = [(str(item["h"]), float(item["t"])) for item in entries]
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
             return []  # see the class docstring: an unreadable memory is an empty one
         return [(digest, sent) for digest, sent in pairs if now - self.forget_after <= sent <= now + self.forget_after]
 
@@ -297,10 +300,12 @@ class UsedCodes:
         """
         import json
 
-        from rolecall.fileio import atomic_write, exclusive_lock
+        from rolecall.fileio import atomic_write, exclusive_lock, remove_special
 
         path = self._path(serial)
         _keep_private(self.state_dir)
+        # A pipe, a device or a symlink to one in place of the memory is replaced, not written (or locked) through.
+        remove_special(path)
         with exclusive_lock(path, timeout=10.0):
             remembered = self._load(path, now)
             digest = self._digest(serial, code, int(now // TOTP_STEP))

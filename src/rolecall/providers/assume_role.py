@@ -61,6 +61,9 @@ class AssumeRoleProvider:
         self.outcome: str | None = None
         #: After retrieve(): the assumed-role ARN, when the STS response or the cache entry says it.
         self.identity_arn: str | None = None
+        #: One cache object for the provider's life: a run reads the entry twice (before and under the lock),
+        #: and it reports a problem with the file once.
+        self._cli_cache: CliCache | None = None
 
     # -- the parameters and the cache key, exactly as botocore builds them -------------------------------------
     def cache_params(self) -> dict[str, Any]:
@@ -83,9 +86,11 @@ class AssumeRoleProvider:
         return assume_role_cache_key(self.cache_params(), session_name_generated=not self.profile.role_session_name)
 
     def _cache(self) -> CliCache:
-        from rolecall.cache import CliCache
+        if self._cli_cache is None:
+            from rolecall.cache import CliCache, as_warnings
 
-        return CliCache(self.runtime.paths.cli_cache_dir, self.runtime.reporter)
+            self._cli_cache = CliCache(self.runtime.paths.cli_cache_dir, as_warnings(self.runtime.reporter))
+        return self._cli_cache
 
     def _effective_duration(self) -> int | None:
         requested = self.profile.duration_seconds

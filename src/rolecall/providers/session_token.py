@@ -12,6 +12,7 @@ from rolecall.timefmt import format_local_hm, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from rolecall.cache import SessionCache
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
     from rolecall.providers.mfa_inputs import MfaInputs
@@ -42,11 +43,20 @@ class MfaSessionProvider:
         self.runtime = runtime
         self.inputs = inputs
         self.profile = profile
+        #: One cache object for the provider's life, so that a problem with the file is reported once a run.
+        self._session_cache: SessionCache | None = None
+
+    def _cache(self) -> SessionCache:
+        if self._session_cache is None:
+            from rolecall.cache import SessionCache, as_warnings
+
+            self._session_cache = SessionCache(
+                self.runtime.paths.session_cache_dir, as_warnings(self.runtime.reporter)
+            )
+        return self._session_cache
 
     def _key(self, source: Credentials) -> str:
-        from rolecall.cache import SessionCache
-
-        return SessionCache(self.runtime.paths.session_cache_dir).key(source.access_key_id, self.mfa_serial)
+        return self._cache().key(source.access_key_id, self.mfa_serial)
 
     def _source_keys(self) -> Credentials:
         source = self.source.retrieve()
@@ -60,22 +70,18 @@ class MfaSessionProvider:
 
     def cached(self) -> Credentials | None:
         """The cached MFA session when it has at least 15 minutes left."""
-        from rolecall.cache import SessionCache
-
         source = self.source.cached()
         if source is None:
             return None
-        cache = SessionCache(self.runtime.paths.session_cache_dir, self.runtime.reporter)
-        entry = cache.get(self._key(source), self.runtime.clock(), MIN_SESSION_LEFT)
+        entry = self._cache().get(self._key(source), self.runtime.clock(), MIN_SESSION_LEFT)
         return entry.credentials if entry else None
 
     def retrieve(self) -> Credentials:
         """The cached MFA session, or a new one (asks for a code). The caller holds the device lock."""
         from rolecall import sts
-        from rolecall.cache import SessionCache
 
         source = self._source_keys()
-        cache = SessionCache(self.runtime.paths.session_cache_dir, self.runtime.reporter)
+        cache = self._cache()
         key = self._key(source)
         entry = cache.get(key, self.runtime.clock(), MIN_SESSION_LEFT)
         if entry is not None:
