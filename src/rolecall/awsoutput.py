@@ -43,16 +43,94 @@ def normalize(data: Any) -> Any:
     return data
 
 
+#: The longest part of a ``--query`` expression repeated in an error message.
+_SHOWN_QUERY_MAX = 100
+_QUERY_HINT = "see https://jmespath.org"
+
+
+def _shown(expression: str) -> str:
+    return expression if len(expression) <= _SHOWN_QUERY_MAX else expression[:_SHOWN_QUERY_MAX] + "..."
+
+
+def _query_error(expression: str, problem: str, hint: str = _QUERY_HINT) -> UsageError:
+    return UsageError(f"bad value for --query {_shown(expression)}: {problem}", hint=hint)
+
+
+def _error_text(error: Exception) -> str:
+    """One line about a JMESPath error, never a value of the response (a type error would show it: secrets)."""
+    from jmespath.exceptions import JMESPathTypeError
+
+    if isinstance(error, JMESPathTypeError):
+        expected = ", ".join(str(kind) for kind in error.expected_types or ())
+        return (
+            f"In function {error.function_name}(), invalid type for value: expected one of: {expected}, "
+            f'received: "{error.actual_type}"'
+        )
+    if isinstance(error, RecursionError):
+        return "the expression is nested too deeply"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _check_functions(parsed: Any) -> None:
+    """Raise jmespath's own error for a function that does not exist or gets the wrong number of arguments.
+
+    jmespath finds these only when the query runs, that is after the STS call (and the MFA code) is spent;
+    they depend on the expression alone, so they are caught before anything is sent.
+    """
+    from jmespath import exceptions
+    from jmespath.functions import Functions
+
+    table: dict[str, Any] = Functions.FUNCTION_TABLE
+    pending = [parsed]
+    while pending:  # not recursive: a deeply nested expression must not exhaust the stack here
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.get("children") or ())
+        if node.get("type") != "function_expression":
+            continue
+        name = str(node.get("value"))
+        if name not in table:
+            raise exceptions.UnknownFunctionError(f"Unknown function: {name}()")
+        signature = table[name]["signature"]
+        given = len(node.get("children") or ())
+        if signature and signature[-1].get("variadic"):
+            if given < len(signature):
+                raise exceptions.VariadictArityError(len(signature), given, name)
+        elif given != len(signature):
+            raise exceptions.ArityError(len(signature), given, name)
+
+
 def compile_query(expression: str) -> Any:
-    """Compile a ``--query`` JMESPath expression; a bad one is a usage error naming the problem."""
+    """Compile a ``--query`` JMESPath expression; a bad one is a usage error naming the problem.
+
+    Besides syntax, an unknown function or a wrong number of arguments is refused here, before any request.
+    """
     import jmespath
     from jmespath.exceptions import JMESPathError
 
     try:
-        return jmespath.compile(expression)
-    except JMESPathError as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UsageError(f"bad value for --query {expression}: {first}", hint="see https://jmespath.org") from None
+        compiled = jmespath.compile(expression)
+        _check_functions(compiled.parsed)
+    except (JMESPathError, RecursionError) as error:
+        raise _query_error(expression, _error_text(error)) from None
+    return compiled
+
+
+def _search(query: Any, data: Any) -> Any:
+    """Apply a compiled query; what only shows on this data (a type error) is a usage error, as a syntax error."""
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return query.search(data)
+    except (JMESPathError, RecursionError) as error:
+        expression = str(getattr(query, "expression", "") or "")
+        raise _query_error(
+            expression,
+            _error_text(error),
+            hint="the request itself succeeded; fix the expression for this response, see https://jmespath.org",
+        ) from None
 
 
 def format_json(data: Any) -> str:
@@ -137,7 +215,7 @@ def render(response: Any, output: str = "json", query: Any = None, title: str = 
     """
     data = normalize(response)
     if query is not None:
-        data = query.search(data)
+        data = _search(query, data)
     if output == "json":
         return format_json(data)
     if output == "text":

@@ -22,7 +22,15 @@ from typing import Any
 
 from rolecall import validation
 from rolecall.credentials import Credentials
-from rolecall.errors import AwsError, ConfigError, InvalidInputError, MfaError, NetworkError, RolecallError
+from rolecall.errors import (
+    AwsError,
+    ConfigError,
+    FileError,
+    InvalidInputError,
+    MfaError,
+    NetworkError,
+    RolecallError,
+)
 from rolecall.timefmt import parse_timestamp
 
 # botocore ships no type information; its session and client objects are typed as Any here.
@@ -167,6 +175,54 @@ def _proxies_from_env(env: Mapping[str, str]) -> tuple[dict[str, str], str | Non
     return proxies, no_proxy
 
 
+def _first(*candidates: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """The first non-empty value and where it came from (``None``: the caller's own argument)."""
+    for value, source in candidates:
+        if value:
+            return value, source
+    return None, None
+
+
+def _check_region(value: str, source: str | None) -> None:
+    """Refuse a region botocore would refuse (``InvalidRegionError``) before any client is made.
+
+    A region passed by the caller (``--region``) is invalid input (exit 8); one from the environment or the
+    profile is a configuration error (exit 3). The message names the value and where it came from.
+    """
+    if validation.is_valid_region(value):
+        return
+    if source is None:
+        raise InvalidInputError(f"--region {value!r} is not a valid region name", hint=validation.REGION_HINT)
+    fix = f"set {source} to a valid region or unset it" if source.isupper() else "fix region in the profile"
+    raise ConfigError(f"{source} {value!r} is not a valid region name", hint=f"{fix}; {validation.REGION_HINT}")
+
+
+def _endpoint_is_valid(url: str) -> bool:
+    """botocore's own test of an endpoint URL (a scheme and a host name or IP address), without raising."""
+    import botocore.utils  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        return bool(botocore.utils.is_valid_endpoint_url(url) or botocore.utils.is_valid_ipv6_endpoint_url(url))
+    except (ValueError, TypeError):  # urlsplit: "Invalid IPv6 URL", a port that is not a number...
+        return False
+
+
+def _check_endpoint(url: str, source: str | None) -> None:
+    """Refuse an endpoint URL botocore would refuse (``ValueError: Invalid endpoint``) before any client is made.
+
+    From the caller (``--endpoint-url``): invalid input (exit 8); from the environment or the files: a
+    configuration error (exit 3). Any ``user:password@`` in the URL is hidden.
+    """
+    if _endpoint_is_valid(url):
+        return
+    shown = _redact_url(url)
+    hint = "an endpoint URL has a scheme and a host, e.g. https://sts.us-east-1.amazonaws.com or http://127.0.0.1:5000"
+    if source is None:
+        raise InvalidInputError(f"--endpoint-url {shown!r} is not a valid URL", hint=hint)
+    fix = f"set {source} to a valid URL or unset it" if source.isupper() else "fix it in the config file"
+    raise ConfigError(f"{source} {shown!r} is not a valid endpoint URL", hint=f"{fix}; {hint}")
+
+
 def resolve_settings(
     env: Mapping[str, str],
     profile: Mapping[str, object] | None,
@@ -189,27 +245,34 @@ def resolve_settings(
     botocore >= 1.40), ``AWS_CA_BUNDLE``/``ca_bundle``, ``AWS_MAX_ATTEMPTS``/``max_attempts``,
     ``AWS_RETRY_MODE``/``retry_mode``, the profile's ``cli_timestamp_format`` (default ``iso8601``,
     as the AWS CLI v2) and ``HTTP(S)_PROXY``/``NO_PROXY`` from ``env`` (never from ``os.environ``).
-    Raises ``ConfigError`` for a value botocore would reject.
+    Raises ``ConfigError`` for a value botocore would reject (a malformed region or endpoint URL included), or
+    ``InvalidInputError`` when that value is ``region``/``endpoint_url`` itself (``--region``/``--endpoint-url``).
     """
     prof: Mapping[str, object] = profile or {}
 
-    chosen_region = (
-        region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or _text(prof.get("region")) or None
+    chosen_region, region_source = _first(
+        (region, None),
+        (env.get("AWS_REGION"), "AWS_REGION"),
+        (env.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"),
+        (_text(prof.get("region")), "the profile's region"),
     )
+    if chosen_region is not None:
+        _check_region(chosen_region, region_source)
 
     ignore_value = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
     ignore_configured = _truthy(
         ignore_value if ignore_value is not None else prof.get("ignore_configured_endpoint_urls")
     )
-    chosen_endpoint = endpoint_url or None
+    chosen_endpoint, endpoint_source = _first((endpoint_url, None))
     if chosen_endpoint is None and not ignore_configured:
-        chosen_endpoint = (
-            env.get("AWS_ENDPOINT_URL_STS")
-            or env.get("AWS_ENDPOINT_URL")
-            or _services_endpoint(prof, full_config)
-            or _text(prof.get("endpoint_url"))
-            or None
+        chosen_endpoint, endpoint_source = _first(
+            (env.get("AWS_ENDPOINT_URL_STS"), "AWS_ENDPOINT_URL_STS"),
+            (env.get("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"),
+            (_services_endpoint(prof, full_config), "the endpoint_url of the profile's [services] section"),
+            (_text(prof.get("endpoint_url")), "the profile's endpoint_url"),
         )
+    if chosen_endpoint is not None:
+        _check_endpoint(chosen_endpoint, endpoint_source)
 
     regional = (
         env.get("AWS_STS_REGIONAL_ENDPOINTS") or _text(prof.get("sts_regional_endpoints")) or "regional"
@@ -332,7 +395,10 @@ def _bypass_proxy(settings: StsSettings) -> bool:
     # Not in typeshed, but public and pure: the NO_PROXY host matching urllib itself uses.
     proxy_bypass_environment = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
     if settings.endpoint_url:
-        host = urlsplit(settings.endpoint_url).netloc
+        try:
+            host = urlsplit(settings.endpoint_url).netloc
+        except ValueError:  # not a URL: botocore refuses it when the client is made ("Invalid endpoint")
+            return False
     else:
         region = settings.region or "aws-global"
         legacy = settings.sts_regional_endpoints == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS
@@ -424,13 +490,22 @@ def _call(
     if signed and credentials is None:
         raise _no_credentials(operation)
     method = re.sub(r"(?<!^)([A-Z])", r"_\1", operation).lower()
-    client = _client(settings, credentials, signed)
     # Keep only the parameters actually given: None means "not sent", as in the AWS CLI.
     sent = {k: v for k, v in params.items() if v is not None}
+    client: BaseClient = None
     try:
+        # Making the client is inside: botocore checks the region and the endpoint URL there
+        # (InvalidRegionError, ValueError "Invalid endpoint" or urllib's "Invalid IPv6 URL"), not when sending.
+        client = _client(settings, credentials, signed)
         response: dict[str, Any] = getattr(client, method)(**sent)
     except Exception as error:  # botocore's errors, translated below; anything else is re-raised as is
         translated = _translate(error, operation, settings, sent, credentials)
+        if translated is None and client is None and isinstance(error, ValueError):
+            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+            translated = ConfigError(
+                f"Invalid endpoint: {_endpoint_text(settings, error)} ({_redact_url(text)})",
+                hint="endpoint_url must look like https://sts.example.com",
+            )
         if translated is None:
             raise
         raise translated from None
@@ -509,6 +584,30 @@ _SOURCE_NAMES = {
 }
 
 
+_CONTAINER_HINT = (
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http(s) URL on a loopback address or 169.254.170.2/.23 "
+    "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI a path such as /v2/credentials/ID); unset them outside a container"
+)
+
+
+def _container_problem(error: ValueError, environ: Mapping[str, str]) -> tuple[str, str]:
+    """What botocore's container provider refused, and a hint; never the authorization token's value."""
+    text = str(error)
+    if "Auth token" in text or "header" in text:
+        return (
+            "the authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN or its file) is not a valid HTTP header value",
+            "the token must be one line of printable characters: check the variable or the file",
+        )
+    first = text.split(".  ")[0].splitlines()[0] if text.strip() else type(error).__name__
+    if "Unsupported host 'None'" in first:
+        first = "it is not a URL with a host"
+    # botocore reads the relative URI first, as here; its text names the host, never the token.
+    for variable in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        if environ.get(variable):
+            return f"{variable} is not usable: {_redact_url(first)}", _CONTAINER_HINT
+    return _redact_url(first), _CONTAINER_HINT
+
+
 def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str]) -> Credentials:
     """Credentials from one of botocore's own providers, for ``profile`` and the environment ``env``.
 
@@ -562,8 +661,27 @@ def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str])
         hint = f"run: aws sso login --profile {profile}" if kind == "sso" else "check the profile's settings"
         if kind == "login":
             hint = f"run: aws login --profile {profile}"
-        # botocore's messages here describe configuration and token state, never secrets.
-        raise ConfigError(f'profile "{profile}": {name} credentials: {error}', hint=hint) from None
+        # botocore's messages here describe configuration and token state, never secrets (URLs lose any user:password).
+        raise ConfigError(f'profile "{profile}": {name} credentials: {_redact_url(str(error))}', hint=hint) from None
+    except ValueError as error:
+        # The container provider checks its settings only when asked: a URI that is not a URL, a host it will not
+        # talk to, an authorization token that cannot be an HTTP header.
+        if kind != "container-role":
+            raise ConfigError(
+                f'profile "{profile}": the {name} settings are invalid: {type(error).__name__}',
+                hint="check the profile's settings",
+            ) from None
+        problem, hint = _container_problem(error, environ)
+        raise ConfigError(f"the {name} settings are invalid: {problem}", hint=hint) from None
+    except OSError as error:
+        # AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (or a file botocore reads for SSO) that cannot be read.
+        what = f"{error.strerror or type(error).__name__}: {error.filename}" if error.filename else type(error).__name__
+        raise FileError(
+            f"could not read a file the {name} needs: {what}",
+            hint="check AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and the file's permissions"
+            if kind == "container-role"
+            else "check the file named above",
+        ) from None
     if frozen is None or not frozen.access_key or not frozen.secret_key:
         raise ConfigError(
             f'profile "{profile}": the {name} gave no credentials',

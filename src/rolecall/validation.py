@@ -27,6 +27,7 @@ __all__ = [
     "check_external_id",
     "check_policy",
     "check_policy_arns",
+    "check_region",
     "check_role_arn",
     "check_role_session_name",
     "check_serial_number",
@@ -35,6 +36,7 @@ __all__ = [
     "check_token_code",
     "check_transitive_tag_keys",
     "default_session_name",
+    "is_valid_region",
     "sanitize_session_name",
     "validate_assume_role",
     "validate_assume_role_with_web_identity",
@@ -122,6 +124,32 @@ def check_token_code(value: object) -> str:
     hint = "type the 6-digit code your MFA device shows now"
     if not isinstance(value, str) or len(value) != 6 or not value.isascii() or not value.isdigit():
         raise _fail("TokenCode must be exactly 6 digits", hint)
+    return value
+
+
+REGION_MAX = 63
+_REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+#: The hint of every bad-region message (here, in sts.resolve_settings and for --region).
+REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
+
+
+def is_valid_region(value: str) -> bool:
+    """True for a region name botocore accepts: a DNS label (letters, digits, ``-``; not all digits, no ``-`` at
+    either end, at most 63 characters). botocore's own check (``validate_region_name``) also lets a trailing
+    newline through, which could only fail later; it is refused here."""
+    return (
+        0 < len(value) <= REGION_MAX
+        and all(char in _REGION_CHARS for char in value)
+        and not value.isdigit()
+        and value[0] != "-"
+        and value[-1] != "-"
+    )
+
+
+def check_region(value: object, name: str = "--region") -> str:
+    """A region given on the command line (or by a caller): refused before any request, naming the value."""
+    if not isinstance(value, str) or not is_valid_region(value):
+        raise _fail(f"{name} {value!r} is not a valid region name", REGION_HINT)
     return value
 
 

@@ -49,6 +49,12 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
         from rolecall.validation import check_token_code
 
         check_token_code(args.token_code)
+    if args.region:
+        # Checked here, not only before an STS call: a cached role makes none, yet --region is still exported
+        # (env, exec, assume), and a region no SDK accepts must not reach the shell. (The hot path never has one.)
+        from rolecall.validation import check_region
+
+        check_region(args.region)
     runtime = make_runtime(
         ctx.env,
         reporter=ctx.say,
