@@ -19,7 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from rolecall.cache import CliCache
     from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
@@ -63,7 +62,6 @@ class AssumeRoleProvider:
         self.identity_arn: str | None = None
         #: One cache object for the provider's life: a run reads the entry twice (before and under the lock),
         #: and it reports a problem with the file once.
-        self._cli_cache: CliCache | None = None
 
     # -- the parameters and the cache key, exactly as botocore builds them -------------------------------------
     def cache_params(self) -> dict[str, Any]:
@@ -85,13 +83,6 @@ class AssumeRoleProvider:
 
         return assume_role_cache_key(self.cache_params(), session_name_generated=not self.profile.role_session_name)
 
-    def _cache(self) -> CliCache:
-        if self._cli_cache is None:
-            from rolecall.cache import CliCache, as_warnings
-
-            self._cli_cache = CliCache(self.runtime.paths.cli_cache_dir, as_warnings(self.runtime.reporter))
-        return self._cli_cache
-
     def _effective_duration(self) -> int | None:
         requested = self.profile.duration_seconds
         if self.strategy == "reuse" or self.source_is_temporary():
@@ -110,7 +101,7 @@ class AssumeRoleProvider:
         """The AWS CLI cache entry for this profile when it has at least 15 minutes left."""
         if self.top_level and self.runtime.force_refresh:
             return None
-        entry = self._cache().get(self.cache_key(), self.runtime.clock(), CLI_EXPIRY_WINDOW)
+        entry = self.runtime.cli_cache().get(self.cache_key(), self.runtime.clock(), CLI_EXPIRY_WINDOW)
         if entry is None:
             return None
         self.outcome = f"the AWS CLI cache ({self.cache_key()}.json)"
@@ -161,7 +152,7 @@ class AssumeRoleProvider:
                 params["SerialNumber"] = self.profile.mfa_serial
                 params["TokenCode"] = code
         response = sts.assume_role(self.inputs.settings(), caller, **params)
-        self._cache().put(self.cache_key(), response)
+        self.runtime.cli_cache().put(self.cache_key(), response)
         self.outcome = "a new AssumeRole call" + (" with an MFA code" if code else "")
         self.identity_arn = _assumed_arn(response)
         return sts.credentials_from_response(response)

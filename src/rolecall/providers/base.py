@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Protocol
 
+    from rolecall.cache import CliCache, SessionCache
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
     from rolecall.reporting import Reporter
@@ -72,3 +73,21 @@ class Runtime:
         self.allow_prompt = allow_prompt
         #: Ignore fresh cache entries of the top-level role and assume it again.
         self.force_refresh = force_refresh
+        self._cli_cache: CliCache | None = None
+        self._session_cache: SessionCache | None = None
+
+    def cli_cache(self) -> CliCache:
+        """The AWS CLI's credential cache, one instance per runtime, so a bad file is reported once."""
+        if self._cli_cache is None:
+            from rolecall.cache import CliCache, as_warnings
+
+            self._cli_cache = CliCache(self.paths.cli_cache_dir, as_warnings(self.reporter))
+        return self._cli_cache
+
+    def session_cache(self) -> SessionCache:
+        """rolecall's MFA session cache, one instance per runtime, so a bad file is reported once."""
+        if self._session_cache is None:
+            from rolecall.cache import SessionCache, as_warnings
+
+            self._session_cache = SessionCache(self.paths.session_cache_dir, as_warnings(self.reporter))
+        return self._session_cache

@@ -12,7 +12,6 @@ from rolecall.timefmt import format_local_hm, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from rolecall.cache import SessionCache
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
     from rolecall.providers.mfa_inputs import MfaInputs
@@ -44,19 +43,9 @@ class MfaSessionProvider:
         self.inputs = inputs
         self.profile = profile
         #: One cache object for the provider's life, so that a problem with the file is reported once a run.
-        self._session_cache: SessionCache | None = None
-
-    def _cache(self) -> SessionCache:
-        if self._session_cache is None:
-            from rolecall.cache import SessionCache, as_warnings
-
-            self._session_cache = SessionCache(
-                self.runtime.paths.session_cache_dir, as_warnings(self.runtime.reporter)
-            )
-        return self._session_cache
 
     def _key(self, source: Credentials) -> str:
-        return self._cache().key(source.access_key_id, self.mfa_serial)
+        return self.runtime.session_cache().key(source.access_key_id, self.mfa_serial)
 
     def _source_keys(self) -> Credentials:
         source = self.source.retrieve()
@@ -73,7 +62,7 @@ class MfaSessionProvider:
         source = self.source.cached()
         if source is None:
             return None
-        entry = self._cache().get(self._key(source), self.runtime.clock(), MIN_SESSION_LEFT)
+        entry = self.runtime.session_cache().get(self._key(source), self.runtime.clock(), MIN_SESSION_LEFT)
         return entry.credentials if entry else None
 
     def retrieve(self) -> Credentials:
@@ -81,7 +70,7 @@ class MfaSessionProvider:
         from rolecall import sts
 
         source = self._source_keys()
-        cache = self._cache()
+        cache = self.runtime.session_cache()
         key = self._key(source)
         entry = cache.get(key, self.runtime.clock(), MIN_SESSION_LEFT)
         if entry is not None:

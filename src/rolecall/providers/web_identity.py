@@ -52,17 +52,12 @@ class WebIdentityProvider:
 
     def cached(self) -> Credentials | None:
         """The AWS CLI cache entry when it has at least 15 minutes left."""
-        from rolecall.cache import CliCache
-
-        entry = CliCache(self.runtime.paths.cli_cache_dir, self.runtime.reporter).get(
-            self.cache_key(), self.runtime.clock(), CLI_EXPIRY_WINDOW
-        )
+        entry = self.runtime.cli_cache().get(self.cache_key(), self.runtime.clock(), CLI_EXPIRY_WINDOW)
         return entry.credentials if entry else None
 
     def retrieve(self) -> Credentials:
         """Cached credentials, or a new AssumeRoleWithWebIdentity call."""
         from rolecall import sts
-        from rolecall.cache import CliCache
         from rolecall.validation import default_session_name
 
         hit = self.cached()
@@ -87,7 +82,7 @@ class WebIdentityProvider:
             RoleSessionName=self.session_name or default_session_name(self.runtime.env, self.runtime.clock()),
             WebIdentityToken=token,
         )
-        CliCache(self.runtime.paths.cli_cache_dir, self.runtime.reporter).put(self.cache_key(), response)
+        self.runtime.cli_cache().put(self.cache_key(), response)
         return sts.credentials_from_response(response)
 
     def explain(self) -> list[str]:
