@@ -350,7 +350,7 @@ def test_require_profile_with_no_profiles(tmp_path: Path) -> None:
     files = ConfigFiles.load(paths_for(tmp_path / "a", tmp_path / "b", tmp_path))
     with pytest.raises(ProfileNotFoundError) as caught:
         files.require_profile("dev")
-    assert caught.value.hint and "No profile" in caught.value.hint
+    assert caught.value.hint and "no profile is defined yet" in caught.value.hint
 
 
 def test_from_texts() -> None:
