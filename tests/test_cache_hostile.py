@@ -442,3 +442,18 @@ def test_put_still_writes_through_a_link_to_a_regular_file(tmp_path: Path) -> No
     assert CliCache(str(folder)).put("k", _response(NOW + timedelta(hours=1))) is True
     assert (folder / "k.json").is_symlink()
     assert "ASIAEXAMPLEWRITE0001" in (tmp_path / "elsewhere.json").read_text()
+
+
+def test_a_folder_in_place_of_the_used_codes_memory_costs_a_warning_not_the_code(
+    sandbox: Sandbox, aws_home: AwsHome
+) -> None:
+    """The used-codes memory only saves a refused call later: when it cannot be written, the code in hand is
+    still used, with one warning."""
+    env = sandbox_env(sandbox, aws_home)
+    path = used_codes_file(Path(env["ROLECALL_HOME"]) / "mfa", sandbox.mfa_serial)
+    path.mkdir()
+    done = run_cli(["assume", "admin", "--token-code", sandbox.fresh_code()], env)
+    assert done.returncode == 0, done.stderr
+    assert "rolecall: warning: could not note the MFA code as used" in done.stderr
+    assert "warning: rolecall: warning" not in done.stderr
+    assert sandbox.calls("GetSessionToken") == 1 and sandbox.calls("AssumeRole") == 1

@@ -367,7 +367,11 @@ def obtain_fresh_code(
         now = clock()
         if not used.was_used(serial, code, now):
             if remember:
-                used.remember(serial, code, now)
+                try:
+                    used.remember(serial, code, now)
+                except FileError as error:
+                    # The memory only saves a refused call later; losing it must not cost the code in hand.
+                    reporter(f"rolecall: warning: could not note the MFA code as used: {error.message}")
             return code
         if getattr(source, "fixed", False):
             raise MfaError(
