@@ -644,3 +644,21 @@ def test_device_lock_does_not_turn_errors_inside_into_lock_errors(tmp_path: Path
         raise FileError("inside")
     with device_lock(str(tmp_path), SERIAL, timeout=1):
         pass  # released after the error
+
+
+def test_device_lock_that_cannot_be_made_is_said_at_once_without_waiting(tmp_path: Path) -> None:
+    """A state folder that cannot exist (ROLECALL_HOME=/dev/null) is a file error at once, not a "waiting for
+    another rolecall" line followed by the error."""
+    from rolecall.errors import FileError
+    from rolecall.mfa import device_lock
+
+    heard: list[str] = []
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    started = time.monotonic()
+    with pytest.raises(FileError) as caught, device_lock(str(blocker / "mfa"), "arn:aws:iam::1:mfa/a", 30,
+                                                        reporter=heard.append):
+        pass
+    assert time.monotonic() - started < 5
+    assert "cannot create the lock file" in caught.value.message
+    assert heard == []

@@ -219,6 +219,10 @@ def read_bytes(path: str) -> bytes | None:
         ) from error
 
 
+class LockTimeoutError(FileError):
+    """The lock stayed held by someone else for the whole timeout (as opposed to a lock that cannot be made)."""
+
+
 @contextlib.contextmanager
 def exclusive_lock(path: str, timeout: float = 30.0) -> Iterator[None]:
     """Hold an advisory exclusive lock for ``path`` while the ``with`` block runs.
@@ -260,7 +264,7 @@ def exclusive_lock(path: str, timeout: float = 30.0) -> Iterator[None]:
                     hint="the file system may not support locks; move the file to a local disk",
                 ) from error
             if time.monotonic() >= deadline:
-                raise FileError(
+                raise LockTimeoutError(
                     f"timed out after {timeout:g} s waiting for another rolecall to finish writing {path}",
                     hint=f"if no other rolecall or aws process is running, delete {lock_path}",
                 )

@@ -416,21 +416,18 @@ def device_lock(state_dir: str, serial: str, timeout: float = 300.0, *, reporter
     0700), released by the OS if the holder dies. When the lock is busy, ``reporter`` hears it once. After
     ``timeout`` seconds: ``MfaError``. Not re-entrant.
     """
-    from rolecall.fileio import exclusive_lock
+    from rolecall.fileio import LockTimeoutError, exclusive_lock
 
     path = os.path.join(state_dir, _device_id(serial) + ".device")
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(exclusive_lock(path, timeout=0.0))
-        except FileError:
-            # Busy (or not creatable: then the second attempt says so). Tell the person why nothing happens.
+        except LockTimeoutError:
+            # Busy: tell the person why nothing happens. (A lock that cannot be made at all is raised as it is.)
             reporter(f"waiting for another rolecall that is getting an MFA code for {serial}")
-            started = time.monotonic()
             try:
                 stack.enter_context(exclusive_lock(path, timeout=timeout))
-            except FileError as error:
-                if time.monotonic() - started < timeout:
-                    raise
+            except LockTimeoutError as error:
                 raise MfaError(
                     f"timed out after {timeout:g} s waiting for another rolecall getting an MFA code for {serial}",
                     hint="answer or cancel the prompt in your other terminal, then try again",
