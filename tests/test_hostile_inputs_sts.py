@@ -79,7 +79,21 @@ def test_region_of_the_profile_is_a_config_error(sandbox: Sandbox, aws_home: Aws
     del env["AWS_REGION"], env["AWS_DEFAULT_REGION"]
     _rewrite_config(env, "[default]\nregion = us-east-1", "[default]\nregion = us east 1/../")
     err = _one_line(run_rolecall(["whoami", "default"], env), 3)
-    assert "the profile's region 'us east 1/../' is not a valid region name" in err
+    assert "the region 'us east 1/../' of profile \"default\" is not a valid region name" in err
+
+
+def test_a_bad_region_of_the_profile_is_not_exported_from_the_cache(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """The profile's region is what env/exec/serve export: a cached role must not carry a bad one to the consumer."""
+    env = _setup(sandbox, aws_home)
+    assert run_rolecall(["env", "readonly"], env).returncode == 0  # cached now
+    calls = sandbox.calls()
+    with open(env["AWS_CONFIG_FILE"], "a") as handle:
+        handle.write("\n[profile badregion]\nrole_arn = " + sandbox.role_arn("readonly")
+                     + "\nsource_profile = default\n"
+                     "region = us east 1/../\n")
+    err = _one_line(run_rolecall(["env", "badregion"], env), 3)
+    assert "the region 'us east 1/../' of profile \"badregion\"" in err
+    assert sandbox.calls() == calls
 
 
 def test_region_on_the_cached_path(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811

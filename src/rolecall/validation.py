@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from rolecall.config.profiles import is_valid_region
 from rolecall.errors import InvalidInputError
 
 __all__ = [
@@ -127,23 +128,8 @@ def check_token_code(value: object) -> str:
     return value
 
 
-REGION_MAX = 63
-_REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 #: The hint of every bad-region message (here, in sts.resolve_settings and for --region).
 REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
-
-
-def is_valid_region(value: str) -> bool:
-    """True for a region name botocore accepts: a DNS label (letters, digits, ``-``; not all digits, no ``-`` at
-    either end, at most 63 characters). botocore's own check (``validate_region_name``) also lets a trailing
-    newline through, which could only fail later; it is refused here."""
-    return (
-        0 < len(value) <= REGION_MAX
-        and all(char in _REGION_CHARS for char in value)
-        and not value.isdigit()
-        and value[0] != "-"
-        and value[-1] != "-"
-    )
 
 
 def check_region(value: object, name: str = "--region") -> str:

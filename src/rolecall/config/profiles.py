@@ -20,6 +20,23 @@ STATIC_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key")
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 #: rolecall's MFA strategies (docs/mfa.md).
 MFA_STRATEGIES = ("reuse", "direct")
+#: The longest region name botocore accepts (a DNS label).
+REGION_MAX = 63
+_REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def is_valid_region(value: str) -> bool:
+    """True for a region name botocore accepts: a DNS label (letters, digits, ``-``; not all digits, no ``-`` at
+    either end, at most 63 characters). botocore's own check (``validate_region_name``) also lets a trailing
+    newline through, which could only fail later; it is refused here. Written without ``re``: the cached path
+    checks the region it exports."""
+    return (
+        0 < len(value) <= REGION_MAX
+        and all(char in _REGION_CHARS for char in value)
+        and not value.isdigit()
+        and value[0] != "-"
+        and value[-1] != "-"
+    )
 
 
 class Profile:
