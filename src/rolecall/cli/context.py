@@ -115,7 +115,7 @@ class Context:
 
 
 class _ClosedStream(io.TextIOBase):
-    """Stands for a standard stream the process does not have: reading finds nothing, writing fails."""
+    """Stands for a standard stream the process does not have: every read or write fails with an ``OSError``."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
