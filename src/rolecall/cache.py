@@ -36,7 +36,6 @@ __all__ = [
     "CacheEntry",
     "CliCache",
     "SessionCache",
-    "as_warnings",
     "assume_role_cache_key",
     "read_regular_file",
 ]
@@ -404,20 +403,6 @@ def _serialisable(value: Any) -> Any:
         f"cannot cache an STS response holding a {type(value).__name__} value",
         hint="this is a bug in the caller: pass the response botocore returned",
     )
-
-
-def as_warnings(reporter: Reporter) -> Reporter:
-    """A reporter that passes each line to ``reporter`` as ``rolecall: warning: <line>``.
-
-    The providers hand the caches their runtime's reporter, a plain line sink that also gets progress notes
-    (the CLI prints those as they are); a cache only ever reports problems, which should read like every other
-    warning of rolecall.
-    """
-
-    def warn(line: str) -> None:
-        reporter(f"rolecall: warning: {line}")
-
-    return warn
 
 
 class _JsonFolderCache:

@@ -21,7 +21,7 @@ import time
 from typing import Protocol
 
 from rolecall.errors import FileError, InvalidInputError, MfaError
-from rolecall.reporting import ignore
+from rolecall.reporting import as_warnings, ignore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -371,7 +371,7 @@ def obtain_fresh_code(
                     used.remember(serial, code, now)
                 except FileError as error:
                     # The memory only saves a refused call later; losing it must not cost the code in hand.
-                    reporter(f"rolecall: warning: could not note the MFA code as used: {error.message}")
+                    as_warnings(reporter)(f"could not note the MFA code as used: {error.message}")
             return code
         if getattr(source, "fixed", False):
             raise MfaError(

@@ -21,3 +21,17 @@ else:
 
 def ignore(_line: str) -> None:
     """A reporter that drops every line."""
+
+
+def as_warnings(reporter: Reporter) -> Reporter:
+    """A reporter that passes each line to ``reporter`` as ``rolecall: warning: <line>``.
+
+    The runtime's reporter is a plain line sink that also gets progress notes (the CLI prints those as they
+    are); code that only ever reports problems (the caches, the used-codes memory) wraps it with this, so
+    those read like every other warning of rolecall.
+    """
+
+    def warn(line: str) -> None:
+        reporter(f"rolecall: warning: {line}")
+
+    return warn

@@ -79,7 +79,8 @@ class Runtime:
     def cli_cache(self) -> CliCache:
         """The AWS CLI's credential cache, one instance per runtime, so a bad file is reported once."""
         if self._cli_cache is None:
-            from rolecall.cache import CliCache, as_warnings
+            from rolecall.cache import CliCache
+            from rolecall.reporting import as_warnings
 
             self._cli_cache = CliCache(self.paths.cli_cache_dir, as_warnings(self.reporter))
         return self._cli_cache
@@ -87,7 +88,8 @@ class Runtime:
     def session_cache(self) -> SessionCache:
         """rolecall's MFA session cache, one instance per runtime, so a bad file is reported once."""
         if self._session_cache is None:
-            from rolecall.cache import SessionCache, as_warnings
+            from rolecall.cache import SessionCache
+            from rolecall.reporting import as_warnings
 
             self._session_cache = SessionCache(self.paths.session_cache_dir, as_warnings(self.reporter))
         return self._session_cache
