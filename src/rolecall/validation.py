@@ -17,10 +17,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from rolecall.config.profiles import is_valid_region
+from rolecall.config.profiles import REGION_HINT, is_valid_region
 from rolecall.errors import InvalidInputError
 
 __all__ = [
+    "REGION_HINT",
     "ROLE_DURATION_MAX",
     "ROLE_DURATION_MIN",
     "SESSION_TOKEN_DURATION_MAX",
@@ -128,8 +129,6 @@ def check_token_code(value: object) -> str:
     return value
 
 
-#: The hint of every bad-region message (here, in sts.resolve_settings and for --region).
-REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
 
 
 def check_region(value: object, name: str = "--region") -> str:

@@ -20,6 +20,8 @@ STATIC_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key")
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 #: rolecall's MFA strategies (docs/mfa.md).
 MFA_STRATEGIES = ("reuse", "direct")
+#: The hint of every bad-region message (the profile's, --region's, sts.resolve_settings').
+REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
 #: The longest region name botocore accepts (a DNS label).
 REGION_MAX = 63
 _REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")

@@ -8,7 +8,7 @@ botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was
 
 from __future__ import annotations
 
-from rolecall.config.profiles import CREDENTIAL_SOURCES, Profile, is_valid_region
+from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
 from rolecall.errors import ConfigError
 from rolecall.providers.assume_role import CHAINING_CAP_SECONDS, AssumeRoleProvider
 from rolecall.providers.environment import EnvironmentProvider, credentials_from_env
@@ -56,7 +56,7 @@ def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, expl
         # It would be exported to every consumer, which would then fail on it; say so here, once.
         raise ConfigError(
             f"the region {region!r} of profile \"{profile_name}\" is not a valid region name",
-            hint="fix region in the profile; a region name is letters, digits and hyphens, e.g. us-east-1",
+            hint=f"fix region in the profile; {REGION_HINT}",
         )
     return Chain(profile_name, provider, builder.decisions, region if isinstance(region, str) else None)
 
