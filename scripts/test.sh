@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real shells for the shell-integration tests, and tmux for terminal prompts (Debian/Ubuntu).
+# Real shells for the shell-integration tests, tmux for terminal prompts, and headless Chromium (with its
+# driver) for the browser steps of the IAM Identity Center logins (Debian/Ubuntu). tool:package pairs.
 need=()
-for tool in zsh fish tmux; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for pair in zsh:zsh fish:fish tmux:tmux chromium:chromium chromedriver:chromium-driver; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         echo "== installing ${need[*]} (apt-get)"

@@ -409,13 +409,6 @@ def test_botocore_sources_without_credentials_explain_what_to_do(aws_home: AwsHo
         sts.botocore_source_credentials("container-role", "default", aws_home.env)  # no AWS_CONTAINER_* at all
     with pytest.raises(ConfigError, match="gave no credentials"):
         sts.botocore_source_credentials("iam-role", "default", {**aws_home.env, "AWS_EC2_METADATA_DISABLED": "true"})
-    aws_home.write_config(
-        "[profile corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
-        "sso_account_id = 123456789012\nsso_role_name = Dev\n"
-    )
-    with pytest.raises(ConfigError) as caught:
-        sts.botocore_source_credentials("sso", "corp", aws_home.env)
-    assert "aws sso login --profile corp" in (caught.value.hint or "")
     with pytest.raises(NetworkError):
         sts.botocore_source_credentials(
             "container-role",

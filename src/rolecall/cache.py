@@ -38,6 +38,7 @@ __all__ = [
     "SessionCache",
     "assume_role_cache_key",
     "read_regular_file",
+    "sso_role_cache_key",
 ]
 
 #: The AWS CLI ignores a cached entry with less than 15 minutes left
@@ -307,6 +308,27 @@ def assume_role_cache_key(params: Mapping[str, Any], *, session_name_generated: 
     return _sha1_hex(_canonical_json(args))
 
 
+def sso_role_cache_key(account_id: str, role_name: str, *, session_name: str | None, start_url: str) -> str:
+    """The file name stem under which the AWS CLI v2 caches IAM Identity Center role credentials.
+
+    botocore's ``SSOCredentialFetcher._create_cache_key``: ``accountId``, ``roleName`` and either the
+    ``sessionName`` of an ``sso_session`` profile or, for a legacy profile, the ``startUrl``; SHA-1 of the JSON
+    with sorted keys and, unlike the assume-role key, the compact separators ``,`` and ``:``.
+    """
+    args = {"accountId": account_id, "roleName": role_name}
+    if session_name:
+        args["sessionName"] = session_name
+    else:
+        args["startUrl"] = start_url
+    try:
+        from _json import encode_basestring_ascii as quote  # json.dumps' own escaper (ensure_ascii)
+    except ImportError:  # pragma: no cover - CPython always has _json
+        import json
+
+        return _sha1_hex(json.dumps(args, sort_keys=True, separators=(",", ":")))
+    return _sha1_hex("{" + ",".join(quote(name) + ":" + quote(args[name]) for name in sorted(args)) + "}")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Entries
 
@@ -458,8 +480,8 @@ class _JsonFolderCache:
         self._reported.add((why, version))
         self.reporter(f"ignoring the {self._what} in {path}: {why}")
 
-    def _read(self, key: str) -> tuple[str, dict[str, Any], Credentials] | None:
-        """The parsed entry of ``key`` whatever its age, or ``None`` (missing, unreadable, corrupt, foreign)."""
+    def _read_document(self, key: str) -> tuple[str, Any] | None:
+        """The file of ``key`` and its parsed JSON, or ``None`` (missing, or unreadable or not JSON: reported)."""
         path = self.path(key)
         try:
             raw = read_regular_file(path)
@@ -469,10 +491,17 @@ class _JsonFolderCache:
         if raw is None:
             return None
         try:
-            document = _loads(raw.decode("utf-8"))
+            return path, _loads(raw.decode("utf-8"))
         except ValueError:  # UnicodeDecodeError, a JSON syntax error, nesting too deep: all ValueErrors here
             self._ignoring(path, f"it is not valid JSON ({self._not_json_note})")
             return None
+
+    def _read(self, key: str) -> tuple[str, dict[str, Any], Credentials] | None:
+        """The parsed entry of ``key`` whatever its age, or ``None`` (missing, unreadable, corrupt, foreign)."""
+        found = self._read_document(key)
+        if found is None:
+            return None
+        path, document = found
         try:
             credentials = _credentials_from(document)
         except _Foreign as why:

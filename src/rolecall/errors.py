@@ -34,6 +34,8 @@ class ExitCode:
     INVALID_INPUT = 8
     #: The child process of ``rolecall exec`` could not be started.
     EXEC = 9
+    #: An IAM Identity Center (SSO) login is needed and could not happen here, or it failed (denied, timed out).
+    LOGIN = 10
     #: Interrupted with Ctrl-C.
     INTERRUPTED = 130
 
@@ -119,3 +121,9 @@ class ExecError(RolecallError):
     """A child process could not be started."""
 
     exit_code = ExitCode.EXEC
+
+
+class LoginError(RolecallError):
+    """An IAM Identity Center (SSO) login was needed and could not be done here, or it was denied or timed out."""
+
+    exit_code = ExitCode.LOGIN

@@ -1,4 +1,8 @@
-"""Talking to STS: the ONLY module of rolecall that imports botocore, and only inside functions.
+"""Talking to AWS: the ONLY module of rolecall that imports botocore, and only inside functions.
+
+Mostly STS; the IAM Identity Center services (``sso-oidc`` and the ``sso`` portal) go through the same
+clients, settings and error translation by way of :func:`call_service` (``rolecall.sso.api`` gives them
+their own names and hints).
 
 Every call takes an explicit :class:`StsSettings` (how to reach STS) and explicit credentials, so
 nothing here reads ``os.environ`` or the user's files behind the caller's back: the botocore session
@@ -58,6 +62,11 @@ LEGACY_GLOBAL_STS_REGIONS = frozenset(
     }
 )  # fmt: skip
 
+#: botocore's service ids of the services rolecall talks to (they name the endpoint variables and blocks).
+_SERVICE_IDS = {"sts": "STS", "sso-oidc": "SSO OIDC", "sso": "SSO"}
+#: How messages name each service.
+SERVICE_NAMES = {"sts": "STS", "sso-oidc": "IAM Identity Center (OIDC)", "sso": "the IAM Identity Center portal"}
+
 _TIMESTAMP_FORMATS = ("iso8601", "none", "wire")
 _RETRY_MODES = ("legacy", "standard", "adaptive")
 _STS_REGIONAL_VALUES = ("legacy", "regional")
@@ -96,6 +105,8 @@ class StsSettings:
     read_timeout: float | None = None
     #: Extra text for the User-Agent header (botocore's ``user_agent_extra``).
     user_agent_extra: str = field(default="rolecall")
+    #: The botocore service name the settings are for: ``sts`` (default), ``sso-oidc`` or ``sso``.
+    service: str = "sts"
 
     def _key(self) -> tuple[object, ...]:
         # ``proxies`` is a dict: hash its items, so settings can key a cache.
@@ -148,8 +159,10 @@ def _nested(value: object) -> dict[str, str]:
     return result
 
 
-def _services_endpoint(profile: Mapping[str, object], full_config: Mapping[str, Any] | None) -> str | None:
-    """The ``endpoint_url`` of the ``sts`` block of the profile's ``[services NAME]`` section, if any."""
+def _services_endpoint(
+    profile: Mapping[str, object], full_config: Mapping[str, Any] | None, block_name: str = "sts"
+) -> str | None:
+    """The ``endpoint_url`` of the ``block_name`` block of the profile's ``[services NAME]`` section, if any."""
     name = _text(profile.get("services"))
     if name is None:
         return None
@@ -160,7 +173,7 @@ def _services_endpoint(profile: Mapping[str, object], full_config: Mapping[str, 
             hint=f"add a [services {name}] section to the config file, or remove 'services = {name}'",
         )
     section = sections[name]
-    block = section.get("sts") if isinstance(section, Mapping) else None
+    block = section.get(block_name) if isinstance(section, Mapping) else None
     return _text(_nested(block).get("endpoint_url")) if block is not None else None
 
 
@@ -229,8 +242,14 @@ def resolve_settings(
     full_config: Mapping[str, Any] | None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    *,
+    service: str = "sts",
 ) -> StsSettings:
     """Work out how to reach STS from the environment, the profile's keys and the command line.
+
+    ``service`` names another botocore service the same rules apply to (``sso-oidc``, ``sso``): its
+    ``AWS_ENDPOINT_URL_<SERVICE ID>`` variable (``AWS_ENDPOINT_URL_SSO_OIDC``) and its block in the
+    ``[services]`` section (``sso_oidc``) take the place of STS's, as botocore names them.
 
     Region: ``region`` (``--region``) > ``AWS_REGION`` > ``AWS_DEFAULT_REGION`` > the profile's
     ``region``. This is the AWS CLI v2 / current SDK order (botocore and the CLI v1 read only
@@ -264,11 +283,13 @@ def resolve_settings(
         ignore_value if ignore_value is not None else prof.get("ignore_configured_endpoint_urls")
     )
     chosen_endpoint, endpoint_source = _first((endpoint_url, None))
+    service_variable = "AWS_ENDPOINT_URL_" + _SERVICE_IDS.get(service, service).upper().replace(" ", "_")
+    block_name = _SERVICE_IDS.get(service, service).lower().replace(" ", "_")
     if chosen_endpoint is None and not ignore_configured:
         chosen_endpoint, endpoint_source = _first(
-            (env.get("AWS_ENDPOINT_URL_STS"), "AWS_ENDPOINT_URL_STS"),
+            (env.get(service_variable), service_variable),
             (env.get("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"),
-            (_services_endpoint(prof, full_config), "the endpoint_url of the profile's [services] section"),
+            (_services_endpoint(prof, full_config, block_name), "the endpoint_url of the profile's [services] section"),
             (_text(prof.get("endpoint_url")), "the profile's endpoint_url"),
         )
     if chosen_endpoint is not None:
@@ -323,6 +344,7 @@ def resolve_settings(
         timestamp_format=timestamp_format,
         sts_regional_endpoints=regional,
         no_proxy=no_proxy,
+        service=service,
     )
 
 
@@ -399,6 +421,10 @@ def _bypass_proxy(settings: StsSettings) -> bool:
             host = urlsplit(settings.endpoint_url).netloc
         except ValueError:  # not a URL: botocore refuses it when the client is made ("Invalid endpoint")
             return False
+    elif settings.service != "sts":
+        region = settings.region or "us-east-1"
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        host = f"oidc.{region}.{suffix}" if settings.service == "sso-oidc" else f"portal.sso.{region}.{suffix}"
     else:
         region = settings.region or "aws-global"
         legacy = settings.sts_regional_endpoints == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS
@@ -408,7 +434,8 @@ def _bypass_proxy(settings: StsSettings) -> bool:
 
 
 def _client(settings: StsSettings, credentials: Credentials | None, signed: bool = True) -> BaseClient:
-    """An STS client for these settings and credentials (cached; botocore clients are thread-safe)."""
+    """A client of ``settings.service`` for these settings and credentials (cached; botocore clients are
+    thread-safe)."""
     key: tuple[object, ...] = (settings._key(), credentials, signed)
     with _LOCK:
         cached = _CLIENTS.get(key)
@@ -449,7 +476,7 @@ def _client(settings: StsSettings, credentials: Credentials | None, signed: bool
                 "aws_session_token": credentials.session_token,
             }
         client = session.create_client(
-            "sts",
+            settings.service,
             region_name=settings.region,
             endpoint_url=settings.endpoint_url,
             verify=verify,
@@ -513,6 +540,13 @@ def _call(
     return response
 
 
+def call_service(settings: StsSettings, operation: str, **params: Any) -> dict[str, Any]:
+    """Call ``operation`` of ``settings.service`` unsigned (``sso-oidc`` and the ``sso`` portal take no SigV4:
+    their tokens are parameters). Errors become ``RolecallError``s as for STS; an AWS refusal is an ``AwsError``
+    whose ``code`` the caller can tell apart. ``ResponseMetadata`` is removed."""
+    return _call(operation, settings, None, params, signed=False)
+
+
 def assume_role(settings: StsSettings, credentials: Credentials | None, **params: Any) -> dict[str, Any]:
     """Call AssumeRole with STS's own parameter names; return botocore's parsed response.
 
@@ -574,10 +608,9 @@ def credentials_from_response(response: Mapping[str, Any]) -> Credentials:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Sources only botocore knows (SSO, aws login, container endpoint, instance metadata)
+# Sources only botocore knows (aws login, container endpoint, instance metadata)
 
 _SOURCE_NAMES = {
-    "sso": "IAM Identity Center (SSO)",
     "login": "`aws login`",
     "container-role": "container credentials endpoint",
     "iam-role": "EC2 instance metadata",
@@ -611,7 +644,7 @@ def _container_problem(error: ValueError, environ: Mapping[str, str]) -> tuple[s
 def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str]) -> Credentials:
     """Credentials from one of botocore's own providers, for ``profile`` and the environment ``env``.
 
-    ``kind`` is botocore's method name: ``sso``, ``login`` (read from the profile in the files ``env`` points
+    ``kind`` is botocore's method name: ``login`` (read from the profile in the files ``env`` points
     at), ``container-role`` (``AWS_CONTAINER_CREDENTIALS_*`` in ``env``) or ``iam-role`` (instance metadata;
     ``AWS_EC2_METADATA_DISABLED`` in ``env`` honoured). These need botocore's machinery (token caches, IMDS),
     so delegating keeps them identical to the AWS CLI's. Raises ``ConfigError`` when the source has nothing,
@@ -658,9 +691,7 @@ def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str])
             hint="check that the endpoint is reachable from here (and AWS_CONTAINER_* / IMDS settings)",
         ) from None
     except bce.BotoCoreError as error:
-        hint = f"run: aws sso login --profile {profile}" if kind == "sso" else "check the profile's settings"
-        if kind == "login":
-            hint = f"run: aws login --profile {profile}"
+        hint = f"run: aws login --profile {profile}" if kind == "login" else "check the profile's settings"
         # botocore's messages here describe configuration and token state, never secrets (URLs lose any user:password).
         raise ConfigError(f'profile "{profile}": {name} credentials: {_redact_url(str(error))}', hint=hint) from None
     except ValueError as error:
@@ -674,7 +705,7 @@ def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str])
         problem, hint = _container_problem(error, environ)
         raise ConfigError(f"the {name} settings are invalid: {problem}", hint=hint) from None
     except OSError as error:
-        # AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (or a file botocore reads for SSO) that cannot be read.
+        # AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE that cannot be read.
         what = f"{error.strerror or type(error).__name__}: {error.filename}" if error.filename else type(error).__name__
         raise FileError(
             f"could not read a file the {name} needs: {what}",
@@ -707,6 +738,10 @@ _THROTTLING_CODES = frozenset(
 )  # fmt: skip
 
 
+#: Parameters of the IAM Identity Center calls that are secrets.
+_SSO_SECRET_PARAMS = ("accessToken", "refreshToken", "clientSecret", "deviceCode", "code", "codeVerifier")
+
+
 def _redact(text: str, params: Mapping[str, Any], credentials: Credentials | None) -> str:
     """Remove anything secret from a text that came from AWS (some messages echo the request's values)."""
     code = params.get("TokenCode")
@@ -714,6 +749,8 @@ def _redact(text: str, params: Mapping[str, Any], credentials: Credentials | Non
         text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", "******", text)
     for secret in (
         params.get("WebIdentityToken"),
+        # IAM Identity Center: tokens, the client secret, codes of the login flows.
+        *(params.get(name) for name in _SSO_SECRET_PARAMS),
         credentials.secret_access_key if credentials else None,
         credentials.session_token if credentials else None,
     ):
@@ -728,8 +765,18 @@ def _redact_url(url: str) -> str:
 
 
 def _endpoint_text(settings: StsSettings, error: Exception) -> str:
-    url = getattr(error, "kwargs", {}).get("endpoint_url") or settings.endpoint_url or "the STS endpoint"
+    url = getattr(error, "kwargs", {}).get("endpoint_url") or settings.endpoint_url or f"the {_name(settings)} endpoint"
     return _redact_url(str(url))
+
+
+def _name(settings: StsSettings) -> str:
+    """How messages name the service of ``settings``."""
+    return SERVICE_NAMES.get(settings.service, settings.service)
+
+
+def _endpoint_variable(settings: StsSettings) -> str:
+    """The service's own endpoint variable, for hints."""
+    return "AWS_ENDPOINT_URL_" + _SERVICE_IDS.get(settings.service, settings.service).upper().replace(" ", "_")
 
 
 def _translate(
@@ -748,7 +795,7 @@ def _translate(
         proxy = _redact_url(str(getattr(error, "kwargs", {}).get("proxy_url", "the proxy")))
         return NetworkError(
             f"could not connect to the proxy {proxy} for {operation}",
-            hint="check HTTPS_PROXY / HTTP_PROXY, or list the STS host in NO_PROXY",
+            hint=f"check HTTPS_PROXY / HTTP_PROXY, or list the {_name(settings)} host in NO_PROXY",
         )
     if isinstance(error, bce.SSLError):
         return NetworkError(
@@ -759,12 +806,12 @@ def _translate(
     if isinstance(error, bce.ConnectTimeoutError | bce.ReadTimeoutError):
         return NetworkError(
             f"timed out talking to {_endpoint_text(settings, error)} for {operation}",
-            hint="check the network, the region and endpoint_url / AWS_ENDPOINT_URL_STS",
+            hint=f"check the network, the region and endpoint_url / {_endpoint_variable(settings)}",
         )
     if isinstance(error, bce.EndpointConnectionError | bce.ConnectionClosedError | bce.HTTPClientError):
         return NetworkError(
-            f"could not reach the STS endpoint {_endpoint_text(settings, error)} for {operation}",
-            hint="check the network, the region (--region) and endpoint_url / AWS_ENDPOINT_URL_STS",
+            f"could not reach the {_name(settings)} endpoint {_endpoint_text(settings, error)} for {operation}",
+            hint=f"check the network, the region (--region) and endpoint_url / {_endpoint_variable(settings)}",
         )
     if isinstance(error, bce.NoCredentialsError | bce.PartialCredentialsError):
         return _no_credentials(operation)
@@ -775,7 +822,7 @@ def _translate(
         )
     if isinstance(error, bce.NoRegionError | bce.UnknownEndpointError | bce.InvalidRegionError):
         return ConfigError(
-            f"cannot work out the STS endpoint: {error}",
+            f"cannot work out the {_name(settings)} endpoint: {error}",
             hint="set a valid region (--region, AWS_REGION or the profile's region)",
         )
     if isinstance(error, ValueError) and "Invalid endpoint" in str(error):
@@ -878,7 +925,7 @@ def _client_error(
         tries = f"{retries + 1} attempts" if isinstance(retries, int) else "retries"
         return AwsError(
             f"{message} (still after {tries})",
-            hint="STS is throttling requests: wait a little and retry; raise AWS_MAX_ATTEMPTS or set "
+            hint=f"{_name(settings)} is throttling requests: wait a little and retry; raise AWS_MAX_ATTEMPTS or set "
             "retry_mode = adaptive for busy jobs",
             code=code,
         )
@@ -890,5 +937,7 @@ def _client_error(
         return AwsError(message, hint="the web identity token was refused: check it and the role's trust", code=code)
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(error, "response") else None
     if isinstance(status, int) and status >= 500:
-        return AwsError(message, hint="STS failed on its side (after retries): try again in a moment", code=code)
+        return AwsError(
+            message, hint=f"{_name(settings)} failed on its side (after retries): try again in a moment", code=code
+        )
     return AwsError(message, hint="see the AWS message above", code=code)

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shell-init": ("shell_init", "Print the assume/unassume shell functions for bash, zsh, fish or pwsh."),
     "configure": ("configure", "Get and set values in the AWS config and credentials files (as aws configure)."),
     "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
+    "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),
     "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
     "demo": ("demo", "Walk through the whole workflow against the local sandbox."),
 }

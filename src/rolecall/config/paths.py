@@ -59,19 +59,32 @@ class AwsPaths:
     An immutable value; a slotted class rather than a dataclass to keep the fast path cheap.
     """
 
-    __slots__ = ("cli_cache_dir", "config_file", "credentials_file", "rolecall_dir")
+    __slots__ = ("cli_cache_dir", "config_file", "credentials_file", "rolecall_dir", "sso_cache_dir")
 
     config_file: str
     credentials_file: str
     cli_cache_dir: str
     rolecall_dir: str
+    #: The AWS CLI v2's IAM Identity Center token cache (``~/.aws/sso/cache``), which botocore reads too.
+    sso_cache_dir: str
 
-    def __init__(self, config_file: str, credentials_file: str, cli_cache_dir: str, rolecall_dir: str) -> None:
+    def __init__(
+        self,
+        config_file: str,
+        credentials_file: str,
+        cli_cache_dir: str,
+        rolecall_dir: str,
+        sso_cache_dir: str | None = None,
+    ) -> None:
         set_ = object.__setattr__
         set_(self, "config_file", config_file)
         set_(self, "credentials_file", credentials_file)
         set_(self, "cli_cache_dir", cli_cache_dir)
         set_(self, "rolecall_dir", rolecall_dir)
+        if sso_cache_dir is None:
+            # Beside the CLI cache, as the AWS CLI has them: ~/.aws/cli/cache and ~/.aws/sso/cache.
+            sso_cache_dir = os.path.join(os.path.dirname(os.path.dirname(cli_cache_dir)), "sso", "cache")
+        set_(self, "sso_cache_dir", sso_cache_dir)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("AwsPaths is immutable")
@@ -107,6 +120,7 @@ class AwsPaths:
             credentials_file=expand_path(credentials, env),
             cli_cache_dir=os.path.join(home, ".aws", "cli", "cache"),
             rolecall_dir=expand_path(rolecall, env),
+            sso_cache_dir=os.path.join(home, ".aws", "sso", "cache"),
         )
 
 

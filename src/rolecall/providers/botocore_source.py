@@ -1,4 +1,4 @@
-"""Sources rolecall leaves to botocore itself: SSO, ``aws login``, container and instance metadata.
+"""Sources rolecall leaves to botocore itself: ``aws login``, container and instance metadata.
 
 These need botocore's own machinery (token caches, IMDS); delegating keeps their behaviour identical to
 the AWS CLI's. They are never on the cached fast path.
@@ -18,7 +18,7 @@ _CANONICAL = {"Environment": "env", "EcsContainer": "container-role", "Ec2Instan
 
 
 class BotocoreProvider:
-    """Credentials resolved by botocore for a profile (``kind`` = sso, login) or a canonical source."""
+    """Credentials resolved by botocore for a profile (``kind`` = login) or a canonical source."""
 
     def __init__(self, kind: str, profile: str, runtime: Runtime) -> None:
         self.kind = kind
@@ -39,7 +39,6 @@ class BotocoreProvider:
     def explain(self) -> list[str]:
         """One sentence."""
         names = {
-            "sso": f'IAM Identity Center (SSO) credentials of profile "{self.profile}", through botocore',
             "login": f'`aws login` credentials of profile "{self.profile}", through botocore',
             "container-role": "the container credentials endpoint (EcsContainer), through botocore",
             "iam-role": "the EC2 instance metadata service (Ec2InstanceMetadata), through botocore",

@@ -136,10 +136,15 @@ class _Builder:
         """botocore's per-profile providers after assume-role: sso, credentials file, login, process, config file."""
         raw = profile.raw
         if raw.get("sso_role_name") or raw.get("sso_account_id"):
-            from rolecall.providers.botocore_source import BotocoreProvider
+            from rolecall.providers.sso import SsoProvider
 
-            self.decisions.append(f"{profile.name}: IAM Identity Center (SSO) profile, resolved by botocore")
-            return BotocoreProvider("sso", profile.name, self.runtime)
+            session = profile.get("sso_session")
+            via = f'sso-session "{session}"' if session else f"the start URL {profile.get('sso_start_url')}"
+            self.decisions.append(
+                f"{profile.name}: IAM Identity Center (SSO) role {profile.get('sso_role_name')} in account "
+                f"{profile.get('sso_account_id')}, through {via}"
+            )
+            return SsoProvider(profile.name, raw, self.files, self.runtime)
         section = self.files.credentials_section(profile.name)
         if section is not None:
             keys = credentials_from_section(section, f"the credentials file [{profile.name}]")

@@ -1,8 +1,10 @@
-"""``rolecall list``: every profile, its source chain, and what is cached for it and for how long."""
+"""``rolecall list``: every profile, its source chain (down to keys, a credential_source or an IAM Identity
+Center login), and what is cached for it and for how long."""
 
 from __future__ import annotations
 
 from rolecall.errors import RolecallError
+from rolecall.sso.settings import is_sso_profile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,7 +37,18 @@ def _chain_text(files: Any, name: str) -> str:
             break
     if isinstance(current.get("credential_source"), str):
         hops.append(str(current["credential_source"]))
+    elif is_sso_profile(current):
+        session = current.get("sso_session")
+        hops.append(f"sso-session {session}" if isinstance(session, str) else "SSO start URL")
     return " -> ".join(hops)
+
+
+def _kind(profile: Any) -> str:
+    if profile.get("role_arn"):
+        return "role"
+    if is_sso_profile(profile):
+        return "sso"
+    return "keys" if profile.get("aws_access_key_id") else "other"
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -58,7 +71,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         profile = files.profile(name) or {}
         row: dict[str, Any] = {
             "profile": name,
-            "kind": "role" if profile.get("role_arn") else ("keys" if profile.get("aws_access_key_id") else "other"),
+            "kind": _kind(profile),
             "chain": _chain_text(files, name),
             "mfa": profile.get("mfa_serial") or "",
             "cached": "",
@@ -66,7 +79,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         }
         try:
             provider: Any = build_chain(files, name, runtime, explicit=True).provider
-            cached = provider.cached() if profile.get("role_arn") else None
+            cached = provider.cached() if row["kind"] in ("role", "sso") else None
             if cached is not None and cached.expiration is not None:
                 left = cached.remaining(ctx.clock())
                 row["minutes_left"] = int(left.total_seconds() // 60) if left is not None else None

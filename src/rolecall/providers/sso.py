@@ -1,0 +1,202 @@
+"""IAM Identity Center (SSO) role credentials for a profile with ``sso_account_id`` and ``sso_role_name``.
+
+rolecall resolves these itself, as the AWS CLI v2 does: the access token of the profile's login
+(``rolecall.sso.auth``: cached, refreshed, or a new login when a person is at the terminal), then the portal's
+GetRoleCredentials, cached in ``~/.aws/cli/cache`` under the AWS CLI v2's key and in its format
+(``"ProviderType": "sso"``), so ``aws --profile X`` (v2) and rolecall reuse each other's role credentials.
+The profile can be the ``source_profile`` of role profiles like any other source.
+
+On the cached path, ``cached()`` needs only the profile's own keys (the cache key holds the sso-session's
+name, not its settings), so it reads no other section and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from rolecall.errors import LoginError
+from rolecall.timefmt import format_local_hm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from rolecall.config.parse import ConfigFiles, ConfigValue
+    from rolecall.credentials import Credentials
+    from rolecall.providers.base import Runtime
+    from rolecall.sso.auth import TokenSource
+    from rolecall.sso.settings import SsoLogin, SsoRole
+
+
+def _text(values: Mapping[str, ConfigValue], key: str) -> str | None:
+    value = values.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+class SsoProvider:
+    """GetRoleCredentials for one SSO profile, through the AWS CLI v2's caches."""
+
+    method = "sso"
+
+    def __init__(self, profile: str, values: Mapping[str, ConfigValue], files: ConfigFiles, runtime: Runtime) -> None:
+        self.profile = profile
+        self.files = files
+        self.runtime = runtime
+        self.account_id = _text(values, "sso_account_id")
+        self.role_name = _text(values, "sso_role_name")
+        self.session_name = _text(values, "sso_session")
+        self.start_url = _text(values, "sso_start_url")
+        #: Where the last ``retrieve()`` got its credentials (for the summary line).
+        self.outcome: str | None = None
+
+    def cache_key(self) -> str | None:
+        """The AWS CLI v2's cache key of this role, or None when the profile is incomplete."""
+        from rolecall.cache import sso_role_cache_key
+
+        if self.account_id is None or self.role_name is None or (self.session_name is None and not self.start_url):
+            return None
+        return sso_role_cache_key(
+            self.account_id, self.role_name, session_name=self.session_name, start_url=self.start_url or ""
+        )
+
+    def cached(self) -> Credentials | None:
+        """The cached role credentials while they have 15 minutes left (botocore's window), else None."""
+        from rolecall.providers.assume_role import CLI_EXPIRY_WINDOW
+
+        key = self.cache_key()
+        if key is None:
+            return None
+        entry = self.runtime.cli_cache().get(key, self.runtime.clock(), CLI_EXPIRY_WINDOW)
+        return entry.credentials if entry else None
+
+    def role(self) -> SsoRole:
+        """The profile's role and login, checked as botocore checks them (``ConfigError``)."""
+        from rolecall.sso.settings import role_for_profile
+
+        return role_for_profile(self.files, self.profile)
+
+    def token_source(self, role: SsoRole) -> TokenSource:
+        """Where this profile's access tokens come from; a login may run only with a person at a terminal."""
+        from rolecall.sso.auth import terminal_present
+
+        return sso_token_source(
+            role.login,
+            self.files,
+            self.runtime,
+            profile=self.profile,
+            allow_login=self.runtime.allow_prompt and terminal_present(),
+            why=f'profile "{self.profile}": ',
+        )
+
+    def retrieve(self) -> Credentials:
+        """Cached credentials, or GetRoleCredentials with a working access token (one retry after a refusal)."""
+        hit = None if self.runtime.force_refresh else self.cached()
+        if hit is not None:
+            self.outcome = f"the AWS CLI cache ({self.cache_key()}.json)"
+            return hit
+        from rolecall.sso import api
+        from rolecall.timefmt import format_iso_z
+
+        role = self.role()
+        tokens = self.token_source(role)
+        portal = api.settings_for(self.files, self.runtime.env, role.login, "sso", self.profile)
+        token = tokens.access_token()
+        try:
+            response = api.get_role_credentials(portal, role.login, token, role.account_id, role.role_name)
+        except LoginError:
+            # Revoked or signed out although it looked valid: refresh or log in again, then try once more.
+            response = api.get_role_credentials(
+                portal, role.login, tokens.access_token(rejected=token), role.account_id, role.role_name
+            )
+        block = response.get("roleCredentials") or {}
+        from datetime import datetime, timezone
+
+        from rolecall.credentials import Credentials
+
+        try:
+            expiration = datetime.fromtimestamp(int(block["expiration"]) / 1000.0, timezone.utc)
+            credentials = Credentials(
+                block["accessKeyId"], block["secretAccessKey"], block["sessionToken"], expiration, role.account_id
+            )
+        except (KeyError, TypeError, ValueError, OverflowError):
+            from rolecall.errors import AwsError
+
+            raise AwsError(
+                "the IAM Identity Center portal answered without usable role credentials",
+                hint="check that the endpoint really is the SSO portal (AWS_ENDPOINT_URL_SSO / endpoint_url)",
+            ) from None
+        key = self.cache_key()
+        if key is not None:
+            # The AWS CLI v2's own entry: its SSO fetcher's fields, an explicit Z expiry.
+            self.runtime.cli_cache().put(
+                key,
+                {
+                    "ProviderType": "sso",
+                    "Credentials": {
+                        "AccessKeyId": credentials.access_key_id,
+                        "SecretAccessKey": credentials.secret_access_key,
+                        "SessionToken": credentials.session_token,
+                        "Expiration": format_iso_z(expiration),
+                        "AccountId": role.account_id,
+                    },
+                },
+            )
+        self.outcome = "IAM Identity Center (GetRoleCredentials)"
+        return credentials
+
+    def explain(self) -> list[str]:
+        """The cache entry that serves it, or the token and call it would take. Makes no call."""
+        hit = self.cached()
+        what = f"role {self.role_name} in account {self.account_id}"
+        if hit is not None and hit.expiration is not None:
+            return [f"{self.profile}: IAM Identity Center {what} cached until {format_local_hm(hit.expiration)}"]
+        role = self.role()
+        state = self.token_source(role).state()
+        return [f"{self.profile}: {state}", f"{self.profile}: GetRoleCredentials for {what}"]
+
+
+def sso_token_source(
+    login: SsoLogin,
+    files: ConfigFiles,
+    runtime: Runtime,
+    *,
+    profile: str | None,
+    allow_login: bool,
+    why: str = "",
+) -> TokenSource:
+    """The token source of ``login`` with the runtime's side effects; when ``allow_login``, a login flow (the
+    device code flow when no browser can be shown here)."""
+    import os
+
+    from rolecall.reporting import as_warnings
+    from rolecall.sso import api
+    from rolecall.sso.auth import TokenSource
+    from rolecall.sso.login import LoginFlow, display_available, open_in_browser
+    from rolecall.sso.tokens import SsoTokenCache
+
+    oidc = api.settings_for(files, runtime.env, login, "sso-oidc", profile)
+    cache = SsoTokenCache(runtime.paths.sso_cache_dir, as_warnings(runtime.reporter))
+    flow = None
+    if allow_login:
+        shown = display_available(runtime.env)
+
+        def flow_factory() -> LoginFlow:
+            return LoginFlow(
+                login,
+                oidc,
+                cache,
+                use_device_code=not shown,
+                open_browser=open_in_browser if shown else None,
+                reporter=runtime.reporter,
+                clock=runtime.clock,
+            )
+
+        flow = flow_factory
+    return TokenSource(
+        login,
+        oidc,
+        cache,
+        os.path.join(runtime.paths.rolecall_dir, "sso"),
+        login_flow=flow,
+        reporter=runtime.reporter,
+        clock=runtime.clock,
+        why=why,
+    )

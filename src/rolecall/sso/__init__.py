@@ -1,0 +1,1 @@
+"""IAM Identity Center (SSO): settings, token cache, login flows, role credentials and profile sync."""
