@@ -1,0 +1,948 @@
+"""The library behind ``rolecall sso sync``: one config-file profile per account and role an SSO user can reach.
+
+Three steps, each usable alone:
+
+* ``collect_assignments`` asks the SSO portal (through callables the caller makes: ListAccounts and
+  ListAccountRoles) for every account and role, the per-account calls in a thread pool: against AWS each takes
+  50-100 ms, so an organisation of 2,000 accounts would take minutes one call after the other.
+* ``plan_profiles`` turns them into profiles named by a template, with names that botocore reads back verbatim.
+* ``sync_config_file`` (``apply_block`` for the pure text transform) writes them into a block of the config file
+  that rolecall owns, between two marker comments, one block per sso-session::
+
+      # BEGIN rolecall sso sync (sso-session NAME): generated, edits inside are replaced
+      [profile NAME]
+      sso_session = ...
+      ...
+      # END rolecall sso sync (sso-session NAME)
+
+Everything outside the block stays byte for byte (comments, blank lines, order, CRLF line endings, a last line
+without newline), the block is rewritten whole, and the same input gives the same bytes, so a second run changes
+nothing. What the file means is decided with ``rolecall.config.parse`` (botocore's rules): which profiles exist
+outside the block, and whether the new text reads back as exactly the intended profiles before it is written.
+
+This module is off the fast path: it may import ``re``, ``dataclasses`` and ``concurrent.futures``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw
+from rolecall.errors import AwsError, ConfigError, ConfigParseError, InvalidInputError
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "TEMPLATE_FIELDS",
+    "Assignment",
+    "GeneratedProfile",
+    "SyncResult",
+    "apply_block",
+    "begin_marker",
+    "collect_assignments",
+    "end_marker",
+    "plan_profiles",
+    "safe_profile_name",
+    "sync_config_file",
+]
+
+#: The profile-name template used when none is given.
+DEFAULT_TEMPLATE = "{account_name}-{role_name}"
+
+#: The fields a template may use.
+TEMPLATE_FIELDS = ("account_name", "account_id", "role_name", "sso_session", "email")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Collecting what the user can reach
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One role the SSO user can take in one account."""
+
+    account_id: str
+    account_name: str
+    role_name: str
+    email: str | None = None
+
+
+def _portal_text(item: Mapping[str, Any], key: str, call: str) -> str:
+    """A field of a portal answer that must be a non-empty string; anything else is a malformed answer."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise AwsError(
+            f"the SSO portal's {call} answer has an item without a valid '{key}'",
+            hint="retry; if it persists, report it with the output of "
+            f"'aws sso {'list-accounts' if call == 'ListAccounts' else 'list-account-roles'}' (tokens removed)",
+        )
+    return value
+
+
+def _roles_of(list_account_roles: Callable[[str], Iterable[Mapping[str, Any]]], account_id: str) -> list[str]:
+    """The role names of one account; runs in a worker thread, so pagination of the iterable happens there too."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for item in list_account_roles(account_id):
+        name = _portal_text(item, "roleName", "ListAccountRoles")
+        if name not in seen:  # a repeated item (pagination glitch) must not become a duplicate profile
+            seen.add(name)
+            names.append(name)
+    return names
+
+
+def collect_assignments(
+    list_accounts: Callable[[], Iterable[Mapping[str, Any]]],
+    list_account_roles: Callable[[str], Iterable[Mapping[str, Any]]],
+    *,
+    workers: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Assignment]:
+    """Every (account, role) the user can reach, sorted by (account_name, account_id, role_name).
+
+    ``list_accounts()`` yields ListAccounts ``accountList`` items (``accountId``, ``accountName``,
+    ``emailAddress``); it is called once, in the calling thread. ``list_account_roles(account_id)`` yields
+    ListAccountRoles ``roleList`` items (``roleName``, ``accountId``); it is called once per account, from
+    ``workers`` threads at a time, so it must be safe to call concurrently. An account listed twice is asked
+    about once; an account without a name is named by its id.
+
+    ``progress(done, total)`` is called in the calling thread: once with ``done == 0`` before the first call,
+    then each time an account's roles are in.
+
+    The first exception raised by a call (in the order the calls fail) propagates unchanged, after the calls
+    not yet started are cancelled and those running have returned. ``InvalidInputError`` for ``workers < 1``;
+    ``AwsError`` for a portal answer without an ``accountId`` or ``roleName``.
+    """
+    if workers < 1:
+        raise InvalidInputError(f"invalid number of workers {workers}: it must be at least 1", hint="pass e.g. 8")
+    accounts: dict[str, tuple[str, str | None]] = {}
+    for item in list_accounts():
+        account_id = _portal_text(item, "accountId", "ListAccounts")
+        name = item.get("accountName")
+        email = item.get("emailAddress")
+        accounts.setdefault(
+            account_id,
+            (
+                name if isinstance(name, str) and name else account_id,
+                email if isinstance(email, str) and email else None,
+            ),
+        )
+    total = len(accounts)
+    if progress is not None:
+        progress(0, total)
+    if not accounts:
+        return []
+
+    from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+    result: list[Assignment] = []
+    executor = ThreadPoolExecutor(max_workers=min(workers, total), thread_name_prefix="rolecall-sso-sync")
+    try:
+        futures: dict[Future[list[str]], str] = {
+            executor.submit(_roles_of, list_account_roles, account_id): account_id for account_id in accounts
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            roles = future.result()  # the first failure propagates; `finally` cancels what has not started
+            account_id = futures[future]
+            name, email = accounts[account_id]
+            result.extend(Assignment(account_id, name, role, email) for role in roles)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        # Waiting for the running calls (at most `workers` of them) means none is still talking to AWS when
+        # this returns or raises.
+        executor.shutdown(wait=True, cancel_futures=True)
+    result.sort(key=lambda a: (a.account_name, a.account_id, a.role_name))
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Naming profiles
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedProfile:
+    """One profile to write: its name and its settings in file order (sso_session, sso_account_id,
+    sso_role_name, then region when given)."""
+
+    name: str
+    values: tuple[tuple[str, str], ...]
+
+
+# What a profile name keeps: letters and digits of any script, and the punctuation IAM allows in role names
+# (`+=,.@-_`), so a role name is never altered. None of these is special to configparser (brackets, `#`, `;`
+# at a line start, line breaks) or to shlex, which botocore splits `[profile NAME]` headers with (whitespace,
+# quotes, backslashes), so the header reads back as exactly NAME.
+_UNSAFE_RUN = re.compile(r"[^\w+=,.@-]+")
+
+# Everything str.splitlines() breaks on: a line break in a value would turn one line of the file into several.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+_FIELDS_HINT = "the template fields are " + ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+
+
+def safe_profile_name(text: str) -> str:
+    """``text`` made safe for a ``[profile NAME]`` header that botocore reads back as exactly NAME.
+
+    The text is NFC-normalised (so an accented letter is one character, not a letter and a combining mark),
+    each run of other characters than letters, digits and ``+=,.@-_`` becomes ``-``, and ``-`` is stripped
+    from both ends. Case is kept. The result may be empty.
+    """
+    import unicodedata
+
+    return _UNSAFE_RUN.sub("-", unicodedata.normalize("NFC", text)).strip("-")
+
+
+def _check_template(template: str) -> None:
+    """Refuse a template that is not a format string over ``TEMPLATE_FIELDS`` alone."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise InvalidInputError(
+            f"invalid profile-name template {template!r}: {error}",
+            hint=_FIELDS_HINT + "; write a literal brace as {{ or }}",
+        ) from None
+    for _literal, field, spec, _conversion in parsed:
+        if field is None:
+            continue
+        if field not in TEMPLATE_FIELDS:
+            shown = "{" + field + "}" if field else "{} (a positional field)"
+            raise InvalidInputError(
+                f"unknown field {shown} in the profile-name template {template!r}", hint=_FIELDS_HINT
+            )
+        if spec and ("{" in spec or "}" in spec):
+            # A nested field in a format spec would let one field's value shape another's format.
+            raise InvalidInputError(
+                f"invalid profile-name template {template!r}: a field inside the format of {{{field}}}",
+                hint=_FIELDS_HINT,
+            )
+    # A bad conversion or format spec (`{account_id!x}`, `{account_id:d}`) shows only when formatting.
+    sample = {name: "x" for name in TEMPLATE_FIELDS}
+    try:
+        template.format_map(sample)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise InvalidInputError(f"invalid profile-name template {template!r}: {error}", hint=_FIELDS_HINT) from None
+
+
+def _check_one_line(value: str, what: str) -> None:
+    """A value written to the file must be one non-empty line without surrounding spaces (botocore strips them)."""
+    if not value or value != value.strip() or _LINE_BREAK.search(value):
+        raise InvalidInputError(
+            f"invalid {what} {value!r}: it is empty, has line breaks, or starts or ends with a space",
+            hint="a value in the AWS config file is one line",
+        )
+
+
+def _describe(assignment: Assignment) -> str:
+    return f"account {assignment.account_name} ({assignment.account_id}) role {assignment.role_name}"
+
+
+def plan_profiles(
+    assignments: Sequence[Assignment],
+    *,
+    sso_session: str,
+    template: str = DEFAULT_TEMPLATE,
+    region: str | None = None,
+) -> list[GeneratedProfile]:
+    """One profile per assignment, in the order given, named by ``template``.
+
+    Names are made safe with ``safe_profile_name``: each field's value first (so the ``-`` that a value's
+    trailing ``)`` becomes is dropped rather than doubled next to the template's own ``-``), then the whole name.
+
+    Template fields: ``{account_name}``, ``{account_id}``, ``{role_name}``, ``{sso_session}``, ``{email}``
+    (empty when unknown); format specs such as ``{account_id:.4}`` work. Each profile sets ``sso_session``,
+    ``sso_account_id``, ``sso_role_name`` and, when given, ``region``.
+
+    Raises ``InvalidInputError`` for an unknown field or a bad format string, an invalid region or sso-session
+    name, a name that comes out empty, and two assignments giving the same name (the hint says to add
+    ``{account_id}`` to the template).
+    """
+    _check_session(sso_session)
+    if region is not None:
+        from rolecall.config.profiles import REGION_HINT, is_valid_region
+
+        if not is_valid_region(region):
+            raise InvalidInputError(f"invalid region {region!r}", hint=REGION_HINT)
+    _check_template(template)
+    safe_session = safe_profile_name(sso_session)
+    made_safe: dict[str, str] = {}  # account and role names recur (3 roles x 2,000 accounts): each once
+
+    def safe(value: str) -> str:
+        found = made_safe.get(value)
+        if found is None:
+            found = made_safe[value] = safe_profile_name(value)
+        return found
+
+    sources: dict[str, Assignment] = {}
+    profiles: list[GeneratedProfile] = []
+    for assignment in assignments:
+        _check_one_line(assignment.account_id, "account id")
+        _check_one_line(assignment.role_name, "role name")
+        # Each field is made safe on its own first, so that "Acme (Prod)" in "{account_name}-{role_name}" gives
+        # "Acme-Prod-Admin" rather than "Acme-Prod--Admin"; the whole name again for the template's own text.
+        fields = {
+            "account_name": safe(assignment.account_name),
+            "account_id": safe(assignment.account_id),
+            "role_name": safe(assignment.role_name),
+            "sso_session": safe_session,
+            "email": safe(assignment.email or ""),
+        }
+        name = safe_profile_name(template.format_map(fields))
+        if not name:
+            raise InvalidInputError(
+                f"the profile-name template {template!r} gives an empty name for {_describe(assignment)}",
+                hint="use a template with a field that has letters or digits, e.g. " + DEFAULT_TEMPLATE,
+            )
+        first = sources.get(name)
+        if first is not None:
+            raise InvalidInputError(
+                f"two roles get the profile name '{name}': {_describe(first)}, and {_describe(assignment)}",
+                hint="add {account_id} to --template, e.g. --template '{account_name}-{account_id}-{role_name}'",
+            )
+        sources[name] = assignment
+        values = [
+            ("sso_session", sso_session),
+            ("sso_account_id", assignment.account_id),
+            ("sso_role_name", assignment.role_name),
+        ]
+        if region is not None:
+            values.append(("region", region))
+        profiles.append(GeneratedProfile(name, tuple(values)))
+    return profiles
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The block in the config file
+
+_BEGIN = "# BEGIN rolecall sso sync"
+_END = "# END rolecall sso sync"
+_SESSION_OPEN = " (sso-session "
+_BEGIN_TAIL = "): generated, edits inside are replaced"
+_MARKER_HINT = (
+    "fix the markers by hand: each '# BEGIN rolecall sso sync (sso-session NAME): ...' line needs one "
+    "'# END rolecall sso sync (sso-session NAME)' line after it, one block per sso-session, none inside another "
+    "(or delete both markers and the lines between them, and run again)"
+)
+# Lines as Python's universal-newline reader splits them (\r\n, \r or \n), each with its own terminator.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_KEY_RE = re.compile(r"[a-z0-9_]+\Z")
+# A header for the parse of the old block alone, so that lines the user put above the block's first header
+# (which botocore reads as part of the section before the block) do not make that parse fail.
+_PREAMBLE = "[rolecall sso sync: lines above the first header of the block]\n"
+
+
+def begin_marker(sso_session: str) -> str:
+    """The line that opens the block of ``sso_session`` (without line terminator)."""
+    return f"{_BEGIN}{_SESSION_OPEN}{sso_session}{_BEGIN_TAIL}"
+
+
+def end_marker(sso_session: str) -> str:
+    """The line that closes the block of ``sso_session`` (without line terminator)."""
+    return f"{_END}{_SESSION_OPEN}{sso_session})"
+
+
+def _check_session(sso_session: str) -> None:
+    if not sso_session or sso_session != sso_session.strip() or _LINE_BREAK.search(sso_session):
+        raise InvalidInputError(
+            f"invalid sso-session name {sso_session!r}: it is empty, has line breaks, or starts or ends with a space",
+            hint="pass the NAME of an [sso-session NAME] section of the config file",
+        )
+
+
+def _check_profiles(profiles: Sequence[GeneratedProfile]) -> None:
+    """Refuse profiles that the block could not hold as given (``plan_profiles`` never makes such)."""
+    names: set[str] = set()
+    good_values: set[str] = set()  # the same session and role names recur thousands of times: check each once
+    for profile in profiles:
+        if not profile.name or safe_profile_name(profile.name) != profile.name:
+            raise InvalidInputError(
+                f"invalid generated profile name {profile.name!r}: botocore would not read it back verbatim",
+                hint="make names with plan_profiles or safe_profile_name",
+            )
+        if profile.name in names:
+            raise InvalidInputError(
+                f"the profile '{profile.name}' is given twice", hint="give each generated profile once"
+            )
+        names.add(profile.name)
+        keys: set[str] = set()
+        for key, value in profile.values:
+            if not _KEY_RE.match(key) or key in keys:
+                raise InvalidInputError(
+                    f"invalid or repeated key {key!r} in the generated profile '{profile.name}'",
+                    hint="keys are lower-case names such as sso_role_name, each once",
+                )
+            keys.add(key)
+            if value not in good_values:
+                _check_one_line(value, f"value of {key} in the generated profile '{profile.name}'")
+                good_values.add(value)
+
+
+def _marker_error(path: str, index: int, what: str) -> ConfigError:
+    return ConfigError(f"{path} line {index + 1}: {what}; nothing was written", hint=_MARKER_HINT)
+
+
+def _marker_session(stripped: str, prefix: str, path: str, index: int) -> str:
+    """The sso-session name in a marker line (``stripped`` starts with ``prefix``)."""
+    rest = stripped[len(prefix) :]
+    close = rest.rfind(")")  # the fixed tail of a BEGIN line has no ')', so the last one closes the name
+    if not rest.startswith(_SESSION_OPEN) or close <= len(_SESSION_OPEN):
+        raise _marker_error(path, index, f"a malformed rolecall marker line ({prefix} ...)")
+    return rest[len(_SESSION_OPEN) : close]
+
+
+def _find_blocks(lines: list[str], path: str) -> dict[str, tuple[int, int]]:
+    """Every well-formed block: sso-session -> (index of its BEGIN line, index of its END line).
+
+    Markers of every session are checked, since a broken block of another session leaves it unclear which
+    lines are whose. Raises ``ConfigError`` naming the file and the line.
+    """
+    blocks: dict[str, tuple[int, int]] = {}
+    opened: tuple[str, int] | None = None
+    for index, line in enumerate(lines):
+        if "rolecall sso sync" not in line:  # cheap test first: almost every line fails it
+            continue
+        stripped = line.strip()
+        if stripped.startswith(_BEGIN):
+            session = _marker_session(stripped, _BEGIN, path, index)
+            if opened is not None:
+                raise _marker_error(
+                    path,
+                    index,
+                    f"a BEGIN marker for sso-session {session} inside the block of sso-session {opened[0]} "
+                    f"opened at line {opened[1] + 1}",
+                )
+            if session in blocks:
+                raise _marker_error(
+                    path,
+                    index,
+                    f"a second block for sso-session {session} (the first begins at line {blocks[session][0] + 1})",
+                )
+            opened = (session, index)
+        elif stripped.startswith(_END):
+            session = _marker_session(stripped, _END, path, index)
+            if opened is None:
+                raise _marker_error(path, index, f"an END marker for sso-session {session} without a BEGIN marker")
+            if opened[0] != session:
+                raise _marker_error(
+                    path,
+                    index,
+                    f"an END marker for sso-session {session} closes the block of sso-session {opened[0]} "
+                    f"opened at line {opened[1] + 1}",
+                )
+            blocks[session] = (opened[1], index)
+            opened = None
+    if opened is not None:
+        raise _marker_error(path, opened[1], f"the BEGIN marker for sso-session {opened[0]} has no END marker")
+    return blocks
+
+
+def _check_after_block(lines: list[str], end: int, path: str) -> None:
+    """The first setting line after a block must be a ``[section]`` header at the start of the line.
+
+    Anything else (``key = value`` without a header, an indented line) is read by botocore as part of the block's
+    last profile; rewriting the block would silently move it, so the person decides where it belongs.
+    """
+    for index in range(end + 1, len(lines)):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if line[0] == "[" and stripped.rfind("]") >= 2:
+            return
+        raise ConfigError(
+            f"{path} line {index + 1}: the first line after the rolecall block is not a [section] header at the "
+            "start of the line, so botocore reads it as part of the block's last profile; nothing was written",
+            hint="move that line into a section above the block, or put a [section] header before it",
+        )
+
+
+def _render(sso_session: str, profiles: Sequence[GeneratedProfile], eol: str) -> str:
+    """The whole block, in the AWS CLI's layout, every line ended by ``eol``."""
+    lines = [begin_marker(sso_session)]
+    for number, profile in enumerate(profiles):
+        if number:
+            lines.append("")
+        lines.append(f"[profile {profile.name}]")
+        lines.extend(f"{key} = {value}" for key, value in profile.values)
+    lines.append(end_marker(sso_session))
+    return eol.join(lines) + eol
+
+
+def _newline(lines: list[str]) -> str:
+    """The file's own line terminator (that of its first line), else ``\\n``."""
+    for line in lines:
+        if line.endswith("\r\n"):
+            return "\r\n"
+        if line.endswith(("\n", "\r")):
+            return line[-1]
+    return "\n"
+
+
+def _profiles(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
+    profiles: dict[str, dict[str, ConfigValue]] = build_profile_map(parse_raw(text, path))["profiles"]
+    return profiles
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(f"'{name}'" for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What ``apply_block`` works out; ``sync_config_file`` reports from it."""
+
+    text: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    unchanged: int
+
+
+def _plan(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], path: str) -> _Plan:
+    _check_session(sso_session)
+    _check_profiles(profiles)
+    old_raw = parse_raw(text, path)  # refuse to edit what botocore cannot read: the error names file and line
+    lines = _LINE_RE.findall(text)
+    eol = _newline(lines)
+    span = _find_blocks(lines, path).get(sso_session)
+    if span is not None:
+        _check_after_block(lines, span[1], path)
+    block = _render(sso_session, profiles, eol)
+
+    if span is None:
+        outside = text
+        old_block = ""
+        if not profiles:
+            new_text = text  # nothing to write and no block to empty: leave the file alone
+        else:
+            head = text
+            if head and not head.endswith(("\n", "\r")):
+                head += eol  # the old last line had no terminator
+            if head and lines[-1].strip():
+                head += eol  # one blank line before the block
+            new_text = head + block
+    else:
+        begin, end = span
+        before = "".join(lines[:begin])
+        after = "".join(lines[end + 1 :])
+        outside = before + after
+        old_block = "".join(lines[begin : end + 1])
+        new_text = before + block + after
+
+    # Profiles outside the block (other sessions' blocks included), by botocore's rules: `[profile  x ]`,
+    # `[profile "x"]` and `[default]` are the names x and default, whatever their spelling.
+    outside_profiles = _profiles(outside, path) if outside != text else build_profile_map(old_raw)["profiles"]
+    new_names = [profile.name for profile in profiles]
+    clashes = [name for name in new_names if name in outside_profiles]
+    if clashes:
+        raise ConfigError(
+            f"{path} already defines {len(clashes)} of the generated profiles outside the rolecall block of "
+            f"sso-session {sso_session}: {_names(clashes)}; nothing was written",
+            hint="rename the generated profiles with --template (e.g. --template '{sso_session}-{account_name}-"
+            "{role_name}'), or rename or remove the existing ones",
+        )
+
+    old_profiles: dict[str, dict[str, ConfigValue]]
+    if old_block == block:
+        old_profiles = {profile.name: dict(profile.values) for profile in profiles}  # the no-op run: skip a parse
+    elif span is None:
+        old_profiles = {}
+    else:
+        body = "".join(lines[span[0] + 1 : span[1]])
+        try:
+            old_profiles = _profiles(_PREAMBLE + body, path)
+        except ConfigParseError:
+            old_profiles = {}  # hand edits that do not read alone; the block is replaced all the same
+    added: list[str] = []
+    changed: list[str] = []
+    unchanged = 0
+    for profile in profiles:
+        old = old_profiles.get(profile.name)
+        if old is None:
+            added.append(profile.name)
+        elif old == dict(profile.values):
+            unchanged += 1
+        else:
+            changed.append(profile.name)
+    wanted = set(new_names)
+    removed = [name for name in old_profiles if name not in wanted]
+
+    _verify(new_text, text, old_raw, path, profiles, outside_profiles, "[DEFAULT]" in outside)
+    return _Plan(new_text, added, removed, changed, unchanged)
+
+
+def _verify(
+    new_text: str,
+    old_text: str,
+    old_raw: dict[str, dict[str, ConfigValue]],
+    path: str,
+    profiles: Sequence[GeneratedProfile],
+    outside_profiles: dict[str, dict[str, ConfigValue]],
+    has_defaults: bool,
+) -> None:
+    """Check with the reader that the new text parses and holds exactly the intended profiles, before writing.
+
+    The profiles outside the block must read as they did without it, the generated ones exactly as generated
+    (plus the keys of a ``[DEFAULT]`` section, which botocore gives every section).
+    """
+
+    def broken(detail: str) -> ConfigError:
+        return ConfigError(
+            f"internal error: the new {path} would not read back as intended ({detail}); nothing was written",
+            hint="please report this with a copy of the file (secrets removed)",
+        )
+
+    try:
+        raw = old_raw if new_text == old_text else parse_raw(new_text, path)
+    except ConfigParseError as error:
+        raise broken(error.message) from error
+    got = build_profile_map(raw)["profiles"]
+    if len(got) != len(outside_profiles) + len(profiles):
+        raise broken(f"{len(got)} profiles instead of {len(outside_profiles) + len(profiles)}")
+    for name, values in outside_profiles.items():
+        if got.get(name) != values:
+            raise broken(f"the profile '{name}' outside the block changed")
+    for profile in profiles:
+        found = got.get(profile.name)
+        expected = dict(profile.values)
+        if found is None or (
+            found != expected and not (has_defaults and all(found.get(key) == value for key, value in expected.items()))
+        ):
+            raise broken(f"the generated profile '{profile.name}' reads differently")
+
+
+def apply_block(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], path: str = "<text>") -> str:
+    """Return ``text`` with the block of ``sso_session`` holding exactly ``profiles``, in that order.
+
+    Pure: no file is touched. The block replaces the old one in place, or is appended at the end of the text
+    (after one blank line) when there is none; with no profiles and no block the text is returned as it is, with
+    no profiles and a block the block is left empty. Outside the block every byte stays; the block uses the text's
+    own line terminator. ``path`` only names the file in errors.
+
+    Raises ``ConfigParseError`` when ``text`` does not parse; ``ConfigError`` for broken or nested markers,
+    a line after a block that botocore would read as part of it, or a generated name that a profile outside the
+    block already has (``[default]`` and every spelling botocore maps to the same name included);
+    ``InvalidInputError`` for profiles the block could not hold.
+    """
+    return _plan(text, sso_session, profiles, path).text
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The diff
+#
+# difflib's matcher is quadratic on long inputs with many small differences: a region change in 6,000 profiles
+# took it close to a minute. The diff here works by levels instead, each near-linear: the texts are cut into
+# sections (a header and the lines up to the next one), sections are matched by content, the rest by header
+# line, and only matched pairs of sections (a few lines each) go through difflib. Matching at each level is
+# patience-style: elements that occur once on each side anchor a longest increasing run.
+
+#: A line-level edit, as difflib's ``get_opcodes`` gives them: (tag, a_start, a_end, b_start, b_end).
+_Opcode = tuple[str, int, int, int, int]
+#: Where a span of lines that is not matched line by line still gets a line-level difflib diff.
+_SMALL_SPAN = 200
+
+
+def _anchors(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
+    """Matched index pairs (increasing on both sides): unique-on-both elements in longest increasing order,
+    then extended over equal neighbours."""
+    import bisect
+
+    count_old: dict[str, int] = {}
+    for key in old:
+        count_old[key] = count_old.get(key, 0) + 1
+    where_new: dict[str, int] = {}
+    count_new: dict[str, int] = {}
+    for index, key in enumerate(new):
+        count_new[key] = count_new.get(key, 0) + 1
+        where_new[key] = index
+    candidates = [(i, where_new[key]) for i, key in enumerate(old) if count_old[key] == 1 and count_new.get(key) == 1]
+    # Longest increasing subsequence of the new-side positions (patience sorting, O(n log n)).
+    tops: list[int] = []  # new-side position ending the best run of each length
+    top_at: list[int] = []  # the candidate index of that end
+    back: list[int] = []  # for each candidate, the candidate before it in its run
+    for number, (_i, j) in enumerate(candidates):
+        length = bisect.bisect_left(tops, j)
+        back.append(top_at[length - 1] if length else -1)
+        if length == len(tops):
+            tops.append(j)
+            top_at.append(number)
+        else:
+            tops[length] = j
+            top_at[length] = number
+    run: list[tuple[int, int]] = []
+    number = top_at[-1] if top_at else -1
+    while number >= 0:
+        run.append(candidates[number])
+        number = back[number]
+    run.reverse()
+    # Equal elements next to an anchor (repeated ones, which cannot anchor) match too.
+    matched: list[tuple[int, int]] = []
+    prev_i, prev_j = -1, -1
+    for i, j in [*run, (len(old), len(new))]:
+        lo_i, lo_j = prev_i + 1, prev_j + 1
+        while lo_i < i and lo_j < j and old[lo_i] == new[lo_j]:
+            matched.append((lo_i, lo_j))
+            lo_i += 1
+            lo_j += 1
+        hi_i, hi_j = i, j
+        tail: list[tuple[int, int]] = []
+        while hi_i > lo_i and hi_j > lo_j and old[hi_i - 1] == new[hi_j - 1]:
+            hi_i -= 1
+            hi_j -= 1
+            tail.append((hi_i, hi_j))
+        matched.extend(reversed(tail))
+        if i < len(old):
+            matched.append((i, j))
+        prev_i, prev_j = i, j
+    return matched
+
+
+def _spans(old: Sequence[str], new: Sequence[str]) -> list[tuple[bool, int, int, int, int]]:
+    """``_anchors`` as runs: (equal, old_start, old_end, new_start, new_end), covering both sequences."""
+    spans: list[tuple[bool, int, int, int, int]] = []
+    i = j = 0
+    for mi, mj in [*_anchors(old, new), (len(old), len(new))]:
+        if mi > i or mj > j:
+            spans.append((False, i, mi, j, mj))
+        if mi < len(old):
+            if spans and spans[-1][0] and spans[-1][2] == mi and spans[-1][4] == mj:
+                spans[-1] = (True, spans[-1][1], mi + 1, spans[-1][3], mj + 1)
+            else:
+                spans.append((True, mi, mi + 1, mj, mj + 1))
+        i, j = mi + 1, mj + 1
+    return spans
+
+
+def _sections(lines: list[str], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Cut lines ``lo:hi`` before every line that looks like a ``[section]`` header."""
+    cuts = [lo]
+    for index in range(lo + 1, hi):
+        if lines[index].lstrip()[:1] == "[":
+            cuts.append(index)
+    cuts.append(hi)
+    return [(cuts[k], cuts[k + 1]) for k in range(len(cuts) - 1) if cuts[k] < cuts[k + 1]]
+
+
+def _line_opcodes(a: list[str], b: list[str], alo: int, ahi: int, blo: int, bhi: int, out: list[_Opcode]) -> None:
+    """difflib on a small span of lines."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out.append((tag, alo + i1, alo + i2, blo + j1, blo + j2))
+
+
+def _plain(alo: int, ahi: int, blo: int, bhi: int, out: list[_Opcode]) -> None:
+    """Lines replaced without looking inside."""
+    if alo == ahi and blo == bhi:
+        return
+    tag = "replace" if alo < ahi and blo < bhi else ("delete" if alo < ahi else "insert")
+    out.append((tag, alo, ahi, blo, bhi))
+
+
+def _unmatched_sections(
+    a: list[str], b: list[str], old: list[tuple[int, int]], new: list[tuple[int, int]], out: list[_Opcode]
+) -> None:
+    """Sections whose content differs: pair them by header line (or by position), then diff the pairs' lines."""
+    alo = old[0][0] if old else -1
+    blo = new[0][0] if new else -1
+    if not old or not new:
+        if old:
+            out.append(("delete", alo, old[-1][1], _position(out, "b"), _position(out, "b")))
+        if new:
+            out.append(("insert", _position(out, "a"), _position(out, "a"), blo, new[-1][1]))
+        return
+    for equal, i1, i2, j1, j2 in _spans([a[s] for s, _e in old], [b[s] for s, _e in new]):
+        if equal or i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):
+                (s1, e1), (s2, e2) = old[i1 + k], new[j1 + k]
+                _line_opcodes(a, b, s1, e1, s2, e2, out)
+            continue
+        start_a = old[i1][0] if i1 < i2 else _position(out, "a")
+        end_a = old[i2 - 1][1] if i1 < i2 else start_a
+        start_b = new[j1][0] if j1 < j2 else _position(out, "b")
+        end_b = new[j2 - 1][1] if j1 < j2 else start_b
+        if (end_a - start_a) + (end_b - start_b) <= _SMALL_SPAN:
+            _line_opcodes(a, b, start_a, end_a, start_b, end_b, out)
+        else:
+            _plain(start_a, end_a, start_b, end_b, out)
+
+
+def _position(out: list[_Opcode], side: str) -> int:
+    """Where the opcodes so far end on one side."""
+    if not out:
+        return 0
+    return out[-1][2] if side == "a" else out[-1][4]
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[_Opcode]:
+    """Line-level opcodes turning ``a`` into ``b``, in order and covering both."""
+    out: list[_Opcode] = []
+    head = 0
+    limit = min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    if head:
+        out.append(("equal", 0, head, 0, head))
+    old = _sections(a, head, len(a) - tail)
+    new = _sections(b, head, len(b) - tail)
+    old_keys = ["".join(a[s:e]) for s, e in old]
+    new_keys = ["".join(b[s:e]) for s, e in new]
+    for equal, i1, i2, j1, j2 in _spans(old_keys, new_keys):
+        if equal:
+            out.append(("equal", old[i1][0], old[i2 - 1][1], new[j1][0], new[j2 - 1][1]))
+        else:
+            _unmatched_sections(a, b, old[i1:i2], new[j1:j2], out)
+    if tail:
+        out.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    merged: list[_Opcode] = []
+    for code in out:
+        if code[1] == code[2] and code[3] == code[4]:
+            continue
+        if merged and merged[-1][0] == code[0] == "equal":
+            last = merged[-1]
+            merged[-1] = ("equal", last[1], code[2], last[3], code[4])
+        else:
+            merged.append(code)
+    return merged
+
+
+def _groups(codes: list[_Opcode], context: int) -> list[list[_Opcode]]:
+    """The hunks: ``difflib.SequenceMatcher.get_grouped_opcodes`` on these opcodes."""
+    codes = list(codes)
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    groups: list[list[_Opcode]] = []
+    group: list[_Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _range(start: int, stop: int) -> str:
+    """A unified-diff range, as difflib writes it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _diff(old: str, new: str, path: str, context: int = 3) -> str:
+    """A unified diff of two texts, as ``diff -u`` shows files (lines keep their own terminators)."""
+    if old == new:
+        return ""
+    a = _LINE_RE.findall(old)
+    b = _LINE_RE.findall(new)
+    out = [f"--- {path}\n", f"+++ {path}\n"]
+
+    def emit(prefix: str, line: str) -> None:
+        out.append(prefix + line)
+        if not line.endswith(("\n", "\r")):
+            out.append("\n\\ No newline at end of file\n")
+
+    for group in _groups(_opcodes(a, b), context):
+        out.append(f"@@ -{_range(group[0][1], group[-1][2])} +{_range(group[0][3], group[-1][4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in a[i1:i2]:
+                    emit(" ", line)
+                continue
+            for line in a[i1:i2]:
+                emit("-", line)
+            for line in b[j1:j2]:
+                emit("+", line)
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The file
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What ``sync_config_file`` did (or, in a dry run, would do).
+
+    ``added``, ``removed`` and ``changed`` compare the old block's profiles with the new ones by name (changed:
+    same name, other settings); ``unchanged`` counts the others. ``diff`` is a unified diff of the file (old
+    against new), ``''`` when nothing changes. ``written`` is True when the file was replaced.
+    """
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    unchanged: int
+    diff: str
+    written: bool
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigParseError(
+            f"cannot parse {path}: it is not UTF-8 text (byte {error.start})",
+            hint="fix or remove the file; the AWS CLI cannot read it either",
+        ) from error
+
+
+def sync_config_file(
+    path: str,
+    sso_session: str,
+    profiles: Sequence[GeneratedProfile],
+    *,
+    dry_run: bool = False,
+    lock_timeout: float = 30.0,
+) -> SyncResult:
+    """Make the block of ``sso_session`` in the config file at ``path`` hold exactly ``profiles``.
+
+    Read, edit and atomic replace happen under the file's exclusive lock (``fileio.exclusive_lock``), so a
+    concurrent ``rolecall configure set`` is never lost. A missing file is created 0600 (folders 0700). A file
+    whose bytes would not change is not rewritten (its mtime stays). With ``dry_run`` everything is worked out
+    and checked, and nothing is written (no lock file either). Raises what ``apply_block`` raises, and
+    ``FileError`` when the file cannot be read, locked or written.
+    """
+    from rolecall import fileio
+
+    if dry_run:
+        return _sync(path, sso_session, profiles, dry_run=True)
+    with fileio.exclusive_lock(path, timeout=lock_timeout):
+        return _sync(path, sso_session, profiles, dry_run=False)
+
+
+def _sync(path: str, sso_session: str, profiles: Sequence[GeneratedProfile], *, dry_run: bool) -> SyncResult:
+    from rolecall import fileio
+
+    data = fileio.read_bytes(path)
+    old = "" if data is None else _decode(data, path)
+    plan = _plan(old, sso_session, profiles, path)
+    written = False
+    if plan.text != old and not dry_run:
+        fileio.atomic_write(path, plan.text.encode("utf-8"))
+        written = True
+    return SyncResult(
+        added=plan.added,
+        removed=plan.removed,
+        changed=plan.changed,
+        unchanged=plan.unchanged,
+        diff=_diff(old, plan.text, path),
+        written=written,
+    )
