@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
             text, shot = approve_over_http(argv[0], decision), None
         else:
             text = approve(argv[0], decision, shot)
-    except Exception as error:  # noqa: BLE001 - reported to the test through the log and the exit code
+    except Exception as error:
         if log:
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write(f"error {type(error).__name__}: {error}\n")
