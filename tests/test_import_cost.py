@@ -69,6 +69,22 @@ def test_cached_lookup_imports_nothing_heavy(
     assert loaded & forbidden == set(), f"imported on the cached path: {sorted(loaded & forbidden)}"
 
 
+@pytest.mark.parametrize("profile", ["sso-admin", "sso-chained"])
+def test_a_cached_sso_profile_imports_nothing_heavy(sandbox: Sandbox, aws_home: AwsHome, profile: str) -> None:  # noqa: F811
+    """An SSO profile (and a role sourced from one) served from the AWS CLI cache: same rules as a role."""
+    from test_sso import _env, _login
+
+    env = _env(sandbox, aws_home)
+    assert _login(env).returncode == 0
+    assert run_rolecall(["env", profile], env).returncode == 0
+    calls = sandbox.calls()
+    result = _probe(env, ["env", profile])
+    assert result["code"] == 0 and result["out"], result["err"]
+    assert sandbox.calls() == calls
+    loaded = set(result["loaded"])  # type: ignore[arg-type]
+    assert loaded & (HEAVY | HOT_PATH_EXTRA) == set(), f"imported: {sorted(loaded & (HEAVY | HOT_PATH_EXTRA))}"
+
+
 def test_timefmt_classes_are_the_standard_datetime_classes() -> None:
     """The fast path takes datetime's classes from the C module: they must be the very classes ``datetime`` has,
     so that values mix freely with botocore's and the caller's (isinstance, comparison, arithmetic)."""
