@@ -15,6 +15,7 @@ from rolecall.errors import RolecallError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from rolecall.cli.context import Context
 
@@ -103,8 +104,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _walk(sb: object, folder: str, ctx: Context) -> None:
-    from typing import Any
-
     box: Any = sb
     home = os.path.join(folder, "home")
     os.makedirs(home, mode=0o700)
@@ -186,12 +185,72 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     demo.note("After eval, every tool in the shell uses the role:")
     demo.run(["sts", "get-caller-identity"], env=shell_env)
 
+    _sso_part(demo, box, env)
+
     demo.step("Check where you stand")
     demo.run(["list"])
     ctx.out(
         "\nDone. Against real AWS, the same commands work on your own ~/.aws files; see README.md.\n"
         f"STS calls the sandbox answered: {box.calls()}\n"
     )
+
+
+def _sso_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
+    """IAM Identity Center: an sso-session, a login, SSO role credentials, a role chained from them, sso sync."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.config.paths import AwsPaths
+    from rolecall.reporting import as_warnings
+    from rolecall.sandbox.core import PARTNER_EXTERNAL_ID
+    from rolecall.sso import api
+    from rolecall.sso.login import LoginFlow
+    from rolecall.sso.settings import login_for_session
+    from rolecall.sso.tokens import SsoTokenCache
+
+    demo.step("IAM Identity Center (SSO): an sso-session and a profile, as the AWS CLI v2 writes them")
+    section = (
+        f"\n[sso-session corp]\nsso_start_url = {box.sso_start_url}\nsso_region = {box.sso_region}\n"
+        "sso_registration_scopes = sso:account:access\n\n"
+        f"[profile corp-admin]\nsso_session = corp\nsso_account_id = {box.account_id}\n"
+        "sso_role_name = AdministratorAccess\nregion = us-east-1\n\n"
+        "[profile corp-partner]\nrole_arn = " + box.role_arn("partner") + "\nsource_profile = corp-admin\n"
+        f"external_id = {PARTNER_EXTERNAL_ID}\n"
+    )
+    paths = AwsPaths.from_env(env)
+    with open(paths.config_file, "a", encoding="utf-8") as handle:
+        handle.write(section)
+    demo.ctx.out("$ cat >> ~/.aws/config" + section.replace("\n", "\n   ") + "\n")
+
+    demo.step("Log in: rolecall sso login --sso-session corp --use-device-code")
+    demo.note("The sandbox shows a verification page (open it in a browser to click Allow); here the demo approves")
+    demo.note("the code for you, as a person at that page would.")
+    login = login_for_session(ConfigFiles.load(paths), "corp")
+
+    def approve(url: str) -> None:
+        box.sso_approve(parse_qs(urlsplit(url).query)["user_code"][0])
+
+    flow = LoginFlow(
+        login,
+        api.settings_for(ConfigFiles.load(paths), env, login, "sso-oidc"),
+        SsoTokenCache(paths.sso_cache_dir, as_warnings(demo.ctx.say)),
+        use_device_code=True,
+        open_browser=approve,
+        reporter=lambda line: demo.ctx.out(line + "\n"),
+    )
+    token = flow.run()
+    demo.note(f"The token went to ~/.aws/sso/cache (0600), where `aws sso login` puts it; refreshable: "
+              f"{'yes' if token.refresh_token else 'no'}.")
+
+    demo.step("Use the SSO role, and a role assumed from it (one login serves the chain)")
+    demo.run(["whoami", "corp-admin"])
+    demo.run(["assume", "corp-partner"])
+
+    demo.step("A profile for every account and role: sso sync (first a dry run)")
+    demo.run(["sso", "sync", "--sso-session", "corp", "--diff"])
+    demo.run(["sso", "sync", "--sso-session", "corp"])
+    demo.run(["sso", "sync", "--sso-session", "corp"])
+    demo.note("The second run changed nothing: the block is rolecall's, the rest of the file is untouched.")
 
 
 def _apply_sh_exports(text: str, env: dict[str, str]) -> None:
