@@ -5,7 +5,8 @@ wrong secret, bad or expired session token), refuses disabled regions, then chec
 GetSessionToken the way STS does (input constraints, MFA codes against the device seed and replay,
 trust policies, session-duration limits and role chaining). AssumeRole that passes is answered by moto
 (whose credentials the layer then records); GetSessionToken and GetCallerIdentity are answered here,
-because moto's versions return fixed or wrong identities. Non-STS requests go to moto untouched.
+because moto's versions return fixed or wrong identities. Unsigned requests for IAM Identity Center's
+paths go to the SSO app (``rolecall.sandbox.sso``); other non-STS requests go to moto untouched.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from rolecall.sandbox import awsxml, iamstate, policy, totp, validation
 from rolecall.sandbox.awsxml import StsError
 from rolecall.sandbox.sigv4 import SignedRequestInfo, parse_authorization, signature_matches
+from rolecall.sandbox.sso import SsoApp
+from rolecall.sandbox.ssostate import SsoState
 from rolecall.sandbox.state import (
     IssuedCredential,
     SandboxState,
@@ -112,22 +115,32 @@ class StrictSts:
         app: WSGIApplication,
         state: SandboxState,
         clock: Callable[[], float] = time.time,
+        sso: SsoState | None = None,
     ) -> None:
-        """Wrap moto's WSGI ``app``; ``clock`` (Unix time) drives expiry, MFA codes and signature dates."""
+        """Wrap moto's WSGI ``app``; ``clock`` (Unix time) drives expiry, MFA codes and signature dates.
+
+        With ``sso``, IAM Identity Center (sso-oidc, the portal and the browser pages) is served too, on the
+        same clock, and the role credentials it hands out authenticate here like any issued credentials.
+        """
         self.app = app
         self.state = state
         self.clock = clock
+        self.sso = SsoApp(state, sso, clock) if sso is not None else None
 
     # ------------------------------------------------------------------ WSGI plumbing
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
         body = _read_body(environ)
-        params = _parse_params(environ, body)
         header = environ.get("HTTP_AUTHORIZATION", "")
         auth = parse_authorization(header) if header else None
-        action = params.get("Action", "")
         path = environ.get("PATH_INFO", "")
+        # Identity Center's operations are unsigned REST calls on paths that no STS or IAM request uses;
+        # a signed request there (CreateTokenWithIAM, say) is not modelled and goes on to moto.
+        if self.sso is not None and auth is None and self.sso.serves(path):
+            return self.sso(_with_body(environ, body), start_response)
+        params = _parse_params(environ, body)
+        action = params.get("Action", "")
         presigned = "X-Amz-Credential" in params
         is_sts = (auth is not None and auth.service == "sts") or (
             auth is None and not presigned and action in STS_ACTIONS and not path.startswith("/moto-api")

@@ -2,12 +2,14 @@
 
 The IAM world (user ``alice`` with long-term keys and a virtual MFA device, and the roles below) lives
 in moto's in-process backends; the sandbox's own state (issued session credentials, used MFA codes,
-counters, faults) lives in a ``SandboxState``. moto keeps its backends per process, so one process
+counters, faults) lives in a ``SandboxState``, and IAM Identity Center's (directory, organization,
+registrations, sign-in sessions) in an ``SsoState``. moto keeps its backends per process, so one process
 runs one sandbox at a time: starting or resetting a sandbox resets moto's backends.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -15,18 +17,44 @@ import socket
 import string
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from rolecall.sandbox import totp
 from rolecall.sandbox.app import StrictSts
+from rolecall.sandbox.sso import BEARER_TOKEN_ENVIRON, BEARER_TOKEN_HEADER
+from rolecall.sandbox.ssostate import (
+    ACCOUNT_ACCESS_SCOPE,
+    SsoAccount,
+    SsoError,
+    SsoState,
+    assumed_role_arn,
+    generated_accounts,
+)
 from rolecall.sandbox.state import FAULT_KINDS, FaultKind, SandboxState
+from rolecall.timefmt import format_iso_z
 
 ACCOUNT_ID = "123456789012"
 #: An account the sandbox does not own: the "denied" role trusts only it.
 OTHER_ACCOUNT_ID = "210987654321"
 DEFAULT_REGION = "us-east-1"
 PARTNER_EXTERNAL_ID = "partner-ext-42"
+
+#: IAM Identity Center's start URL in the sandbox. Fixed, because token-cache keys are made from it.
+SSO_START_URL = "https://d-90sandbox01.awsapps.com/start"
+SSO_REGION = DEFAULT_REGION
+#: The one user of the sandbox's Identity Center directory (the session name of its role credentials).
+SSO_USER = "alice@example.com"
+#: The ``[sso-session NAME]`` of the written config.
+SSO_SESSION_NAME = "sandbox"
+SSO_DEFAULT_ROLES = ("AdministratorAccess", "ReadOnlyAccess", "Billing")
+#: The seeded organization: the IAM account with two permission sets, a partner account with one.
+SSO_SEEDED_ACCOUNTS = (
+    SsoAccount(ACCOUNT_ID, "sandbox-main", "sandbox-main@example.com", ("AdministratorAccess", "ReadOnlyAccess")),
+    SsoAccount(OTHER_ACCOUNT_ID, "sandbox-partner", "sandbox-partner@example.com", ("ReadOnlyAccess",)),
+)
 
 
 def trust_policy(principal: str | list[str], condition: dict[str, Any] | None = None, effect: str = "Allow") -> str:
@@ -58,6 +86,14 @@ def _quiet_handler_class() -> type[Any]:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """Do not log requests."""
 
+        def make_environ(self) -> Any:
+            """werkzeug's environ plus the SSO portal's bearer token, whose header werkzeug drops (underscore)."""
+            environ = super().make_environ()
+            token = self.headers.get(BEARER_TOKEN_HEADER)
+            if token is not None:
+                environ[BEARER_TOKEN_ENVIRON] = token
+            return environ
+
     return QuietRequestHandler
 
 
@@ -82,6 +118,8 @@ class Sandbox:
         self._host = host
         self._requested_port = port
         self.state = SandboxState()
+        self.sso_state = SsoState()
+        self._app: StrictSts | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._user: SandboxUser | None = None
@@ -103,7 +141,7 @@ class Sandbox:
 
         self.reset()
         moto_app = DomainDispatcherApplication(create_backend_app)
-        app = StrictSts(moto_app, self.state)
+        app = self._app = StrictSts(moto_app, self.state, sso=self.sso_state)
         # Bind here rather than in werkzeug, which prints and calls sys.exit() when the port is taken:
         # a library must raise (OSError) instead.
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -166,7 +204,8 @@ class Sandbox:
         return f"http://{self._host}:{self.port}"
 
     def reset(self) -> None:
-        """Fresh state: moto's backends, the seeded account, issued credentials, used codes, counters, faults."""
+        """Fresh state: moto's backends, the seeded account and organization, issued credentials, used codes,
+        counters, faults, SSO registrations, sessions and lifetimes."""
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
@@ -192,6 +231,7 @@ class Sandbox:
         self.create_role("deploy", trust_policy(self.role_arn("readonly")), max_session_duration=43200)
         self.create_role("ops", trust_policy(self.role_arn("deploy")), max_session_duration=3600)
         self.create_role("denied", trust_policy(f"arn:aws:iam::{OTHER_ACCOUNT_ID}:root"), max_session_duration=3600)
+        self.sso_state.reset(SSO_START_URL, SSO_REGION, SSO_USER, SSO_SEEDED_ACCOUNTS)
 
     def create_user(self, name: str, with_mfa: bool = False) -> SandboxUser:
         """Create an IAM user with one long-term access key and, if asked, an enabled virtual MFA device."""
@@ -309,7 +349,11 @@ class Sandbox:
     # ------------------------------------------------------------------ observation and faults
 
     def calls(self, action: str | None = None) -> int:
-        """How many STS requests were seen for ``action`` (all actions when None), retries included."""
+        """How many requests were seen for ``action`` (all when None), retries included.
+
+        STS actions by name (``"AssumeRole"``); IAM Identity Center operations as ``"sso-oidc:CreateToken"``
+        or ``"sso:GetRoleCredentials"``.
+        """
         with self.state.lock:
             if action is None:
                 return sum(self.state.counts.values())
@@ -325,6 +369,9 @@ class Sandbox:
 
         ``kind``: ``"throttle"`` (400 Throttling "Rate exceeded"), ``"error500"`` (500 InternalFailure),
         ``"slow"`` (answered normally after ``delay`` seconds). botocore retries the first two.
+        IAM Identity Center operations are named like ``"CreateToken"`` or ``"sso:ListAccountRoles"`` (``"*"``
+        does not reach them); for them a throttle is 429 TooManyRequestsException and error500 is 500
+        InternalServerException.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
@@ -355,6 +402,136 @@ class Sandbox:
         with self.state.lock:
             self.state.disabled_regions.discard(region)
 
+    # ------------------------------------------------------------------ IAM Identity Center
+
+    @property
+    def sso_start_url(self) -> str:
+        """``https://d-90sandbox01.awsapps.com/start``: the start URL the sandbox's Identity Center accepts."""
+        return SSO_START_URL
+
+    @property
+    def sso_region(self) -> str:
+        """``us-east-1``: the Identity Center instance's region."""
+        return SSO_REGION
+
+    @property
+    def sso_user(self) -> str:
+        """``alice@example.com``: the directory user who signs in (and names the role sessions)."""
+        return SSO_USER
+
+    @property
+    def sso_accounts(self) -> tuple[SsoAccount, ...]:
+        """The organization's accounts, with the permission sets the user holds in each."""
+        with self.sso_state.lock:
+            return tuple(self.sso_state.accounts)
+
+    def seed_sso_organization(self, accounts: int, roles: Sequence[str] = SSO_DEFAULT_ROLES) -> list[SsoAccount]:
+        """Replace the organization with ``accounts`` generated accounts (``acct-0001``…, unique deterministic
+        12-digit ids), each with every permission set of ``roles``; returns them. IAM's seeded account and
+        its roles stay as they are."""
+        if accounts < 0:
+            raise ValueError("accounts must not be negative")
+        generated = generated_accounts(accounts, roles)
+        self.sso_state.set_accounts(generated)
+        return generated
+
+    def sso_approve(self, user_code: str) -> None:
+        """Allow the pending device request ``user_code``, as the user does on the verification page.
+
+        ValueError when no request with that code is pending (unknown, expired or decided already).
+        """
+        self._sso_decide(user_code, True)
+
+    def sso_deny(self, user_code: str) -> None:
+        """Deny the pending device request ``user_code`` (its client then gets AccessDeniedException)."""
+        self._sso_decide(user_code, False)
+
+    def _sso_decide(self, user_code: str, allow: bool) -> None:
+        try:
+            self.sso_state.decide_device(self._now(), user_code, allow)
+        except SsoError as error:
+            raise ValueError(error.description) from None
+
+    def set_sso_lifetimes(
+        self,
+        access_token: int | None = None,
+        refresh_token: int | None = None,
+        role_credentials: int | None = None,
+        device_code: int | None = None,
+        registration: int | None = None,
+        interval: int | None = None,
+    ) -> None:
+        """Change Identity Center lifetimes, in seconds, for what is issued from now on (None: unchanged).
+
+        ``access_token`` (default 3600), ``refresh_token`` (the sign-in session, 8 h), ``role_credentials``
+        (GetRoleCredentials; default: ``set_credential_lifetime``'s value if set, else 3600), ``device_code``
+        (device and consent requests, 600), ``registration`` (client secrets, 90 days) and the device flow's
+        polling ``interval`` (1; 0 turns SlowDownException off).
+        """
+        values = {
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "role_credentials": role_credentials,
+            "device_code": device_code,
+            "registration": registration,
+        }
+        for name, value in values.items():
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 second")
+        if interval is not None and interval < 0:
+            raise ValueError("interval must not be negative")
+        with self.sso_state.lock:
+            lifetimes = self.sso_state.lifetimes
+            for name, value in (*values.items(), ("interval", interval)):
+                if value is not None:
+                    setattr(lifetimes, name, value)
+
+    def sso_revoke_all(self) -> None:
+        """End every sign-in session: all access and refresh tokens stop working (issued role credentials
+        keep working until they expire, as on AWS)."""
+        self.sso_state.revoke_all()
+
+    def sso_assumed_role_arn(self, role_name: str, account_id: str = ACCOUNT_ID) -> str:
+        """``arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_ROLE_HEX/alice@example.com``: who the portal's
+        credentials for ``role_name`` in ``account_id`` are."""
+        return assumed_role_arn(account_id, role_name, SSO_USER)
+
+    def sso_login(self) -> dict[str, str]:
+        """Sign the user in as if a device flow had just been approved; botocore's token-cache entry.
+
+        The entry (``startUrl``, ``region``, ``accessToken``, ``expiresAt``, ``clientId``, ``clientSecret``,
+        ``registrationExpiresAt``, ``refreshToken``) is what ``aws sso login`` writes to ~/.aws/sso/cache.
+        """
+        now = self._now()
+        client, token = self.sso_state.issue_session(now, f"botocore-client-{SSO_SESSION_NAME}")
+        return {
+            "startUrl": SSO_START_URL,
+            "region": SSO_REGION,
+            "accessToken": token["accessToken"],
+            "expiresAt": format_iso_z(datetime.fromtimestamp(int(now) + token["expiresIn"], timezone.utc)),
+            "clientId": client.client_id,
+            "clientSecret": client.client_secret,
+            "registrationExpiresAt": format_iso_z(datetime.fromtimestamp(client.expires_at, timezone.utc)),
+            "refreshToken": token["refreshToken"],
+        }
+
+    def write_sso_token_cache(self, home: str | os.PathLike[str], legacy: bool = False) -> str:
+        """``sso_login()`` written to ``HOME/.aws/sso/cache`` (0600) where botocore looks; returns the path.
+
+        The file is named for the ``sandbox`` sso-session (profiles ``sso-admin``, ``sso-readonly``,
+        ``sso-chained``), or with ``legacy`` for the start URL (profile ``sso-legacy``).
+        """
+        folder = os.path.join(os.fspath(home), ".aws", "sso", "cache")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        key = SSO_START_URL if legacy else SSO_SESSION_NAME
+        path = os.path.join(folder, hashlib.sha1(key.encode()).hexdigest() + ".json")
+        write_private(path, json.dumps(self.sso_login()))
+        return path
+
+    def _now(self) -> float:
+        # The strictness layer's clock, so that control calls and requests agree on what has expired.
+        return self._app.clock() if self._app is not None else time.time()
+
     # ------------------------------------------------------------------ AWS files
 
     def profiles_config(self) -> str:
@@ -373,12 +550,38 @@ class Sandbox:
             ),
             ("profile deploy", {"role_arn": self.role_arn("deploy"), "source_profile": "readonly"}),
             ("profile ops", {"role_arn": self.role_arn("ops"), "source_profile": "deploy"}),
+            (
+                "profile sso-admin",
+                {"sso_session": SSO_SESSION_NAME, "sso_account_id": ACCOUNT_ID, "sso_role_name": "AdministratorAccess"},
+            ),
+            (
+                "profile sso-readonly",
+                {"sso_session": SSO_SESSION_NAME, "sso_account_id": ACCOUNT_ID, "sso_role_name": "ReadOnlyAccess"},
+            ),
+            (
+                "profile sso-legacy",
+                {
+                    "sso_start_url": SSO_START_URL,
+                    "sso_region": SSO_REGION,
+                    "sso_account_id": ACCOUNT_ID,
+                    "sso_role_name": "ReadOnlyAccess",
+                },
+            ),
+            ("profile sso-chained", {"role_arn": self.role_arn("readonly"), "source_profile": "sso-admin"}),
         ]
         lines: list[str] = []
         for header, values in sections:
             lines.append(f"[{header}]")
             lines += [f"{key} = {value}" for key, value in values.items()]
             lines += [f"region = {DEFAULT_REGION}", f"endpoint_url = {endpoint}", ""]
+        # An sso-session takes no region or endpoint: the profiles using it carry those.
+        lines += [
+            f"[sso-session {SSO_SESSION_NAME}]",
+            f"sso_start_url = {SSO_START_URL}",
+            f"sso_region = {SSO_REGION}",
+            f"sso_registration_scopes = {ACCOUNT_ACCESS_SCOPE}",
+            "",
+        ]
         return "\n".join(lines)
 
     def credentials_file(self) -> str:
