@@ -85,6 +85,27 @@ def approve(url: str, decision: str = "allow", screenshot: str | None = None) ->
         shutil.rmtree(profile_dir, ignore_errors=True)
 
 
+def read_page(url: str, element_id: str, screenshot: str | None = None) -> str:
+    """Load ``url`` in headless Chromium (following redirects and cookies) and return the text of ``#element_id``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    profile_dir = tempfile.mkdtemp(prefix="rolecall-chromium-")
+    driver = _driver(profile_dir)
+    try:
+        driver.set_page_load_timeout(30)
+        driver.get(url)
+        found = WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
+        text = str(found.text)
+        if screenshot:
+            driver.save_screenshot(screenshot)
+        return text
+    finally:
+        driver.quit()
+        shutil.rmtree(profile_dir, ignore_errors=True)
+
+
 def approve_over_http(url: str, decision: str = "allow") -> str:
     """What ``approve`` does, without a browser: GET the page, submit its form with the ``#<decision>`` button,
     follow the redirects, return the text of ``#result``. For the many login tests that need a person, not

@@ -49,6 +49,7 @@ __all__ = [
     "botocore_source_credentials",
     "credentials_from_response",
     "get_caller_identity",
+    "get_federation_token",
     "get_session_token",
     "resolve_settings",
 ]
@@ -562,6 +563,12 @@ def get_session_token(settings: StsSettings, credentials: Credentials | None, **
     """Call GetSessionToken (DurationSeconds, SerialNumber, TokenCode) with long-term credentials."""
     validation.validate_get_session_token(params)
     return _call("GetSessionToken", settings, credentials, params)
+
+
+def get_federation_token(settings: StsSettings, credentials: Credentials | None, **params: Any) -> dict[str, Any]:
+    """Call GetFederationToken (Name, Policy, PolicyArns, DurationSeconds) with an IAM user's long-term keys."""
+    validation.validate_get_federation_token(params)
+    return _call("GetFederationToken", settings, credentials, params)
 
 
 def get_caller_identity(settings: StsSettings, credentials: Credentials | None) -> dict[str, Any]:

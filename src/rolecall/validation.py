@@ -42,6 +42,7 @@ __all__ = [
     "sanitize_session_name",
     "validate_assume_role",
     "validate_assume_role_with_web_identity",
+    "validate_get_federation_token",
     "validate_get_session_token",
 ]
 
@@ -287,6 +288,19 @@ def validate_get_session_token(params: Mapping[str, Any]) -> None:
     """Check GetSessionToken's parameters (DurationSeconds up to 129600 s = 36 h)."""
     _no_unknown(params, {"DurationSeconds", "SerialNumber", "TokenCode"}, "GetSessionToken")
     _check_common(params, SESSION_TOKEN_DURATION_MAX)
+
+
+def validate_get_federation_token(params: Mapping[str, Any]) -> None:
+    """Check GetFederationToken's parameters (Name 2-32 characters of ``[\\w+=,.@-]``, up to 36 h)."""
+    _no_unknown(params, {"Name", "Policy", "PolicyArns", "DurationSeconds", "Tags"}, "GetFederationToken")
+    _require(params, "Name", "GetFederationToken")
+    name = params["Name"]
+    if not isinstance(name, str) or not 2 <= len(name) <= 32 or not _SESSION_NAME.fullmatch(name):
+        raise _fail("GetFederationToken's Name must be 2 to 32 characters of letters, digits and +=,.@_-",
+                    "this is a bug in the caller: derive the name with sanitize_session_name")  # fmt: skip
+    _check_common(params, SESSION_TOKEN_DURATION_MAX)
+    if params.get("Policy") is not None:
+        check_policy(params["Policy"])
 
 
 def validate_assume_role_with_web_identity(params: Mapping[str, Any]) -> None:

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "credential-process": ("credential_process", "Act as a credential_process for the AWS CLI and SDKs."),
     "serve": ("serve", "Serve a profile's credentials to SDKs on a local container-credentials endpoint."),
     "save": ("save", "Write temporary credentials into a named profile of the credentials file."),
+    "console": ("console", "Open the AWS web console signed in as a profile (federation sign-in URL)."),
     "whoami": ("whoami", "Show who the credentials of a profile belong to (GetCallerIdentity)."),
     "list": ("list_", "List profiles, their source chains and what is cached."),
     "shell-init": ("shell_init", "Print the assume/unassume shell functions for bash, zsh, fish or pwsh."),

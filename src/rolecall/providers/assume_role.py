@@ -94,6 +94,7 @@ class AssumeRoleProvider:
         return isinstance(self.source, AssumeRoleProvider) or getattr(self.source, "method", "") in (
             "assume-role-with-web-identity",
             "mfa-session",
+            "sso",  # IAM Identity Center role credentials
         )
 
     # -- serving ----------------------------------------------------------------------------------------------

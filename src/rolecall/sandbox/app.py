@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import http
 import io
+import json
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from rolecall.sandbox import awsxml, iamstate, policy, totp, validation
 from rolecall.sandbox.awsxml import StsError
+from rolecall.sandbox.federation import FederationApp
 from rolecall.sandbox.sigv4 import SignedRequestInfo, parse_authorization, signature_matches
 from rolecall.sandbox.sso import SsoApp
 from rolecall.sandbox.ssostate import SsoState
@@ -75,6 +77,7 @@ MAX_SESSION_EXCEEDED = "The requested DurationSeconds exceeds the MaxSessionDura
 #: How far a request's X-Amz-Date may be from the server's clock.
 SIGNATURE_SKEW = timedelta(minutes=15)
 SESSION_CREDENTIALS_GST = "Cannot call GetSessionToken with session credentials"
+SESSION_CREDENTIALS_GFT = "Cannot call GetFederationToken with session credentials"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class StrictSts:
         self.state = state
         self.clock = clock
         self.sso = SsoApp(state, sso, clock) if sso is not None else None
+        self.federation = FederationApp(state, clock)
 
     # ------------------------------------------------------------------ WSGI plumbing
 
@@ -139,6 +143,8 @@ class StrictSts:
         # a signed request there (CreateTokenWithIAM, say) is not modelled and goes on to moto.
         if self.sso is not None and auth is None and self.sso.serves(path):
             return self.sso(_with_body(environ, body), start_response)
+        if auth is None and self.federation.serves(path):
+            return self.federation(environ, start_response)
         params = _parse_params(environ, body)
         action = params.get("Action", "")
         presigned = "X-Amz-Credential" in params
@@ -207,6 +213,8 @@ class StrictSts:
             return self._get_session_token(request, caller)
         if request.action == "AssumeRole":
             return self._assume_role(request, caller)
+        if request.action == "GetFederationToken":
+            return self._get_federation_token(request, caller)
         return self._moto(request)
 
     def _authenticate(self, request: _Request, auth: SignedRequestInfo) -> Caller:
@@ -336,6 +344,48 @@ class StrictSts:
             )
         )
 
+    def _get_federation_token(self, request: _Request, caller: Caller) -> tuple[int, list[tuple[str, str]], bytes]:
+        """GetFederationToken: an IAM user's long-term keys only (as on AWS), a federated-user session."""
+        problem = validation.check(request.params, validation.GET_FEDERATION_TOKEN)
+        if problem is not None:
+            raise problem
+        if caller.temporary:
+            raise awsxml.access_denied(SESSION_CREDENTIALS_GFT)
+        if "Policy" in request.params:
+            try:
+                json.loads(request.params["Policy"])
+            except ValueError:
+                raise awsxml.StsError(
+                    "MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400
+                ) from None
+        name = request.params["Name"]
+        duration = int(request.params.get("DurationSeconds", "43200"))
+        expiration = self._now().replace(microsecond=0) + timedelta(seconds=self._lifetime(duration))
+        issued = IssuedCredential(
+            access_key_id=new_session_access_key_id(),
+            secret_access_key=new_secret_access_key(),
+            session_token=new_session_token(),
+            expiration=expiration,
+            kind="federated-user",
+            account_id=caller.account_id,
+            arn=f"arn:aws:sts::{caller.account_id}:federated-user/{name}",
+            user_id=f"{caller.account_id}:{name}",
+            user_name=None,
+            session_name=name,
+        )
+        self.state.record(issued)
+        return _ok(
+            awsxml.federation_token_xml(
+                issued.access_key_id,
+                issued.secret_access_key,
+                issued.session_token,
+                format_iso_z(issued.expiration),
+                issued.user_id,
+                issued.arn,
+                request.request_id,
+            )
+        )
+
     def _context(self, caller: Caller, params: dict[str, str], mfa_at: datetime | None) -> policy.RequestContext:
         now = self._now()
         values: dict[str, tuple[str, ...]] = {
@@ -421,6 +471,7 @@ class StrictSts:
                 role_name=role.name,
                 session_name=session_name,
                 mfa_authenticated_at=mfa_at,
+                chained=caller.temporary,
             )
         )
 

@@ -157,3 +157,33 @@ def session_token_xml(
         f"  <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\n"
         "</GetSessionTokenResponse>\n"
     ).encode()
+
+
+def federation_token_xml(
+    access_key_id: str,
+    secret_access_key: str,
+    session_token: str,
+    expiration: str,
+    federated_user_id: str,
+    arn: str,
+    request_id: str,
+) -> bytes:
+    """The GetFederationToken success body."""
+    return (
+        f'<GetFederationTokenResponse xmlns="{STS_NAMESPACE}">\n'
+        "  <GetFederationTokenResult>\n"
+        "    <Credentials>\n"
+        f"      {_element('SessionToken', session_token)}\n"
+        f"      {_element('SecretAccessKey', secret_access_key)}\n"
+        f"      {_element('Expiration', expiration)}\n"
+        f"      {_element('AccessKeyId', access_key_id)}\n"
+        "    </Credentials>\n"
+        "    <FederatedUser>\n"
+        f"      {_element('FederatedUserId', federated_user_id)}\n"
+        f"      {_element('Arn', arn)}\n"
+        "    </FederatedUser>\n"
+        "    <PackedPolicySize>6</PackedPolicySize>\n"
+        "  </GetFederationTokenResult>\n"
+        f"  <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\n"
+        "</GetFederationTokenResponse>\n"
+    ).encode()

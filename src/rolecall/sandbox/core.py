@@ -24,6 +24,7 @@ from typing import Any
 
 from rolecall.sandbox import totp
 from rolecall.sandbox.app import StrictSts
+from rolecall.sandbox.federation import ConsoleSession
 from rolecall.sandbox.sso import BEARER_TOKEN_ENVIRON, BEARER_TOKEN_HEADER
 from rolecall.sandbox.ssostate import (
     ACCOUNT_ACCESS_SCOPE,
@@ -203,6 +204,19 @@ class Sandbox:
         """``http://127.0.0.1:PORT``: the endpoint for STS (and IAM) clients."""
         return f"http://{self._host}:{self.port}"
 
+    @property
+    def federation_endpoint(self) -> str:
+        """``http://127.0.0.1:PORT/federation``: the sandbox's sign-in federation endpoint (docs/console.md)."""
+        return f"{self.endpoint_url}/federation"
+
+    def console_sessions(self) -> list[ConsoleSession]:
+        """Who signed in to the sandbox console so far, through its federation endpoint."""
+        return self._app.federation.sessions() if self._app is not None else []
+
+    def revoke_credentials(self, access_key_id: str) -> bool:
+        """Revoke issued temporary credentials (as revoking a role's sessions does); True when they existed."""
+        return self.state.revoke(access_key_id)
+
     def reset(self) -> None:
         """Fresh state: moto's backends, the seeded account and organization, issued credentials, used codes,
         counters, faults, SSO registrations, sessions and lifetimes."""
@@ -210,6 +224,8 @@ class Sandbox:
 
         moto_api_backend.reset()
         self.state.reset()
+        if self._app is not None:
+            self._app.federation.reset()
         self._seed()
 
     # ------------------------------------------------------------------ the seeded account
@@ -573,7 +589,9 @@ class Sandbox:
         for header, values in sections:
             lines.append(f"[{header}]")
             lines += [f"{key} = {value}" for key, value in values.items()]
-            lines += [f"region = {DEFAULT_REGION}", f"endpoint_url = {endpoint}", ""]
+            # rolecall's own key: `rolecall console` signs in through the sandbox's federation endpoint.
+            lines += [f"region = {DEFAULT_REGION}", f"endpoint_url = {endpoint}",
+                      f"console_federation_endpoint = {self.federation_endpoint}", ""]  # fmt: skip
         # An sso-session takes no region or endpoint: the profiles using it carry those.
         lines += [
             f"[sso-session {SSO_SESSION_NAME}]",

@@ -23,7 +23,8 @@ FAULT_KINDS: tuple[str, ...] = ("throttle", "error500", "slow")
 class IssuedCredential:
     """Temporary credentials the sandbox handed out (GetSessionToken) or saw moto hand out (AssumeRole).
 
-    ``kind`` is ``"session"`` for GetSessionToken (the caller stays the IAM user) or ``"assumed-role"``.
+    ``kind`` is ``"session"`` for GetSessionToken (the caller stays the IAM user), ``"assumed-role"`` or
+    ``"federated-user"`` (GetFederationToken).
     ``mfa_authenticated_at`` is when MFA was proven for the chain these credentials descend from.
     """
 
@@ -31,7 +32,7 @@ class IssuedCredential:
     secret_access_key: str
     session_token: str
     expiration: datetime
-    kind: Literal["session", "assumed-role"]
+    kind: Literal["session", "assumed-role", "federated-user"]
     account_id: str
     arn: str
     user_id: str
@@ -40,6 +41,8 @@ class IssuedCredential:
     role_name: str | None = None
     session_name: str | None = None
     mfa_authenticated_at: datetime | None = None
+    #: An assumed role whose caller held temporary credentials (role chaining: console sessions up to 1 h).
+    chained: bool = False
 
     @property
     def mfa_present(self) -> bool:
@@ -97,6 +100,11 @@ class SandboxState:
         """Remember issued temporary credentials."""
         with self.lock:
             self.issued[credential.access_key_id] = credential
+
+    def revoke(self, access_key_id: str) -> bool:
+        """Forget issued credentials, as if their session had been revoked; True when they existed."""
+        with self.lock:
+            return self.issued.pop(access_key_id, None) is not None
 
     def lookup(self, access_key_id: str) -> IssuedCredential | None:
         """The temporary credentials with this access key id, if the sandbox issued them."""

@@ -45,6 +45,12 @@ ASSUME_ROLE: tuple[Constraint, ...] = (
     Constraint("TokenCode", "tokenCode", 6, 6, TOKEN_CODE_PATTERN),
 )
 
+GET_FEDERATION_TOKEN: tuple[Constraint, ...] = (
+    Constraint("Name", "name", 2, 32, SESSION_NAME_PATTERN, required=True),
+    Constraint("Policy", "policy", 1, 2048),
+    Constraint("DurationSeconds", "durationSeconds", min_value=900, max_value=129600),
+)
+
 GET_SESSION_TOKEN: tuple[Constraint, ...] = (
     Constraint("DurationSeconds", "durationSeconds", min_value=900, max_value=129600),
     Constraint("SerialNumber", "serialNumber", 9, 256, SERIAL_NUMBER_PATTERN),

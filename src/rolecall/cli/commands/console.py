@@ -1,0 +1,156 @@
+"""``rolecall console [PROFILE]``: the AWS web console signed in as the profile, in one command.
+
+The profile's credentials are resolved as for every command (caches, MFA, SSO); long-term IAM user keys
+first become a federation token (GetFederationToken with a policy allowing what the user may do), since the
+federation endpoint takes temporary credentials only. The sign-in URL is a secret: ``--print`` writes it to
+stdout (with a warning on stderr); otherwise the browser gets a private (0600) local page that forwards to it,
+so the URL never appears in a process's arguments, where other local users could read it. docs/console.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
+from rolecall.errors import ExecError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
+    from rolecall.providers.chain import Chain
+
+#: How long the forwarding page stays on disk: long enough for a browser to start and read it.
+FORWARD_PAGE_SECONDS = 60
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, where to land, how long, how to open it, and the shared resolve options."""
+    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--service", metavar="S", help="land on a service's console: s3, ec2, cloudwatch, iam, ...")
+    where.add_argument("--destination", metavar="URL", help="land on this console URL (https://...)")
+    parser.add_argument("--duration", type=int, metavar="SECONDS",
+                        help="console session length, 900-43200 s (1 h at most for a role reached by chaining)")
+    parser.add_argument("--print", action="store_true", dest="print_url",
+                        help="print the sign-in URL on stdout instead of opening it (it is a secret)")
+    parser.add_argument("--browser", metavar="CMD", help="open with this command (no shell) instead of the default")
+    add_resolve_options(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Resolve, federate, sign in, open (or print)."""
+    from rolecall import console
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.timefmt import format_local_hm, timedelta
+
+    chain = chain_for(args, ctx)
+    files = ConfigFiles.load(ctx.paths)
+    role_arn, chained, long_term = _credential_kind(chain, files)
+    region = args.region or chain.region
+    partition = console.partition_for(role_arn, region)
+    endpoint = console.federation_endpoint(partition, ctx.env, files.profile(chain.profile))
+    destination = (
+        console.check_destination(args.destination)
+        if args.destination
+        else console.destination_url(partition, region, args.service)
+    )
+    duration = console.check_duration(args.duration, chained=chained) if args.duration is not None else None
+    if args.explain:
+        for line in chain.explain():
+            ctx.out(line + "\n")
+        if long_term:
+            ctx.out(f"{chain.profile}: long-term IAM user keys: GetFederationToken first (a policy allowing what the "
+                    "user may do), since the console takes temporary credentials only\n")  # fmt: skip
+        ctx.out(f"{chain.profile}: getSigninToken at {endpoint}, then the sign-in URL for {destination}\n")
+        return 0
+    credentials = chain.provider.retrieve()
+    if not credentials.session_token:
+        ctx.say(f"{chain.profile}: long-term IAM user keys: getting a federation token first (GetFederationToken), "
+                "since the console takes temporary credentials only")  # fmt: skip
+        credentials = _federation_token(chain, files, credentials, args, ctx)
+        session_duration = None  # AWS refuses SessionDuration for federation tokens; DurationSeconds set it
+    else:
+        session_duration = duration
+    token = console.signin_token(endpoint, credentials, ctx.env, session_duration=session_duration)
+    url = console.login_url(endpoint, token, destination)
+    valid = format_local_hm(ctx.clock() + timedelta(seconds=console.SIGNIN_URL_LIFETIME))
+    if args.print_url:
+        ctx.out(url + "\n")
+        ctx.say(f"warning: this sign-in URL is a secret: whoever opens it before {valid} is signed in to the console "
+                f"as profile {chain.profile}; do not paste it into chats or tickets")  # fmt: skip
+        return 0
+    _open(url, args.browser, ctx)
+    ctx.say(f"{chain.profile}: opened the AWS console in the browser (the sign-in link works until {valid})")
+    return 0
+
+
+def _credential_kind(chain: Chain, files: object) -> tuple[str | None, bool, bool]:
+    """(the role ARN if a role, whether it is reached by role chaining, whether the keys are long-term)."""
+    from rolecall.providers.assume_role import AssumeRoleProvider
+    from rolecall.providers.environment import EnvironmentProvider
+    from rolecall.providers.static import StaticProvider
+
+    provider = chain.provider
+    if isinstance(provider, AssumeRoleProvider):
+        return provider.profile.role_arn, provider.source_is_temporary(), False
+    if isinstance(provider, StaticProvider):
+        return None, False, not provider.cached_is_temporary()
+    if isinstance(provider, EnvironmentProvider):
+        found = provider.cached()
+        return None, False, found is not None and not found.session_token
+    return None, False, False
+
+
+def _federation_token(
+    chain: Chain, files: object, credentials: Credentials, args: argparse.Namespace, ctx: Context
+) -> Credentials:
+    from rolecall import console, sts
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.validation import sanitize_session_name
+
+    assert isinstance(files, ConfigFiles)
+    settings = sts.resolve_settings(
+        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
+    )
+    name = sanitize_session_name(f"rolecall-{chain.profile}")[:32]
+    params: dict[str, object] = {"Name": name if len(name) >= 2 else "rolecall", "Policy": console.ALLOW_ALL_POLICY}
+    if args.duration is not None:
+        params["DurationSeconds"] = args.duration
+    response = sts.get_federation_token(settings, credentials, **params)
+    return sts.credentials_from_response(response)
+
+
+def _open(url: str, browser: str | None, ctx: Context) -> None:
+    """Give the browser a private local page that forwards to ``url`` (never ``url`` itself in argv)."""
+    import shlex
+    import subprocess
+    import sys
+
+    from rolecall.console import forward_page
+
+    page = forward_page(url, os.path.join(ctx.paths.rolecall_dir, "console"))
+    target = "file://" + page
+    # The page goes away on its own once the browser has had time to read it.
+    subprocess.Popen(
+        [sys.executable, "-c", "import os, sys, time; time.sleep(float(sys.argv[2])); os.unlink(sys.argv[1])",
+         page, str(FORWARD_PAGE_SECONDS)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    if browser:
+        try:
+            argv = [*shlex.split(browser), target]
+        except ValueError as error:
+            raise ExecError(f"--browser cannot be split into words: {error}", hint="quote it as for a shell") from None
+        try:
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as error:
+            raise ExecError(f"cannot start the browser {argv[0]}: {error.strerror}",
+                            hint="check --browser names a program on PATH") from None  # fmt: skip
+        return
+    import webbrowser
+
+    if not webbrowser.open_new_tab(target):
+        raise ExecError("no web browser could be started here", hint="use --print, or --browser CMD")
