@@ -21,6 +21,12 @@ def test_demo_runs_start_to_finish(aws_home: AwsHome) -> None:
         "MFA strategy reuse",
         "export AWS_ACCESS_KEY_ID=",
         "assumed-role/readonly/",
+        "and enter the code",  # the IAM Identity Center login
+        "assumed-role/AWSReservedSSO_AdministratorAccess_",
+        "assumed-role/partner/",  # a role chained from the SSO role
+        "3 profiles for 2 accounts",
+        "no change to",
+        "the sandbox console says: signed in as arn:aws:sts::123456789012:assumed-role/readonly/",
         "Done.",
     ):
         assert expected in out, expected

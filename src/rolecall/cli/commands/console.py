@@ -49,7 +49,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     chain = chain_for(args, ctx)
     files = ConfigFiles.load(ctx.paths)
     role_arn, chained, long_term = _credential_kind(chain, files)
-    region = args.region or chain.region
+    # The region as every SDK picks it: --region, the environment, then the profile's.
+    region = args.region or ctx.env.get("AWS_REGION") or ctx.env.get("AWS_DEFAULT_REGION") or chain.region
     partition = console.partition_for(role_arn, region)
     endpoint = console.federation_endpoint(partition, ctx.env, files.profile(chain.profile))
     destination = (

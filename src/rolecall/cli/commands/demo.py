@@ -65,6 +65,8 @@ class _Demo:
     def _learn_secrets(self, text: str) -> None:
         import json
 
+        if "SigninToken=" in text:  # a console sign-in URL: the token is the secret
+            self.secrets.append(text.split("SigninToken=", 1)[1].split()[0].split("&")[0])
         try:
             data = json.loads(text)
         except ValueError:
@@ -189,6 +191,14 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
 
     demo.step("Check where you stand")
     demo.run(["list"])
+
+    demo.step("The web console, signed in as a role: rolecall console readonly")
+    demo.note("Against AWS this needs nothing more; here the sign-in goes to the sandbox's federation endpoint:")
+    demo.run(["configure", "set", "console_federation_endpoint", box.federation_endpoint, "--profile", "readonly"])
+    url = demo.run(["console", "readonly", "--print", "--service", "s3"], shown="rolecall console readonly --print"
+                   " --service s3  (without --print it opens your browser)").strip()
+    page = _fetch_console(url)
+    demo.note(f"Opening that URL, the sandbox console says: {page}")
     ctx.out(
         "\nDone. Against real AWS, the same commands work on your own ~/.aws files; see README.md.\n"
         f"STS calls the sandbox answered: {box.calls()}\n"
@@ -251,6 +261,21 @@ def _sso_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
     demo.run(["sso", "sync", "--sso-session", "corp"])
     demo.run(["sso", "sync", "--sso-session", "corp"])
     demo.note("The second run changed nothing: the block is rolecall's, the rest of the file is untouched.")
+
+
+def _fetch_console(url: str) -> str:
+    """Follow the sign-in URL as a browser does (redirect, cookie) and return who the console says is signed in."""
+    import http.cookiejar
+    import re
+    import urllib.request
+
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with opener.open(url, timeout=30) as response:
+        page = response.read().decode("utf-8")
+    found = re.search(r'<h1 id="who">([^<]*)</h1>', page)
+    return f"signed in as {found.group(1)}" if found else "no one is signed in"
 
 
 def _apply_sh_exports(text: str, env: dict[str, str]) -> None:
