@@ -315,21 +315,31 @@ def test_a_wrong_start_url_is_one_line(sandbox: Sandbox, aws_home: AwsHome) -> N
     _one_line(_login(env, "--use-device-code"), ExitCode.LOGIN, "start URL")
 
 
-def test_an_expired_registration_is_replaced_and_a_revoked_one_is_registered_again(
-    sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
-) -> None:
+def test_registrations_near_expiry_or_refused_are_replaced(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     env = _env(sandbox, aws_home)
     sandbox.set_sso_lifetimes(registration=10 * 60)  # inside the 15-minute window: never reused
     assert _login(env).returncode == 0
     assert _login(env).returncode == 0
     assert sandbox.calls("sso-oidc:RegisterClient") == 2
+    # A registration the cache believes good but the service refuses (it lapsed early, or was revoked):
+    # rolecall registers again, once, and the login goes on.
     sandbox.set_sso_lifetimes(registration=2)
-    assert _login(env).returncode == 0  # the cached registration looks fresh to no one...
+    assert _login(env, "--use-device-code").returncode == 0
+    folder = aws_home.root / ".aws" / "sso" / "cache"
+    (registration,) = [path for path in folder.iterdir() if "accessToken" not in path.read_text()
+                       and "grantTypes" not in path.read_text()]
+    document = json.loads(registration.read_text())
+    registration.write_text(json.dumps({**document, "expiresAt": "2099-01-01T00:00:00Z"}))
     time.sleep(2.5)
-    # ...and a token whose registration the service let lapse cannot be refreshed: without a terminal, exit 10.
-    sandbox.set_sso_lifetimes(access_token=1)
+    sandbox.set_sso_lifetimes(registration=3600)
+    before = sandbox.calls("sso-oidc:RegisterClient")
+    again = _login(env, "--use-device-code")
+    assert again.returncode == 0, again.stderr
+    assert sandbox.calls("sso-oidc:RegisterClient") == before + 1
+    # A token whose registration has lapsed cannot be refreshed: without a terminal, one line and exit 10.
+    sandbox.set_sso_lifetimes(registration=2, access_token=1)
     assert _login(env).returncode == 0
-    time.sleep(1.5)
+    time.sleep(2.5)
     _one_line(run_rolecall(["env", "sso-admin"], env), ExitCode.LOGIN, "rolecall sso login --sso-session sandbox")
 
 

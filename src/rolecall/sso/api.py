@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from rolecall.sso.settings import SsoLogin
     from rolecall.sts import StsSettings
 
+class RegistrationRefusedError(LoginError):
+    """The service no longer accepts rolecall's OIDC client registration (expired early or revoked)."""
+
+
 #: The codes a device-flow poll answers with while the person has not decided yet.
 PENDING_CODES = frozenset({"AuthorizationPendingException", "SlowDownException"})
 #: The codes that mean the token (or refresh token) is no longer accepted: a new login is needed.
@@ -82,6 +86,7 @@ def create_token(settings: StsSettings, login: SsoLogin, **params: Any) -> dict[
 
 
 def _login_refused(error: AwsError, login: SsoLogin) -> LoginError | AwsError:
+    """What an sso-oidc refusal during a login means for a person."""
     code = error.code
     if code == "AccessDeniedException":
         return LoginError(
@@ -94,7 +99,7 @@ def _login_refused(error: AwsError, login: SsoLogin) -> LoginError | AwsError:
             hint=f"run `{login.login_command}` again and approve the request within its time",
         )
     if code in ("InvalidClientException", "UnauthorizedClientException"):
-        return LoginError(
+        return RegistrationRefusedError(
             f"IAM Identity Center no longer accepts rolecall's client registration for {login.describe} "
             f"({code}: it expired or was revoked)",
             hint=f"run `{login.login_command}`: it registers again",

@@ -109,9 +109,9 @@ class LoginFlow:
             registration = self._registration(force=attempt > 0)
             try:
                 document = self._device_flow(registration) if self.use_device_code else self._code_flow(registration)
-            except LoginError as error:
+            except api.RegistrationRefusedError:
                 # A registration the service no longer accepts (expired early, revoked): register again, once.
-                if attempt == 0 and "client registration" in error.message:
+                if attempt == 0:
                     self.cache.delete_registration(self.login)
                     continue
                 raise

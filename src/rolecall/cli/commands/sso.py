@@ -158,9 +158,9 @@ def _sync(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: R
         from rolecall.validation import check_region
 
         check_region(args.region)
-    tokens = sso_token_source(login, files, runtime, profile=profile, allow_login=terminal_present(),
-                              why="sso sync: ")  # fmt: skip
+    tokens = sso_token_source(login, files, runtime, profile=profile, allow_login=False, why="sso sync: ")
     if terminal_present():
+        # A login here follows this command's own options (--use-device-code, --no-browser, --timeout).
         tokens.login_flow = lambda: _flow(args, ctx, files, runtime, login, profile)
     token = tokens.access_token()
     portal = api.settings_for(files, ctx.env, login, "sso", profile)
