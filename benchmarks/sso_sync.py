@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import hashlib
-import json
 import os
 import statistics
 import subprocess
@@ -29,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SESSION = "sandbox"
+SESSION = "sandbox"  # the sso-session of the sandbox's config
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -39,42 +37,6 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{argv} failed: {done.stderr.decode()[-800:]}")
     return elapsed, done.stderr.decode()
-
-
-def _login(sb: object, home: str) -> None:
-    """Write a token for the sandbox's sso-session where the AWS CLI v2 (and rolecall) look for it."""
-    from botocore import UNSIGNED
-    from botocore.config import Config
-    from botocore.session import Session
-
-    from rolecall.sandbox import Sandbox
-
-    assert isinstance(sb, Sandbox)
-    client = Session().create_client(
-        "sso-oidc", region_name=sb.sso_region, endpoint_url=sb.endpoint_url, config=Config(signature_version=UNSIGNED)
-    )
-    registration = client.register_client(clientName="benchmark", clientType="public")
-    authorization = client.start_device_authorization(
-        clientId=registration["clientId"], clientSecret=registration["clientSecret"], startUrl=sb.sso_start_url
-    )
-    sb.sso_approve(authorization["userCode"])
-    token = client.create_token(
-        grantType="urn:ietf:params:oauth:grant-type:device_code",
-        clientId=registration["clientId"],
-        clientSecret=registration["clientSecret"],
-        deviceCode=authorization["deviceCode"],
-    )
-    folder = Path(home, ".aws", "sso", "cache")
-    folder.mkdir(parents=True, exist_ok=True)
-    document = {
-        "startUrl": sb.sso_start_url,
-        "region": sb.sso_region,
-        "accessToken": token["accessToken"],
-        "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + token["expiresIn"])),
-    }
-    path = folder / (hashlib.sha1(SESSION.encode()).hexdigest() + ".json")
-    path.write_text(json.dumps(document))
-    path.chmod(0o600)
 
 
 def main() -> None:
@@ -96,7 +58,7 @@ def main() -> None:
         small = dict(base_env, HOME=small_home, **sb.write_aws_files(small_home))
         big = dict(base_env, HOME=big_home, **sb.write_aws_files(big_home))
         for home in (small_home, big_home):
-            _login(sb, home)
+            sb.write_sso_token_cache(home)  # an approved login, as `aws sso login` caches it
 
         sync = [rolecall, "sso", "sync", "--sso-session", SESSION]
         sb.reset_calls()

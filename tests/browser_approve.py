@@ -11,12 +11,15 @@ With ROLECALL_TEST_BROWSER=http the same steps are taken by a plain HTTP client 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -62,48 +65,49 @@ def _driver(profile_dir: str):  # type: ignore[no-untyped-def]  # selenium is un
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
-def approve(url: str, decision: str = "allow", screenshot: str | None = None) -> str:
-    """Open ``url``, click ``#<decision>``, return the text of ``#result`` on the page that follows."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium under Selenium with a throwaway profile, quit and removed afterwards."""
     profile_dir = tempfile.mkdtemp(prefix="rolecall-chromium-")
     driver = _driver(profile_dir)
     try:
         driver.set_page_load_timeout(30)
-        driver.get(url)
-        wait = WebDriverWait(driver, 30)
-        wait.until(expected_conditions.element_to_be_clickable((By.ID, decision))).click()
-        result = wait.until(expected_conditions.presence_of_element_located((By.ID, "result")))
-        text = str(result.text)
-        if screenshot:
-            driver.save_screenshot(screenshot)
-        return text
+        yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+def _wait_for(driver: Any, element_id: str, clickable: bool = False) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    condition = expected_conditions.element_to_be_clickable if clickable else (
+        expected_conditions.presence_of_element_located
+    )
+    return WebDriverWait(driver, 30).until(condition((By.ID, element_id)))
+
+
+def approve(url: str, decision: str = "allow", screenshot: str | None = None) -> str:
+    """Open ``url``, click ``#<decision>``, return the text of ``#result`` on the page that follows."""
+    with chromium() as driver:
+        driver.get(url)
+        _wait_for(driver, decision, clickable=True).click()
+        text = str(_wait_for(driver, "result").text)
+        if screenshot:
+            driver.save_screenshot(screenshot)
+        return text
 
 
 def read_page(url: str, element_id: str, screenshot: str | None = None) -> str:
     """Load ``url`` in headless Chromium (following redirects and cookies) and return the text of ``#element_id``."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    profile_dir = tempfile.mkdtemp(prefix="rolecall-chromium-")
-    driver = _driver(profile_dir)
-    try:
-        driver.set_page_load_timeout(30)
+    with chromium() as driver:
         driver.get(url)
-        found = WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
-        text = str(found.text)
+        text = str(_wait_for(driver, element_id).text)
         if screenshot:
             driver.save_screenshot(screenshot)
         return text
-    finally:
-        driver.quit()
-        shutil.rmtree(profile_dir, ignore_errors=True)
 
 
 def approve_over_http(url: str, decision: str = "allow") -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "SectionRef",
     "SetTarget",
     "apply_changes",
+    "decode_config",
     "delete_key",
     "remove_section",
     "remove_section_text",
@@ -615,7 +616,8 @@ def _follows_option(doc: _Doc, index: int) -> bool:
 # File operations
 
 
-def _decode(data: bytes, path: str) -> str:
+def decode_config(data: bytes, path: str) -> str:
+    """The text of a config or credentials file read as ``data``; ``ConfigParseError`` when it is not UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -679,7 +681,7 @@ def update_section(
 
     with fileio.exclusive_lock(path, timeout=lock_timeout):
         data = fileio.read_bytes(path)
-        old = "" if data is None else _decode(data, path)
+        old = "" if data is None else decode_config(data, path)
         parse_raw(old, path)  # refuse to edit what cannot be read: the reader's error names file and line
         new = apply_changes(old, section, changes, path)
         # A missing file is created only when there is something to put in it.
@@ -725,7 +727,7 @@ def remove_section(path: str, section: SectionRef, *, lock_timeout: float = 30.0
         data = fileio.read_bytes(path)
         if data is None:
             return False
-        old = _decode(data, path)
+        old = decode_config(data, path)
         parse_raw(old, path)
         new = remove_section_text(old, section, path)
         if new == old:

@@ -312,6 +312,20 @@ class StrictSts:
             override = self.state.credential_lifetime
         return requested if override is None else override
 
+    def _issue(self, request: _Request, **identity: Any) -> IssuedCredential:
+        """New temporary credentials for ``identity`` (kind, account, ARN...), living as DurationSeconds asks
+        (default 12 h, as GetSessionToken and GetFederationToken have it), recorded for authentication."""
+        duration = int(request.params.get("DurationSeconds", "43200"))
+        issued = IssuedCredential(
+            access_key_id=new_session_access_key_id(),
+            secret_access_key=new_secret_access_key(),
+            session_token=new_session_token(),
+            expiration=self._now().replace(microsecond=0) + timedelta(seconds=self._lifetime(duration)),
+            **identity,
+        )
+        self.state.record(issued)
+        return issued
+
     def _get_session_token(self, request: _Request, caller: Caller) -> tuple[int, list[tuple[str, str]], bytes]:
         problem = validation.check(request.params, validation.GET_SESSION_TOKEN)
         if problem is not None:
@@ -319,13 +333,8 @@ class StrictSts:
         if caller.temporary:
             raise awsxml.access_denied(SESSION_CREDENTIALS_GST)
         mfa_at = self._check_mfa(caller, request.params)
-        duration = int(request.params.get("DurationSeconds", "43200"))
-        expiration = self._now().replace(microsecond=0) + timedelta(seconds=self._lifetime(duration))
-        issued = IssuedCredential(
-            access_key_id=new_session_access_key_id(),
-            secret_access_key=new_secret_access_key(),
-            session_token=new_session_token(),
-            expiration=expiration,
+        issued = self._issue(
+            request,
             kind="session",
             account_id=caller.account_id,
             arn=caller.arn,
@@ -333,7 +342,6 @@ class StrictSts:
             user_name=caller.user_name,
             mfa_authenticated_at=mfa_at,
         )
-        self.state.record(issued)
         return _ok(
             awsxml.session_token_xml(
                 issued.access_key_id,
@@ -359,21 +367,14 @@ class StrictSts:
                     "MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400
                 ) from None
         name = request.params["Name"]
-        duration = int(request.params.get("DurationSeconds", "43200"))
-        expiration = self._now().replace(microsecond=0) + timedelta(seconds=self._lifetime(duration))
-        issued = IssuedCredential(
-            access_key_id=new_session_access_key_id(),
-            secret_access_key=new_secret_access_key(),
-            session_token=new_session_token(),
-            expiration=expiration,
+        issued = self._issue(
+            request,
             kind="federated-user",
             account_id=caller.account_id,
             arn=f"arn:aws:sts::{caller.account_id}:federated-user/{name}",
             user_id=f"{caller.account_id}:{name}",
-            user_name=None,
             session_name=name,
         )
-        self.state.record(issued)
         return _ok(
             awsxml.federation_token_xml(
                 issued.access_key_id,

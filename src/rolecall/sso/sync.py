@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rolecall.config.edit import decode_config
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw
 from rolecall.errors import AwsError, ConfigError, ConfigParseError, InvalidInputError
 
@@ -894,16 +895,6 @@ class SyncResult:
     written: bool
 
 
-def _decode(data: bytes, path: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigParseError(
-            f"cannot parse {path}: it is not UTF-8 text (byte {error.start})",
-            hint="fix or remove the file; the AWS CLI cannot read it either",
-        ) from error
-
-
 def sync_config_file(
     path: str,
     sso_session: str,
@@ -932,7 +923,7 @@ def _sync(path: str, sso_session: str, profiles: Sequence[GeneratedProfile], *, 
     from rolecall import fileio
 
     data = fileio.read_bytes(path)
-    old = "" if data is None else _decode(data, path)
+    old = "" if data is None else decode_config(data, path)
     plan = _plan(old, sso_session, profiles, path)
     written = False
     if plan.text != old and not dry_run:

@@ -175,15 +175,22 @@ class SsoTokenCache(_JsonFolderCache):
     _stored = "the IAM Identity Center token"
     _unsaved_note = "it is used now, but the next run needs a new login"
 
+    def _object(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The JSON object cached under ``key`` and its file, or None (anything else is reported)."""
+        found = self._read_document(key)
+        if found is None:
+            return None
+        if not isinstance(found[1], dict):
+            self._ignoring(found[0], "not a JSON object")
+            return None
+        return found
+
     def token(self, login: SsoLogin) -> SsoToken | None:
         """The cached token of ``login`` whatever its age, or None (missing, unreadable, not a token: reported)."""
-        found = self._read_document(token_key(login))
+        found = self._object(token_key(login))
         if found is None:
             return None
         path, document = found
-        if not isinstance(document, dict):
-            self._ignoring(path, "not a JSON object")
-            return None
         try:
             return SsoToken(document)
         except ValueError as why:
@@ -206,13 +213,10 @@ class SsoTokenCache(_JsonFolderCache):
         As the AWS CLI v2: a registration made for the authorization-code flow (its ``grantTypes`` name
         ``authorization_code``) is not reused for the device flow, and the other way round.
         """
-        found = self._read_document(registration_key(login))
+        found = self._object(registration_key(login))
         if found is None:
             return None
         path, document = found
-        if not isinstance(document, dict):
-            self._ignoring(path, "not a JSON object")
-            return None
         client_id, secret, expires = document.get("clientId"), document.get("clientSecret"), document.get("expiresAt")
         if not isinstance(client_id, str) or not isinstance(secret, str) or not isinstance(expires, str):
             self._ignoring(path, "not a client registration (clientId, clientSecret, expiresAt)")
