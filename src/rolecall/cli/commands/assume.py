@@ -1,7 +1,9 @@
 """``rolecall assume PROFILE``: get working credentials for a profile, say where they came from.
 
 A summary goes to stderr (who, until when, which caches); ``--output json`` prints the credentials as
-JSON on stdout; ``--explain`` prints the plan without making any call.
+JSON on stdout; ``--explain`` prints the plan without making any call. Without a profile (no argument, no
+AWS_PROFILE) on a terminal, a picker lets the person choose one (``rolecall.picker``); elsewhere the
+default profile is used, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Resolve the profile's credentials (or explain how they would be)."""
+    """Resolve the profile's credentials (or explain how they would be); no profile on a terminal: pick one."""
+    from rolecall.config.paths import profile_from_env
+
+    picked = args.profile is None and profile_from_env(ctx.env) is None and ctx.stdin_is_tty and ctx.stderr_is_tty
+    if picked:
+        args.profile = _pick(ctx)
     chain = chain_for(args, ctx)
     if args.explain:
         for line in chain.decisions:
@@ -38,8 +45,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         identity = verify(chain, credentials, args, ctx)
     ctx.say(summary_line(chain, credentials, identity))
+    if args.profile is not None:
+        from rolecall.picker import RecentProfiles
+
+        RecentProfiles(ctx.paths.rolecall_dir).touch(chain.profile)  # the picker shows it first next time
     if args.output == "json":
         from rolecall import export
 
         ctx.out(export.render(credentials, "json", profile=chain.profile, region=chain.region))
     return 0
+
+
+def _pick(ctx: Context) -> str:
+    """The profile a person picks on the terminal, shown with its chain and cached minutes."""
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.overview import profile_row
+    from rolecall.picker import RecentProfiles, pick
+    from rolecall.resolve import make_runtime
+
+    files = ConfigFiles.load(ctx.paths)
+    runtime = make_runtime(ctx.env, allow_prompt=False)
+    runtime.clock = ctx.clock
+    rows = [profile_row(files, name, runtime) for name in files.profile_names()]
+    return pick(rows, RecentProfiles(ctx.paths.rolecall_dir).load())

@@ -1,0 +1,163 @@
+"""The profile picker of ``rolecall assume`` without a profile, on a terminal: type to filter (fuzzy), arrows
+to move, Enter to choose; most recently used first, each profile shown with its chain and the minutes left
+in its cache.
+
+``rank`` is the pure part (tested directly); ``pick`` draws on the controlling terminal (``/dev/tty``) with
+plain ANSI sequences in cbreak mode, so it works under redirected stdout (``eval "$(rolecall ...)"``) and
+needs no curses. ``RecentProfiles`` remembers what was assumed (``~/.aws/rolecall/recent-profiles.json``).
+Off the fast path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from rolecall.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+#: How many profiles the picker shows at once.
+VISIBLE = 10
+#: How many recently used profiles are remembered.
+RECENT_MAX = 50
+
+
+def _score(name: str, query: str) -> int | None:
+    """How well ``query`` matches ``name`` as a subsequence (case-insensitive), or None when it does not.
+
+    Higher is better: a prefix or a contiguous match beats letters spread over the name; shorter names win ties.
+    """
+    if not query:
+        return 0
+    text, wanted = name.lower(), query.lower()
+    if wanted in text:
+        return 1000 - text.index(wanted) * 10 - len(text) + (500 if text.startswith(wanted) else 0)
+    position, gaps, last = 0, 0, -1
+    for char in wanted:
+        found = text.find(char, position)
+        if found < 0:
+            return None
+        if last >= 0:
+            gaps += found - last - 1
+        last, position = found, found + 1
+    return 500 - gaps * 5 - len(text)
+
+
+def rank(names: Sequence[str], query: str, recent: Sequence[str] = ()) -> list[str]:
+    """The names matching ``query``, best first; among equals, most recently used first, then file order."""
+    recency = {name: index for index, name in enumerate(recent)}
+    scored = []
+    for order, name in enumerate(names):
+        score = _score(name, query)
+        if score is not None:
+            scored.append((-score if query else 0, recency.get(name, len(recency)), order, name))
+    return [name for *_, name in sorted(scored)]
+
+
+class RecentProfiles:
+    """The profiles assumed lately, most recent first, in a small 0600 JSON file."""
+
+    def __init__(self, folder: str) -> None:
+        self.path = os.path.join(folder, "recent-profiles.json")
+
+    def load(self) -> list[str]:
+        """The remembered names (an unreadable or foreign file is simply no memory)."""
+        import json
+
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return []
+        return [name for name in data if isinstance(name, str)][:RECENT_MAX] if isinstance(data, list) else []
+
+    def touch(self, name: str) -> None:
+        """Put ``name`` first; failing to remember is not worth an error."""
+        import contextlib
+        import json
+
+        from rolecall import fileio
+        from rolecall.errors import RolecallError
+
+        names = [name, *(other for other in self.load() if other != name)][:RECENT_MAX]
+        with contextlib.suppress(RolecallError):
+            fileio.atomic_write(self.path, json.dumps(names).encode("utf-8"))
+
+
+def _line(row: Mapping[str, Any], width: int) -> str:
+    left = f"{row['minutes_left']} min left" if row.get("minutes_left") is not None else ""
+    text = f"{row['profile']:<24} {row['kind']:<5} {row['chain']:<40} {left}".rstrip()
+    return text[: max(width - 4, 20)]
+
+
+def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str = "/dev/tty") -> str:
+    """Let a person choose one of ``rows`` (``overview.profile_row`` dicts) on the terminal; return its name.
+
+    ``UsageError`` when there is no terminal, no profile, or the person cancels (Esc, Ctrl-D); Ctrl-C raises
+    ``KeyboardInterrupt`` as everywhere.
+    """
+    import shutil
+    import termios
+    import tty as ttymode
+
+    if not rows:
+        raise UsageError(
+            "there is no profile to pick", hint="create one: rolecall configure set region us-east-1 --profile P"
+        )
+    by_name = {str(row["profile"]): row for row in rows}
+    names = list(by_name)
+    try:
+        fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise UsageError(
+            "no profile named and no terminal to pick one", hint="name it: rolecall assume PROFILE"
+        ) from None
+    saved = termios.tcgetattr(fd)
+    width = shutil.get_terminal_size((100, 24)).columns
+    query, selected, drawn = "", 0, 0
+
+    def write(text: str) -> None:
+        os.write(fd, text.encode("utf-8", "replace"))
+
+    try:
+        ttymode.setcbreak(fd)
+        write("\x1b[?25l")  # hide the cursor while drawing
+        while True:
+            matches = rank(names, query, recent)
+            selected = min(selected, max(len(matches) - 1, 0))
+            start = max(0, selected - VISIBLE + 1)
+            lines = ["Pick a profile: type to filter, Up/Down to move, Enter to assume, Esc to cancel",
+                     f"profile> {query}"]  # fmt: skip
+            for index, name in enumerate(matches[start : start + VISIBLE], start):
+                marker = "\x1b[7m> " if index == selected else "  "
+                lines.append(marker + _line(by_name[name], width) + ("\x1b[0m" if index == selected else ""))
+            if not matches:
+                lines.append("  (no profile matches)")
+            lines.append(f"{len(matches)} of {len(names)} profiles")
+            write((f"\x1b[{drawn}A" if drawn else "") + "\r\x1b[J" + "\r\n".join(lines) + "\r\n")
+            drawn = len(lines)
+            key = os.read(fd, 64).decode("utf-8", "ignore")
+            if key in ("\r", "\n"):
+                if matches:
+                    return matches[selected]
+            elif key == "\x03":
+                raise KeyboardInterrupt
+            elif key in ("\x1b", "\x04"):
+                raise UsageError("no profile was picked", hint="name it: rolecall assume PROFILE")
+            elif key in ("\x1b[A", "\x1bOA", "\x10"):
+                selected = max(selected - 1, 0)
+            elif key in ("\x1b[B", "\x1bOB", "\x0e", "\t"):
+                selected = min(selected + 1, max(len(matches) - 1, 0))
+            elif key in ("\x7f", "\x08"):
+                query, selected = query[:-1], 0
+            elif key == "\x15":
+                query, selected = "", 0
+            elif key.isprintable() and not key.startswith("\x1b"):
+                query, selected = query + key, 0
+    finally:
+        write("\x1b[?25h")
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        os.close(fd)
