@@ -51,6 +51,7 @@ __all__ = [
     "get_caller_identity",
     "get_federation_token",
     "get_session_token",
+    "list_mfa_devices",
     "resolve_settings",
 ]
 
@@ -64,9 +65,14 @@ LEGACY_GLOBAL_STS_REGIONS = frozenset(
 )  # fmt: skip
 
 #: botocore's service ids of the services rolecall talks to (they name the endpoint variables and blocks).
-_SERVICE_IDS = {"sts": "STS", "sso-oidc": "SSO OIDC", "sso": "SSO"}
+_SERVICE_IDS = {"sts": "STS", "sso-oidc": "SSO OIDC", "sso": "SSO", "iam": "IAM"}
 #: How messages name each service.
-SERVICE_NAMES = {"sts": "STS", "sso-oidc": "IAM Identity Center (OIDC)", "sso": "the IAM Identity Center portal"}
+SERVICE_NAMES = {
+    "sts": "STS",
+    "sso-oidc": "IAM Identity Center (OIDC)",
+    "sso": "the IAM Identity Center portal",
+    "iam": "IAM",
+}
 
 _TIMESTAMP_FORMATS = ("iso8601", "none", "wire")
 _RETRY_MODES = ("legacy", "standard", "adaptive")
@@ -517,7 +523,9 @@ def _call(
 ) -> dict[str, Any]:
     if signed and credentials is None:
         raise _no_credentials(operation)
-    method = re.sub(r"(?<!^)([A-Z])", r"_\1", operation).lower()
+    from botocore import xform_name  # botocore's own operation -> method names (ListMFADevices -> list_mfa_devices)
+
+    method = xform_name(operation)
     # Keep only the parameters actually given: None means "not sent", as in the AWS CLI.
     sent = {k: v for k, v in params.items() if v is not None}
     client: BaseClient = None
@@ -569,6 +577,13 @@ def get_federation_token(settings: StsSettings, credentials: Credentials | None,
     """Call GetFederationToken (Name, Policy, PolicyArns, DurationSeconds) with an IAM user's long-term keys."""
     validation.validate_get_federation_token(params)
     return _call("GetFederationToken", settings, credentials, params)
+
+
+def list_mfa_devices(settings: StsSettings, credentials: Credentials | None, user_name: str | None = None) -> list[str]:
+    """The serial numbers of an IAM user's MFA devices (IAM ListMFADevices; ``settings`` for the ``iam`` service;
+    ``user_name`` None: the caller's own). Raises ``AwsError`` (AccessDenied...) when the caller may not list them."""
+    response = _call("ListMFADevices", settings, credentials, {"UserName": user_name})
+    return [str(device["SerialNumber"]) for device in response.get("MFADevices") or [] if "SerialNumber" in device]
 
 
 def get_caller_identity(settings: StsSettings, credentials: Credentials | None) -> dict[str, Any]:
