@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rolecall.cli.context import Context
 
 PROFILES_SUMMARY = "default (alice's keys), readonly, admin (MFA), partner (external id), deploy (2 hops), ops (3 hops)"
+SSO_SUMMARY = "sso-admin, sso-readonly (sso-session sandbox), sso-legacy, sso-chained (a role from sso-admin)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +104,9 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
             ctx.say(f"rolecall sandbox: a strict local STS on {sandbox.endpoint_url} (account {sandbox.account_id})")
             ctx.say(f"  user alice, MFA device {sandbox.mfa_serial}")
             ctx.say(f"  profiles: {PROFILES_SUMMARY}")
+            ctx.say(f"  IAM Identity Center: {SSO_SUMMARY}; start URL {sandbox.sso_start_url} "
+                    "(rolecall sso login --sso-session sandbox, then approve on the page it opens)")
+            ctx.say(f"  console sign-in: {sandbox.federation_endpoint} (rolecall console readonly)")
             ctx.say(f"  files in {folder}")
             ctx.say("  point a shell at it: paste the lines above (stdout) into it")
             ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")
