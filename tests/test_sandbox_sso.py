@@ -118,7 +118,8 @@ def test_seeded_instance_and_profiles(sandbox: Sandbox) -> None:
         "sso_region": "us-east-1",
         "sso_registration_scopes": "sso:account:access",
     }
-    common = {"region": "us-east-1", "endpoint_url": sandbox.endpoint_url}
+    common = {"region": "us-east-1", "endpoint_url": sandbox.endpoint_url,
+              "console_federation_endpoint": sandbox.federation_endpoint}
     assert dict(config["profile sso-admin"]) == {
         "sso_session": "sandbox",
         "sso_account_id": "123456789012",
