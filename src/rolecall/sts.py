@@ -963,3 +963,34 @@ def _client_error(
             message, hint=f"{_name(settings)} failed on its side (after retries): try again in a moment", code=code
         )
     return AwsError(message, hint="see the AWS message above", code=code)
+
+
+def server_time(settings: StsSettings) -> datetime:
+    """STS's clock: the ``Date`` header of an unsigned GetCallerIdentity (refused, but dated) to ``settings``.
+
+    Used by ``rolecall doctor --online`` to measure clock skew; needs no credentials. Network problems become
+    ``NetworkError``; an answer without a usable ``Date`` header is an ``AwsError``.
+    """
+    from datetime import timezone
+    from email.utils import parsedate_to_datetime
+
+    from botocore import exceptions as bce
+
+    try:
+        client = _client(settings, None, signed=False)
+        metadata: Any = client.get_caller_identity().get("ResponseMetadata", {})
+    except bce.ClientError as error:  # the expected refusal (MissingAuthenticationToken): it is dated too
+        metadata = error.response.get("ResponseMetadata", {})
+    except Exception as error:
+        translated = _translate(error, "GetCallerIdentity", settings, {}, None)
+        if translated is None:
+            raise
+        raise translated from None
+    date = (metadata.get("HTTPHeaders") or {}).get("date")
+    try:
+        return parsedate_to_datetime(str(date)).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        raise AwsError(
+            f"{_name(settings)} answered without a usable Date header",
+            hint="the clock check needs the real STS endpoint (or one that dates its answers)",
+        ) from None

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("list_", "List profiles, their source chains and what is cached."),
     "shell-init": ("shell_init", "Print the assume/unassume shell functions for bash, zsh, fish or pwsh."),
     "add-role": ("add_role", "A wizard that writes a working role profile (verified by assuming it once)."),
+    "doctor": ("doctor", "Lint the AWS config and credentials files: one line per problem, with the fix."),
     "configure": ("configure", "Get and set values in the AWS config and credentials files (as aws configure)."),
     "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
     "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),

@@ -1,0 +1,107 @@
+"""``rolecall doctor [PROFILE]``: lint the AWS config and credentials files (docs/doctor.md).
+
+The rules live in ``rolecall.config.lint`` (pure); this module reads the files, optionally asks STS for its
+clock (``--online``), filters for PROFILE and renders: one line per finding on stdout (or ``--output json``),
+a summary on stderr. Exit 0 when clean or only warnings, 3 (CONFIG) when an error-severity rule fired (or any
+warning with ``--strict``).
+"""
+
+from __future__ import annotations
+
+from rolecall.errors import ExitCode, ProfileNotFoundError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from rolecall.cli.context import Context
+    from rolecall.config.lint import Finding, SourceFile
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """[PROFILE] [--output text|json] [--strict] [--online [--region R] [--skew-limit S]]."""
+    parser.add_argument("profile", nargs="?", help="only this profile and its source chain (file rules still apply)")
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+    parser.add_argument("--strict", action="store_true", help="exit 3 on warnings too, not only on errors")
+    parser.add_argument("--online", action="store_true",
+                        help="also compare this computer's clock with STS's (one unsigned request)")
+    parser.add_argument("--region", help="with --online: the STS region to ask (default: the profile's)")
+    parser.add_argument("--skew-limit", type=float, default=None, metavar="SECONDS",
+                        help="with --online: the largest clock difference accepted (default 300)")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Lint, render, and return the exit code."""
+    import json
+
+    from rolecall.config import lint
+
+    paths = ctx.paths
+    config = lint.read_source(paths.config_file)
+    credentials = lint.read_source(paths.credentials_file)
+    findings = lint.lint(config, credentials, ctx.clock())
+    if args.profile:
+        chain = lint.profile_chain(config, credentials, args.profile)
+        if chain is None:
+            raise _not_found(args.profile, lint.profile_names(config, credentials))
+        findings = lint.filter_for_profile(findings, chain)
+    if args.online:
+        skew = _clock_skew(args, ctx, config, credentials)
+        if skew is not None:
+            findings.append(skew)
+    if args.output == "json":
+        ctx.out(json.dumps([f.as_dict() for f in findings], indent=4) + "\n")
+    else:
+        ctx.out("".join(_line(f) + "\n" for f in findings))
+    errors = sum(f.severity == lint.ERROR for f in findings)
+    warnings = sum(f.severity == lint.WARNING for f in findings)
+    notes = len(findings) - errors - warnings
+    scope = f" for {args.profile}" if args.profile else ""
+    if findings:
+        ctx.say(f"rolecall doctor: {errors} error(s), {warnings} warning(s), {notes} note(s){scope} in "
+                f"{paths.config_file} and {paths.credentials_file}")
+    else:
+        ctx.say(f"rolecall doctor: no problems found{scope} in {paths.config_file} and {paths.credentials_file}")
+    if errors or (args.strict and warnings):
+        return ExitCode.CONFIG
+    return ExitCode.OK
+
+
+def _line(finding: Finding) -> str:
+    """``RC003 profile "prod": ... (~/.aws/config line 7) — fix: ...``."""
+    where = ""
+    if finding.file is not None:
+        where = f" ({finding.file} line {finding.line})" if finding.line else f" ({finding.file})"
+    return f"{finding.id} {finding.message}{where} — fix: {finding.fix}"
+
+
+def _not_found(profile: str, names: list[str]) -> ProfileNotFoundError:
+    import difflib
+
+    close = difflib.get_close_matches(profile, names, n=3, cutoff=0.6)
+    hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else "rolecall list shows them"
+    return ProfileNotFoundError(f"the profile '{profile}' could not be found in either file", hint=hint)
+
+
+def _clock_skew(args: argparse.Namespace, ctx: Context, config: SourceFile,
+                credentials: SourceFile) -> Finding | None:
+    """RC013 from one unsigned STS request, the region and endpoint chosen as for the profile."""
+    from rolecall import sts
+    from rolecall.config import lint
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.errors import ConfigError
+
+    profile_name = args.profile or ctx.env.get("AWS_PROFILE") or ctx.env.get("AWS_DEFAULT_PROFILE") or "default"
+    try:
+        files = ConfigFiles.load(ctx.paths, use_cache=False)
+        profile, full = files.profile(profile_name), files.full_config
+    except ConfigError:
+        profile, full = None, None  # the file rules have said why; STS can still be asked with the environment
+    settings = sts.resolve_settings(ctx.env, profile, full, region=args.region)
+    if settings.region is None:
+        settings = settings.with_overrides(region="us-east-1")  # any region dates its answer
+    before = ctx.clock()
+    server = sts.server_time(settings)
+    after = ctx.clock()
+    limit = lint.SKEW_LIMIT_SECONDS if args.skew_limit is None else args.skew_limit
+    return lint.clock_skew_finding(before, server, after, limit)

@@ -1,0 +1,731 @@
+"""``rolecall doctor``'s rules: a linter over the AWS config and credentials files, pure and typed.
+
+``lint(config, credentials, now)`` takes both files as ``SourceFile`` values (path, text, mode), parses them
+with ``rolecall.config.parse`` (botocore's semantics) and with a tolerant line scan of its own (for line numbers,
+for the original spelling of names, and to keep going where botocore's parser gives up), and returns
+``Finding`` values. It never prints, reads a file or looks at the clock: ``read_source`` reads a file, and the
+caller passes ``now``. Each rule has a stable id (``RULES``); docs/doctor.md describes them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+from datetime import datetime, timedelta
+
+from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, split_section_name
+from rolecall.config.profiles import is_valid_region
+from rolecall.errors import ConfigParseError, FileError
+from rolecall.timefmt import parse_timestamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+__all__ = [
+    "ERROR",
+    "INFO",
+    "RULES",
+    "WARNING",
+    "Finding",
+    "SourceFile",
+    "clock_skew_finding",
+    "filter_for_profile",
+    "lint",
+    "profile_chain",
+    "profile_names",
+    "read_source",
+]
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+#: id -> (severity, one-line title). Ids are stable: a retired rule's id is never reused.
+RULES: dict[str, tuple[str, str]] = {
+    "RC000": (ERROR, "a file botocore cannot parse (the AWS CLI and every SDK fail on it)"),
+    "RC001": (ERROR, "a source_profile loop"),
+    "RC002": (ERROR, "source_profile names a profile that does not exist"),
+    "RC003": (ERROR, "mfa_serial is not an MFA device ARN or hardware serial"),
+    "RC004": (ERROR, "source_profile together with credential_source"),
+    "RC005": (ERROR, "duration_seconds above 3600 on a chained role (AWS caps role chaining at 1 h)"),
+    "RC006": (ERROR, "an invalid region name"),
+    "RC007": (WARNING, "access keys in the config file instead of the credentials file"),
+    "RC008": (ERROR, "plaintext keys in a file others can read"),
+    "RC009": (ERROR, "two sections for one name: botocore keeps the later one and silently drops the earlier"),
+    "RC010": (WARNING, "a name that differs only by case from one botocore knows (botocore ignores it)"),
+    "RC011": (WARNING, "an unknown key (a typo botocore silently ignores)"),
+    "RC012": (WARNING, "an expired session saved in the credentials file"),
+    "RC013": (ERROR, "this computer's clock is off from STS's (requests are refused beyond 5 minutes)"),
+    "RC014": (WARNING, "a section botocore does not read as a profile"),
+}
+
+#: The keys of a profile that the AWS CLI (v1 and v2), botocore and the SDKs read (aws-cli-compat.md, config-vars),
+#: plus rolecall's own. Generous on purpose: a false "unknown key" on a working config is worse than a missed typo.
+KNOWN_PROFILE_KEYS = frozenset(
+    {
+        # credentials
+        "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token",
+        "aws_account_id", "credential_process", "credential_source", "login_session",
+        # roles
+        "role_arn", "source_profile", "external_id", "mfa_serial", "role_session_name", "duration_seconds",
+        "web_identity_token_file",
+        # IAM Identity Center
+        "sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name", "sso_registration_scopes",
+        "sso_account_name", "sso_auto_populated", "sso_login_mode",
+        # region, endpoints, transport
+        "region", "output", "endpoint_url", "ignore_configured_endpoint_urls", "services", "ca_bundle",
+        "sts_regional_endpoints", "s3_use_arn_region", "use_dualstack_endpoint", "use_fips_endpoint",
+        "endpoint_discovery_enabled", "max_attempts", "retry_mode", "parameter_validation", "tcp_keepalive",
+        "connect_timeout", "read_timeout", "request_min_compression_size_bytes", "disable_request_compression",
+        "defaults_mode", "account_id_endpoint_mode", "sigv4a_signing_region_set", "auth_scheme_preference",
+        "request_checksum_calculation", "response_checksum_validation", "disable_host_prefix_injection",
+        "ec2_metadata_service_endpoint", "ec2_metadata_service_endpoint_mode", "ec2_metadata_v1_disabled",
+        "metadata_service_timeout", "metadata_service_num_attempts", "imds_use_ipv6", "proxy_ca_bundle",
+        "api_versions", "csm_enabled", "csm_host", "csm_port", "csm_client_id", "user_agent_appid",
+        # nested blocks of services
+        "s3", "s3control", "dynamodb", "ec2", "sts", "sqs", "sns", "lambda", "iam", "kms", "cloudwatch",
+        "secretsmanager", "ssm", "ecr", "ecs", "eks", "rds", "apigateway", "cloudformation",
+        # the AWS CLI's own
+        "cli_pager", "cli_timestamp_format", "cli_follow_urlparam", "cli_binary_format", "cli_auto_prompt",
+        "cli_history", "cli_help_output", "cli_error_format", "cli_legacy_timestamp_format", "cli_max_attempts",
+        # rolecall's own
+        "mfa_strategy", "mfa_process", "mfa_session_duration", "console_federation_endpoint",
+        "rolecall_source_profile", "rolecall_expiration",
+        # widely used by other tools on the same files (aws-vault, Leapp, saml2aws, aws-sso-util...)
+        "include_profile", "parent_profile", "session_tags", "transitive_session_tags", "source_identity",
+        "mfa_prompt", "region_default", "aws_credential_expiration", "aws_expiration", "expiration",
+    }
+)
+#: Keys of an ``[sso-session NAME]`` section.
+KNOWN_SSO_SESSION_KEYS = frozenset({"sso_start_url", "sso_region", "sso_registration_scopes"})
+#: Key prefixes other tools (and people) use for their own data; never reported as unknown.
+FOREIGN_KEY_PREFIXES = ("x_", "rolecall_", "granted_", "awsume_", "leapp_", "saml2aws_", "aws_vault_", "cli_")
+#: Keys of nested blocks whose names botocore compares case-sensitively (``s3 =`` / ``[services X]`` blocks).
+KNOWN_NESTED_KEYS = frozenset(
+    {
+        "addressing_style", "use_accelerate_endpoint", "use_dualstack_endpoint", "payload_signing_enabled",
+        "signature_version", "max_concurrent_requests", "max_queue_size", "multipart_threshold",
+        "multipart_chunksize", "max_bandwidth", "use_arn_region", "us_east_1_regional_endpoint", "endpoint_url",
+        "preferred_transfer_client", "target_bandwidth", "io_chunksize", "should_stream",
+    }
+)
+#: Top-level sections of the config file the AWS CLI reads that are not profiles.
+KNOWN_OTHER_SECTIONS = frozenset({"plugins", "preview", "cli", "toplevel"})
+#: Where tools write a saved session's expiry in the credentials file (rolecall save writes rolecall_expiration).
+EXPIRY_KEYS = ("rolecall_expiration", "x_security_token_expires", "aws_credential_expiration", "aws_expiration",
+               "expiration", "aws_session_expiration")
+_SECRET_KEYS = ("aws_secret_access_key", "aws_session_token", "aws_security_token")
+_MFA_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?:iam::\d{12}:(?:mfa|u2f)/[\w+=,.@/-]*[\w+=,.@-]"
+)
+# Hardware tokens (Gemalto, SurePassID...) are identified by their serial, e.g. GAHT12345678.
+_HARDWARE_SERIAL = re.compile(r"[A-Z]{2,8}\d{6,12}")
+#: The longest role session AWS allows when a role is assumed with temporary credentials.
+CHAINED_MAX_SECONDS = 3600
+#: Beyond this skew, SigV4 requests to AWS are refused (RequestTimeTooSkewed / SignatureDoesNotMatch).
+SKEW_LIMIT_SECONDS = 300
+
+
+class Finding:
+    """One problem: rule ``id``, ``severity``, the ``profile`` it is about (or ``None`` for a whole file), the
+    ``file`` and ``line`` where it is (``None`` when unknown), a one-line ``message`` and the ``fix``. Immutable."""
+
+    __slots__ = ("file", "fix", "id", "line", "message", "profile", "severity")
+
+    id: str
+    severity: str
+    profile: str | None
+    file: str | None
+    line: int | None
+    message: str
+    fix: str
+
+    def __init__(self, id: str, profile: str | None, file: str | None, line: int | None, message: str, fix: str,
+                 severity: str | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "id", id)
+        set_(self, "severity", severity or RULES[id][0])
+        set_(self, "profile", profile)
+        set_(self, "file", file)
+        set_(self, "line", line)
+        set_(self, "message", message)
+        set_(self, "fix", fix)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Finding is immutable")
+
+    def __repr__(self) -> str:
+        return f"Finding({self.id!r}, {self.profile!r}, line={self.line!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``--output json``."""
+        return {name: getattr(self, name) for name in ("id", "severity", "profile", "file", "line", "message", "fix")}
+
+
+class SourceFile:
+    """One of the two files as the linter gets it: ``path``, its ``text`` (``None``: no such file) and its
+    permission bits ``mode`` (``None`` where modes mean nothing, e.g. Windows)."""
+
+    __slots__ = ("mode", "path", "text")
+
+    def __init__(self, path: str, text: str | None, mode: int | None = None) -> None:
+        self.path = path
+        self.text = text
+        self.mode = mode
+
+
+def read_source(path: str) -> SourceFile:
+    """Read ``path`` for ``lint``: a missing file has ``text`` ``None``; ``FileError`` if it cannot be read."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return SourceFile(path, None)  # botocore treats anything but a regular file as missing
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return SourceFile(path, None)
+    except OSError as exc:
+        raise FileError(f"cannot read {path}: {exc.strerror or exc}",
+                        hint="check the file's owner and mode (ls -l); it should be readable by you") from None
+    # Undecodable bytes are kept visible (replacement characters): parse_raw then reports the file as unparsable
+    # where botocore would fail too.
+    text = data.decode("utf-8", "replace")
+    mode = None if os.name == "nt" else stat.S_IMODE(st.st_mode)
+    return SourceFile(path, text, mode)
+
+
+# --- the tolerant line scan ----------------------------------------------------------------------------------
+
+
+class _Key:
+    __slots__ = ("line", "name", "nested")
+
+    def __init__(self, name: str, line: int) -> None:
+        self.name = name  # as written (not lower-cased)
+        self.line = line
+        self.nested: list[tuple[str, int]] = []  # (name as written, line) of a nested block's lines
+
+
+class _Section:
+    __slots__ = ("keys", "line", "name")
+
+    def __init__(self, name: str, line: int) -> None:
+        self.name = name
+        self.line = line
+        self.keys: list[_Key] = []
+
+    def key_line(self, key: str) -> int | None:
+        for item in self.keys:
+            if item.name.lower() == key:
+                return item.line
+        return None
+
+
+def _scan(text: str) -> list[_Section]:
+    """Headers and key lines with their line numbers, as configparser reads them but never failing."""
+    sections: list[_Section] = []
+    current: _Section | None = None
+    key: _Key | None = None
+    key_value_empty = False
+    indent_level = 0
+    for lineno, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        value = line.strip()
+        if not value or value[0] in "#;":
+            continue
+        indent = len(line) - len(line.lstrip())
+        if key is not None and indent > indent_level:
+            if key_value_empty:
+                name, sep, _ = value.partition("=")
+                if sep:
+                    key.nested.append((name.strip(), lineno))
+            continue
+        key = None
+        indent_level = indent
+        if value[0] == "[" and value.rfind("]") >= 2:
+            current = _Section(value[1 : value.rfind("]")], lineno)
+            sections.append(current)
+            continue
+        if current is None:
+            continue
+        eq = value.find("=")
+        colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")
+        if colon >= 0:
+            eq = colon
+        if eq <= 0:
+            continue
+        key = _Key(value[:eq].rstrip(), lineno)
+        key_value_empty = not value[eq + 1 :].strip()
+        current.keys.append(key)
+    return sections
+
+
+def _config_target(raw_name: str) -> tuple[str, str] | None:
+    """(kind, name) a config-file section maps to in botocore (``profile``/``sso-session``/``services``)."""
+    if raw_name == "default":
+        return ("profile", "default")
+    for kind in ("profile", "sso-session", "services"):
+        if raw_name.startswith(kind):
+            try:
+                parts = split_section_name(raw_name)
+            except ValueError:
+                return None
+            return (kind, parts[1]) if len(parts) == 2 else None
+    return None
+
+
+# --- the linter ----------------------------------------------------------------------------------------------
+
+
+class _Files:
+    """Both files parsed (``None`` where a file is missing or does not parse) and scanned, with lookups."""
+
+    def __init__(self, config: SourceFile, credentials: SourceFile, findings: list[Finding]) -> None:
+        self.config_src = config
+        self.credentials_src = credentials
+        self.config_raw = self._parse(config, findings)
+        self.credentials_raw = self._parse(credentials, findings)
+        self.config_scan = _scan(config.text or "")
+        self.credentials_scan = _scan(credentials.text or "")
+        self.config_map: dict[str, Any] = build_profile_map(self.config_raw or {})
+        # The section each config profile comes from: the last one that maps to the name wins, as in botocore.
+        self.config_sections: dict[tuple[str, str], _Section] = {}
+        for section in self.config_scan:
+            target = _config_target(section.name)
+            if target is not None:
+                self.config_sections[target] = section
+        self.credentials_sections = {section.name: section for section in self.credentials_scan}
+        merged: dict[str, dict[str, ConfigValue]] = {
+            name: dict(values) for name, values in self.config_map["profiles"].items()
+        }
+        for name, values in (self.credentials_raw or {}).items():
+            merged.setdefault(name, {}).update(values)
+        self.profiles = merged
+
+    @staticmethod
+    def _parse(source: SourceFile, findings: list[Finding]) -> dict[str, dict[str, ConfigValue]] | None:
+        if source.text is None:
+            return None
+        try:
+            return parse_raw(source.text, source.path)
+        except ConfigParseError as error:
+            line = _line_of(error.message)
+            findings.append(Finding(
+                "RC000", None, source.path, line,
+                f"{error.message.split(': ', 1)[-1]}; the AWS CLI and every SDK refuse the whole file",
+                error.hint or "fix the line named above",
+            ))
+            return None
+
+    def where(self, profile: str, key: str | None = None) -> tuple[str | None, int | None]:
+        """File and line of ``key`` in ``profile`` (the file botocore takes it from), or of its header."""
+        cred = self.credentials_sections.get(profile)
+        conf = self.config_sections.get(("profile", profile))
+        if key is not None:
+            if cred is not None and cred.key_line(key) is not None:
+                return self.credentials_src.path, cred.key_line(key)
+            if conf is not None and conf.key_line(key) is not None:
+                return self.config_src.path, conf.key_line(key)
+        if conf is not None:
+            return self.config_src.path, conf.line
+        if cred is not None:
+            return self.credentials_src.path, cred.line
+        return None, None
+
+
+def _line_of(message: str) -> int | None:
+    """The line number parse.py put in an error message (``PATH line N: ...``)."""
+    match = re.search(r" line (\d+):", message)
+    return int(match.group(1)) if match else None
+
+
+def _text(profile: Mapping[str, ConfigValue], key: str) -> str | None:
+    value = profile.get(key)
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _set_command(key: str, value: str, profile: str) -> str:
+    return f"rolecall configure set {key} {value} --profile {profile}"
+
+
+def lint(config: SourceFile, credentials: SourceFile, now: datetime) -> list[Finding]:
+    """Every finding over both files, in rule order then file order. ``now`` (tz-aware UTC) dates expiries."""
+    findings: list[Finding] = []
+    files = _Files(config, credentials, findings)
+    for rule in (_rule_sources, _rule_mfa_serial, _rule_chained_duration, _rule_regions, _rule_keys_in_config,
+                 _rule_readable_keys, _rule_duplicates, _rule_case, _rule_unknown_keys, _rule_expired,
+                 _rule_not_profiles):
+        findings.extend(rule(files, now))
+    order = list(RULES)
+    findings.sort(key=lambda f: (order.index(f.id), f.file or "", f.line or 0))
+    return findings
+
+
+def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC001 loops, RC002 missing source profiles, RC004 source_profile with credential_source."""
+    reported_loops: set[frozenset[str]] = set()
+    for name, profile in files.profiles.items():
+        source = _text(profile, "source_profile")
+        if source is None:
+            continue
+        if _text(profile, "credential_source") is not None:
+            file, line = files.where(name, "credential_source")
+            yield Finding("RC004", name, file, line,
+                          f'profile "{name}": source_profile and credential_source are both set (botocore refuses '
+                          "the profile)",
+                          f"keep one: delete the source_profile line or the credential_source line of {name}")
+        if source not in files.profiles:
+            file, line = files.where(name, "source_profile")
+            close = difflib.get_close_matches(source, list(files.profiles), n=1, cutoff=0.6)
+            fix = (f"did you mean {close[0]!r}? {_set_command('source_profile', close[0], name)}" if close
+                   else f"create [profile {source}] (keys go in the credentials file), or point source_profile at "
+                   "an existing profile")
+            yield Finding("RC002", name, file, line,
+                          f'profile "{name}": source_profile "{source}" does not exist in either file', fix)
+            continue
+        # Walk the chain; a profile that names itself with keys of its own is botocore's allowed special case.
+        chain = [name]
+        current = name
+        while True:
+            values = files.profiles.get(current)
+            if values is None:
+                break
+            nxt = _text(values, "source_profile")
+            if nxt is None or _text(values, "role_arn") is None:
+                break
+            if nxt == current and any(k in values for k in ("aws_access_key_id", "aws_secret_access_key")):
+                break
+            if nxt in chain:
+                loop = [*chain[chain.index(nxt):], nxt]
+                key = frozenset(loop)
+                if name in loop and key not in reported_loops:
+                    reported_loops.add(key)
+                    file, line = files.where(name, "source_profile")
+                    yield Finding("RC001", name, file, line,
+                                  f'profile "{name}": source_profile chain loops: {" -> ".join(loop)}',
+                                  f"end the chain in a profile with keys, an SSO login or a credential_source, e.g. "
+                                  f"{_set_command('source_profile', 'default', loop[-2])}")
+                break
+            chain.append(nxt)
+            current = nxt
+
+
+def _rule_mfa_serial(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC003: mfa_serial must be an MFA device ARN or a hardware token serial."""
+    for name, profile in files.profiles.items():
+        serial = _text(profile, "mfa_serial")
+        if serial is None or _MFA_ARN.fullmatch(serial) or _HARDWARE_SERIAL.fullmatch(serial):
+            continue
+        file, line = files.where(name, "mfa_serial")
+        account = re.search(r"::(\d{12}):", serial)
+        user = serial.rsplit("/", 1)[-1] if ":user/" in serial else "NAME"
+        arn = f"arn:aws:iam::{account.group(1) if account else 'ACCOUNT_ID'}:mfa/{user}"
+        yield Finding("RC003", name, file, line,
+                      f'profile "{name}": mfa_serial "{serial}" is not an MFA device ARN',
+                      f"{_set_command('mfa_serial', arn, name)} (the device's ARN is in the IAM console under "
+                      "Security credentials, or: aws iam list-mfa-devices)")
+
+
+def _is_temporary_source(files: _Files, source: str) -> str | None:
+    """Why the credentials of profile ``source`` are temporary (so a role assumed with them is chained)."""
+    values = files.profiles.get(source)
+    if values is None:
+        return None
+    if _text(values, "role_arn") is not None:
+        return "a role"
+    if _text(values, "sso_session") or _text(values, "sso_start_url") or _text(values, "sso_account_id"):
+        return "an IAM Identity Center (SSO) role"
+    if _text(values, "web_identity_token_file"):
+        return "a web identity role"
+    if _text(values, "aws_session_token") or _text(values, "aws_security_token"):
+        return "temporary keys (a session token)"
+    return None
+
+
+def _rule_chained_duration(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC005: AWS refuses DurationSeconds above 3600 when the caller's credentials are themselves temporary."""
+    for name, profile in files.profiles.items():
+        duration = _text(profile, "duration_seconds")
+        if _text(profile, "role_arn") is None or duration is None or not duration.strip().isdigit():
+            continue
+        if int(duration) <= CHAINED_MAX_SECONDS:
+            continue
+        source = _text(profile, "source_profile")
+        why = None
+        if source is not None and source != name:
+            kind = _is_temporary_source(files, source)
+            if kind is not None:
+                why = f'its source "{source}" is {kind}'
+        if why is None and _text(profile, "mfa_serial") and _text(profile, "mfa_strategy") == "reuse":
+            why = "mfa_strategy = reuse assumes it with an MFA session (GetSessionToken)"
+        if why is None:
+            continue
+        file, line = files.where(name, "duration_seconds")
+        yield Finding("RC005", name, file, line,
+                      f'profile "{name}": duration_seconds = {duration} but {why}, and AWS caps chained role '
+                      "sessions at 3600",
+                      _set_command("duration_seconds", "3600", name))
+
+
+def _rule_regions(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC006: region (and sso_region) must be a name botocore accepts."""
+    items: list[tuple[str | None, str, Mapping[str, ConfigValue], str | None, int | None]] = []
+    for name, profile in files.profiles.items():
+        for key in ("region", "sso_region"):
+            file, line = files.where(name, key)
+            items.append((name, key, profile, file, line))
+    for (kind, session), section in files.config_sections.items():
+        if kind == "sso-session":
+            values = files.config_map["sso_sessions"].get(session, {})
+            items.append((None, "sso_region", values, files.config_src.path, section.key_line("sso_region")))
+    for owner, key, values, file, line in items:
+        region = _text(values, key)
+        if region is None or is_valid_region(region):
+            continue
+        guess = region.strip().lower().replace("_", "-").replace(" ", "-")
+        suggestion = guess if is_valid_region(guess) else "us-east-1"
+        who = f'profile "{owner}"' if owner is not None else "an sso-session"
+        fix = (_set_command(key, suggestion, owner) if owner is not None
+               else f"edit line {line} of the config file: {key} = {suggestion}")
+        yield Finding("RC006", owner, file, line, f'{who}: {key} "{region}" is not a valid region name', fix)
+
+
+def _rule_keys_in_config(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC007: long-term keys belong in the credentials file (0600, what `aws configure` writes)."""
+    for name, values in files.config_map["profiles"].items():
+        keys = [k for k in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token") if k in values]
+        if not keys:
+            continue
+        section = files.config_sections.get(("profile", name))
+        lines = [section.key_line(k) for k in keys] if section else []
+        shown = ", ".join(str(n) for n in lines if n)
+        yield Finding("RC007", name, files.config_src.path, lines[0] if lines else None,
+                      f'profile "{name}": {", ".join(keys)} in the config file (line {shown})',
+                      f"move them to the credentials file: rolecall configure set aws_access_key_id ... --profile "
+                      f"{name} (and the secret), then delete those lines from {files.config_src.path}")
+
+
+def _rule_readable_keys(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC008: a file holding secrets must be readable by its owner only."""
+    for source, raw in ((files.credentials_src, files.credentials_raw), (files.config_src, files.config_raw)):
+        if source.mode is None or not source.mode & 0o077:
+            continue
+        if raw is None:
+            holds = any(k in (source.text or "") for k in _SECRET_KEYS)
+        else:
+            holds = any(key in section for section in raw.values() for key in _SECRET_KEYS)
+        if holds:
+            yield Finding("RC008", None, source.path, None,
+                          f"{source.path} holds secret keys and its mode is {source.mode:04o}: other users can read "
+                          "them",
+                          f"chmod 600 {source.path}")
+
+
+def _rule_duplicates(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC009: sections that map to one profile (``[profile a]`` and ``[profile  a ]``, ``[default]`` and
+    ``[profile default]``): botocore keeps the later one whole and drops the earlier's keys without a word."""
+    seen: dict[tuple[str, str], _Section] = {}
+    for section in files.config_scan:
+        target = _config_target(section.name)
+        if target is None:
+            continue
+        first = seen.get(target)
+        seen[target] = section
+        if first is None or first.name == section.name:
+            continue  # the very same header twice is a parse error (RC000)
+        lost = sorted({k.name.lower() for k in first.keys} - {k.name.lower() for k in section.keys})
+        kind, name = target
+        dropped = f" ({', '.join(lost)} are lost)" if lost else ""
+        yield Finding("RC009", name if kind == "profile" else None, files.config_src.path, first.line,
+                      f"[{first.name}] (line {first.line}) and [{section.name}] (line {section.line}) are both "
+                      f'{kind} "{name}": botocore uses only the later one{dropped}',
+                      f"merge the two into one [{section.name}] section and delete the other")
+
+
+def _rule_case(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC010: names botocore compares case-sensitively — section keywords and nested-block keys.
+
+    (Plain keys are not among them: configparser lower-cases ``Region`` to ``region``, so botocore does see it.)
+    """
+    for section in files.config_scan:
+        name = section.name
+        lowered = name.lower()
+        wanted = None
+        if lowered == "default" and name != "default":
+            wanted = "default"
+        else:
+            for kind in ("profile", "sso-session", "services"):
+                if lowered.startswith(kind) and not name.startswith(kind):
+                    wanted = kind + name[len(kind):]
+        if wanted is not None and _config_target(wanted) is not None:
+            target = _config_target(wanted)
+            assert target is not None
+            yield Finding("RC010", target[1] if target[0] == "profile" else None, files.config_src.path,
+                          section.line,
+                          f"[{name}] is not read by botocore (section keywords are case-sensitive)",
+                          f"rename the header to [{wanted}]")
+    for source, scan in ((files.config_src, files.config_scan), (files.credentials_src, files.credentials_scan)):
+        for section in scan:
+            profile = _profile_of(files, source, section)
+            for key in section.keys:
+                for nested, line in key.nested:
+                    if nested != nested.lower() and nested.lower() in KNOWN_NESTED_KEYS:
+                        where = f'profile "{profile}"' if profile else f"[{section.name}]"
+                        yield Finding("RC010", profile, source.path, line,
+                                      f"{where}: {key.name.lower()} block key {nested!r} is ignored (nested keys are "
+                                      "case-sensitive)",
+                                      f"write it as {nested.lower()} = ... on line {line}")
+
+
+def _profile_of(files: _Files, source: SourceFile, section: _Section) -> str | None:
+    if source is files.credentials_src:
+        return section.name
+    target = _config_target(section.name)
+    return target[1] if target is not None and target[0] == "profile" else None
+
+
+def _rule_unknown_keys(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC011: keys nobody reads, with the closest known key (a typo is silently ignored by botocore)."""
+    known = sorted(KNOWN_PROFILE_KEYS)
+    for source, scan in ((files.config_src, files.config_scan), (files.credentials_src, files.credentials_scan)):
+        for section in scan:
+            if source is files.config_src:
+                target = _config_target(section.name)
+                if target is None or target[0] == "services":
+                    continue
+                accepted = KNOWN_PROFILE_KEYS if target[0] == "profile" else KNOWN_SSO_SESSION_KEYS
+                label = f'profile "{target[1]}"' if target[0] == "profile" else f'sso-session "{target[1]}"'
+                profile = target[1] if target[0] == "profile" else None
+            else:
+                accepted, label, profile = KNOWN_PROFILE_KEYS, f'profile "{section.name}"', section.name
+            for key in section.keys:
+                name = key.name.lower()
+                if name in accepted or name.startswith(FOREIGN_KEY_PREFIXES):
+                    continue
+                close = difflib.get_close_matches(name, known if accepted is KNOWN_PROFILE_KEYS else
+                                                  sorted(accepted), n=1, cutoff=0.75)
+                if close:
+                    yield Finding("RC011", profile, source.path, key.line,
+                                  f"{label}: unknown key {key.name!r}, ignored by the AWS CLI and SDKs",
+                                  f"did you mean {close[0]!r}? rename it on line {key.line}")
+                else:
+                    yield Finding("RC011", profile, source.path, key.line,
+                                  f"{label}: unknown key {key.name!r} (no AWS tool known to rolecall reads it)",
+                                  f"delete line {key.line} unless another tool of yours uses it", severity=INFO)
+
+
+def _rule_expired(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC012: a saved session (session token plus an expiry) in the credentials file that has run out."""
+    for name, values in (files.credentials_raw or {}).items():
+        if _text(values, "aws_session_token") is None and _text(values, "aws_security_token") is None:
+            continue
+        for key in EXPIRY_KEYS:
+            text = _text(values, key)
+            if text is None:
+                continue
+            try:
+                expiry = parse_timestamp(text)
+            except ValueError:
+                continue
+            if expiry > now:
+                break
+            section = files.credentials_sections.get(name)
+            line = section.key_line(key) if section else None
+            ago = _ago(now - expiry)
+            owner = _text(values, "rolecall_source_profile")
+            fix = (f"rolecall save {owner} --as {name} (or rolecall save --refresh)" if owner
+                   else f"renew it with the tool that wrote it, or delete [{name}] from {files.credentials_src.path}")
+            yield Finding("RC012", name, files.credentials_src.path, line,
+                          f'profile "{name}": the saved session expired {ago} ago ({key} = {text})', fix)
+            break
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+def _rule_not_profiles(files: _Files, now: datetime) -> Iterable[Finding]:
+    """RC014: sections botocore reads as something else than the profile they look like."""
+    profile_names = {name for (kind, name) in files.config_sections if kind == "profile"}
+    for section in files.config_scan:
+        name = section.name
+        if _config_target(name) is not None or name in KNOWN_OTHER_SECTIONS or name == "DEFAULT":
+            continue
+        lowered = name.lower()
+        keywords = ("profile", "sso-session", "services")
+        if lowered == "default" or (lowered.startswith(keywords) and not name.startswith(keywords)):
+            continue  # a case problem: RC010 says it
+        if name.startswith(("profile", "sso-session", "services")):
+            words = name.split()
+            msg = f"[{name}] is dropped by botocore (a header must be [KIND NAME], one name; quote names with spaces)"
+            fix = f'rename it to [{words[0]} "{" ".join(words[1:])}"]' if len(words) > 2 else "fix the header"
+            if len(words) == 1:
+                for kind in ("profile", "sso-session", "services"):
+                    if name.startswith(kind) and len(name) > len(kind):
+                        fix = f"rename it to [{kind} {name[len(kind):]}]"
+        else:
+            also = f" ([profile {name}] at line {files.config_sections[('profile', name)].line} is)" if (
+                name in profile_names) else ""
+            msg = f"[{name}] in the config file is not a profile{also}: botocore ignores its settings"
+            fix = (f"merge it into [profile {name}] and delete it" if also else f"rename it to [profile {name}]")
+        yield Finding("RC014", None, files.config_src.path, section.line, msg, fix)
+    for section in files.credentials_scan:
+        if section.name.startswith("profile "):
+            real = section.name[len("profile "):].strip()
+            yield Finding("RC014", section.name, files.credentials_src.path, section.line,
+                          f'[{section.name}] in the credentials file is a profile literally named "{section.name}" '
+                          "(the credentials file takes no 'profile ' prefix)",
+                          f"rename it to [{real}]")
+
+
+def clock_skew_finding(local_before: datetime, server: datetime, local_after: datetime,
+                       limit_seconds: float = SKEW_LIMIT_SECONDS) -> Finding | None:
+    """RC013 when the STS ``server`` time (from its Date header, 1 s resolution) is more than ``limit_seconds``
+    from this computer's clock, taken as the middle of the request."""
+    local = local_before + (local_after - local_before) / 2
+    skew = (local - server).total_seconds()
+    # The Date header is truncated to the second and the request took time: allow for both.
+    slack = 1 + (local_after - local_before).total_seconds() / 2
+    if abs(skew) <= limit_seconds + slack:
+        return None
+    direction = "ahead of" if skew > 0 else "behind"
+    return Finding("RC013", None, None, None,
+                   f"this computer's clock is {abs(skew):.0f} s {direction} STS's",
+                   "turn on time synchronisation: timedatectl set-ntp true (Linux), sntp -sS time.apple.com (macOS), "
+                   "w32tm /resync (Windows)")
+
+
+def filter_for_profile(findings: Iterable[Finding], chain: Iterable[str]) -> list[Finding]:
+    """The findings about a profile of ``chain`` and those about whole files."""
+    names = set(chain)
+    return [f for f in findings if f.profile is None or f.profile in names]
+
+
+def profile_chain(config: SourceFile, credentials: SourceFile, profile: str) -> list[str] | None:
+    """``profile`` and its source_profile chain (stops at a loop or a missing profile); ``None`` if the profile
+    is in neither file."""
+    files = _Files(config, credentials, [])
+    if profile not in files.profiles:
+        return None
+    chain = [profile]
+    while True:
+        source = _text(files.profiles.get(chain[-1], {}), "source_profile")
+        if source is None or source in chain:
+            return chain
+        chain.append(source)
+        if source not in files.profiles:
+            return chain
+
+
+def profile_names(config: SourceFile, credentials: SourceFile) -> list[str]:
+    """Every profile name of both files (botocore's merged view of what parses)."""
+    return list(_Files(config, credentials, []).profiles)
+
