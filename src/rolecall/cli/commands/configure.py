@@ -1,4 +1,7 @@
-"""``rolecall configure set|get|list|list-profiles``: the AWS CLI's ``aws configure`` sub-commands, file-compatible.
+"""``rolecall configure [set|get|list|list-profiles|import]``: the AWS CLI's ``aws configure``, file-compatible.
+
+With no sub-command it asks the AWS CLI's four questions (``rolecall.config.interactive``); ``import --csv``
+reads the IAM console's access-key CSV (``rolecall.config.csvimport``).
 
 Routing, dotted names and exit codes follow the AWS CLI (docs/configure.md); writes go through the
 format-preserving editor (``rolecall.config.edit``), reads through ``rolecall.config.parse``.
@@ -9,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from rolecall.config.paths import profile_from_env
-from rolecall.errors import ExitCode, InvalidInputError, NotFoundError
+from rolecall.errors import ExitCode, FileError, InvalidInputError, NotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +28,7 @@ PREDEFINED_SECTIONS = ("preview", "plugins")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare ``set``, ``get``, ``list`` and ``list-profiles``; ``--profile`` is accepted before or after them."""
     parser.add_argument("--profile", dest="outer_profile", metavar="PROFILE", help="the profile to use")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=False)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, description=help_text)
@@ -43,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     get_parser.add_argument("varname", help="region, s3.max_concurrency, default.region, profile.NAME.KEY, plugins.X")
     add("list", "Show where the profile's credentials and region come from (secrets masked).")
     add("list-profiles", "Print every profile name, one a line.")
+    import_parser = add("import", "Import the IAM console's access-key CSV into the credentials file.")
+    import_parser.add_argument(
+        "--csv", required=True, metavar="FILE", help="the CSV: a path, file://PATH, or - (stdin)"
+    )
+    import_parser.add_argument("--skip-invalid", action="store_true", help="skip rows without both keys")
+    import_parser.add_argument("--profile-prefix", default="", metavar="PREFIX", help="put PREFIX before every name")
+    import_parser.add_argument("--overwrite", action="store_true", help="replace the keys of existing profiles")
 
 
 def _explicit_profile(args: argparse.Namespace, ctx: Context) -> tuple[str | None, str | None]:
@@ -59,7 +69,11 @@ def _explicit_profile(args: argparse.Namespace, ctx: Context) -> tuple[str | Non
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Dispatch to the sub-command."""
-    action: str = args.action
+    action: str | None = args.action
+    if action is None:
+        return _interactive(args, ctx)
+    if action == "import":
+        return _import(args, ctx)
     if action == "set":
         return _set(args, ctx)
     if action == "get":
@@ -243,6 +257,75 @@ def _list_profiles(ctx: Context) -> int:
 
     names = ConfigFiles.load(ctx.paths).profile_names()
     ctx.out("".join(name + "\n" for name in names))
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------------------------------------------- interactive
+
+
+def _interactive(args: argparse.Namespace, ctx: Context) -> int:
+    """``aws configure``'s four questions; prompts on stdout and answers from stdin, as the AWS CLI does."""
+    from rolecall.config.interactive import ask, write_answers
+    from rolecall.config.parse import ConfigFiles
+
+    args.profile = None  # only the outer --profile exists without a sub-command
+    profile, _source = _explicit_profile(args, ctx)
+    name = profile or "default"
+    if profile is not None:
+        _utf8(profile, "profile name")
+    paths = ctx.paths
+    files = ConfigFiles.load(paths)
+    answers = ask(files.profile(name) or {}, ctx.stdin, ctx.stdout)
+    if answers:
+        write_answers(
+            paths.credentials_file,
+            paths.config_file,
+            name,
+            answers,
+            files.credentials_section(name),
+            reporter=ctx.warn,
+        )
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------------------------------------------- import
+
+
+def _read_csv(spec: str, ctx: Context) -> str:
+    """The CSV named by ``--csv``: ``-`` is stdin, ``file://PATH`` or a plain path a file (UTF-8)."""
+    from rolecall import fileio
+
+    if spec == "-":
+        return ctx.stdin.read()
+    path = spec[len("file://") :] if spec.startswith("file://") else spec
+    data = fileio.read_bytes(path)
+    if data is None:
+        raise FileError(f"{path} does not exist", hint="give the CSV the IAM console downloaded: --csv FILE")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from None
+
+
+def _import(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall import fileio
+    from rolecall.config.csvimport import import_keys, parse_csv
+
+    profile: str | None = args.profile or args.outer_profile  # only an explicit --profile names the profile
+    keys, skipped = parse_csv(
+        _read_csv(args.csv, ctx), profile=profile, prefix=args.profile_prefix, skip_invalid=args.skip_invalid
+    )
+    path = ctx.paths.credentials_file
+    result = import_keys(path, keys, overwrite=args.overwrite)
+    for line in skipped:
+        ctx.say(f"rolecall: skipped line {line} of the CSV (no valid key)")
+    for name, outcome in result.outcomes:
+        if outcome != "added":
+            ctx.say(f"rolecall: profile {name}: {'keys replaced' if outcome == 'replaced' else 'already up to date'}")
+    ctx.out(f"Successfully imported {len(keys)} profile(s)\n")  # the AWS CLI v2's line
+    warning = fileio.permission_warning(path)
+    if warning:
+        ctx.warn(warning)
     return ExitCode.OK
 
 
