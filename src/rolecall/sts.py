@@ -994,3 +994,17 @@ def server_time(settings: StsSettings) -> datetime:
             f"{_name(settings)} answered without a usable Date header",
             hint="the clock check needs the real STS endpoint (or one that dates its answers)",
         ) from None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# IAM (rolecall keys rotate)
+
+
+def iam_call(settings: StsSettings, credentials: Credentials | None, operation: str, **params: Any) -> dict[str, Any]:
+    """Call the IAM ``operation`` (``CreateAccessKey``, ``DeleteAccessKey``, ``ListAccessKeys``...) signed with
+    ``credentials``, through the same clients, settings and error translation as STS (``settings`` of any
+    service: the copy used is for ``iam``). ``None`` parameters are left out; ``ResponseMetadata`` is removed.
+    The response of CreateAccessKey holds a secret: callers keep it out of messages."""
+    if settings.service != "iam":
+        settings = settings.with_overrides(service="iam")
+    return _call(operation, settings, credentials, params)

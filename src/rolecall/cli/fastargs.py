@@ -37,7 +37,7 @@ def parse_fast(command: str, argv: Sequence[str]) -> SimpleNamespace | None:
     if command == "env":
         return _env(argv)
     if command == "credential-process" and len(argv) == 1 and _is_name(argv[0]):
-        return SimpleNamespace(profile=argv[0], **_RESOLVE_DEFAULTS)
+        return SimpleNamespace(profile=argv[0], keys=None, **_RESOLVE_DEFAULTS)
     return None
 
 

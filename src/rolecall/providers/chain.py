@@ -157,6 +157,13 @@ class _Builder:
             self.decisions.append(f"{profile.name}: `aws login` session, resolved by botocore")
             return BotocoreProvider("login", profile.name, self.runtime)
         if profile.credential_process:
+            from rolecall.providers.keystore import KeystoreProvider, stored_key_name
+
+            stored = stored_key_name(profile.credential_process)
+            if stored is not None:
+                # rolecall's own key store: read in-process, and treated as the file's keys are (docs/keys.md).
+                self.decisions.append(f'{profile.name}: long-term keys "{stored}" in rolecall\'s key store')
+                return KeystoreProvider(stored, self.runtime.env, self.runtime.paths)
             from rolecall.providers.process import ProcessProvider
 
             self.decisions.append(f"{profile.name}: credential_process")
@@ -271,7 +278,7 @@ class _Builder:
         from rolecall.providers.session_token import MfaSessionProvider
 
         chosen = self.runtime.mfa_strategy or profile.mfa_strategy
-        source_is_long_term = isinstance(source, StaticProvider) and not source.cached_is_temporary()
+        source_is_long_term = _holds_long_term_keys(source)
         if chosen == "direct":
             return "direct", "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile"), None
         if chosen == "reuse":
@@ -292,3 +299,13 @@ class _Builder:
             source, profile.mfa_serial, profile.mfa_session_duration, self.runtime, self.inputs, profile.name
         )
         return "reuse", reason, session
+
+
+def _holds_long_term_keys(source: Provider) -> bool:
+    """True for sources of long-term keys (file keys, stored keys): what GetSessionToken with MFA needs.
+
+    Such sources tell it with ``cached_is_temporary()`` (``StaticProvider``, ``KeystoreProvider``), so this
+    needs no list of classes.
+    """
+    temporary = getattr(source, "cached_is_temporary", None)
+    return callable(temporary) and not temporary()

@@ -152,6 +152,14 @@ class StrictSts:
             auth is None and not presigned and action in STS_ACTIONS and not path.startswith("/moto-api")
         )
         if not is_sts:
+            if auth is not None and auth.service == "iam":
+                refused = self._iam_fault(action)
+                if refused is not None:
+                    request_id = awsxml.new_request_id()
+                    payload = refused.to_xml(request_id)
+                    headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+                    start_response(_status_line(refused.status), [*headers, ("Content-Length", str(len(payload)))])
+                    return [payload]
             return self.app(_with_body(environ, body), start_response)
         request = _Request(environ, body, params, action, auth, awsxml.new_request_id())
         try:
@@ -165,6 +173,20 @@ class StrictSts:
             headers.append(("x-amzn-RequestId", request.request_id))
         start_response(_status_line(status), [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
+
+    def _iam_fault(self, action: str) -> StsError | None:
+        """The error for a fault queued for IAM ``action`` (as ``"iam:CreateAccessKey"``; ``"*"`` is for STS only)."""
+        with self.state.lock:
+            queue = self.state.faults.get(f"iam:{action}")
+            fault = queue.popleft() if queue else None
+        if fault is None:
+            return None
+        if fault.kind == "throttle":
+            return awsxml.throttling()
+        if fault.kind == "error500":
+            return awsxml.internal_failure()
+        time.sleep(fault.delay)  # "slow": answered by moto, late
+        return None
 
     def _moto(self, request: _Request, body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """Let moto answer ``request`` (optionally with a rewritten body) and capture its response."""

@@ -395,6 +395,16 @@ class Sandbox:
             raise ValueError("times must be at least 1")
         self.state.add_fault(action, kind, times, delay)
 
+    def inject_iam_fault(self, action: str, kind: FaultKind = "error500", times: int = 1, delay: float = 0.0) -> None:
+        """Make the next ``times`` IAM calls of ``action`` (``"CreateAccessKey"``, ``"DeleteAccessKey"``...) fail
+        (``throttle``: 400 Throttling, ``error500``: 500 InternalFailure, both retried by botocore) or be slow.
+        Requests signed for the ``iam`` service only; ``clear_faults`` drops these too."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self.state.add_fault(f"iam:{action}", kind, times, delay)
+
     def clear_faults(self) -> None:
         """Drop every queued fault."""
         with self.state.lock:

@@ -5,12 +5,16 @@
 
 gives the AWS CLI, boto3 and every SDK rolecall's MFA reuse and caches. It prints the Version 1 JSON on
 stdout and never anything else there; MFA prompts go to the terminal (/dev/tty), messages to stderr.
+
+``rolecall credential-process --keys NAME`` prints the long-term keys stored under NAME in rolecall's key store
+(``rolecall keys``, docs/keys.md) instead, without an Expiration: what ``keys import`` writes into the
+credentials file in place of the plaintext keys.
 """
 
 from __future__ import annotations
 
 from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
-from rolecall.errors import ConfigError
+from rolecall.errors import ConfigError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +27,11 @@ CHAIN_VARIABLE = "ROLECALL_CREDENTIAL_PROCESS_CHAIN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE and the shared resolve options."""
-    parser.add_argument("profile", help="the profile whose credentials to print")
+    """PROFILE (or --keys NAME) and the shared resolve options."""
+    parser.add_argument("profile", nargs="?", help="the profile whose credentials to print")
+    parser.add_argument(
+        "--keys", metavar="NAME", help="print the long-term keys stored under NAME by `rolecall keys` instead"
+    )
     add_resolve_options(parser, explain=False)
 
 
@@ -32,6 +39,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the credential_process JSON for the profile."""
     from rolecall import export
 
+    if getattr(args, "keys", None) is not None or args.profile is None:
+        return _stored_keys(args, ctx)
     seen = [name for name in ctx.env.get(CHAIN_VARIABLE, "").split(",") if name]
     if args.profile in seen:
         loop = " -> ".join([*seen, args.profile])
@@ -48,5 +57,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from rolecall.cli.commands._resolve_options import verify
 
         verify(chain, credentials, args, ctx)
+    ctx.out(export.render(credentials, "process"))
+    return 0
+
+
+def _stored_keys(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the stored key pair NAME as credential_process JSON (Version 1, no Expiration)."""
+    from rolecall import export
+    from rolecall.providers.keystore import KeystoreProvider
+
+    if args.keys is None or args.profile is not None:
+        raise UsageError(
+            "give either a PROFILE or --keys NAME" if args.keys is not None else "a PROFILE (or --keys NAME) is needed",
+            hint="rolecall credential-process PROFILE, or rolecall credential-process --keys NAME",
+        )
+    if not args.keys or args.keys.startswith("-"):
+        raise UsageError(f"--keys needs a name, not {args.keys!r}", hint="rolecall credential-process --keys NAME")
+    credentials = KeystoreProvider(args.keys, ctx.env, ctx.paths).retrieve()
     ctx.out(export.render(credentials, "process"))
     return 0
