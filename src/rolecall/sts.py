@@ -431,7 +431,8 @@ def _bypass_proxy(settings: StsSettings) -> bool:
     elif settings.service != "sts":
         region = settings.region or "us-east-1"
         suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        host = f"oidc.{region}.{suffix}" if settings.service == "sso-oidc" else f"portal.sso.{region}.{suffix}"
+        hosts = {"sso-oidc": f"oidc.{region}.{suffix}", "sso": f"portal.sso.{region}.{suffix}", "iam": f"iam.{suffix}"}
+        host = hosts.get(settings.service, f"{settings.service}.{region}.{suffix}")
     else:
         region = settings.region or "aws-global"
         legacy = settings.sts_regional_endpoints == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS
