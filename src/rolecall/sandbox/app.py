@@ -12,8 +12,6 @@ paths go to the SSO app (``rolecall.sandbox.sso``); other non-STS requests go to
 from __future__ import annotations
 
 import contextlib
-import http
-import io
 import json
 import logging
 import re
@@ -38,6 +36,7 @@ from rolecall.sandbox.state import (
     new_session_access_key_id,
     new_session_token,
 )
+from rolecall.sandbox.wsgi import read_body, status_line, with_body
 from rolecall.timefmt import format_iso_z, parse_timestamp
 
 if TYPE_CHECKING:
@@ -135,14 +134,14 @@ class StrictSts:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
-        body = _read_body(environ)
+        body = read_body(environ)
         header = environ.get("HTTP_AUTHORIZATION", "")
         auth = parse_authorization(header) if header else None
         path = environ.get("PATH_INFO", "")
         # Identity Center's operations are unsigned REST calls on paths that no STS or IAM request uses;
         # a signed request there (CreateTokenWithIAM, say) is not modelled and goes on to moto.
         if self.sso is not None and auth is None and self.sso.serves(path):
-            return self.sso(_with_body(environ, body), start_response)
+            return self.sso(with_body(environ, body), start_response)
         if auth is None and self.federation.serves(path):
             return self.federation(environ, start_response)
         params = _parse_params(environ, body)
@@ -158,9 +157,9 @@ class StrictSts:
                     request_id = awsxml.new_request_id()
                     payload = refused.to_xml(request_id)
                     headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-                    start_response(_status_line(refused.status), [*headers, ("Content-Length", str(len(payload)))])
+                    start_response(status_line(refused.status), [*headers, ("Content-Length", str(len(payload)))])
                     return [payload]
-            return self.app(_with_body(environ, body), start_response)
+            return self.app(with_body(environ, body), start_response)
         request = _Request(environ, body, params, action, auth, awsxml.new_request_id())
         try:
             status, headers, payload = self._handle(request)
@@ -171,7 +170,7 @@ class StrictSts:
             error = caught if isinstance(caught, StsError) else awsxml.internal_failure()
             status, headers, payload = error.status, [("Content-Type", "text/xml")], error.to_xml(request.request_id)
             headers.append(("x-amzn-RequestId", request.request_id))
-        start_response(_status_line(status), [*headers, ("Content-Length", str(len(payload)))])
+        start_response(status_line(status), [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
 
     def _iam_fault(self, action: str) -> StsError | None:
@@ -198,7 +197,7 @@ class StrictSts:
             captured["headers"] = headers
             return chunks.append
 
-        result = self.app(_with_body(request.environ, request.body if body is None else body), start_response)
+        result = self.app(with_body(request.environ, request.body if body is None else body), start_response)
         try:
             chunks.extend(result)
         finally:
@@ -520,30 +519,10 @@ def _ok(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     return 200, [("Content-Type", "text/xml")], payload
 
 
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
 
 
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    if stream is None or length <= 0:
-        return b""
-    data: bytes = stream.read(length)
-    return data
 
 
-def _with_body(environ: WSGIEnvironment, body: bytes) -> WSGIEnvironment:
-    copy = dict(environ)
-    copy["wsgi.input"] = io.BytesIO(body)
-    copy["CONTENT_LENGTH"] = str(len(body))
-    return copy
 
 
 def _parse_params(environ: WSGIEnvironment, body: bytes) -> dict[str, str]:

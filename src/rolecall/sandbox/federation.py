@@ -26,6 +26,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from rolecall.sandbox.state import IssuedCredential, SandboxState
+from rolecall.sandbox.wsgi import status_line
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -99,7 +100,7 @@ class FederationApp:
                 status, headers, body = self._login(query)
             else:
                 status, headers, body = _text(400, "Unknown Action")
-        start_response(f"{status} {http.HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
+        start_response(status_line(status), [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
     # ------------------------------------------------------------------ getSigninToken

@@ -12,7 +12,6 @@ The rules themselves live in ``rolecall.sandbox.ssostate``.
 from __future__ import annotations
 
 import html
-import http
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rolecall.sandbox import awsxml
 from rolecall.sandbox.ssostate import SsoError, SsoState, sso_error
 from rolecall.sandbox.state import SandboxState
+from rolecall.sandbox.wsgi import read_body, status_line
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -81,7 +81,7 @@ class SsoApp:
         else:
             service = "sso" if any(path == known for _, known in PORTAL_ROUTES) else "sso-oidc"
             status, headers, payload = _json_error(service, sso_error("UnknownOperationException", "Not found"), 404)
-        start_response(_status_line(status), [*headers, ("Content-Length", str(len(payload)))])
+        start_response(status_line(status), [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
 
     # ------------------------------------------------------------------ the APIs
@@ -253,20 +253,10 @@ def _json_error(service: str, error: SsoError, status: int | None = None) -> _Re
     return status or error.status, headers, json.dumps(body).encode()
 
 
-def _body(environ: WSGIEnvironment) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    if stream is None or length <= 0:
-        return b""
-    data: bytes = stream.read(length)
-    return data
 
 
 def _json_body(environ: WSGIEnvironment) -> dict[str, Any]:
-    raw = _body(environ)
+    raw = read_body(environ)
     try:
         parsed = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
@@ -281,7 +271,7 @@ def _query(environ: WSGIEnvironment) -> dict[str, str]:
 
 
 def _form(environ: WSGIEnvironment) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(_body(environ).decode("utf-8", "replace"), keep_blank_values=True))
+    return dict(urllib.parse.parse_qsl(read_body(environ).decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _base_url(environ: WSGIEnvironment) -> str:
@@ -291,9 +281,3 @@ def _base_url(environ: WSGIEnvironment) -> str:
     """
     return f"http://{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '')}"
 
-
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
