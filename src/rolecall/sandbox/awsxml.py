@@ -140,6 +140,18 @@ def caller_identity_xml(arn: str, user_id: str, account: str, request_id: str) -
     ).encode()
 
 
+def _credentials_xml(access_key_id: str, secret_access_key: str, session_token: str, expiration: str) -> str:
+    """The ``<Credentials>`` element of a GetSessionToken / GetFederationToken result."""
+    return (
+        "    <Credentials>\n"
+        f"      {_element('SessionToken', session_token)}\n"
+        f"      {_element('SecretAccessKey', secret_access_key)}\n"
+        f"      {_element('Expiration', expiration)}\n"
+        f"      {_element('AccessKeyId', access_key_id)}\n"
+        "    </Credentials>\n"
+    )
+
+
 def session_token_xml(
     access_key_id: str, secret_access_key: str, session_token: str, expiration: str, request_id: str
 ) -> bytes:
@@ -147,13 +159,8 @@ def session_token_xml(
     return (
         f'<GetSessionTokenResponse xmlns="{STS_NAMESPACE}">\n'
         "  <GetSessionTokenResult>\n"
-        "    <Credentials>\n"
-        f"      {_element('SessionToken', session_token)}\n"
-        f"      {_element('SecretAccessKey', secret_access_key)}\n"
-        f"      {_element('Expiration', expiration)}\n"
-        f"      {_element('AccessKeyId', access_key_id)}\n"
-        "    </Credentials>\n"
-        "  </GetSessionTokenResult>\n"
+        + _credentials_xml(access_key_id, secret_access_key, session_token, expiration)
+        + "  </GetSessionTokenResult>\n"
         f"  <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\n"
         "</GetSessionTokenResponse>\n"
     ).encode()
@@ -172,13 +179,8 @@ def federation_token_xml(
     return (
         f'<GetFederationTokenResponse xmlns="{STS_NAMESPACE}">\n'
         "  <GetFederationTokenResult>\n"
-        "    <Credentials>\n"
-        f"      {_element('SessionToken', session_token)}\n"
-        f"      {_element('SecretAccessKey', secret_access_key)}\n"
-        f"      {_element('Expiration', expiration)}\n"
-        f"      {_element('AccessKeyId', access_key_id)}\n"
-        "    </Credentials>\n"
-        "    <FederatedUser>\n"
+        + _credentials_xml(access_key_id, secret_access_key, session_token, expiration)
+        + "    <FederatedUser>\n"
         f"      {_element('FederatedUserId', federated_user_id)}\n"
         f"      {_element('Arn', arn)}\n"
         "    </FederatedUser>\n"
