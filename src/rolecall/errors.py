@@ -127,3 +127,49 @@ class LoginError(RolecallError):
     """An IAM Identity Center (SSO) login was needed and could not be done here, or it was denied or timed out."""
 
     exit_code = ExitCode.LOGIN
+
+
+class EndpointAnswerError(NetworkError):
+    """An endpoint answered, but not as the AWS service does: an HTML page, a redirect, XML or JSON that does not
+    parse (cut short), absurd nesting, a timestamp that is not a date. Usually ``endpoint_url`` (or an
+    ``AWS_ENDPOINT_URL*`` variable) names something else, or a proxy or captive portal answers instead of AWS.
+    The message names the endpoint, the HTTP status and the content type; never the body (it may hold credentials).
+    """
+
+
+#: Names whose values are secrets wherever they appear in text from the wire (XML elements, JSON keys, form
+#: fields, HTTP headers): STS and container credentials, IAM Identity Center tokens and codes, web identity.
+_SECRET_NAMES = (
+    "SecretAccessKey|SessionToken|SecurityToken|Token|WebIdentityToken|SAMLAssertion|TokenCode|secretAccessKey|"
+    "sessionToken|accessToken|refreshToken|clientSecret|deviceCode|codeVerifier|code|aws_secret_access_key|"
+    "aws_session_token|aws_security_token"
+)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with anything that looks like a secret replaced by ``******``.
+
+    For text rolecall did not write and cannot vouch for (an exception's message in a ``--debug`` traceback,
+    botocore's debug log lines): the values of secret XML elements, JSON keys, form fields and headers
+    (``X-Amz-Security-Token``, ``Authorization``...), even when cut short, and any run of 32 or more characters of
+    the base64 alphabet (a secret access key is 40, a session token hundreds). Messages of ``RolecallError``
+    never hold a secret in the first place.
+    """
+    import re  # not at module level: errors is on the fast path, and this runs only when something went wrong
+
+    names = _SECRET_NAMES
+    # <SecretAccessKey>value</SecretAccessKey>, also cut short (no closing tag) or with a namespace prefix.
+    text = re.sub(rf"(<(?:[\w.-]+:)?(?:{names})(?:\s[^>]*)?>)[^<]*", r"\1******", text)
+    # "sessionToken": "value" (JSON, also with escaped quotes inside) and 'Token': 'value' (Python reprs).
+    text = re.sub(rf"""(["'](?:{names})["']\s*:\s*b?["'])(?:\\.|[^"'\\])*""", r"\1******", text)
+    # WebIdentityToken=value (form bodies, query strings) and name = value (INI lines).
+    text = re.sub(rf"(\b(?:{names})\s?=\s?)[^&\s'\"]+", r"\1******", text)
+    # Headers: x-amz-security-token:value (canonical requests), {'X-Amz-Security-Token': b'value'} (reprs).
+    text = re.sub(
+        r"""((?:x-amz-security-token|x-amz-sso_bearer_token|authorization)['"]?\s*[:=]\s*(?:b?['"])?)[^'"\r\n,}]+""",
+        r"\1******",
+        text,
+        flags=re.IGNORECASE,
+    )
+    # Anything long and opaque that is left: a secret key or a token without a name in front of it.
+    return re.sub(r"[A-Za-z0-9+/=]{32,}", "******", text)

@@ -29,6 +29,7 @@ from rolecall.credentials import Credentials
 from rolecall.errors import (
     AwsError,
     ConfigError,
+    EndpointAnswerError,
     FileError,
     InvalidInputError,
     MfaError,
@@ -402,16 +403,145 @@ def _session(raw_timestamps: bool, sts_regional_endpoints: str) -> Session:
     )
     store = ConfigValueStore(mapping={name: ConstantProvider(value) for name, value in pinned.items()})
     session.register_component("config_store", store)
+    factory = session.get_component("response_parser_factory")
     if raw_timestamps:
         # As the AWS CLI does for cli_timestamp_format = none/wire: keep the string STS sent.
-        factory = session.get_component("response_parser_factory")
         factory.set_parser_defaults(timestamp_parser=_identity)
+    # Every answer botocore cannot read becomes an _UnusableAnswer that carries no body (see _GuardedParser).
+    session.register_component("response_parser_factory", _GuardedParserFactory(factory))
+    _redact_botocore_logs()
     _SESSIONS[key] = session
     return session
 
 
 def _identity(value: Any) -> Any:
     return value
+
+
+class _UnusableAnswer(Exception):
+    """botocore could not read an answer. Only what is safe to show travels with it: the HTTP status, the
+    content type (cleaned) and a fixed description of the problem; never the body, which may hold credentials
+    (a cut-short AssumeRole answer), nor botocore's own text, which quotes the body."""
+
+    def __init__(self, status: int | None, content_type: str, problem: str) -> None:
+        super().__init__(problem)
+        self.status = status
+        self.content_type = content_type
+        self.problem = problem
+        #: The URL the request went to, filled in by _call (the parser does not know it).
+        self.endpoint: str | None = None
+
+
+def _clean_header(value: object, limit: int = 60) -> str:
+    """A response header fit for a message: printable ASCII without quotes or controls, cut to ``limit``."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value or "")
+    kept = "".join(char for char in text if char.isascii() and char.isprintable() and char not in "\"'`\\")
+    return kept.strip()[:limit]
+
+
+def _answer_problem(error: BaseException, status: int | None) -> str:
+    """What was wrong with an answer, in fixed words: the exception's own text quotes the body."""
+    from botocore.parsers import ResponseParserError  # type: ignore[import-untyped, unused-ignore]
+
+    if isinstance(status, int) and 300 <= status < 400:
+        return "a redirect"
+    if isinstance(error, RecursionError):
+        return "an answer nested too deeply"
+    if isinstance(error, ValueError) and "timestamp" in str(error).lower():
+        return "a timestamp that is not a date"
+    if isinstance(error, KeyError):
+        return "XML without the expected result element (an HTML page or another service's answer)"
+    if isinstance(error, ResponseParserError):
+        text = str(error)
+        if "invalid XML" in text or "Unable to parse" in text:
+            return "an answer that does not parse (cut short, or not XML)"
+        return "an answer that is not in the service's format"
+    return f"an answer botocore cannot read ({type(error).__name__})"
+
+
+class _GuardedParser:
+    """A botocore response parser whose failures carry no body and chain no exception.
+
+    botocore's ``ResponseParserError`` quotes the whole body, a bad timestamp's ``ValueError`` quotes the value,
+    and both would reach ``--debug`` tracebacks (or a library caller's logs) with the SecretAccessKey and
+    SessionToken of a cut-short answer in them.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def parse(self, response: Mapping[str, Any], shape: Any) -> Any:
+        """botocore's ``ResponseParser.parse``; any failure becomes an ``_UnusableAnswer``."""
+        problem: str | None = None
+        try:
+            return self._inner.parse(response, shape)
+        except Exception as error:  # RecursionError included: absurd nesting in the body
+            problem = _answer_problem(error, response.get("status_code"))
+        # Raised here, outside the except block, so that it has no __context__ (the failure and its body).
+        headers = response.get("headers") or {}
+        status = response.get("status_code")
+        raise _UnusableAnswer(status if isinstance(status, int) else None, _clean_header(
+            headers.get("content-type") if hasattr(headers, "get") else ""
+        ), problem)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _GuardedParserFactory:
+    """botocore's ``ResponseParserFactory`` handing out guarded parsers (a session component)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def create_parser(self, protocol_name: str) -> _GuardedParser:
+        """A guarded parser for ``protocol_name`` (``query``, ``json``, ``rest-json``...)."""
+        return _GuardedParser(self._inner.create_parser(protocol_name))
+
+    def set_parser_defaults(self, **kwargs: Any) -> None:
+        """As botocore's factory."""
+        self._inner.set_parser_defaults(**kwargs)
+
+
+#: botocore's loggers whose debug lines carry bodies, headers or canonical requests (a token, a secret).
+_BOTOCORE_LOGGERS = (
+    "botocore.parsers", "botocore.endpoint", "botocore.auth", "botocore.httpsession", "botocore.hooks",
+    "botocore.client", "botocore.retryhandler", "botocore.credentials", "urllib3.connectionpool",
+)  # fmt: skip
+
+
+class _RedactingFilter:
+    """A logging filter that masks secrets in botocore's debug lines (``Response body: b'...<SessionToken>...``),
+    for library callers who turn botocore's logging on; it changes nothing when logging is off (filters run only
+    for records that pass the level)."""
+
+    def filter(self, record: Any) -> bool:
+        """Mask the secrets of ``record``'s message; never drop the record."""
+        from rolecall.errors import redact_secrets
+
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit its format: leave it to logging
+            return True
+        masked = redact_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # The formatter would format the traceback from the exception itself; give it the masked text.
+            import traceback
+
+            record.exc_text = redact_secrets("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        return True
+
+
+def _redact_botocore_logs() -> None:
+    """Put a _RedactingFilter on botocore's loggers once per process."""
+    import logging
+
+    for name in _BOTOCORE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _RedactingFilter) for existing in logger.filters):
+            logger.addFilter(_RedactingFilter())
 
 
 def _bypass_proxy(settings: StsSettings) -> bool:
@@ -530,12 +660,15 @@ def _call(
     # Keep only the parameters actually given: None means "not sent", as in the AWS CLI.
     sent = {k: v for k, v in params.items() if v is not None}
     client: BaseClient = None
+    translated: RolecallError | None = None
     try:
         # Making the client is inside: botocore checks the region and the endpoint URL there
         # (InvalidRegionError, ValueError "Invalid endpoint" or urllib's "Invalid IPv6 URL"), not when sending.
         client = _client(settings, credentials, signed)
         response: dict[str, Any] = getattr(client, method)(**sent)
     except Exception as error:  # botocore's errors, translated below; anything else is re-raised as is
+        if isinstance(error, _UnusableAnswer) and client is not None:
+            error.endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
         translated = _translate(error, operation, settings, sent, credentials)
         if translated is None and client is None and isinstance(error, ValueError):
             text = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -545,7 +678,10 @@ def _call(
             )
         if translated is None:
             raise
-        raise translated from None
+    if translated is not None:
+        # Raised outside the except block: botocore's exception (its text may quote a body or echo a request
+        # value) is not even kept as the hidden __context__ of the error everyone sees.
+        raise translated
     response.pop("ResponseMetadata", None)
     return response
 
@@ -622,12 +758,13 @@ def credentials_from_response(response: Mapping[str, Any]) -> Credentials:
             expiration=expiration,
             account_id=account_id,
         )
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise AwsError(
-            "STS answered without usable credentials",
-            hint="check that the endpoint really is STS (endpoint_url / AWS_ENDPOINT_URL_STS)",
-            code="",
-        ) from error
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass  # raised below, outside the except block: the failure's text may quote a secret (a bad Expiration)
+    raise AwsError(
+        "STS answered without usable credentials",
+        hint="check that the endpoint really is STS (endpoint_url / AWS_ENDPOINT_URL_STS)",
+        code="",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -812,6 +949,8 @@ def _translate(
     """botocore's exception -> one rolecall error with a hint; ``None`` for something that is not botocore's."""
     from botocore import exceptions as bce
 
+    if isinstance(error, _UnusableAnswer):
+        return _unusable_answer(error, operation, settings)
     if isinstance(error, bce.ClientError):
         return _client_error(error, operation, settings, params, credentials)
     if isinstance(error, bce.ProxyConnectionError):
@@ -858,6 +997,24 @@ def _translate(
     return None
 
 
+def _unusable_answer(error: _UnusableAnswer, operation: str, settings: StsSettings) -> EndpointAnswerError:
+    """An answer that is not the service's: one line naming the endpoint, with a hint about endpoint_url."""
+    name = _name(settings)
+    url = _redact_url(str(error.endpoint or settings.endpoint_url or f"the {name} endpoint"))
+    details = ", ".join(
+        part for part in (f"HTTP {error.status}" if error.status is not None else "", error.content_type) if part
+    )
+    where = "endpoint_url / " + (
+        f"{_endpoint_variable(settings)} / AWS_ENDPOINT_URL" if settings.service in _SERVICE_IDS else "AWS_ENDPOINT_URL"
+    )
+    return EndpointAnswerError(
+        f"the endpoint {url} did not answer {operation} as {name} does: {error.problem}"
+        + (f" ({details})" if details else ""),
+        hint=f"check that {where} names {name} itself (not a web page, a proxy or another service); an answer "
+        "cut short may work on a retry",
+    )
+
+
 def _client_error(
     error: Any,
     operation: str,
@@ -866,6 +1023,16 @@ def _client_error(
     credentials: Credentials | None,
 ) -> RolecallError:
     details = error.response.get("Error", {}) if isinstance(getattr(error, "response", None), dict) else {}
+    metadata = error.response.get("ResponseMetadata", {}) if isinstance(getattr(error, "response", None), dict) else {}
+    status = metadata.get("HTTPStatusCode")
+    if not details.get("Code") and isinstance(status, int) and status >= 300:
+        # A body botocore could parse (well-formed HTML: a redirect's page, a firewall's refusal) but with no AWS
+        # error in it: not the service answering.
+        headers = metadata.get("HTTPHeaders") or {}
+        problem = "a redirect" if status < 400 else "an error page that is not the service's"
+        return _unusable_answer(
+            _UnusableAnswer(status, _clean_header(headers.get("content-type")), problem), operation, settings
+        )
     code = str(details.get("Code") or "Unknown")
     aws_message = _redact(str(details.get("Message") or "").strip(), params, credentials)
     message = f"{operation} refused: {code}" + (f": {aws_message}" if aws_message else "")
@@ -958,7 +1125,6 @@ def _client_error(
         return AwsError(message, hint="shorten the session policy, the policy ARNs or the session tags", code=code)
     if code == "IDPRejectedClaim" or code == "InvalidIdentityToken":
         return AwsError(message, hint="the web identity token was refused: check it and the role's trust", code=code)
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(error, "response") else None
     if isinstance(status, int) and status >= 500:
         return AwsError(
             message, hint=f"{_name(settings)} failed on its side (after retries): try again in a moment", code=code
@@ -977,16 +1143,19 @@ def server_time(settings: StsSettings) -> datetime:
 
     from botocore import exceptions as bce
 
+    translated: RolecallError | None = None
+    metadata: Any = {}
     try:
         client = _client(settings, None, signed=False)
-        metadata: Any = client.get_caller_identity().get("ResponseMetadata", {})
+        metadata = client.get_caller_identity().get("ResponseMetadata", {})
     except bce.ClientError as error:  # the expected refusal (MissingAuthenticationToken): it is dated too
         metadata = error.response.get("ResponseMetadata", {})
     except Exception as error:
         translated = _translate(error, "GetCallerIdentity", settings, {}, None)
         if translated is None:
             raise
-        raise translated from None
+    if translated is not None:
+        raise translated  # outside the except block: botocore's exception is not kept as its __context__
     date = (metadata.get("HTTPHeaders") or {}).get("date")
     try:
         return parsedate_to_datetime(str(date)).astimezone(timezone.utc)

@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import NoReturn, Protocol
+    from typing import NoReturn, Protocol, TextIO
 
     from rolecall.cli.parser import ArgumentParser
 
@@ -115,9 +115,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         return code
     except RolecallError as error:
         if ctx.debug:
-            import traceback
-
-            traceback.print_exc(file=ctx.stderr)
+            _print_traceback(error, ctx.stderr)
         line = f"rolecall: {error.message}"
         if error.hint:
             line += f" (hint: {error.hint})"
@@ -131,15 +129,61 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         return 0
     except Exception as error:  # the last line of defence: never a raw traceback without --debug
         if ctx.debug:
-            import traceback
-
-            traceback.print_exc(file=ctx.stderr)
+            _print_traceback(error, ctx.stderr)
         # Only the type is shown: an arbitrary exception's text could carry a secret.
         ctx.say(
             f"rolecall: internal error ({type(error).__name__}) "
-            "(hint: rerun with --debug for the traceback, and report it)"
+            "(hint: rerun with --debug for the traceback, secrets masked, and report it)"
         )
         return 70
+
+
+#: Python's own sentences between the exceptions of a chain.
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def _print_traceback(error: BaseException, stream: TextIO) -> None:
+    """``--debug``'s traceback: Python's own layout, every exception of the chain, each message masked.
+
+    The frames (file, line, function, source line) are rolecall's and its libraries' code. The messages are not:
+    botocore's quote the answers they could not parse, a ``ValueError`` may quote the value it refused, so each
+    goes through ``redact_secrets`` (people paste this into bug reports, as the internal-error line asks them to).
+    """
+    import traceback
+
+    from rolecall.errors import redact_secrets
+
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    lines: list[str] = []
+    # Oldest first, as Python prints them; each one's link sentence goes after it.
+    for exception, link in reversed(chain):
+        if exception.__traceback__ is not None:
+            lines.append("Traceback (most recent call last):\n")
+            lines.extend(traceback.format_tb(exception.__traceback__))
+        kind = type(exception)
+        name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
+        try:
+            text = str(exception)
+        except Exception:  # an exception whose __str__ fails: Python itself prints <exception str() failed>
+            text = "<exception str() failed>"
+        lines.append(f"{name}: {redact_secrets(text)}\n" if text else f"{name}\n")
+        for note in getattr(exception, "__notes__", None) or ():
+            lines.append(redact_secrets(str(note)) + "\n")
+        lines.append(link)
+    stream.write("".join(lines))
 
 
 def _dispatch(argv: list[str], ctx: Context) -> int:
