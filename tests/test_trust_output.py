@@ -323,16 +323,6 @@ def test_console_refuses_a_region_that_is_not_a_region(
     assert sandbox.calls() == calls and sandbox.console_sessions() == []
 
 
-def test_console_refuses_a_region_flag_that_is_not_a_region(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
-    assert run_rolecall(["env", "readonly"], env).returncode == 0
-    result = run_rolecall(["console", "readonly", "--print", "--region", "evil.example/x#"], env)
-    assert result.returncode == 8, (result.returncode, result.stderr)
-    assert result.stdout == "" and result.stderr.startswith("rolecall: --region 'evil.example/x#' is not a valid")
-    assert sandbox.console_sessions() == []
-
-
 def test_console_library_refuses_a_host_in_the_region() -> None:
     from rolecall import console
     from rolecall.errors import RolecallError

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 
+from rolecall.config.profiles import REGION_HINT, is_valid_region
 from rolecall.errors import AwsError, InvalidInputError, NetworkError
 
 TYPE_CHECKING = False
@@ -136,6 +137,9 @@ def destination_url(partition: str, region: str | None, service: str | None = No
                 f"--service {service!r} is not a console service name",
                 hint="use a short name such as s3, ec2, cloudwatch, iam, lambda (or --destination URL)",
             )
+    if region and not is_valid_region(region):
+        # The region is part of the host name: anything but a DNS label would send the browser elsewhere.
+        raise InvalidInputError(f"the region {region!r} is not a valid region name", hint=REGION_HINT)
     base = f"https://{region}.{host}" if region and partition == "aws" else f"https://{host}"
     fragment = ""
     if "#" in path:

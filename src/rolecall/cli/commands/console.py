@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     files = ConfigFiles.load(ctx.paths)
     role_arn, chained, long_term = _credential_kind(chain, files)
     # The region as every SDK picks it: --region, the environment, then the profile's.
-    region = args.region or ctx.env.get("AWS_REGION") or ctx.env.get("AWS_DEFAULT_REGION") or chain.region
+    region = args.region or _environment_region(ctx) or chain.region
     partition = console.partition_for(role_arn, region)
     endpoint = console.federation_endpoint(partition, ctx.env, files.profile(chain.profile))
     destination = (
@@ -86,6 +86,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _open(url, args.browser, ctx)
     ctx.say(f"{chain.profile}: opened the AWS console in the browser (the sign-in link works until {valid})")
     return 0
+
+
+def _environment_region(ctx: Context) -> str | None:
+    """AWS_REGION, else AWS_DEFAULT_REGION, checked: the region becomes the console's host name
+    (``https://REGION.console.aws.amazon.com``), so ``AWS_REGION='evil.example/x#'`` would send the browser, signed
+    in, to ``https://evil.example/x``. (--region is checked with the other resolve options, the profile's region
+    when the profile is read.)"""
+    from rolecall.config.profiles import REGION_HINT, is_valid_region
+    from rolecall.errors import ConfigError
+
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = ctx.env.get(variable)
+        if value:
+            if not is_valid_region(value):
+                raise ConfigError(
+                    f"{variable} {value!r} is not a valid region name",
+                    hint=f"set {variable} to a valid region or unset it; {REGION_HINT}",
+                )
+            return value
+    return None
 
 
 def _credential_kind(chain: Chain, files: object) -> tuple[str | None, bool, bool]:
