@@ -3,6 +3,7 @@ its cached credentials last. Shared by ``rolecall list`` and the profile picker 
 
 from __future__ import annotations
 
+from rolecall.config.profiles import STATIC_KEY_NAMES, is_assume_role_hop, source_chain
 from rolecall.errors import RolecallError
 from rolecall.sso.settings import is_sso_profile
 
@@ -16,27 +17,27 @@ if TYPE_CHECKING:
 
 
 def chain_text(files: ConfigFiles, name: str) -> str:
-    """``prod -> default``: the source_profile chain as the config describes it, down to keys, a
-    credential_source or an IAM Identity Center login."""
-    hops = [name]
-    seen = {name}
-    current: Mapping[str, Any] = files.profile(name) or {}
-    while isinstance(current.get("source_profile"), str) and current.get("role_arn"):
-        nxt = current["source_profile"]
-        hops.append(nxt)
-        if nxt in seen:
-            hops.append("(loop)")
-            break
-        seen.add(nxt)
-        current = files.profile(nxt) or {}
-        if current.get("aws_access_key_id"):
-            break
-    if isinstance(current.get("credential_source"), str):
-        hops.append(str(current["credential_source"]))
+    """``prod -> default``: the source_profile chain as botocore resolves it (``config.profiles.source_chain``),
+    down to keys, a credential_source, an IAM Identity Center login or a web identity token."""
+    hops = source_chain(files.profile, name)
+    current: Mapping[str, Any] = files.profile(hops[-1]) or {}
+    text = list(hops)
+    following = current.get("source_profile")
+    if (
+        is_assume_role_hop(current)
+        and isinstance(following, str)
+        and following in hops
+        and not (following == hops[-1] and any(key in current for key in STATIC_KEY_NAMES))
+    ):
+        text += [following, "(loop)"]
+    elif isinstance(current.get("credential_source"), str) and is_assume_role_hop(current):
+        text.append(str(current["credential_source"]))
+    elif isinstance(current.get("web_identity_token_file"), str) and current.get("web_identity_token_file"):
+        text.append("web identity")
     elif is_sso_profile(current):
         session = current.get("sso_session")
-        hops.append(f"sso-session {session}" if isinstance(session, str) else "SSO start URL")
-    return " -> ".join(hops)
+        text.append(f"sso-session {session}" if isinstance(session, str) else "SSO start URL")
+    return " -> ".join(text)
 
 
 def kind(profile: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from rolecall.providers.base import credential_kind, refuse_expired
 from rolecall.timefmt import format_duration, format_local_hm, timedelta
 
 TYPE_CHECKING = False
@@ -90,12 +91,12 @@ class AssumeRoleProvider:
         return requested
 
     def source_is_temporary(self) -> bool:
-        """True when this hop's source is itself a role (role chaining): AWS then caps the session at 1 h."""
-        return isinstance(self.source, AssumeRoleProvider) or getattr(self.source, "method", "") in (
-            "assume-role-with-web-identity",
-            "mfa-session",
-            "sso",  # IAM Identity Center role credentials
-        )
+        """True when this hop's source gives temporary credentials (role chaining): AWS then caps the session at 1 h.
+
+        ``base.credential_kind`` is the one rule: role sessions of every kind (AssumeRole, web identity, SSO,
+        container and instance roles), the MFA session, and keys written with a session token.
+        """
+        return credential_kind(self.source) == "temporary"
 
     # -- serving ----------------------------------------------------------------------------------------------
     def cached(self) -> Credentials | None:
@@ -153,10 +154,16 @@ class AssumeRoleProvider:
                 params["SerialNumber"] = self.profile.mfa_serial
                 params["TokenCode"] = code
         response = sts.assume_role(self.inputs.settings(), caller, **params)
+        # Checked before caching: an entry that is already expired would only be a miss for every later reader.
+        credentials = refuse_expired(
+            sts.credentials_from_response(response),
+            f'STS (AssumeRole for profile "{self.profile.name}")',
+            self.runtime.clock(),
+        )
         self.runtime.cli_cache().put(self.cache_key(), response)
         self.outcome = "a new AssumeRole call" + (" with an MFA code" if code else "")
         self.identity_arn = _assumed_arn(response)
-        return sts.credentials_from_response(response)
+        return credentials
 
     def _announce(self) -> None:
         """One line on stderr saying which MFA strategy is used and why, before a code may be asked."""

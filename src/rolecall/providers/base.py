@@ -8,8 +8,9 @@ tree of providers built by ``chain.py``.
 
 from __future__ import annotations
 
+from rolecall.errors import AwsError
 from rolecall.reporting import ignore
-from rolecall.timefmt import utc_now
+from rolecall.timefmt import timezone, utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,6 +37,54 @@ if TYPE_CHECKING:
 
         def cached(self) -> Credentials | None:
             """Credentials served without any network call or prompt, or None."""
+
+
+class ExpiredCredentialsError(AwsError):
+    """A source answered with credentials that have already expired (exit 4, as any unusable AWS answer).
+
+    botocore refuses these too ("refreshed credentials are still expired"); handing them on would only move the
+    failure into every consumer, as an ExpiredToken on its first call.
+    """
+
+
+#: Methods (``Provider.method``) whose credentials are always temporary: role sessions of every kind and the
+#: MFA session. A role assumed with them is role chaining, which AWS caps at 1 h.
+TEMPORARY_METHODS = frozenset(
+    {"assume-role", "assume-role-with-web-identity", "mfa-session", "sso", "container-role", "iam-role"}
+)
+
+
+def credential_kind(source: object) -> str:
+    """``"temporary"``, ``"long-term"`` or ``"unknown"``: what a provider's credentials are, known before any call.
+
+    The one answer to "does this source give temporary credentials?" (role chaining caps, the MFA strategy):
+    role sessions by their method (``TEMPORARY_METHODS``); keys written in a file or key store by
+    ``cached_is_temporary()`` (a session token written beside them); the environment and ``credential_process``
+    only know when asked, so they are ``"unknown"``.
+    """
+    if getattr(source, "method", None) in TEMPORARY_METHODS:
+        return "temporary"
+    temporary = getattr(source, "cached_is_temporary", None)
+    if callable(temporary):
+        return "temporary" if temporary() else "long-term"
+    return "unknown"
+
+
+def refuse_expired(credentials: Credentials, what: str, now: datetime, hint: str | None = None) -> Credentials:
+    """``credentials``, unless they expired before ``now``: then ``ExpiredCredentialsError`` naming ``what``.
+
+    ``what`` says who answered (``STS (AssumeRole for profile "prod")``); the message names the expiry time and
+    the local time, since the usual cause is this machine's clock, never a secret.
+    """
+    if credentials.expiration is None or not credentials.is_expired(now):
+        return credentials
+    local = now.astimezone(timezone.utc)
+    raise ExpiredCredentialsError(
+        f"{what} returned credentials that had already expired "
+        f"(at {credentials.expiration:%Y-%m-%d %H:%M:%S} UTC; it is {local:%Y-%m-%d %H:%M:%S} UTC here); "
+        "they were not used",
+        hint=hint or "check this machine's clock (`date -u`); if it is right, the endpoint is misbehaving",
+    )
 
 
 class Runtime:

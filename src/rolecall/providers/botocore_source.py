@@ -7,14 +7,23 @@ the AWS CLI's. They are never on the cached fast path.
 from __future__ import annotations
 
 from rolecall.errors import ConfigError
+from rolecall.providers.base import ExpiredCredentialsError, refuse_expired
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Runtime
 
 #: credential_source value -> botocore provider method name
 _CANONICAL = {"Environment": "env", "EcsContainer": "container-role", "Ec2InstanceMetadata": "iam-role"}
+#: Who answered, for messages.
+_DESCRIPTIONS = {
+    "login": "the `aws login` session",
+    "container-role": "the container credentials endpoint",
+    "iam-role": "the EC2 instance metadata service",
+}
 
 
 class BotocoreProvider:
@@ -31,10 +40,22 @@ class BotocoreProvider:
         return None
 
     def retrieve(self) -> Credentials:
-        """Ask botocore for this one source only."""
+        """Ask botocore for this one source only; expired credentials are refused, as botocore refuses them."""
         from rolecall import sts
 
-        return sts.botocore_source_credentials(self.kind, self.profile, self.runtime.env)
+        what = _DESCRIPTIONS.get(self.kind, self.kind)
+        try:
+            credentials = sts.botocore_source_credentials(self.kind, self.profile, self.runtime.env)
+        except RuntimeError as error:
+            # botocore fetches expired credentials once more and then raises a bare RuntimeError ("Credentials
+            # were refreshed, but the refreshed credentials are still expired."); its text holds no secret.
+            if "still expired" not in str(error):
+                raise
+            raise ExpiredCredentialsError(
+                f"{what} returned credentials that had already expired, twice; they were not used",
+                hint="check this machine's clock (`date -u`); if it is right, the endpoint is misbehaving",
+            ) from None
+        return refuse_expired(credentials, what, self.runtime.clock())
 
     def explain(self) -> list[str]:
         """One sentence."""
@@ -51,3 +72,38 @@ def canonical_source(name: str, profile: str, runtime: Runtime) -> BotocoreProvi
     if name not in _CANONICAL:
         raise ConfigError(f'unknown credential_source "{name}" in profile "{profile}"')
     return BotocoreProvider(_CANONICAL[name], profile, runtime)
+
+
+def imds_enabled(env: Mapping[str, str]) -> bool:
+    """True when rolecall may ask the EC2 instance metadata service on its own: ``ROLECALL_USE_IMDS=1`` and
+    not ``AWS_EC2_METADATA_DISABLED=true`` (off EC2, botocore's attempts cost a second or two of timeouts)."""
+    return str(env.get("AWS_EC2_METADATA_DISABLED", "")).lower() != "true" and env.get("ROLECALL_USE_IMDS") == "1"
+
+
+def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
+    """The instance's region from the metadata service (its availability zone less the letter), as the AWS
+    CLI v2 finds it when neither the environment nor the config names one; None when IMDS is not enabled
+    (``imds_enabled``), cannot be reached or gives nothing.
+
+    botocore's own ``IMDSRegionProvider`` does the work (IMDSv2 token, v1 fallback, endpoint and mode from
+    ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` or the profile, timeouts), so the answer is the AWS CLI's.
+    """
+    if not imds_enabled(env):
+        return None
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    import botocore.utils  # type: ignore[import-untyped, unused-ignore]
+    from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped, unused-ignore]
+
+    from rolecall.config.paths import AwsPaths
+
+    paths = AwsPaths.from_env(env)
+    session = botocore.session.Session()
+    session.set_config_variable("config_file", paths.config_file)
+    session.set_config_variable("credentials_file", paths.credentials_file)
+    if profile is not None and profile in session.available_profiles:
+        session.set_config_variable("profile", profile)
+    try:
+        region = botocore.utils.IMDSRegionProvider(session, environ=dict(env)).provide()
+    except BotoCoreError:  # a refused token request: no region from IMDS
+        return None
+    return region if isinstance(region, str) and region else None

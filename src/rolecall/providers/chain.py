@@ -8,9 +8,11 @@ botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was
 
 from __future__ import annotations
 
+from rolecall.config.paths import profile_from_env
 from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
 from rolecall.errors import ConfigError
 from rolecall.providers.assume_role import CHAINING_CAP_SECONDS, AssumeRoleProvider
+from rolecall.providers.base import credential_kind
 from rolecall.providers.environment import EnvironmentProvider, credentials_from_env
 from rolecall.providers.mfa_inputs import MfaInputs
 from rolecall.providers.static import StaticProvider, credentials_from_section
@@ -91,31 +93,55 @@ class _Builder:
                 "AWS_ACCESS_KEY_ID is set and no profile was named: the environment's keys win (as in the AWS CLI)"
             )
             return EnvironmentProvider(env)
-        if self.files.profile(name) is None:
-            if name == "default" and not explicit:
-                return self._fallbacks(name)
-            self.files.require_profile(name)  # raises ProfileNotFoundError with a hint
-        profile = self._profile(name)
+        raw = self.files.profile(name)
+        if raw is None:
+            if name != "default" or explicit or profile_from_env(env) is not None:
+                # A profile that was named (argument, AWS_PROFILE, even "default") must exist, as in botocore.
+                self.files.require_profile(name)  # raises ProfileNotFoundError with a hint
+            # Nothing named and no [default] (EKS, CI): botocore goes on through the chain with no profile
+            # settings, so the environment's web identity and the container / instance fallbacks still count.
+            raw = {}
+        profile = Profile(name, raw)
         self.inputs.register_profile(profile)
-        if profile.role_arn and not profile.web_identity_token_file:
+        if profile.is_assume_role_hop:
             return self._assume_role(profile, visited=[name], top_level=True)
-        token_file = profile.web_identity_token_file or (None if explicit else env.get("AWS_WEB_IDENTITY_TOKEN_FILE"))
-        if token_file:
-            return self._web_identity(profile, token_file, use_env=not explicit)
-        found = self._profile_sources(profile)
-        if found is not None:
-            return found
+        web = self._top_web_identity(profile, use_env=not explicit)
+        if web is not None:
+            return web
+        if self.files.profile(name) is not None:
+            found = self._profile_sources(profile)
+            if found is not None:
+                return found
         return self._fallbacks(name)
+
+    def _top_web_identity(self, profile: Profile, use_env: bool) -> Provider | None:
+        """botocore's AssumeRoleWithWebIdentityProvider at the top: each of the token file, the role ARN and the
+        session name comes from its environment variable when that is set (even to an empty value, as botocore
+        checks ``in os.environ``), else from the profile; the environment does not count for an explicit profile.
+        """
+        env = self.runtime.env
+
+        def setting(key: str, variable: str) -> str | None:
+            if use_env and variable in env:
+                return env[variable] or None
+            return profile.get(key)
+
+        token_file = setting("web_identity_token_file", "AWS_WEB_IDENTITY_TOKEN_FILE")
+        if not token_file:
+            return None
+        role_arn = setting("role_arn", "AWS_ROLE_ARN")
+        session = setting("role_session_name", "AWS_ROLE_SESSION_NAME")
+        return self._web_identity(profile, token_file, role_arn, session)
 
     def _fallbacks(self, name: str) -> Provider:
         """Container credentials, then instance metadata: left to botocore, as they need its machinery."""
-        from rolecall.providers.botocore_source import BotocoreProvider
+        from rolecall.providers.botocore_source import BotocoreProvider, imds_enabled
 
         env = self.runtime.env
         if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
             self.decisions.append(f'profile "{name}" has no credentials: using the container credentials endpoint')
             return BotocoreProvider("container-role", name, self.runtime)
-        if str(env.get("AWS_EC2_METADATA_DISABLED", "")).lower() != "true" and env.get("ROLECALL_USE_IMDS") == "1":
+        if imds_enabled(env):
             return BotocoreProvider("iam-role", name, self.runtime)
         raise ConfigError(
             f'profile "{name}" has no credentials: no keys, role_arn, credential_process, SSO or web identity',
@@ -123,13 +149,12 @@ class _Builder:
             "or a role with role_arn and source_profile",
         )
 
-    def _web_identity(self, profile: Profile, token_file: str, use_env: bool) -> Provider:
+    def _web_identity(
+        self, profile: Profile, token_file: str, role_arn: str | None, session: str | None
+    ) -> Provider:
         from rolecall.providers.web_identity import WebIdentityProvider
 
-        env = self.runtime.env
-        role_arn = profile.role_arn or (env.get("AWS_ROLE_ARN") if use_env else None)
-        session = profile.role_session_name or (env.get("AWS_ROLE_SESSION_NAME") if use_env else None)
-        self.decisions.append(f'{profile.name}: web identity token file {token_file}')
+        self.decisions.append(f"{profile.name}: AssumeRoleWithWebIdentity with the token file {token_file}")
         return WebIdentityProvider(profile.name, role_arn, token_file, session, self.runtime, self.inputs)
 
     def _profile_sources(self, profile: Profile) -> Provider | None:
@@ -168,7 +193,11 @@ class _Builder:
 
             self.decisions.append(f"{profile.name}: credential_process")
             return ProcessProvider(
-                profile.credential_process, profile.name, self.runtime.env, profile.get("aws_account_id")
+                profile.credential_process,
+                profile.name,
+                self.runtime.env,
+                profile.get("aws_account_id"),
+                clock=lambda: self.runtime.clock(),  # read when it runs: commands set the clock late
             )
         config_profile = self.files.config_profile(profile.name)
         if config_profile is not None:
@@ -254,8 +283,9 @@ class _Builder:
                 f'the source_profile chain of "{visited[0]}" is longer than {MAX_CHAIN_LENGTH} profiles',
                 hint="shorten it: a profile can name the keys' profile as its source_profile directly",
             )
-        if self_reference or source.has_static_keys or not source.role_arn:
-            # botocore: static keys in a source profile win over its own role_arn.
+        if self_reference or source.has_static_keys or not source.is_assume_role_hop:
+            # botocore: static keys in a source profile win over its own role_arn, and a source profile with
+            # web_identity_token_file is resolved by web identity (its role_arn is the web identity role).
             found = self._source_sources(source)
             if found is None:
                 raise ConfigError(
@@ -268,7 +298,9 @@ class _Builder:
     def _source_sources(self, source: Profile) -> Provider | None:
         """A source profile's own credentials: web identity (profile only), then the per-profile providers."""
         if source.web_identity_token_file:
-            return self._web_identity(source, source.web_identity_token_file, use_env=False)
+            return self._web_identity(
+                source, source.web_identity_token_file, source.role_arn, source.role_session_name
+            )
         return self._profile_sources(source)
 
     def _mfa_strategy(self, profile: Profile, source: Provider) -> tuple[str | None, str, Provider | None]:
@@ -302,10 +334,5 @@ class _Builder:
 
 
 def _holds_long_term_keys(source: Provider) -> bool:
-    """True for sources of long-term keys (file keys, stored keys): what GetSessionToken with MFA needs.
-
-    Such sources tell it with ``cached_is_temporary()`` (``StaticProvider``, ``KeystoreProvider``), so this
-    needs no list of classes.
-    """
-    temporary = getattr(source, "cached_is_temporary", None)
-    return callable(temporary) and not temporary()
+    """True for sources of long-term keys (file keys, stored keys): what GetSessionToken with MFA needs."""
+    return credential_kind(source) == "long-term"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from rolecall.credentials import Credentials
 from rolecall.errors import RolecallError
-from rolecall.timefmt import parse_timestamp
+from rolecall.timefmt import parse_timestamp, timezone, utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
 
 
 _SHAPE_HINT = 'it must print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} and nothing else'
 
 
 class CredentialProcessError(RolecallError):
-    """The credential_process failed or printed something that is not Version 1 credential JSON."""
+    """The credential_process failed, printed something that is not Version 1 credential JSON, or gave expired
+    credentials twice in a row (exit 3)."""
 
     exit_code = 3
 
@@ -25,14 +27,44 @@ class ProcessProvider:
 
     method = "custom-process"
 
-    def __init__(self, command: str, profile: str, env: Mapping[str, str], account_id: str | None = None) -> None:
+    def __init__(
+        self,
+        command: str,
+        profile: str,
+        env: Mapping[str, str],
+        account_id: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.command = command
         self.profile = profile
         self._env = env
         self._account_id = account_id
+        self._clock = clock
 
     def retrieve(self) -> Credentials:
-        """Run the command and parse its output."""
+        """Run the command and parse its output; expired credentials get one more run, then an error.
+
+        botocore's rule: a credential_process whose credentials have expired is run once more (a mandatory
+        refresh), and if those are expired too it fails with "refreshed credentials are still expired". A
+        helper with a stale cache of its own usually renews on the second run.
+        """
+        credentials = self._run()
+        if not credentials.is_expired(self._clock()):
+            return credentials
+        credentials = self._run()
+        now = self._clock()
+        if credentials.is_expired(now):
+            assert credentials.expiration is not None
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process returned credentials that had already expired, '
+                f"twice (at {credentials.expiration:%Y-%m-%d %H:%M:%S} UTC; it is "
+                f"{now.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC here); they were not used",
+                hint="the helper hands out a stale session: renew its login or cache, and check this machine's clock",
+            )
+        return credentials
+
+    def _run(self) -> Credentials:
+        """Run the command once and parse its output."""
         import json
 
         from rolecall.command import run_configured

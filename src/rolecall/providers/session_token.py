@@ -8,6 +8,7 @@ the AWS CLI's, keyed by the source's access key and the device.
 from __future__ import annotations
 
 from rolecall.errors import ConfigError
+from rolecall.providers.base import refuse_expired
 from rolecall.timefmt import format_local_hm, timedelta
 
 TYPE_CHECKING = False
@@ -83,8 +84,12 @@ class MfaSessionProvider:
             TokenCode=code,
             DurationSeconds=self.duration_seconds,
         )
+        credentials = refuse_expired(
+            sts.credentials_from_response(response),
+            f'STS (GetSessionToken for the MFA session of profile "{self.profile}")',
+            self.runtime.clock(),
+        )
         cache.put(key, response, source_access_key_id=source.access_key_id, mfa_serial=self.mfa_serial)
-        credentials = sts.credentials_from_response(response)
         if credentials.expiration is not None:
             self.runtime.reporter(
                 f"{self.profile}: MFA session for {self.mfa_serial} valid until "

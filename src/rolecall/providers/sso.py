@@ -13,6 +13,7 @@ name, not its settings), so it reads no other section and imports nothing heavy.
 from __future__ import annotations
 
 from rolecall.errors import LoginError
+from rolecall.providers.base import refuse_expired
 from rolecall.timefmt import format_local_hm
 
 TYPE_CHECKING = False
@@ -123,6 +124,11 @@ class SsoProvider:
                 "the IAM Identity Center portal answered without usable role credentials",
                 hint="check that the endpoint really is the SSO portal (AWS_ENDPOINT_URL_SSO / endpoint_url)",
             ) from None
+        refuse_expired(
+            credentials,
+            f'IAM Identity Center (GetRoleCredentials for profile "{self.profile}")',
+            self.runtime.clock(),
+        )
         key = self.cache_key()
         if key is not None:
             # The AWS CLI v2's own entry: its SSO fetcher's fields, an explicit Z expiry.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rolecall.errors import ConfigError, FileError
 from rolecall.providers.assume_role import CLI_EXPIRY_WINDOW
+from rolecall.providers.base import refuse_expired
 from rolecall.timefmt import format_local_hm
 
 TYPE_CHECKING = False
@@ -82,8 +83,13 @@ class WebIdentityProvider:
             RoleSessionName=self.session_name or default_session_name(self.runtime.env, self.runtime.clock()),
             WebIdentityToken=token,
         )
+        credentials = refuse_expired(
+            sts.credentials_from_response(response),
+            f'STS (AssumeRoleWithWebIdentity for profile "{self.profile_name}")',
+            self.runtime.clock(),
+        )
         self.runtime.cli_cache().put(self.cache_key(), response)
-        return sts.credentials_from_response(response)
+        return credentials
 
     def explain(self) -> list[str]:
         """Cached, or the call that would be made."""
