@@ -10,6 +10,11 @@ _rolecall_now() {
     fi
 }
 
+# The profile name for the prompt segment, into __rc_name: control characters as '?' (see rolecall_prompt_update).
+_rolecall_prompt_name() {
+    __rc_name=${ROLECALL_PROFILE//[[:cntrl:]]/?}
+}
+
 # Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
 _rolecall_complete_assume() {
     local __rc_cur=${COMP_WORDS[COMP_CWORD]} __rc_p

@@ -92,11 +92,17 @@ _rolecall_epoch() {
 # rolecall_prompt_update: set ROLECALL_PROMPT to e.g. "prod 42m", "prod 1h05m", "prod expired" (or empty
 # when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. It starts no process:
 # call it from PROMPT_COMMAND (bash) or precmd (zsh) and put ${ROLECALL_PROMPT} in the prompt.
+# The profile name is shown as text, never read as prompt code: control characters (which could drive the
+# terminal: colours, the window title) become '?', and in zsh each % is doubled (_rolecall_prompt_name), since zsh
+# expands % sequences in what a prompt's ${ROLECALL_PROMPT} or $(rolecall_prompt) gives. bash expands neither
+# backslash escapes nor $(...) in the values of its prompt's variables, and nothing else is needed there.
 rolecall_prompt_update() {
     @ZSH_LOCAL@
     ROLECALL_PROMPT=
     [ -n "${ROLECALL_PROFILE-}" ] || return 0
-    ROLECALL_PROMPT=$ROLECALL_PROFILE
+    local __rc_name
+    _rolecall_prompt_name
+    ROLECALL_PROMPT=$__rc_name
     [ -n "${AWS_CREDENTIAL_EXPIRATION-}" ] || return 0
     local __rc_now= __rc_epoch= __rc_left __rc_min
     _rolecall_now
@@ -104,15 +110,15 @@ rolecall_prompt_update() {
     _rolecall_epoch "$AWS_CREDENTIAL_EXPIRATION" || return 0
     __rc_left=$(( __rc_epoch - __rc_now ))
     if (( __rc_left <= 0 )); then
-        ROLECALL_PROMPT="$ROLECALL_PROFILE expired"
+        ROLECALL_PROMPT="$__rc_name expired"
         return 0
     fi
     # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
     __rc_min=$(( (__rc_left + 59) / 60 ))
     if (( __rc_min < 60 )); then
-        ROLECALL_PROMPT="$ROLECALL_PROFILE ${__rc_min}m"
+        ROLECALL_PROMPT="$__rc_name ${__rc_min}m"
     else
-        printf -v ROLECALL_PROMPT '%s %dh%02dm' "$ROLECALL_PROFILE" $(( __rc_min / 60 )) $(( __rc_min % 60 ))
+        printf -v ROLECALL_PROMPT '%s %dh%02dm' "$__rc_name" $(( __rc_min / 60 )) $(( __rc_min % 60 ))
     fi
 }
 

@@ -103,23 +103,26 @@ end
 # rolecall_prompt_update: set ROLECALL_PROMPT to e.g. "prod 42m", "prod 1h05m", "prod expired" (or empty
 # when no profile was assumed) from ROLECALL_PROFILE and AWS_CREDENTIAL_EXPIRATION. Only builtins and
 # functions run, and fish runs those in command substitutions in-process.
+# The profile name is shown as text: control characters (which could drive the terminal: colours, the window
+# title) become '?'. fish reads nothing in a prompt function's output as code.
 function rolecall_prompt_update
     set -g ROLECALL_PROMPT ''
     set -q ROLECALL_PROFILE; and test -n "$ROLECALL_PROFILE"; or return 0
-    set -g ROLECALL_PROMPT $ROLECALL_PROFILE
+    set -l name (string replace -ra -- '[[:cntrl:]]' '?' "$ROLECALL_PROFILE")
+    set -g ROLECALL_PROMPT "$name"
     set -q AWS_CREDENTIAL_EXPIRATION; or return 0
     set -l epoch (_rolecall_epoch "$AWS_CREDENTIAL_EXPIRATION"); or return 0
     set -l left (math $epoch - (_rolecall_now))
     if test $left -le 0
-        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE expired"
+        set -g ROLECALL_PROMPT "$name expired"
         return 0
     end
     # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
     set -l min (math "floor(($left + 59) / 60)")
     if test $min -lt 60
-        set -g ROLECALL_PROMPT "$ROLECALL_PROFILE "$min"m"
+        set -g ROLECALL_PROMPT "$name "$min"m"
     else
-        set -g ROLECALL_PROMPT (printf '%s %dh%02dm' $ROLECALL_PROFILE (math "floor($min / 60)") (math "$min % 60"))
+        set -g ROLECALL_PROMPT (printf '%s %dh%02dm' "$name" (math "floor($min / 60)") (math "$min % 60"))
     end
 end
 

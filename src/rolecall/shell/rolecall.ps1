@@ -63,6 +63,8 @@ function global:unassume {
 function global:rolecall_prompt {
     $profileName = $Env:ROLECALL_PROFILE
     if (-not $profileName) { return '' }
+    # Shown as text: control characters (which could drive the terminal) become '?'.
+    $profileName = $profileName -replace '\p{Cc}', '?'
     $expiry = $Env:AWS_CREDENTIAL_EXPIRATION
     if (-not $expiry) { return $profileName }
     $parsed = [DateTimeOffset]::MinValue

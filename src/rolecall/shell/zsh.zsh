@@ -7,6 +7,14 @@ _rolecall_now() {
     __rc_now=${EPOCHSECONDS-}
 }
 
+# The profile name for the prompt segment, into __rc_name: control characters as '?', and every % doubled, since
+# zsh expands % sequences (%F{red}, %n, %D{...}) in prompts, PROMPT_SUBST or not (see rolecall_prompt_update).
+_rolecall_prompt_name() {
+    emulate -L zsh
+    __rc_name=${ROLECALL_PROFILE//[[:cntrl:]]/?}
+    __rc_name=${__rc_name//\%/%%}
+}
+
 # Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
 # Registered when the completion system is loaded: put the shell-init line after `compinit`.
 _rolecall_assume() {
