@@ -167,7 +167,7 @@ def test_hostile_answers_leak_nothing_and_name_the_endpoint(
     for label, args in COMMANDS.items():
         if shape == "bad-expiration" and label == "sts get-caller-identity":
             continue  # GetCallerIdentity has no timestamp: botocore ignores the element
-        for debug in (False, True):
+        for debug in (True, False):
             result = run_rolecall(["--debug", *args] if debug else args, env)
             _assert_no_leak(result)
             assert result.returncode == 6, (label, debug, result.returncode, result.stderr[-3000:])
@@ -207,17 +207,17 @@ def test_library_error_carries_no_body_in_any_chain_or_log(
     its formatted traceback; botocore's debug log ("Response body: ...") masked."""
     from rolecall import sts
     from rolecall.credentials import Credentials
-    from rolecall.errors import EndpointAnswerError, ExitCode
+    from rolecall.errors import ExitCode
 
     settings = sts.StsSettings(region="us-east-1", endpoint_url=hostile.url, max_attempts=1)
     keys = Credentials("AKIAEXAMPLEEXAMPLE00", "notasecretnotasecretnot")
     for shape in SHAPES:
         hostile.shape = shape
-        with caplog.at_level(logging.DEBUG):
-            with pytest.raises(EndpointAnswerError) as caught:
-                sts.assume_role(settings, keys, RoleArn=ROLE_ARN, RoleSessionName="hostile")
+        with caplog.at_level(logging.DEBUG), pytest.raises(Exception) as caught:  # the type is checked below
+            sts.assume_role(settings, keys, RoleArn=ROLE_ARN, RoleSessionName="hostile")
         error = caught.value
-        assert error.exit_code == ExitCode.NETWORK
+        assert type(error).__name__ == "EndpointAnswerError", (shape, type(error))
+        assert getattr(error, "exit_code", None) == ExitCode.NETWORK
         assert error.__cause__ is None and error.__context__ is None, shape
         text = "".join(traceback.format_exception(error)) + repr(error.args) + str(error.hint)
         assert "Response body" in caplog.text, "botocore's debug log was not captured"
@@ -348,6 +348,10 @@ def _shown(name: str, flag: Path) -> str:
     return "".join("?" if ord(char) < 32 or ord(char) == 127 else char for char in name.replace("{flag}", str(flag)))
 
 
+#: A wide terminal: a long prompt must not wrap (readline redraws wrapped lines).
+_PTY: dict[str, object] = {"encoding": "utf-8", "timeout": 20, "dimensions": (24, 2000)}
+
+
 def _render_prompt(
     shell: str, init: Path, name: str, style: str, home: Path, extra: dict[str, str] | None = None
 ) -> str:
@@ -361,15 +365,15 @@ def _render_prompt(
         segment = "${ROLECALL_PROMPT}" if style == "variable" else "$(rolecall_prompt)"
         setup = (f"source {init}; setopt PROMPT_SUBST; unsetopt PROMPT_SP; precmd_functions+=(rolecall_prompt_update);"
                  f" PROMPT='<<{segment}>>'")  # fmt: skip
-        child = pexpect.spawn("zsh", ["-f", "-i"], env=env, encoding="utf-8", timeout=20, dimensions=(24, 2000))
+        child = pexpect.spawn("zsh", ["-f", "-i"], env=env, **_PTY)
     elif shell == "bash":
         segment = "${ROLECALL_PROMPT}" if style == "variable" else "$(rolecall_prompt)"
         setup = f"source {init}; PROMPT_COMMAND=rolecall_prompt_update; PS1='<<{segment}>>'"
-        child = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8", timeout=20, dimensions=(24, 2000))
+        child = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, **_PTY)
     else:
         setup = f"source {init}; function fish_prompt; printf '<<'; rolecall_prompt; printf '>>'; end"
         env["XDG_CONFIG_HOME"] = str(home / "xdg")
-        child = pexpect.spawn("fish", ["--no-config", "-i"], env=env, encoding="utf-8", timeout=20, dimensions=(24, 2000))
+        child = pexpect.spawn("fish", ["--no-config", "-i"], env=env, **_PTY)
     child.sendline(setup)
     child.sendline("echo READY")
     child.expect("READY\r\n")

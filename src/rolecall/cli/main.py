@@ -174,7 +174,8 @@ def _print_traceback(error: BaseException, stream: TextIO) -> None:
             lines.append("Traceback (most recent call last):\n")
             lines.extend(traceback.format_tb(exception.__traceback__))
         kind = type(exception)
-        name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
+        module = kind.__module__
+        name = kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
         try:
             text = str(exception)
         except Exception:  # an exception whose __str__ fails: Python itself prints <exception str() failed>
