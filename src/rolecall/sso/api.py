@@ -8,7 +8,7 @@ them; this module gives AWS's refusals their meaning for a person. Errors whose 
 
 from __future__ import annotations
 
-from rolecall.errors import AwsError, LoginError
+from rolecall.errors import AwsError, LoginError, NetworkError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,12 +23,20 @@ class RegistrationRefusedError(LoginError):
     """The service no longer accepts rolecall's OIDC client registration (expired early or revoked)."""
 
 
+class PortalPagingError(NetworkError):
+    """The portal's listing does not end: it gave a ``nextToken`` it had given before (it would send the same
+    pages forever), or more pages than any real listing has (``MAX_PAGES``)."""
+
+
 #: The codes a device-flow poll answers with while the person has not decided yet.
 PENDING_CODES = frozenset({"AuthorizationPendingException", "SlowDownException"})
 #: The codes that mean the token (or refresh token) is no longer accepted: a new login is needed.
 UNAUTHORIZED_CODES = frozenset({"UnauthorizedException", "InvalidGrantException", "ExpiredTokenException"})
 #: Retries for the listing calls of ``sso sync`` (thousands of calls; the portal throttles bursts).
 LISTING_ATTEMPTS = 10
+#: The most pages a listing may take (100 items a page): a million accounts, or 100,000 roles in one account, far
+#: beyond what Identity Center gives anyone. A portal that keeps inventing new tokens is stopped here.
+MAX_PAGES = {"ListAccounts": 10_000, "ListAccountRoles": 1_000}
 
 
 def settings_for(
@@ -159,8 +167,17 @@ def _listing_settings(settings: StsSettings) -> StsSettings:
 def _pages(settings: StsSettings, login: SsoLogin, operation: str, item_key: str, **params: Any
            ) -> Iterator[dict[str, Any]]:  # fmt: skip
     settings = _listing_settings(settings)
+    limit = MAX_PAGES.get(operation, 1_000)
     next_token: str | None = None
+    seen: set[str] = set()
+    pages = 0
     while True:
+        if pages >= limit:
+            raise PortalPagingError(
+                f"the SSO portal's {operation} listing goes on for more than {limit} pages; stopped",
+                hint=_paging_hint(operation),
+            )
+        pages += 1
         try:
             page = _call(settings, operation, nextToken=next_token, maxResults=100, **params)
         except AwsError as error:
@@ -175,6 +192,20 @@ def _pages(settings: StsSettings, login: SsoLogin, operation: str, item_key: str
         next_token = page.get("nextToken") or None
         if next_token is None:
             return
+        if next_token in seen:
+            # The same token again means the same page again, and the one after it: the listing would never end.
+            raise PortalPagingError(
+                f"the SSO portal repeated a page token in its {operation} answers (page {pages + 1} would be a page "
+                "it already sent); stopped",
+                hint=_paging_hint(operation),
+            )
+        seen.add(next_token)
+
+
+def _paging_hint(operation: str) -> str:
+    command = "list-accounts" if operation == "ListAccounts" else "list-account-roles"
+    return (f"retry later; if it persists, check that AWS_ENDPOINT_URL_SSO (or the sso endpoint_url) names the IAM "
+            f"Identity Center portal, and compare with 'aws sso {command}'")  # fmt: skip
 
 
 def list_accounts(settings: StsSettings, login: SsoLogin, token: str) -> Iterator[dict[str, Any]]:

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from rolecall.errors import AwsError, LoginError
+from rolecall.errors import AwsError, FileError, LoginError
 from rolecall.reporting import ignore
 from rolecall.sso import api
 from rolecall.sso.settings import DEFAULT_SCOPE
@@ -45,6 +45,10 @@ _DONE_PAGE = (
     b"<!doctype html><html><head><meta charset=utf-8><title>rolecall</title></head><body>"
     b"<h1 id=result>%s</h1><p>You can close this tab and return to the terminal.</p></body></html>"
 )
+
+
+class TokenNotSavedError(FileError):
+    """The login succeeded but its token could not be written to the token cache (full disk, read-only folder)."""
 
 
 def display_available(env: Mapping[str, str], platform: str = sys.platform) -> bool:
@@ -89,8 +93,13 @@ class LoginFlow:
         clock: Callable[[], datetime] = utc_now,
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        require_saved: bool = False,
     ) -> None:
-        """``oidc``: how to reach sso-oidc; ``open_browser`` None: only say the URL (``--no-browser``)."""
+        """``oidc``: how to reach sso-oidc; ``open_browser`` None: only say the URL (``--no-browser``).
+
+        ``require_saved``: a token that cannot be written to the cache is a ``TokenNotSavedError`` (``sso login``,
+        whose whole point is the cached token); otherwise the cache's warning is said and the token is used.
+        """
         self.login = login
         self.oidc = oidc
         self.cache = cache
@@ -101,10 +110,12 @@ class LoginFlow:
         self.clock = clock
         self.timeout = timeout
         self.sleep = sleep
+        self.require_saved = require_saved
 
     def run(self) -> SsoToken:
         """Register (or reuse the registration), let the person approve, exchange, cache. ``LoginError`` when it
-        is denied, times out or the service refuses; ``NetworkError`` when sso-oidc cannot be reached."""
+        is denied, times out or the service refuses; ``NetworkError`` when sso-oidc cannot be reached;
+        ``TokenNotSavedError`` (with ``require_saved``) when the token could not be cached."""
         for attempt in range(2):
             registration = self._registration(force=attempt > 0)
             try:
@@ -115,7 +126,14 @@ class LoginFlow:
                     self.cache.delete_registration(self.login)
                     continue
                 raise
-            self.cache.save_token(self.login, document)
+            if not self.cache.save_token(self.login, document) and self.require_saved:
+                # The cache has said why (one warning line with the file and the error); this says what it means.
+                raise TokenNotSavedError(
+                    f"signed in to {self.login.describe}, but the token could not be saved in {self.cache.directory}, "
+                    "so no later command can use it",
+                    hint=f"free disk space or make {self.cache.directory} writable, then run "
+                    f"`{self.login.login_command}` again",
+                )
             return SsoToken(document)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -176,7 +194,7 @@ class LoginFlow:
         verifier = "".join(secrets.choice(string.ascii_letters + string.digits + "-._~") for _ in range(64))
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
         state = secrets.token_urlsafe(24)
-        with _CallbackServer() as callback:
+        with _CallbackServer(state) as callback:
             redirect = callback.redirect_uri
             query = urlencode(
                 {
@@ -197,7 +215,7 @@ class LoginFlow:
             self.reporter(f"  {url}")
             if self.open_browser is not None:
                 self.open_browser(url)
-            code = callback.wait(state, time.monotonic() + self.timeout, self.login)
+            code = callback.wait(time.monotonic() + self.timeout, self.login)
         response = api.create_token(
             self.oidc,
             self.login,
@@ -263,23 +281,37 @@ def authorization_base(oidc: StsSettings) -> str:
     return f"https://oidc.{region}.{suffix}"
 
 
+#: How long one connection to the redirect port may take to send its request and read the answer. A browser
+#: sends the redirect at once; a connection that says nothing (a browser's speculative preconnect, or another
+#: local user) is dropped after this, and never holds up the others: each connection has its own thread.
+CONNECTION_TIMEOUT = 10.0
+
+
 class _CallbackServer:
     """The loopback HTTP server the browser is redirected to with the authorization code.
 
     It listens on 127.0.0.1 only (the AWS CLI listens on every interface) on a free port, answers only
     ``/oauth/callback``, and takes a code only with the ``state`` this login sent: anything else on the port
-    is refused and the wait goes on.
+    is refused and the wait goes on. Connections are served in threads of their own, each with a socket timeout
+    (``CONNECTION_TIMEOUT``), and the wait for the redirect has its own deadline: a connection that never sends
+    a request, or stops half-way, delays neither the real redirect nor ``--timeout``.
     """
 
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, HTTPServer
+    def __init__(self, state: str) -> None:
+        """Listen (not yet serve) for the redirect that carries ``state``."""
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import parse_qs, urlsplit
 
         outer = self
-        self.result: tuple[str | None, str | None, str | None] | None = None  # (code, state, error)
-        self.expected_state: str | None = None
+        self.result: tuple[str | None, str | None] | None = None  # (code, error), set once
+        self.expected_state = state
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = CONNECTION_TIMEOUT  # socket timeout of each connection (StreamRequestHandler applies it)
+
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: a library does not write to stderr."""
 
@@ -290,15 +322,14 @@ class _CallbackServer:
                 if parts.path != REDIRECT_PATH or query.get("state") != outer.expected_state:
                     self._answer(400, b"This is not the sign-in this rolecall is waiting for.")
                     return
-                if "error" in query:
-                    outer.result = (None, query.get("state"), query.get("error") or "error")
-                    self._answer(200, b"Sign-in denied")
-                    return
-                if "code" not in query:
+                if "error" not in query and "code" not in query:
                     self._answer(400, b"The redirect has no authorization code.")
                     return
-                outer.result = (query["code"], query.get("state"), None)
-                self._answer(200, b"Signed in")
+                result = (None, query.get("error") or "error") if "error" in query else (query["code"], None)
+                if not outer._settle(result):
+                    self._answer(400, b"This sign-in is already complete.")
+                    return
+                self._answer(200, b"Sign-in denied" if result[0] is None else b"Signed in")
 
             def _answer(self, status: int, text: bytes) -> None:
                 body = _DONE_PAGE % text
@@ -309,31 +340,46 @@ class _CallbackServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True  # a connection still open at the end does not keep rolecall alive
+            block_on_close = False
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                """Quiet: a connection that timed out or broke is not worth a traceback on stderr."""
+
         try:
-            self.server = HTTPServer(("127.0.0.1", 0), Handler)
+            self.server = Server(("127.0.0.1", 0), Handler)
         except OSError as error:
             raise LoginError(
                 f"cannot listen on 127.0.0.1 for the sign-in redirect: {error.strerror or error}",
                 hint="use the device code flow instead: add --use-device-code",
             ) from None
-        self.server.timeout = 0.5
+
+    def _settle(self, result: tuple[str | None, str | None]) -> bool:
+        """Take the first redirect with the right state; False for any later one."""
+        with self._lock:
+            if self.result is not None:
+                return False
+            self.result = result
+        self._done.set()
+        return True
 
     @property
     def redirect_uri(self) -> str:
         """``http://127.0.0.1:PORT/oauth/callback``."""
         return f"http://127.0.0.1:{self.server.server_port}{REDIRECT_PATH}"
 
-    def wait(self, state: str, deadline: float, login: SsoLogin) -> str:
-        """The authorization code, once the browser comes back with ``state``; ``LoginError`` when denied or late."""
-        self.expected_state = state
-        while self.result is None:
+    def wait(self, deadline: float, login: SsoLogin) -> str:
+        """The authorization code, once the browser comes back with the state; ``LoginError`` when denied or
+        late. ``deadline`` is on ``time.monotonic()``'s clock and holds whatever the connections do."""
+        while not self._done.wait(max(0.0, min(deadline - time.monotonic(), 1.0))):
             if time.monotonic() >= deadline:
                 raise LoginError(
                     f"timed out waiting for the IAM Identity Center sign-in of {login.describe} in the browser",
                     hint=f"run `{login.login_command}` again (add --use-device-code to approve on another device)",
                 )
-            self.server.handle_request()
-        code, _, error = self.result
+        assert self.result is not None
+        code, error = self.result
         if code is None:
             raise LoginError(
                 f"the IAM Identity Center sign-in of {login.describe} was denied in the browser ({error})",
@@ -342,8 +388,13 @@ class _CallbackServer:
         return code
 
     def __enter__(self) -> _CallbackServer:
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, name="rolecall-sso-redirect", daemon=True
+        )
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self.server.shutdown()  # stops accepting; connection threads end by themselves (timeout, daemon)
         self.server.server_close()
-

@@ -19,12 +19,16 @@ if TYPE_CHECKING:
     from rolecall.sso.tokens import SsoToken, SsoTokenCache
 
 
-def _end_session(login: SsoLogin, token: SsoToken, files: ConfigFiles, runtime: Runtime, profile: str | None) -> None:
+def _end_session(login: SsoLogin, token: SsoToken, files: ConfigFiles, runtime: Runtime, profile: str | None,
+                 ca_bundle: str | bool | None) -> None:  # fmt: skip
     """The service-side Logout; when it cannot be reached, say so and still forget the token here."""
     from rolecall.sso import api
 
+    settings = api.settings_for(files, runtime.env, login, "sso", profile)
+    if ca_bundle is not None:
+        settings = settings.with_overrides(ca_bundle=ca_bundle)
     try:
-        api.logout(api.settings_for(files, runtime.env, login, "sso", profile), token.access_token)
+        api.logout(settings, token.access_token)
     except RolecallError as error:
         runtime.reporter(f"warning: could not end the session of {login.describe} on the service side: "
                          f"{error.message} (the cached token is removed all the same)")  # fmt: skip
@@ -37,10 +41,12 @@ def _token_cache(runtime: Runtime) -> SsoTokenCache:
     return SsoTokenCache(runtime.paths.sso_cache_dir, as_warnings(runtime.reporter))
 
 
-def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profile: str | None = None) -> bool:
+def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profile: str | None = None,
+                 ca_bundle: str | bool | None = None) -> bool:  # fmt: skip
     """End ``login`` and remove its token and the cached role credentials of the profiles that use it.
 
-    True when there was a token to end.
+    ``ca_bundle`` (a CA file, or False: no verification) overrides ``AWS_CA_BUNDLE``/``ca_bundle`` for the
+    portal's Logout, as ``--ca-bundle``/``--no-verify-ssl`` do. True when there was a token to end.
     """
     from rolecall.cache import sso_role_cache_key
     from rolecall.sso.settings import is_sso_profile
@@ -48,7 +54,7 @@ def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profi
     cache = _token_cache(runtime)
     token = cache.token(login)
     if token is not None:
-        _end_session(login, token, files, runtime, profile)
+        _end_session(login, token, files, runtime, profile, ca_bundle)
         cache.delete_token(login)
     for name in files.profile_names():
         values = files.profile(name) or {}
@@ -68,10 +74,10 @@ def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profi
     return token is not None
 
 
-def logout_all(files: ConfigFiles, runtime: Runtime) -> int:
+def logout_all(files: ConfigFiles, runtime: Runtime, *, ca_bundle: str | bool | None = None) -> int:
     """``aws sso logout``: end and remove every cached token, remove every cached SSO role credential.
 
-    Returns how many tokens were ended.
+    ``ca_bundle`` as for ``logout_login``. Returns how many tokens were ended.
     """
     from rolecall.sso.settings import SsoLogin
 
@@ -80,7 +86,7 @@ def logout_all(files: ConfigFiles, runtime: Runtime) -> int:
     for path, token in cache.tokens():
         start_url, region = token.document.get("startUrl"), token.document.get("region")
         if isinstance(start_url, str) and isinstance(region, str):
-            _end_session(SsoLogin(None, start_url, region), token, files, runtime, None)
+            _end_session(SsoLogin(None, start_url, region), token, files, runtime, None, ca_bundle)
         try:
             os.unlink(path)
         except OSError as error:

@@ -39,6 +39,14 @@ CONTAINER_VARS = (
 #: Web-identity variables: botocore's chain reads them before the container endpoint, so a server's client
 #: must not see them.
 WEB_IDENTITY_VARS = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME")
+#: Secrets of rolecall's own that CMD must never see: the passphrase of the encrypted key store
+#: (``rolecall.keys.filestore.PASSPHRASE_VARIABLE``, not imported: that module loads ``json`` and more). CMD gets
+#: credentials, not what unlocks every stored key. The store's other setting (``ROLECALL_KEYS_BACKEND``) is no
+#: secret and stays, so a nested rolecall finds the same store.
+SECRET_VARIABLES = ("ROLECALL_KEYS_PASSPHRASE",)
+#: Signals Python ignores at start-up (SIG_IGN survives exec): CMD gets their default action back, as a
+#: shell gives it, so `yes | head -1` ends `yes` by SIGPIPE and a file-size limit stops a writer.
+DEFAULT_SIGNALS = ("SIGPIPE", "SIGXFSZ")
 #: Keys of the ``default`` profile that give an SDK credentials before it reaches the container endpoint
 #: (botocore's order: assume-role, web identity, SSO, credentials file, login, process, config file).
 SHADOWING_KEYS = (
@@ -101,7 +109,7 @@ def child_environment(
     """
     from rolecall import export
 
-    env = {key: value for key, value in base.items() if key not in CONTAINER_VARS}
+    env = {key: value for key, value in base.items() if key not in CONTAINER_VARS and key not in SECRET_VARIABLES}
     export.apply_to_environ(env, export.env_changes(credentials, profile=profile, region=region))
     env[NESTING_VARIABLE] = profile
     return env
@@ -196,14 +204,37 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     env = child_environment(ctx.env, chain.profile, credentials, args.region or chain.region)
     ctx.stdout.flush()
     ctx.stderr.flush()
+    restored = _restore_default_signals()
     try:
         os.execvpe(command[0], command, env)
     except OSError as error:
+        _put_back_signals(restored)
         raise ExecError(
             f"cannot run {command[0]!r}: {error.strerror}",
             hint="check the command name and that it is on PATH",
         ) from None
     return 0  # pragma: no cover - execvpe does not return
+
+
+def _restore_default_signals() -> list[tuple[int, Any]]:
+    """Give the ``DEFAULT_SIGNALS`` their default action in this process (``execvpe`` keeps ignored signals
+    ignored in CMD); what they were, for ``_put_back_signals`` when the exec fails."""
+    import signal
+
+    previous: list[tuple[int, Any]] = []
+    for name in DEFAULT_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            previous.append((signum, signal.signal(signum, signal.SIG_DFL)))
+    return previous
+
+
+def _put_back_signals(previous: list[tuple[int, Any]]) -> None:
+    """Undo ``_restore_default_signals``: rolecall goes on (to report the error) with Python's dispositions."""
+    import signal
+
+    for signum, handler in previous:
+        signal.signal(signum, handler)
 
 
 def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace, ctx: Context) -> int:
@@ -224,7 +255,7 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
     try:
         server = serve_in_background(source, ctx.warn)
         sets, unsets = point_clients_at(server, chain, args, ctx)
-        env = dict(ctx.env)
+        env = {key: value for key, value in ctx.env.items() if key not in SECRET_VARIABLES}
         export.apply_to_environ(env, (sets, unsets))
         env[NESTING_VARIABLE] = chain.profile
         ctx.stdout.flush()
@@ -232,9 +263,8 @@ def _run_with_server(chain: Chain, command: list[str], args: argparse.Namespace,
         try:
             # posix_spawn, not subprocess: it gives the child an empty signal mask without a preexec_fn (which
             # is unsafe once the server's threads run), and the default dispositions Python changed.
-            pid = os.posix_spawn(
-                path, command, env, setsigmask=(), setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, *watched)
-            )
+            defaults = {getattr(signal, name) for name in DEFAULT_SIGNALS if hasattr(signal, name)}
+            pid = os.posix_spawn(path, command, env, setsigmask=(), setsigdef=(*defaults, *watched))
         except OSError as error:
             raise ExecError(
                 f"cannot run {command[0]!r}: {error.strerror}", hint="check the command name and that it is on PATH"

@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             sub.add_argument("--workers", type=int, default=8, help="parallel ListAccountRoles calls (default 8)")
         if name == "logout":
             sub.set_defaults(use_device_code=False, no_browser=True, timeout=0.0)
+            # The AWS CLI's global TLS options, as the sts commands take them: the portal's Logout honours them.
+            sub.add_argument("--no-verify-ssl", action="store_true", help="do not verify the portal's TLS certificate")
+            sub.add_argument("--ca-bundle", help="CA certificate bundle to verify TLS with (overrides AWS_CA_BUNDLE)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -87,8 +90,9 @@ def _login_of(args: argparse.Namespace, ctx: Context, files: ConfigFiles) -> tup
 
 
 def _flow(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: Runtime, login: SsoLogin,
-          profile: str | None) -> LoginFlow:  # fmt: skip
-    """The login flow the options ask for (device code where no browser can be shown here)."""
+          profile: str | None, *, require_saved: bool = False) -> LoginFlow:  # fmt: skip
+    """The login flow the options ask for (device code where no browser can be shown here); ``require_saved``:
+    a token that cannot be cached fails the command (``sso login``)."""
     from rolecall.reporting import as_warnings
     from rolecall.sso import api
     from rolecall.sso.login import LoginFlow, display_available, open_in_browser
@@ -110,6 +114,7 @@ def _flow(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: R
         reporter=ctx.say,
         clock=ctx.clock,
         timeout=args.timeout,
+        require_saved=require_saved,
     )
 
 
@@ -117,7 +122,7 @@ def _login(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: 
            profile: str | None) -> int:  # fmt: skip
     from rolecall.timefmt import format_local_hm
 
-    token = _flow(args, ctx, files, runtime, login, profile).run()
+    token = _flow(args, ctx, files, runtime, login, profile, require_saved=True).run()
     renewal = ", renewed with its refresh token after that" if token.refresh_token and login.session_name else ""
     ctx.say(
         f"Successfully logged into Start URL: {login.start_url} ({login.describe}); the token is valid until "
@@ -128,15 +133,22 @@ def _login(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: 
 
 def _logout(args: argparse.Namespace, ctx: Context, files: ConfigFiles, runtime: Runtime) -> int:
     """Logout of one login (--profile/--sso-session) or, as ``aws sso logout``, of every cached token."""
+    from rolecall.config.paths import expand_user
     from rolecall.sso.logout import logout_all, logout_login
 
+    # As the sts commands: --no-verify-ssl wins over --ca-bundle; neither: AWS_CA_BUNDLE / ca_bundle decide.
+    ca_bundle: str | bool | None = None
+    if args.no_verify_ssl:
+        ca_bundle = False
+    elif args.ca_bundle:
+        ca_bundle = expand_user(args.ca_bundle, ctx.env)
     if args.profile or args.sso_session:
         login, profile = _login_of(args, ctx, files)
-        ended = logout_login(login, files, runtime, profile=profile)
+        ended = logout_login(login, files, runtime, profile=profile, ca_bundle=ca_bundle)
         ctx.say(f"logged out of {login.describe}" if ended else f"no cached IAM Identity Center token for "
                 f"{login.describe}; removed its cached role credentials")  # fmt: skip
         return 0
-    count = logout_all(files, runtime)
+    count = logout_all(files, runtime, ca_bundle=ca_bundle)
     ctx.say(f"logged out of {count} IAM Identity Center session{'s' if count != 1 else ''}")
     return 0
 
