@@ -74,6 +74,16 @@ def canonical_source(name: str, profile: str, runtime: Runtime) -> BotocoreProvi
     return BotocoreProvider(_CANONICAL[name], profile, runtime)
 
 
+#: botocore's settings of the metadata service that its environment variables may set.
+_IMDS_SETTINGS = (
+    "ec2_metadata_service_endpoint",
+    "ec2_metadata_service_endpoint_mode",
+    "metadata_service_timeout",
+    "metadata_service_num_attempts",
+    "ec2_metadata_v1_disabled",
+)
+
+
 def imds_enabled(env: Mapping[str, str]) -> bool:
     """True when rolecall may ask the EC2 instance metadata service on its own: ``ROLECALL_USE_IMDS=1`` and
     not ``AWS_EC2_METADATA_DISABLED=true`` (off EC2, botocore's attempts cost a second or two of timeouts)."""
@@ -102,8 +112,15 @@ def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
     session.set_config_variable("credentials_file", paths.credentials_file)
     if profile is not None and profile in session.available_profiles:
         session.set_config_variable("profile", profile)
+    # botocore reads these from os.environ; the environment that counts here is ``env``.
+    from botocore.configprovider import BOTOCORE_DEFAUT_SESSION_VARIABLES as variables
+
+    for name in _IMDS_SETTINGS:
+        _key, variable, _default, convert = variables[name]
+        if isinstance(variable, str) and variable in env:
+            session.set_config_variable(name, convert(env[variable]) if convert else env[variable])
     try:
         region = botocore.utils.IMDSRegionProvider(session, environ=dict(env)).provide()
-    except BotoCoreError:  # a refused token request: no region from IMDS
+    except (BotoCoreError, ValueError):  # a refused token request, a setting botocore cannot use: no region
         return None
     return region if isinstance(region, str) and region else None

@@ -42,8 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     set_parser = add("set", "Set a value in the config or credentials file (credential keys go to credentials).")
     set_parser.add_argument("varname", help="region, s3.max_concurrency, default.region, profile.NAME.KEY, plugins.X")
     set_parser.add_argument("value", help="the value (one line)")
+    _add_subsection_options(set_parser, "to write to")
     get_parser = add("get", "Print a value from the config and credentials files; exit 1 (silently) if not set.")
     get_parser.add_argument("varname", help="region, s3.max_concurrency, default.region, profile.NAME.KEY, plugins.X")
+    _add_subsection_options(get_parser, "to read from")
     add("list", "Show where the profile's credentials and region come from (secrets masked).")
     add("list-profiles", "Print every profile name, one a line.")
     import_parser = add("import", "Import the IAM console's access-key CSV into the credentials file.")
@@ -53,6 +55,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     import_parser.add_argument("--skip-invalid", action="store_true", help="skip rows without both keys")
     import_parser.add_argument("--profile-prefix", default="", metavar="PREFIX", help="put PREFIX before every name")
     import_parser.add_argument("--overwrite", action="store_true", help="replace the keys of existing profiles")
+
+
+#: The AWS CLI v2's sub-section options: option -> (section kind in the config file, key of botocore's full config).
+SUBSECTION_OPTIONS = {"sso_session": ("sso-session", "sso_sessions"), "services": ("services", "services")}
+
+
+def _add_subsection_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """``--sso-session NAME`` / ``--services NAME`` (one of them), as the AWS CLI v2's ``configure set/get``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--sso-session", metavar="NAME", help=f"the [sso-session NAME] section {verb} instead of a profile"
+    )
+    group.add_argument("--services", metavar="NAME", help=f"the [services NAME] section {verb} instead of a profile")
+
+
+def _subsection(args: argparse.Namespace) -> tuple[str, str, str] | None:
+    r"""(section kind, full-config key, name) of the sub-section option given, or None.
+
+    The name is checked as the AWS CLI v2 checks it (``re.match(r"[\w\d_\-/.%@:\+]+", name)``: its first
+    character must be a word character or one of ``-/.%@:+``); a name the files could not hold is refused later
+    by the editor.
+    """
+    import re
+
+    for option, (kind, full_key) in SUBSECTION_OPTIONS.items():
+        name: str | None = getattr(args, option, None)
+        if name is None:
+            continue
+        flag = "--" + option.replace("_", "-")
+        if not re.match(r"[\w\d_\-/.%@:\+]+", name):
+            raise InvalidInputError(
+                f"invalid value for {flag}: {name!r}",
+                hint="a section name starts with a letter, a digit or one of _ - / . % @ : +",
+            )
+        return kind, full_key, _utf8(name, f"{flag} name")
+    return None
+
+
+def _subsection_key(varname: str) -> tuple[str, str | None]:
+    """``KEY`` or ``KEY.SUB`` of a sub-section (the AWS CLI v2 refuses deeper names)."""
+    parts = varname.split(".")
+    if len(parts) > 2:
+        raise InvalidInputError(
+            f"'{varname}' nests too deep", hint="a sub-section takes KEY or KEY.SUB, e.g. s3.endpoint_url"
+        )
+    return parts[0], parts[1] if len(parts) == 2 else None
 
 
 def _explicit_profile(args: argparse.Namespace, ctx: Context) -> tuple[str | None, str | None]:
@@ -106,9 +154,12 @@ def _utf8(text: str, what: str) -> str:
 def _set(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.edit import resolve_set, update_section
 
-    profile, _source = _explicit_profile(args, ctx)
     varname = _utf8(_positional(args.varname), "key name")
     value = _utf8(_positional(args.value), "value")
+    subsection = _subsection(args)
+    if subsection is not None:
+        return _set_in_subsection(subsection, varname, value, ctx)
+    profile, _source = _explicit_profile(args, ctx)
     if profile is not None:
         _utf8(profile, "profile name")
     target = resolve_set(varname, profile)
@@ -121,6 +172,24 @@ def _set(args: argparse.Namespace, ctx: Context) -> int:
         reporter=ctx.warn,
         check_permissions=target.credentials_file,
     )
+    return ExitCode.OK
+
+
+def _set_in_subsection(subsection: tuple[str, str, str], varname: str, value: str, ctx: Context) -> int:
+    """``configure set KEY[.SUB] VALUE --sso-session NAME`` (or ``--services NAME``): always the config file, in
+    ``[sso-session NAME]`` / ``[services NAME]`` (created at the end when missing), whatever ``--profile`` says."""
+    from rolecall.config.edit import CREDENTIAL_KEYS, Change, SectionRef, update_section
+
+    kind, _full_key, name = subsection
+    key, subkey = _subsection_key(varname)
+    if subkey is None and key.lower() in CREDENTIAL_KEYS:
+        # The AWS CLI v2 would write the secret into the config file, where nothing reads it.
+        raise InvalidInputError(
+            f"{key} does not belong in [{kind} {name}]: no credentials are read from it",
+            hint=f"keys go to a profile in the credentials file: rolecall configure set {key} ... --profile NAME",
+        )
+    change: dict[str, Change] = {key: value if subkey is None else {subkey: value}}
+    update_section(ctx.paths.config_file, SectionRef(kind, name), change, reporter=ctx.warn)
     return ExitCode.OK
 
 
@@ -163,11 +232,42 @@ def lookup(files: ConfigFiles, varname: str, profile: str | None) -> ConfigValue
     return value
 
 
+def lookup_subsection(files: ConfigFiles, full_key: str, name: str, varname: str) -> ConfigValue | None:
+    """What ``aws configure get VARNAME --sso-session NAME`` (or ``--services NAME``) finds: ``KEY`` or
+    ``KEY.SUB`` of that section in botocore's full config (``full_key`` is ``sso_sessions`` or ``services``).
+
+    A section that does not exist is a ``ConfigError`` (the AWS CLI v2: "The config sub-section (NAME) could not
+    be found"); a name nested deeper than ``KEY.SUB`` finds nothing, as in the AWS CLI v2.
+    """
+    from rolecall.errors import ConfigError
+
+    sections: dict[str, dict[str, ConfigValue]] = files.full_config.get(full_key) or {}
+    section = sections.get(name)
+    if section is None:
+        kind = next(kind for kind, key in SUBSECTION_OPTIONS.values() if key == full_key)
+        raise ConfigError(
+            f"the config sub-section [{kind} {name}] could not be found",
+            hint=f"check the name: only sections written [{kind} NAME] in the config file count",
+        )
+    parts = varname.split(".")
+    if len(parts) == 1:
+        return section.get(varname.lower())
+    if len(parts) == 2:
+        value = section.get(parts[0].lower())
+        return value.get(parts[1]) if isinstance(value, dict) else None
+    return None
+
+
 def _get(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.parse import ConfigFiles
 
-    profile, _source = _explicit_profile(args, ctx)
-    value = lookup(ConfigFiles.load(ctx.paths), _positional(args.varname), profile)
+    subsection = _subsection(args)
+    if subsection is not None:
+        _kind, full_key, name = subsection
+        value = lookup_subsection(ConfigFiles.load(ctx.paths), full_key, name, _positional(args.varname))
+    else:
+        profile, _source = _explicit_profile(args, ctx)
+        value = lookup(ConfigFiles.load(ctx.paths), _positional(args.varname), profile)
     if isinstance(value, str):
         ctx.out(value + "\n")
         return ExitCode.OK
@@ -242,7 +342,11 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
         kind, where = file_of("region")
         rows.append(("region", region, kind, where))
     else:
-        rows.append(("region", "<not set>", "None", "None"))
+        # The AWS CLI v2's last region source: the instance's own region, asked only when IMDS use is enabled.
+        from rolecall.providers.botocore_source import imds_region
+
+        found = imds_region(ctx.env, name if name in files.profile_names() else None)
+        rows.append(("region", found, "imds", "") if found else ("region", "<not set>", "None", "None"))
     out = [f"{'NAME':<17} : {'VALUE':<24} : {'TYPE':<23} : LOCATION"]
     out += [f"{n:<17} : {v:<24} : {t:<23} : {loc}" for n, v, t, loc in rows]
     ctx.out("\n".join(out) + "\n")
@@ -329,4 +433,4 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
     return ExitCode.OK
 
 
-__all__ = ["PREDEFINED_SECTIONS", "add_arguments", "lookup", "mask", "run"]
+__all__ = ["PREDEFINED_SECTIONS", "SUBSECTION_OPTIONS", "add_arguments", "lookup", "lookup_subsection", "mask", "run"]
