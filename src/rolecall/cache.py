@@ -36,9 +36,12 @@ __all__ = [
     "CacheEntry",
     "CliCache",
     "SessionCache",
+    "UntrustedFileError",
     "assume_role_cache_key",
+    "has_control_characters",
     "read_regular_file",
     "sso_role_cache_key",
+    "trusted_owner",
 ]
 
 #: The AWS CLI ignores a cached entry with less than 15 minutes left
@@ -209,7 +212,51 @@ def _check_regular(mode: int, size: int, limit: int) -> None:
     raise OSError(errno.EINVAL, f"not a regular file but {kind}")
 
 
-def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes | None:
+class UntrustedFileError(OSError):
+    """A cache file (or its folder) that must not be believed: another user's, open to others, or a link.
+
+    ``strerror`` says why, in words for the one warning line (without the path).
+    """
+
+
+def trusted_owner(uid: int) -> bool:
+    """Whether a cache file or folder owned by ``uid`` may be believed (read, and written into) by this process.
+
+    This user (the effective uid) and root. As root, also the owner of ``HOME``: root running with a user's HOME
+    (``sudo -E``, or a sudo that keeps HOME) acts for that user and already trusts that user's config, whose
+    ``credential_process`` is a command it runs; refusing the same user's cache would only cost an MFA prompt on
+    every run. Links are another matter (``rolecall.fileio``): root never writes through that user's links to
+    files that are not the user's. Everyone where the OS has no owners (Windows).
+    """
+    if not hasattr(os, "geteuid"):
+        return True
+    me = os.geteuid()
+    if uid == me or uid == 0:
+        return True
+    if me != 0:
+        return False
+    try:
+        return os.stat(os.path.expanduser("~")).st_uid == uid
+    except OSError:
+        return False
+
+
+def _untrusted(info: os.stat_result) -> UntrustedFileError | None:
+    """Why a cache entry with this ``stat`` must not be believed (another user's, writable by others), or None."""
+    import errno
+
+    if os.name != "posix":
+        return None
+    if not trusted_owner(info.st_uid):
+        return UntrustedFileError(errno.EPERM, f"it belongs to another user (uid {info.st_uid})")
+    bits = info.st_mode & 0o777
+    if bits & 0o022:
+        who = "its group and others" if bits & 0o020 and bits & 0o002 else "others" if bits & 0o002 else "its group"
+        return UntrustedFileError(errno.EPERM, f"it is writable by {who} (mode {bits:04o})")
+    return None
+
+
+def read_regular_file(path: str, limit: int = MAX_FILE_SIZE, *, private: bool = False) -> bytes | None:
     """The bytes of the regular file ``path`` (a symlink to one is fine), or ``None`` when nothing is there.
 
     Never waits on nor reads from anything else: a folder, a named pipe, a device such as ``/dev/zero`` (also
@@ -217,20 +264,39 @@ def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes | None:
     opened (permissions, a symlink loop). The file is opened with ``O_NONBLOCK`` (opening a pipe does not wait
     for a writer) and checked again on the open descriptor, so something swapped in after the first look is
     caught too. The ``OSError``'s ``strerror`` says what is wrong, without the path.
+
+    With ``private`` (rolecall's caches), also ``UntrustedFileError`` for a symlink (never followed: caches hold
+    plain files), a file of another user (``trusted_owner``) and one its group or others may write.
     """
+    import errno
+
     try:
-        info = os.stat(path)
+        info = os.lstat(path) if private else os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    if private and (info.st_mode & 0o170000) == 0o120000:
+        raise UntrustedFileError(errno.ELOOP, "it is a symbolic link, which rolecall's caches never follow")
     _check_regular(info.st_mode, info.st_size, limit)  # before opening: opening a device may do something
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if private:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
+    except OSError as error:
+        if private and error.errno == errno.ELOOP:  # a link swapped in since the look above
+            raise UntrustedFileError(
+                errno.ELOOP, "it is a symbolic link, which rolecall's caches never follow"
+            ) from None
+        raise
     try:
         info = os.fstat(fd)
         _check_regular(info.st_mode, info.st_size, limit)
+        if private:
+            untrusted = _untrusted(info)
+            if untrusted is not None:
+                raise untrusted
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -243,6 +309,17 @@ def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes | None:
                 _check_regular(info.st_mode, total, limit)
     finally:
         os.close(fd)
+
+
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds a control character (C0, DEL or C1): a NUL, an escape sequence, a line break.
+
+    No credential, token or timestamp AWS issues holds one; a cached value that does is damage or a plant: it
+    cannot be exported (NUL), would rewrite a terminal (ESC) or add lines to shell code.
+    """
+    if text.isprintable():
+        return False
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in text)
 
 
 def _has_unencodable_text(document: object) -> bool:
@@ -376,7 +453,7 @@ def _account_from_arn(arn: object) -> str | None:
     if not isinstance(arn, str) or not arn.startswith("arn:"):
         return None
     parts = arn.split(":", 5)
-    if len(parts) < 6:
+    if len(parts) < 6 or has_control_characters(parts[4]):
         return None
     return parts[4]
 
@@ -399,13 +476,15 @@ def _credentials_from(document: object) -> Credentials:
         value = creds.get(field)
         if not isinstance(value, str) or not value:
             raise _Foreign(f"Credentials.{field} is missing or not a string")
+        if has_control_characters(value):
+            raise _Foreign(f"Credentials.{field} holds a control character (such as NUL), which AWS never issues")
         values.append(value)
     try:
         expiration = parse_timestamp(values[3])
     except ValueError:
         raise _Foreign("Credentials.Expiration is not a timestamp") from None
     account = creds.get("AccountId")
-    if not isinstance(account, str) or not account:
+    if not isinstance(account, str) or not account or has_control_characters(account):
         user = document.get("AssumedRoleUser")
         account = _account_from_arn(user.get("Arn") if isinstance(user, dict) else None)
     return Credentials(values[0], values[1], values[2], expiration, account)
@@ -444,6 +523,8 @@ class _JsonFolderCache:
     _what = "cached credentials"
     #: Added to the warning about a file that is not JSON.
     _not_json_note = "rolecall replaces it with the next fresh credentials"
+    #: Permission bits of the folder that others must not have; it is tightened to 0700 before a write if they do.
+    _folder_loose = 0o022
     #: What ``put`` stores, and what it means when that fails (for the warning).
     _stored = "the new credentials"
     _unsaved_note = "they are used now, but the next run calls STS again"
@@ -484,11 +565,22 @@ class _JsonFolderCache:
         """The file of ``key`` and its parsed JSON, or ``None`` (missing, or unreadable or not JSON: reported)."""
         path = self.path(key)
         try:
-            raw = read_regular_file(path)
+            raw = read_regular_file(path, private=True)
+        except UntrustedFileError as error:
+            self._ignoring(path, str(error.strerror))
+            return None
         except OSError as error:
             self._ignoring(path, f"cannot read it ({error.strerror or type(error).__name__})")
             return None
         if raw is None:
+            return None
+        # The entry is ours; so must its folder be (whoever owns the folder can swap entries).
+        try:
+            folder_owner = os.stat(self.directory).st_uid
+        except OSError:
+            folder_owner = None
+        if folder_owner is not None and not trusted_owner(folder_owner):
+            self._ignoring(path, f"its folder belongs to another user (uid {folder_owner})")
             return None
         try:
             return path, _loads(raw.decode("utf-8"))
@@ -542,25 +634,17 @@ class _JsonFolderCache:
         False, after one line to the reporter, when the file cannot be written.
         """
         import json
-        import stat
 
-        from rolecall.fileio import atomic_write, remove_special
+        from rolecall.fileio import atomic_write, private_folder
 
         path = self.path(key)
         data = json.dumps(_serialisable(document)).encode("utf-8")
         try:
-            # A named pipe, a device or a symlink to one (or a dangling or looping symlink) is not an entry:
-            # replace it instead of writing through it (as root, through a symlink to /dev/zero).
-            remove_special(path)
-            # atomic_write keeps the mode of a file it replaces; a cache file holds secrets, so tighten a loose
-            # one first (botocore's own writes always end up 0600 too).
-            try:
-                info = os.stat(path)
-                if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
-                    os.chmod(path, 0o600)
-            except OSError:
-                pass  # missing (the usual case), or not ours: atomic_write reports what matters
-            atomic_write(path, data, mode=0o600, dir_mode=0o700)
+            # The folder must be ours and closed to others (tightened if not: the AWS CLI leaves it 0777 under
+            # umask 000); whatever is at the path (a link, a pipe, another user's file) is replaced, never written
+            # through, and the new file is ours and 0600 (botocore's own writes end up 0600 too).
+            private_folder(self.directory, loose=self._folder_loose)
+            atomic_write(path, data, mode=0o600, dir_mode=0o700, private=True)
         except FileError as error:
             # The credentials in hand are good; failing to keep them must not throw them away.
             self.reporter(f"could not cache {self._stored}: {error.message} ({self._unsaved_note})")
@@ -630,6 +714,8 @@ class SessionCache(_JsonFolderCache):
     __slots__ = ()
 
     _what = "cached MFA session"
+    #: This folder is rolecall's alone and holds long-lived session tokens: private even from the group.
+    _folder_loose = 0o077
     _not_json_note = "rolecall replaces it with the next MFA session"
     _stored = "the new MFA session"
     _unsaved_note = "it is used now, but the next run needs a new MFA code"
@@ -665,11 +751,4 @@ class SessionCache(_JsonFolderCache):
             )
         document = _checked_response(response)
         document[_SESSION_META] = {"SourceAccessKeyId": source_access_key_id, "SerialNumber": mfa_serial}
-        # This folder is rolecall's alone and holds long-lived session tokens: keep it private even if
-        # something else created it with looser permissions.
-        try:
-            if os.stat(self.directory).st_mode & 0o077:
-                os.chmod(self.directory, 0o700)
-        except OSError:
-            pass  # not there yet: atomic_write creates it 0700
         return self._write(key, document)

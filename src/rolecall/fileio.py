@@ -1,5 +1,10 @@
 """Safe file writes: atomic replace, an advisory lock against concurrent writers, permission checks.
 
+Two kinds of file are written (docs/security.md, "A local attacker"): the user's own files (config,
+credentials), where a symlink is followed only when it is safe and anything but a regular file, or a read-only
+one, is refused; and rolecall's caches (``private=True``), where nothing at the path is ever written through,
+new files are always 0600 and this user's, and the folder must be this user's and closed to others.
+
 Used by the config editor and by the credential caches (the write side of the fast path), so this module
 imports only ``os``, ``contextlib`` and ``errno`` at load time; ``fcntl``, ``time`` and ``stat`` come in
 inside the functions that need them.
@@ -16,7 +21,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["atomic_write", "exclusive_lock", "permission_warning", "read_bytes", "remove_special"]
+__all__ = [
+    "LockTimeoutError",
+    "atomic_write",
+    "exclusive_lock",
+    "permission_warning",
+    "private_folder",
+    "read_bytes",
+    "remove_special",
+    "trusted_owner",
+    "writable_target",
+]
 
 
 def _describe(error: OSError) -> str:
@@ -39,51 +54,313 @@ def _make_dirs(folder: str, dir_mode: int) -> None:
     os.chmod(folder, dir_mode)
 
 
-def _real_target(path: str) -> str:
-    """Write through a symlink rather than replace it: people keep ~/.aws/config in a dotfiles repository."""
-    if os.path.islink(path):
-        return os.path.realpath(path)
-    return path
+def _kind(mode: int) -> str:
+    """What a ``stat`` mode is, as a noun phrase for messages."""
+    import stat
+
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a regular file"
 
 
-def atomic_write(path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700) -> None:
-    """Replace the contents of ``path`` with ``data`` so that readers see the old or the new file, never a mix.
+#: The hint for a user's file that is not a regular file (the two settings that usually name such a path).
+_REGULAR_HINT = (
+    "rolecall replaces only regular files: if AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE names this path, "
+    "point it at a regular file"
+)
 
-    Missing parent folders are created with ``dir_mode``. The data goes to a temporary file in the same
-    folder (same file system, so the rename is atomic), which is flushed to disk, renamed over ``path``,
-    and the folder is synced so the rename itself survives a crash. An existing file keeps its permission
-    bits (and its owner and group where the OS allows); a new file gets ``mode``. A symlink at ``path`` is
-    followed, not replaced. Raises ``FileError`` (with a hint) when anything fails; the temporary file is
-    removed then.
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _owner_of(path: str) -> int:
+    """The owner of ``path`` or, when it does not exist (yet), of its nearest existing ancestor."""
+    while True:
+        try:
+            return os.stat(path).st_uid
+        except OSError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return -1
+            path = parent
+
+
+def _resolve_user_path(path: str) -> str:
+    """Where a write to the user's file ``path`` lands: its symlinks followed, but only the safe ones.
+
+    People keep ``~/.aws/config`` in a dotfiles repository, so a link is followed rather than replaced. Like
+    Linux's ``fs.protected_symlinks``, but for every link on the way (in the folders too): a link is followed only
+    when it belongs to this user, to root, or to the owner of what it finally leads to (the file, or the folder a
+    missing file would be created in). So root running with a user's HOME (``sudo -E``) can follow that user's
+    link to that user's file, and never the user's link to ``/etc/shadow``. Raises ``FileError``.
     """
-    target = _real_target(path)
-    folder = os.path.dirname(os.path.abspath(target))
+    if os.name != "posix":
+        return os.path.realpath(path) if os.path.islink(path) else path
+    import stat
+
+    pending = list(reversed((path if os.path.isabs(path) else os.path.join(os.getcwd(), path)).split("/")))
+    resolved = "/"
+    links: list[tuple[str, int]] = []
+    while pending:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        try:
+            info = _lstat(candidate)
+        except OSError as error:
+            raise FileError(
+                f"cannot inspect {candidate}: {_describe(error)}", hint="check the permissions of its folders"
+            ) from error
+        if info is None:  # the rest does not exist yet: it is created as named
+            resolved = os.path.normpath(os.path.join(candidate, *reversed(pending)))
+            break
+        if not stat.S_ISLNK(info.st_mode):
+            resolved = candidate
+            continue
+        if len(links) >= 40:
+            raise FileError(f"{path} goes through too many symbolic links", hint="check the links for a loop")
+        links.append((candidate, info.st_uid))
+        text = os.readlink(candidate)
+        if text.startswith("/"):
+            resolved = "/"
+        pending.extend(reversed(text.split("/")))
+    if links:
+        owner = _owner_of(resolved)
+        me = os.geteuid()
+        for link, uid in links:
+            if uid not in (me, 0, owner):
+                raise FileError(
+                    f"{link} is a symbolic link of another user (uid {uid}) leading to {resolved}, which is not "
+                    f"theirs; rolecall does not write through it",
+                    hint="replace the link with the file itself, or make the link and its target belong to the "
+                    "same user (as root, do not run with another user's HOME)",
+                )
+    return resolved
+
+
+def _check_replaceable(path: str, target: str, info: os.stat_result) -> None:
+    """Refuse (``FileError``) a user's file that is there but is not a regular file: never renamed over."""
+    import stat
+
+    if stat.S_ISREG(info.st_mode):
+        return
+    where = path if path == target else f"{path} (which leads to {target})"
+    raise FileError(
+        f"{where} is {_kind(info.st_mode)}, not a regular file; rolecall leaves it alone", hint=_REGULAR_HINT
+    )
+
+
+def _check_writable(target: str, info: os.stat_result, dir_fd: int | None, name: str) -> None:
+    """Refuse (``FileError``) to replace a file its owner made read-only, or one this user may not write.
+
+    By the mode bits, for root too (root may write anything, but a 0444 file says "do not change me"); the
+    AWS CLI fails on such a file with Permission denied.
+    """
+    if os.name != "posix":
+        return
+    bits = info.st_mode & 0o7777
+    if not bits & 0o200:
+        raise FileError(
+            f"{target} is read-only (mode {bits:04o}); rolecall does not change it",
+            hint=f"if you mean to change it, make it writable first: chmod u+w {target}",
+        )
+    if os.geteuid() != 0:
+        effective = os.access in os.supports_effective_ids
+        if dir_fd is not None and os.access in os.supports_dir_fd:
+            writable = os.access(name, os.W_OK, dir_fd=dir_fd, effective_ids=effective)
+        else:
+            writable = os.access(target, os.W_OK, effective_ids=effective)
+        if not writable:
+            raise FileError(
+                f"{target} is not writable by you (owner uid {info.st_uid}, mode {bits:04o})",
+                hint="check the owner and permissions of the file",
+            )
+
+
+def writable_target(path: str) -> str:
+    """The file a write to the user's file ``path`` replaces (see ``atomic_write``); checks it may be replaced.
+
+    Safe symlinks followed (``_resolve_user_path``); what is there must be a regular file (or nothing). Raises
+    ``FileError`` otherwise. Does not check the permission bits: ``exclusive_lock`` uses it too, and a lock
+    beside a read-only file is harmless.
+    """
+    target = _resolve_user_path(path)
+    try:
+        info = _lstat(target)
+    except OSError as error:
+        raise FileError(
+            f"cannot inspect {target}: {_describe(error)}", hint="check the permissions of the file and its folder"
+        ) from error
+    if info is not None:
+        _check_replaceable(path, target, info)
+    return target
+
+
+def trusted_owner(uid: int) -> bool:
+    """Whether a cache file or folder owned by ``uid`` may be believed (see ``rolecall.cache.trusted_owner``)."""
+    from rolecall.cache import trusted_owner as trusted
+
+    return trusted(uid)
+
+
+def private_folder(folder: str, *, dir_mode: int = 0o700, loose: int = 0o022) -> None:
+    """Make sure ``folder`` is a place for rolecall's cached secrets: created ``dir_mode`` when missing, owned by a
+    trusted user (``trusted_owner``), and not open to others in the ``loose`` bits (tightened to 0700 if it is).
+
+    A folder shared on purpose (sticky, like /tmp) is refused rather than tightened. Raises ``FileError``.
+    """
+    import stat
+
     try:
         _make_dirs(folder, dir_mode)
+        info = os.stat(folder)
     except OSError as error:
         raise FileError(
             f"cannot create the folder {folder}: {_describe(error)}",
             hint="check that the parent folder exists and is writable by you",
         ) from error
+    if not stat.S_ISDIR(info.st_mode):
+        raise FileError(f"{folder} is {_kind(info.st_mode)}, not a folder", hint=f"remove {folder}")
+    if os.name != "posix":
+        return
+    if not trusted_owner(info.st_uid):
+        raise FileError(
+            f"the folder {folder} belongs to another user (uid {info.st_uid}); rolecall keeps no secret there",
+            hint=f"remove {folder} (rolecall creates it again, private)",
+        )
+    if info.st_mode & loose:
+        if info.st_mode & stat.S_ISVTX:
+            raise FileError(
+                f"the folder {folder} is shared with other users (mode {info.st_mode & 0o7777:04o})",
+                hint="point rolecall's folders at a private place",
+            )
+        try:
+            os.chmod(folder, 0o700)
+        except OSError as error:
+            raise FileError(
+                f"cannot make the folder {folder} private: {_describe(error)}", hint=f"run: chmod 700 {folder}"
+            ) from error
 
-    keep_owner: tuple[int, int] | None = None
+
+def _open_folder(folder: str) -> int | None:
+    """A descriptor of ``folder`` opened one component at a time without following any link, or None where the
+    OS cannot do that. A link swapped into the path after it was resolved makes this fail (``OSError``)."""
+    if os.name != "posix" or os.open not in os.supports_dir_fd:
+        return None
+    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open("/", flags)
     try:
-        existing = os.stat(target)
-    except FileNotFoundError:
-        final_mode = mode
+        for part in folder.split("/"):
+            if not part:
+                continue
+            inner = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def atomic_write(
+    path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700, private: bool = False
+) -> None:
+    """Replace the contents of ``path`` with ``data`` so that readers see the old or the new file, never a mix.
+
+    Missing parent folders are created with ``dir_mode``. The data goes to a temporary file in the same
+    folder (same file system, so the rename is atomic), which is flushed to disk, renamed over ``path``,
+    and the folder is synced so the rename itself survives a crash. The folder is walked without following
+    links once resolved, so nothing swapped in meanwhile redirects the write. Raises ``FileError`` (with a hint)
+    when anything fails; the temporary file is removed then.
+
+    Two kinds of file:
+
+    * the user's own files (the default: config, credentials): a symlink at ``path`` is followed when safe
+      (``_resolve_user_path``: not another user's link to a file that is not theirs); what is there must be a
+      regular file (a device, a pipe or a socket is refused, never renamed over) that its owner has not made
+      read-only. It keeps its permission bits (and its owner and group where the OS allows); a new file gets
+      ``mode``.
+    * ``private=True``, rolecall's caches: the folder must pass ``private_folder`` (a trusted owner; tightened
+      to 0700 if others may write to it); whatever is at ``path`` (a link, a pipe, another user's file) is
+      replaced, never written through, and the new file always has ``mode`` and belongs to this user.
+    """
+    if private:
+        folder, name = os.path.split(os.path.abspath(path))
+        private_folder(folder, dir_mode=dir_mode)
+    else:
+        folder, name = os.path.split(writable_target(path))
+        try:
+            _make_dirs(folder, dir_mode)
+        except OSError as error:
+            raise FileError(
+                f"cannot create the folder {folder}: {_describe(error)}",
+                hint="check that the parent folder exists and is writable by you",
+            ) from error
+    target = os.path.join(folder, name)
+    try:
+        dir_fd = _open_folder(folder)
     except OSError as error:
         raise FileError(
-            f"cannot inspect {target}: {_describe(error)}", hint="check the permissions of the file and its folder"
+            f"cannot open the folder {folder}: {_describe(error)}",
+            hint="check the folder (it may have been replaced while rolecall wrote to it) and try again",
         ) from error
-    else:
-        final_mode = existing.st_mode & 0o7777
-        keep_owner = (existing.st_uid, existing.st_gid)
+    try:
+        _write_in(folder, dir_fd, name, target, path, data, mode, private)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+    _remove_stale_temps(folder, name)
+
+
+def _write_in(
+    folder: str, dir_fd: int | None, name: str, target: str, path: str, data: bytes, mode: int, private: bool
+) -> None:
+    """The body of ``atomic_write`` once the folder is open: names are relative to ``dir_fd`` when there is one."""
+
+    def at(entry: str) -> str:
+        return entry if dir_fd is not None else os.path.join(folder, entry)
+
+    keep_owner: tuple[int, int] | None = None
+    final_mode = mode
+    if not private:
+        try:
+            existing = os.stat(at(name), dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        except OSError as error:
+            raise FileError(
+                f"cannot inspect {target}: {_describe(error)}", hint="check the permissions of the file and its folder"
+            ) from error
+        if existing is not None:
+            _check_replaceable(path, target, existing)  # also a link swapped in since it was resolved
+            _check_writable(target, existing, dir_fd, name)
+            final_mode = existing.st_mode & 0o7777
+            keep_owner = (existing.st_uid, existing.st_gid)
 
     # A random name, not the pid alone: two threads of one process may write the same file.
-    temp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    temp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         # 0600 while being written, whatever the final mode: the data may be a secret.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(at(temp), flags, 0o600, dir_fd=dir_fd)
     except OSError as error:
         raise FileError(
             f"cannot write to the folder {folder}: {_describe(error)}",
@@ -104,21 +381,24 @@ def atomic_write(path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0
         finally:
             os.close(fd)
         if not hasattr(os, "fchmod"):
-            os.chmod(temp, final_mode)
-        os.replace(temp, target)
+            os.chmod(at(temp), final_mode)
+        os.replace(at(temp), at(name), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError as error:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(at(temp), dir_fd=dir_fd)
         raise FileError(
             f"cannot write {target}: {_describe(error)}",
             hint="check the permissions of the file and its folder, and that the disk is not full",
         ) from error
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(at(temp), dir_fd=dir_fd)
         raise
-    _fsync_dir(folder)
-    _remove_stale_temps(folder, os.path.basename(target))
+    if dir_fd is not None:
+        with contextlib.suppress(OSError):
+            os.fsync(dir_fd)  # make the rename durable
+    else:
+        _fsync_dir(folder)
 
 
 #: A temporary file older than this whose writer is gone was left by a killed writer.
@@ -219,18 +499,56 @@ def read_bytes(path: str) -> bytes | None:
         ) from error
 
 
+def _open_lock(lock_path: str) -> int:
+    """Open (creating it 0600 if missing) the lock file ``lock_path``: never through a link, a regular file only."""
+    import errno
+    import stat
+
+    hint = f"if no other rolecall or aws process is running, delete {lock_path}"
+    try:
+        _make_dirs(os.path.dirname(os.path.abspath(lock_path)), 0o700)
+        info = _lstat(lock_path)
+        if info is not None and not stat.S_ISREG(info.st_mode):  # before opening: opening a device may act
+            raise FileError(f"the lock file {lock_path} is {_kind(info.st_mode)}; rolecall does not use it", hint=hint)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(lock_path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link (planted after the look above)
+            raise FileError(
+                f"the lock file {lock_path} is a symbolic link; rolecall does not use it", hint=hint
+            ) from error
+        raise FileError(
+            f"cannot create the lock file {lock_path}: {_describe(error)}",
+            hint="check that the folder is writable by you",
+        ) from error
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "not a regular file" if info is None else _kind(info.st_mode)
+        raise FileError(f"the lock file {lock_path} is {what}; rolecall does not use it", hint=hint)
+    return fd
+
+
 class LockTimeoutError(FileError):
     """The lock stayed held by someone else for the whole timeout (as opposed to a lock that cannot be made)."""
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: str, timeout: float = 30.0) -> Iterator[None]:
+def exclusive_lock(path: str, timeout: float = 30.0, *, private: bool = False) -> Iterator[None]:
     """Hold an advisory exclusive lock for ``path`` while the ``with`` block runs.
 
     The lock is taken (``fcntl.flock``) on a sidecar file ``<path>.lock`` created with mode 0600 (its folder
     0700 when missing), never on ``path`` itself: ``path`` is replaced by ``atomic_write``, and a lock on a
-    replaced inode protects nothing. Waits up to ``timeout`` seconds, then raises ``FileError``. The lock is
-    not re-entrant: taking it again in the same process while held waits for itself.
+    replaced inode protects nothing. For a user's file (the default) ``path`` is resolved as ``atomic_write``
+    resolves it (safe symlinks only) and must be a regular file or nothing, so no lock is ever made beside a
+    device, a pipe or a socket; with ``private=True`` (rolecall's caches and lock folders) ``path`` is taken as
+    it is. The lock file itself is opened without following a symlink and must be a regular file: a link
+    planted at ``config.lock`` never makes rolecall create or truncate a file elsewhere. Waits up to
+    ``timeout`` seconds, then raises ``LockTimeoutError``; other failures are ``FileError``. The lock is not
+    re-entrant: taking it again in the same process while held waits for itself.
     On systems without ``fcntl`` (Windows) the block runs unlocked.
     """
     try:
@@ -240,15 +558,8 @@ def exclusive_lock(path: str, timeout: float = 30.0) -> Iterator[None]:
         return
     import time
 
-    lock_path = _real_target(path) + ".lock"
-    try:
-        _make_dirs(os.path.dirname(os.path.abspath(lock_path)), 0o700)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-    except OSError as error:
-        raise FileError(
-            f"cannot create the lock file {lock_path}: {_describe(error)}",
-            hint="check that the folder is writable by you",
-        ) from error
+    lock_path = (path if private else writable_target(path)) + ".lock"
+    fd = _open_lock(lock_path)
     try:
         deadline = time.monotonic() + timeout
         delay = 0.005

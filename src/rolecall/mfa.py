@@ -273,7 +273,9 @@ class UsedCodes:
 
         try:
             # Never waits on a named pipe nor reads /dev/zero; a folder, a huge file or a symlink loop is an error.
-            raw = read_regular_file(path)
+            # Another user's memory, one open to others, or a link is no memory (it could make a good code look
+            # used): the next ``remember`` replaces it.
+            raw = read_regular_file(path, private=True)
             if raw is None:
                 return []
             document = json.loads(raw.decode("utf-8"))
@@ -300,28 +302,20 @@ class UsedCodes:
         """
         import json
 
-        from rolecall.fileio import atomic_write, exclusive_lock, remove_special
+        from rolecall.fileio import atomic_write, exclusive_lock, private_folder
 
         path = self._path(serial)
-        _keep_private(self.state_dir)
-        # A pipe, a device or a symlink to one in place of the memory is replaced, not written (or locked) through.
-        remove_special(path)
-        with exclusive_lock(path, timeout=10.0):
+        # rolecall's own state folder, not shared: made or kept 0700, and it must be ours.
+        private_folder(self.state_dir, loose=0o077)
+        # Whatever is in place of the memory (a pipe, a link, another user's file) is replaced, never written
+        # through; a link at the lock file is refused, never followed.
+        with exclusive_lock(path, timeout=10.0, private=True):
             remembered = self._load(path, now)
             digest = self._digest(serial, code, int(now // TOTP_STEP))
             if digest not in {d for d, _ in remembered}:
                 remembered.append((digest, now))
             document = {"version": 1, "used": [{"h": d, "t": t} for d, t in remembered]}
-            atomic_write(path, json.dumps(document).encode("utf-8"), mode=0o600, dir_mode=0o700)
-
-
-def _keep_private(folder: str) -> None:
-    """Tighten rolecall's own state folder to 0700 if something made it looser (it is not shared)."""
-    try:
-        if os.stat(folder).st_mode & 0o077:
-            os.chmod(folder, 0o700)
-    except OSError:
-        pass  # missing: it is created 0700 by the write that follows
+            atomic_write(path, json.dumps(document).encode("utf-8"), mode=0o600, dir_mode=0o700, private=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -421,12 +415,13 @@ def device_lock(state_dir: str, serial: str, timeout: float = 300.0, *, reporter
     path = os.path.join(state_dir, _device_id(serial) + ".device")
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(exclusive_lock(path, timeout=0.0))
+            # private: the path is taken as it is (no link resolved); the lock file is never followed.
+            stack.enter_context(exclusive_lock(path, timeout=0.0, private=True))
         except LockTimeoutError:
             # Busy: tell the person why nothing happens. (A lock that cannot be made at all is raised as it is.)
             reporter(f"waiting for another rolecall that is getting an MFA code for {serial}")
             try:
-                stack.enter_context(exclusive_lock(path, timeout=timeout))
+                stack.enter_context(exclusive_lock(path, timeout=timeout, private=True))
             except LockTimeoutError as error:
                 raise MfaError(
                     f"timed out after {timeout:g} s waiting for another rolecall getting an MFA code for {serial}",

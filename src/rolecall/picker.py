@@ -64,13 +64,15 @@ class RecentProfiles:
         self.path = os.path.join(folder, "recent-profiles.json")
 
     def load(self) -> list[str]:
-        """The remembered names (an unreadable or foreign file is simply no memory)."""
+        """The remembered names (an unreadable or foreign file, or another user's, is simply no memory)."""
         import json
 
+        from rolecall.cache import read_regular_file
+
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
+            raw = read_regular_file(self.path, private=True)
+            data = json.loads(raw.decode("utf-8")) if raw is not None else []
+        except (OSError, ValueError, RecursionError):
             return []
         return [name for name in data if isinstance(name, str)][:RECENT_MAX] if isinstance(data, list) else []
 
@@ -84,7 +86,8 @@ class RecentProfiles:
 
         names = [name, *(other for other in self.load() if other != name)][:RECENT_MAX]
         with contextlib.suppress(RolecallError):
-            fileio.atomic_write(self.path, json.dumps(names).encode("utf-8"))
+            # rolecall's own file: replaced (never written through a link), always ours and 0600.
+            fileio.atomic_write(self.path, json.dumps(names).encode("utf-8"), private=True)
 
 
 def _line(row: Mapping[str, Any], width: int) -> str:

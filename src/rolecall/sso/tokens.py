@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from rolecall.cache import _JsonFolderCache, _sha1_hex
+from rolecall.cache import _JsonFolderCache, _sha1_hex, has_control_characters
 from rolecall.timefmt import format_iso_z, parse_timestamp, timedelta, to_utc
 
 TYPE_CHECKING = False
@@ -84,6 +84,11 @@ class SsoToken:
         expires = document.get("expiresAt")
         if not isinstance(access, str) or not access:
             raise ValueError("accessToken is missing or not a string")
+        for name in ("accessToken", "refreshToken", "clientId", "clientSecret", "expiresAt"):
+            value = document.get(name)
+            if isinstance(value, str) and has_control_characters(value):
+                # Damage or a plant: no token the service issues holds one, and it would be sent in a header.
+                raise ValueError(f"{name} holds a control character (such as NUL)")
         if not isinstance(expires, str):
             raise ValueError("expiresAt is missing or not a string")
         try:
@@ -171,6 +176,9 @@ class SsoTokenCache(_JsonFolderCache):
     __slots__ = ()
 
     _what = "cached IAM Identity Center token"
+    #: Tokens open every account of the organisation: the folder is kept private even from the group (the AWS CLI
+    #: makes it 0755), and tightened before each write if it is not.
+    _folder_loose = 0o077
     _not_json_note = "the next `rolecall sso login` replaces it"
     _stored = "the IAM Identity Center token"
     _unsaved_note = "it is used now, but the next run needs a new login"
@@ -200,7 +208,6 @@ class SsoTokenCache(_JsonFolderCache):
     def save_token(self, login: SsoLogin, document: Mapping[str, Any]) -> bool:
         """Write the token of ``login`` (atomic, 0600, folder kept 0700); False after one warning when it cannot."""
         SsoToken(document)  # refuse to write what would read back as foreign
-        self._private_folder()
         return self._write(token_key(login), document)
 
     def delete_token(self, login: SsoLogin) -> None:
@@ -234,7 +241,6 @@ class SsoTokenCache(_JsonFolderCache):
 
     def save_registration(self, login: SsoLogin, document: Mapping[str, Any]) -> bool:
         """Write the client registration of ``login`` (atomic, 0600)."""
-        self._private_folder()
         return self._write(registration_key(login), document)
 
     def delete_registration(self, login: SsoLogin) -> None:
@@ -259,11 +265,3 @@ class SsoTokenCache(_JsonFolderCache):
             except ValueError:
                 continue
         return found
-
-    def _private_folder(self) -> None:
-        # Tokens open every account of the organisation: keep the folder private even if the AWS CLI made it 0755.
-        try:
-            if os.stat(self.directory).st_mode & 0o077:
-                os.chmod(self.directory, 0o700)
-        except OSError:
-            pass  # not there yet: atomic_write creates it 0700
