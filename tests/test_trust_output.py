@@ -228,6 +228,45 @@ def test_library_error_carries_no_body_in_any_chain_or_log(
         caplog.clear()
 
 
+def test_json_services_nested_too_deeply_are_named_too() -> None:
+    """The IAM Identity Center portal (rest-json): '[' * 100000 made json.loads raise RecursionError, an internal
+    error; now the same one line as for STS, naming the portal and its variable."""
+    from rolecall import sts
+    from rolecall.errors import ExitCode
+
+    class Deep(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = ("[" * 100_000).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Deep)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        settings = sts.StsSettings(region="us-east-1", endpoint_url=url, service="sso", max_attempts=1)
+        with pytest.raises(Exception) as caught:  # the type is checked below
+            sts.call_service(settings, "GetRoleCredentials", roleName="r", accountId="123456789012",
+                             accessToken=f"portal-token-{SECRET}")  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    error = caught.value
+    assert type(error).__name__ == "EndpointAnswerError" and getattr(error, "exit_code", None) == ExitCode.NETWORK
+    assert str(error) == (
+        f"the endpoint {url} did not answer GetRoleCredentials as the IAM Identity Center portal does: "
+        "an answer nested too deeply (HTTP 200, application/json)"
+    )
+    assert "AWS_ENDPOINT_URL_SSO" in str(getattr(error, "hint", ""))
+    assert error.__context__ is None and error.__cause__ is None
+
+
 def test_credentials_server_answers_a_clean_500(hostile: HostileEndpoint) -> None:
     """Item 10: the credentials server's 500 for a refresh against the hostile endpoint: the same one line."""
     import http.client
