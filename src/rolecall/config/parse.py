@@ -23,7 +23,9 @@ silently treated as empty.
 are served from a parse cache in rolecall's folder (``parse-cache``, 0600 in a 0700 folder) while their stat
 signature (mtime and ctime in ns, size, inode, device) is unchanged; a file changed in the last two seconds is
 never cached, so an edit within one timestamp tick cannot go unseen. A lookup then reads one profile's bytes
-from the cache instead of parsing thousands of them.
+from the cache instead of parsing thousands of them. The cache holds copies of whatever the files hold, secrets
+included, so an entry that no longer describes its file (edited, shrunk below 32 KiB, gone) is dropped by the
+next lookup, and ``purge_parse_cache`` drops entries at once (``keys import`` and ``--confirm`` call it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rolecall.errors import ConfigParseError, FileError, ProfileNotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from rolecall.config.paths import AwsPaths
@@ -667,7 +670,7 @@ def _private_to_me(st: os.stat_result, writable_only: bool = False) -> bool:
 class _ParseCache:
     """The parse cache of one rolecall folder, read at most once and written at most once per ``load``."""
 
-    __slots__ = ("_dirty", "_entries", "_file", "_fresh", "_path", "_replace")
+    __slots__ = ("_dirty", "_drop", "_entries", "_file", "_fresh", "_path", "_replace")
 
     def __init__(self, folder: str) -> None:
         self._path = os.path.join(folder, _CACHE_FILE)
@@ -676,6 +679,7 @@ class _ParseCache:
         self._fresh: dict[str, tuple[_Signature, str, tuple[int, str, bytes, bytes, int]]] = {}
         self._dirty = False
         self._replace = False  # the file on disk is not ours to trust, or unreadable: remove it before writing
+        self._drop: set[str] = set()  # entries to leave out of the rewritten file whatever their signature
 
     def _load(self) -> dict[str, _Entry]:
         if self._entries is None:
@@ -713,17 +717,26 @@ class _ParseCache:
         return {}
 
     def get(self, path: str, kind: str) -> dict[str, Any] | _Indexed | None:
-        """The parsed file (``kind``: ``config`` or ``raw``), from the cache when the file has not changed."""
+        """The parsed file (``kind``: ``config`` or ``raw``), from the cache when the file has not changed.
+
+        An entry for ``path`` that no longer matches the file is dropped when the cache is saved, even when the
+        file is not cached any more (shrunk below the threshold, gone): it may hold secrets the file no longer has.
+        """
+        key = kind + ":" + path
         try:
             before = os.stat(path)
         except OSError:
+            self._forget(key)
             return _parse_file(path, kind)  # missing (None), or the FileError that explains why it cannot be read
         if before.st_size < _CACHE_MIN_BYTES or before.st_mode & 0o170000 != 0o100000:
+            self._forget(key)
             return _parse_file(path, kind)
         signature = _signature(before)
-        hit = self._load().get(kind + ":" + path)
+        hit = self._load().get(key)
         if self._file is not None and _valid_entry(hit) and hit[0] == signature and hit[1] == kind:  # type: ignore[index]
             return _Indexed(self._file, hit)  # type: ignore[arg-type]
+        if hit is not None:
+            self._forget(key)  # stale: gone at the next save even if the new content cannot be cached yet (racy)
         result = _parse_file(path, kind)
         if result is not None and _ns_now() - max(before.st_mtime_ns, before.st_ctime_ns) > _RACY_NS:
             try:
@@ -735,8 +748,22 @@ class _ParseCache:
                 self._dirty = True
         return result
 
-    def save(self) -> None:
-        """Write the cache if it changed: atomically, 0600 in a 0700 folder; any failure only costs speed."""
+    def _forget(self, key: str) -> None:
+        """Leave the entry ``key`` out of the cache from the next ``save`` on (a no-op when there is none).
+
+        Costs a failed ``open`` when there is no cache file, the header read otherwise (which a big file's
+        lookup reads anyway).
+        """
+        if key in self._load():
+            self._drop.add(key)
+            self._dirty = True
+
+    def save(self, *, purging: bool = False) -> None:
+        """Write the cache if it changed: atomically, 0600 in a 0700 folder; any failure only costs speed.
+
+        With ``purging``, a cache that cannot be rewritten (or would be empty) is removed instead, so that the
+        entries left out are gone from the disk either way.
+        """
         if not self._dirty:
             return
         import marshal
@@ -750,7 +777,7 @@ class _ParseCache:
         size = 0
         kept: list[tuple[str, _Signature, str, tuple[int, str, bytes, bytes, int]]] = []
         for key, entry in (self._entries or {}).items():
-            if key in self._fresh or self._file is None or not _valid_entry(entry):
+            if key in self._fresh or key in self._drop or self._file is None or not _valid_entry(entry):
                 continue
             try:
                 if _signature(os.stat(key.partition(":")[2])) != entry[0]:
@@ -761,6 +788,10 @@ class _ParseCache:
             kept.append((key, entry[0], entry[1], (entry[2], entry[3], entry[4], data, entry[7])))
         for key, (signature, kind, encoded) in self._fresh.items():
             kept.append((key, signature, kind, encoded))
+        if not kept:
+            # Nothing left to remember: no file at all (also the cheapest thing for the next lookup to find).
+            self._remove()
+            return
         for key, signature, kind, (count, names, offsets, data, whole_at) in kept[-_CACHE_MAX_ENTRIES:]:
             header[key] = (signature, kind, count, names, offsets, size, len(data), whole_at)
             chunks.append(data)
@@ -770,12 +801,46 @@ class _ParseCache:
         folder = os.path.dirname(self._path)
         try:
             if os.path.isdir(folder) and not _private_to_me(os.stat(folder), writable_only=True):
-                return  # a folder others can write to is no place for copies of credentials
+                # A folder others can write to is no place for copies of credentials.
+                if purging:
+                    self._remove()
+                return
             if self._replace and os.path.lexists(self._path):
                 os.unlink(self._path)
             atomic_write(self._path, blob, mode=0o600)
         except (OSError, FileError):
+            if purging:
+                self._remove()
+
+    def _remove(self) -> None:
+        """Delete the cache file (only the name: a symlink planted there is removed, not what it points to)."""
+        try:  # noqa: SIM105 (contextlib is not imported on the fast path)
+            os.unlink(self._path)
+        except OSError:  # gone already, or a folder in its place (no copy of ours; writes fail on it, as they should)
             pass
+
+
+def purge_parse_cache(folder: str, paths: Sequence[str] = ()) -> None:
+    """Drop from the parse cache in ``folder`` the entries of ``paths`` and every entry that no longer describes
+    its file, at once; remove the cache file when it cannot be rewritten or would be empty. Never raises.
+
+    For commands that take secrets out of a file (``keys import``): the cache must not keep copies of them
+    until the next lookup happens to rewrite it. Temporary files a killed writer left are not touched here
+    (``parse_cache_path`` names the file whose leftovers to look for).
+    """
+    cache = _ParseCache(folder)
+    entries = cache._load()
+    if not entries and not cache._replace:
+        return  # no cache file (or an empty one of ours): nothing to drop
+    wanted = set(paths)
+    cache._drop.update(key for key in entries if key.partition(":")[2] in wanted)
+    cache._dirty = True
+    cache.save(purging=True)
+
+
+def parse_cache_path(folder: str) -> str:
+    """The parse cache file of the rolecall folder ``folder``."""
+    return os.path.join(folder, _CACHE_FILE)
 
 
 def _ns_now() -> int:

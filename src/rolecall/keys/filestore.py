@@ -5,6 +5,11 @@ and salt and one Fernet token (AES-128-CBC with HMAC-SHA256, ``cryptography``) o
 Fernet key is derived from a passphrase with scrypt (n=2**15, r=8, p=1), so a copy of the file (a backup, a
 synced folder, an accidental commit) is worthless without the passphrase. The passphrase comes from
 ``ROLECALL_KEYS_PASSPHRASE`` or a no-echo prompt on the terminal (/dev/tty).
+
+The file is read with the caches' guarded reader (``rolecall.cache.read_regular_file``): a regular file of
+at most ``MAX_FILE_SIZE`` bytes (a symlink to one is fine), opened without blocking, so a named pipe, a device
+or a huge file in its place is one line and exit 7 at once; so is a file owned by another user, and any
+content that is not this module's (bad JSON, nested too deeply, the wrong shape, before or after decryption).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ PASSPHRASE_VARIABLE = "ROLECALL_KEYS_PASSPHRASE"
 FORMAT = "rolecall-keys"
 #: scrypt's cost: about 0.1 s and 32 MiB per derivation, once per process.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+#: A stored key takes about 200 bytes of the file: 4 MiB is room for 20,000 of them, and a bigger file is
+#: refused rather than read into memory.
+MAX_FILE_SIZE = 4 << 20
+_DAMAGED_HINT = "restore it from a backup, or move it away and add the keys again"
 
 Passphrase = Callable[[bool], str]
 
@@ -80,28 +89,54 @@ class EncryptedFileStore:
             self._keys[salt] = base64.urlsafe_b64encode(raw)
         return Fernet(self._keys[salt])
 
+    def _read(self) -> bytes | None:
+        """The file's bytes, or None when there is none; ``KeyStoreError`` when what is there is not a file to
+        read (a pipe, a device, too big, unreadable) or belongs to another user."""
+        from rolecall.cache import read_regular_file
+
+        try:
+            data = read_regular_file(self.path, MAX_FILE_SIZE)
+            # Checked on the path after the read (the guarded reader keeps its descriptor to itself): a file
+            # swapped in meanwhile can only fail to decrypt, the content being authenticated.
+            owner = os.stat(self.path).st_uid if data is not None and hasattr(os, "getuid") else None
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise KeyStoreError(
+                f"cannot read the key file {self.path}: {error.strerror or type(error).__name__}",
+                hint=f"it must be a regular file of at most {MAX_FILE_SIZE >> 20} MiB: move it away and "
+                "restore keys.enc from a backup, or add the keys again",
+            ) from None
+        if owner is not None and owner != os.getuid():
+            # rolecall would also write it (keys add, rotate): never a file someone else owns (issue 15).
+            raise KeyStoreError(
+                f"the key file {self.path} belongs to another user (uid {owner})",
+                hint="run rolecall as the user who owns it, or move it away if it is not yours",
+            )
+        return data
+
+    def _damaged(self, what: str) -> KeyStoreError:
+        return KeyStoreError(f"{self.path} is not a rolecall key file (damaged? {what})", hint=_DAMAGED_HINT)
+
     def _load(self) -> tuple[dict[str, dict[str, Any]], bytes | None]:
         """(the decrypted content, its salt); an empty content and None when the file does not exist."""
         from cryptography.fernet import InvalidToken
 
-        from rolecall import fileio
-
-        data = fileio.read_bytes(self.path)
+        data = self._read()
         if data is None:
             return {"keys": {}, "pending": {}}, None
         try:
             outer = json.loads(data)
             if outer.get("format") != FORMAT or outer.get("version") != 1:
                 raise ValueError("not a rolecall key file")
-            salt = base64.b64decode(outer["kdf"]["salt"])
+            salt = base64.b64decode(outer["kdf"]["salt"], validate=True)
             token = outer["data"].encode("ascii")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise KeyStoreError(
-                f"{self.path} is not a rolecall key file (damaged?)",
-                hint="restore it from a backup, or move it away and add the keys again",
-            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            raise self._damaged("not the JSON rolecall writes") from None
+        if not salt:
+            raise self._damaged("no salt")
         try:
-            content = json.loads(self._fernet(salt, False).decrypt(token))
+            plain = self._fernet(salt, False).decrypt(token)
         except InvalidToken:
             self._secret = None
             self._keys.pop(salt, None)
@@ -109,8 +144,16 @@ class EncryptedFileStore:
                 f"the passphrase does not open {self.path}",
                 hint="check ROLECALL_KEYS_PASSPHRASE or type it again (it was set when the file was created)",
             ) from None
+        try:
+            content = json.loads(plain)
+        except (ValueError, RecursionError):
+            raise self._damaged("its decrypted content is not JSON") from None
+        if not isinstance(content, dict):
+            raise self._damaged("its decrypted content is not an object")
         for slot in ("keys", "pending"):
             content.setdefault(slot, {})
+            if not isinstance(content[slot], dict):
+                raise self._damaged(f'"{slot}" is not an object')
         return content, salt
 
     def _save(self, content: dict[str, dict[str, Any]], salt: bytes | None) -> None:

@@ -99,7 +99,7 @@ class KeyringStore:
             return None
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply, damaged like any bad JSON
             data = None
         return StoredKey.from_json(data, self.description)
 
@@ -127,7 +127,7 @@ class KeyringStore:
         raw = self._call("read from", "get_password", INDEX_SERVICE, INDEX_USER)
         try:
             names = json.loads(raw) if raw else []
-        except ValueError:
+        except (ValueError, RecursionError):
             names = []
         return sorted(n for n in names if isinstance(n, str)) if isinstance(names, list) else []
 

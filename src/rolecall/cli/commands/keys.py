@@ -131,7 +131,8 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
                          hint="rolecall keys import default, or rolecall keys import --all")  # fmt: skip
     store = _store(ctx)
     path = ctx.paths.credentials_file
-    result = import_keys(path, store, None if args.all else args.profiles, clock=ctx.clock)
+    result = import_keys(path, store, None if args.all else args.profiles, clock=ctx.clock,
+                         rolecall_dir=ctx.paths.rolecall_dir)  # fmt: skip
     for name, why in result.skipped:
         ctx.say(f"rolecall: [{name}] left as it is: {why}")
     if not result.imported:
@@ -148,15 +149,17 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _confirm(args: argparse.Namespace, ctx: Context) -> int:
-    from rolecall.keys.importer import delete_backups
+    from rolecall.keys.importer import confirm_import
 
     if args.all or args.profiles:
         raise UsageError("--confirm takes no profiles", hint="rolecall keys import --confirm")
-    deleted = delete_backups(ctx.paths.credentials_file)
-    if not deleted:
+    done = confirm_import(ctx.paths.credentials_file, ctx.paths.rolecall_dir)
+    if not done.backups:
         ctx.say("rolecall: no backups of the credentials file to delete")
-    for path in deleted:
+    for path in done.backups:
         ctx.say(f"rolecall: deleted the backup {path}")
+    for path in done.leftovers:
+        ctx.say(f"rolecall: deleted {path}, an unfinished copy an interrupted rolecall left")
     return 0
 
 
