@@ -148,13 +148,13 @@ def import_keys(
                 credentials_file,
             )
         _check(new, credentials_file, [name for name, _ in chosen])
+        result.backup = backup_path(credentials_file, clock())
+        write_backup(result.backup, data)
         # A complete backup holding exactly these bytes is one a killed import made and never announced:
         # the new backup replaces it (one plaintext copy, the one the person is told about).
         for old_backup in backups(credentials_file):
-            if _same_bytes(old_backup, data):
+            if old_backup != result.backup and _same_bytes(old_backup, data):
                 _delete(old_backup)
-        result.backup = backup_path(credentials_file, clock())
-        write_backup(result.backup, data)
         fileio.atomic_write(credentials_file, new.encode("utf-8"))
         if rolecall_dir is not None:
             purge_derived_copies(credentials_file, rolecall_dir)
@@ -167,7 +167,7 @@ def write_backup(path: str, data: bytes) -> None:
 
     The bytes go to ``<path>.partial`` (created exclusively: never through a symlink or over anything
     planted there), are flushed to disk, and the file is renamed to ``path``. A run killed half-way leaves
-    the ``.partial`` file, which ``backups`` does not list and ``delete_backups`` and the next import delete.
+    the ``.partial`` file, which ``backups`` does not list and ``confirm_import`` and the next import delete.
     ``FileError`` when anything fails; the partial file is removed then.
     """
     from rolecall.errors import FileError
@@ -322,12 +322,6 @@ def _delete(path: str) -> bool:
         raise FileError(f"cannot delete {path}: {error.strerror}",
                         hint="delete it by hand: it holds plaintext keys") from None  # fmt: skip
     return True
-
-
-def delete_backups(credentials_file: str) -> list[str]:
-    """Delete the complete backups and the leftovers (no lock taken); return the backups deleted."""
-    _remove_leftovers(credentials_file)
-    return [path for path in backups(credentials_file) if _delete(path)]
 
 
 @dataclass
