@@ -384,11 +384,14 @@ def test_sync_still_follows_a_normal_next_token(aws_home: AwsHome, portal: Calla
 # Item 16: `sso login` fails when its token cannot be saved
 
 
-def _assert_unsaved(done: subprocess.CompletedProcess[str]) -> None:
+def _assert_unsaved(done: subprocess.CompletedProcess[str], *, before_sign_in: bool = True) -> None:
     assert done.returncode == ExitCode.FILE, done.stderr
     assert "Successfully logged into" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert "could not be saved" in last and "Traceback" not in done.stderr, done.stderr
+    # Nobody is asked to approve a login whose token could not be kept, when that is known beforehand (the client
+    # registration, saved first in the same folder, could not be written).
+    assert ("open this URL" not in done.stderr) == before_sign_in, done.stderr
 
 
 def test_login_fails_when_the_token_folder_is_read_only(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
@@ -402,6 +405,23 @@ def test_login_fails_when_the_token_folder_is_read_only(sandbox: Sandbox, aws_ho
         folder.chmod(0o700)
     _assert_unsaved(done)
     assert not _token_path(aws_home).exists()
+
+
+def test_login_fails_when_only_the_token_cannot_be_written(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """The registration is cached from an earlier login, the folder has become read-only since: the person
+    approves, then the token cannot be written: exit 7, and the old token is left as it was."""
+    env = _env(sandbox, aws_home)
+    first = run_rolecall(["sso", "login", "--sso-session", SESSION, "--use-device-code"], env)
+    assert first.returncode == 0, first.stderr
+    before = _token_path(aws_home).read_bytes()
+    folder = _token_path(aws_home).parent
+    folder.chmod(0o500)
+    try:
+        done = run_rolecall(["sso", "login", "--sso-session", SESSION, "--use-device-code"], env, modes_bind=True)
+    finally:
+        folder.chmod(0o700)
+    _assert_unsaved(done, before_sign_in=False)
+    assert _token_path(aws_home).read_bytes() == before
 
 
 def test_login_fails_when_the_disk_is_full(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811

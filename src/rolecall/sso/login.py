@@ -131,8 +131,7 @@ class LoginFlow:
                 raise TokenNotSavedError(
                     f"signed in to {self.login.describe}, but the token could not be saved in {self.cache.directory}, "
                     "so no later command can use it",
-                    hint=f"free disk space or make {self.cache.directory} writable, then run "
-                    f"`{self.login.login_command}` again",
+                    hint=self._unsaved_hint(),
                 )
             return SsoToken(document)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -170,8 +169,17 @@ class LoginFlow:
             registration.update(scopes=params["scopes"], grantTypes=_AUTH_GRANT_TYPES)
         elif scopes:
             registration["scopes"] = scopes
-        self.cache.save_registration(self.login, registration)
+        if not self.cache.save_registration(self.login, registration) and self.require_saved:
+            # Same folder as the token: stop now rather than after the person has approved in vain.
+            raise TokenNotSavedError(
+                f"the token of a login to {self.login.describe} could not be saved: {self.cache.directory} cannot "
+                "be written (stopped before the sign-in)",
+                hint=self._unsaved_hint(),
+            )
         return registration
+
+    def _unsaved_hint(self) -> str:
+        return f"free disk space or make {self.cache.directory} writable, then run `{self.login.login_command}` again"
 
     def _token_document(self, response: Mapping[str, Any], registration: Mapping[str, Any]) -> dict[str, Any]:
         return new_token_document(
