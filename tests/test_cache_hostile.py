@@ -121,9 +121,10 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "lone-surrogate": (writer(SURROGATE), "not valid Unicode"),
     "huge": (writer(b" " * (2 << 20)), "cannot read it (larger than"),
     "fifo": (make_fifo, "cannot read it (not a regular file but a named pipe)"),
-    "link-to-dev-zero": (make_zero_link, "cannot read it (not a regular file but a device)"),
+    # rolecall's caches hold plain files: a link is never followed (nor written through), whatever it leads to.
+    "link-to-dev-zero": (make_zero_link, "it is a symbolic link, which rolecall's caches never follow"),
     "directory": (make_dir, "cannot read it (Is a directory)"),
-    "symlink-loop": (make_loop, "cannot read it (Too many levels of symbolic links)"),
+    "symlink-loop": (make_loop, "it is a symbolic link, which rolecall's caches never follow"),
 }
 
 
@@ -433,15 +434,17 @@ def test_put_replaces_a_link_to_a_device_instead_of_writing_through_it(tmp_path:
     assert CliCache(str(folder)).get("k", NOW) is not None
 
 
-def test_put_still_writes_through_a_link_to_a_regular_file(tmp_path: Path) -> None:
-    """What botocore does (it opens the path): someone who links an entry elsewhere keeps the link."""
+def test_put_replaces_a_link_to_a_regular_file_instead_of_writing_through_it(tmp_path: Path) -> None:
+    """Unlike botocore (which opens the path), a link at an entry is replaced: whoever planted it, the secret
+    lands in our own 0600 file and never in what the link leads to (issue 15, item 2)."""
     folder = tmp_path / "cache"
     folder.mkdir()
     (tmp_path / "elsewhere.json").write_text("{}")
     os.symlink(tmp_path / "elsewhere.json", folder / "k.json")
     assert CliCache(str(folder)).put("k", _response(NOW + timedelta(hours=1))) is True
-    assert (folder / "k.json").is_symlink()
-    assert "ASIAEXAMPLEWRITE0001" in (tmp_path / "elsewhere.json").read_text()
+    assert not (folder / "k.json").is_symlink() and stat.S_IMODE((folder / "k.json").stat().st_mode) == 0o600
+    assert (tmp_path / "elsewhere.json").read_text() == "{}"
+    assert CliCache(str(folder)).get("k", NOW) is not None
 
 
 def test_a_folder_in_place_of_the_used_codes_memory_costs_a_warning_not_the_code(
