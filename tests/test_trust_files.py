@@ -351,6 +351,34 @@ def test_item2_root_still_follows_the_users_own_dotfiles_link(shared_home: Share
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (NOBODY, 0o600)
 
 
+@needs_root
+def test_item2_root_with_a_users_home_uses_that_users_cache_and_leaves_it_working(
+    sandbox: Sandbox, shared_home: SharedHome
+) -> None:
+    """The rule for root: the owner of HOME is trusted for reading (root already runs that user's config), so
+    ``sudo -E rolecall env`` reuses the user's cached role session; what root writes there is root's, 0600."""
+    env = sandbox_env(sandbox, shared_home.root, shared_home.env)
+    home = shared_home.root
+    cache = home / ".aws" / "cli" / "cache"
+    cache.mkdir(parents=True)
+    for folder in (home, home / ".aws", home / ".aws" / "cli", cache):
+        os.chown(folder, NOBODY, NOBODY)
+    plant(cache / "unrelated.json", "{}")
+    entry = cli_cache_path(sandbox, home)
+    plant(entry, fresh_entry("ASIAUSERSOWNSESSION1"))
+    as_nobody("chmod", "600", str(entry))
+
+    done = run_cli(["env", "readonly"], env)
+
+    assert done.returncode == 0 and warnings_in(done.stderr) == [], done.stderr
+    assert "ASIAUSERSOWNSESSION1" in done.stdout and sandbox.calls("AssumeRole") == 0
+    entry.unlink()
+    done = run_cli(["env", "readonly"], env)
+    assert done.returncode == 0 and warnings_in(done.stderr) == [], done.stderr
+    info = os.lstat(entry)
+    assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (0, 0o600) and os.stat(cache).st_uid == NOBODY
+
+
 def _loose_cache(shared_home: SharedHome) -> Path:
     """``~/.aws/cli/cache`` as the AWS CLI leaves it under umask 000: 0777, its parents reachable."""
     home = shared_home.root

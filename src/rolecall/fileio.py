@@ -265,7 +265,8 @@ def _open_folder(folder: str) -> int | None:
     OS cannot do that. A link swapped into the path after it was resolved makes this fail (``OSError``)."""
     if os.name != "posix" or os.open not in os.supports_dir_fd:
         return None
-    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+    # O_PATH (Linux): a folder one may search but not list (a 0711 home) can still be walked through.
+    flags = (getattr(os, "O_PATH", 0) or os.O_RDONLY) | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
     fd = os.open("/", flags)
     try:
         for part in folder.split("/"):
@@ -395,8 +396,7 @@ def _write_in(
             os.unlink(at(temp), dir_fd=dir_fd)
         raise
     if dir_fd is not None:
-        with contextlib.suppress(OSError):
-            os.fsync(dir_fd)  # make the rename durable
+        _fsync_dir(".", dir_fd)  # make the rename durable (the walked folder, not whatever its path names now)
     else:
         _fsync_dir(folder)
 
@@ -444,10 +444,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: str) -> None:
+def _fsync_dir(folder: str, at: int | None = None) -> None:
     """Make the rename durable; not every OS or file system can open a folder, which is not an error."""
     try:
-        dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), dir_fd=at)
     except OSError:
         return
     try:
