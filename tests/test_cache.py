@@ -26,6 +26,7 @@ from rolecall.cache import (
     _canonical_json,
     _loads,
     assume_role_cache_key,
+    has_control_characters,
 )
 from rolecall.errors import InvalidInputError
 from rolecall.sandbox import Sandbox
@@ -250,7 +251,8 @@ json_values = st.recursive(
 @settings(max_examples=60, deadline=None)
 @given(
     extra=st.dictionaries(text.filter(lambda k: k not in ("Credentials", "AssumedRoleUser")), json_values, max_size=4),
-    secret=text.filter(bool),
+    # A secret with a control character is damage (issue 15, item 4): get() refuses it on purpose.
+    secret=text.filter(lambda s: bool(s) and not has_control_characters(s)),
     seconds=st.integers(0, 129600),
 )
 def test_put_get_round_trip_agrees_with_botocore(
