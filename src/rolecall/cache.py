@@ -628,10 +628,13 @@ class _JsonFolderCache:
                 f"cannot delete {path}: {error.strerror or error}", hint="check the permissions of the cache folder"
             ) from error
 
-    def _write(self, key: str, document: Mapping[str, Any]) -> bool:
+    def _write(
+        self, key: str, document: Mapping[str, Any], *, stored: str | None = None, unsaved_note: str | None = None
+    ) -> bool:
         """Write ``document`` as botocore's JSONFileCache does (one line, default separators), atomically, 0600.
 
-        False, after one line to the reporter, when the file cannot be written.
+        False, after one line to the reporter, when the file cannot be written; ``stored`` and ``unsaved_note``
+        name what was not kept and what that costs when it is not the folder's usual kind of entry.
         """
         import json
 
@@ -647,7 +650,8 @@ class _JsonFolderCache:
             atomic_write(path, data, mode=0o600, dir_mode=0o700, private=True)
         except FileError as error:
             # The credentials in hand are good; failing to keep them must not throw them away.
-            self.reporter(f"could not cache {self._stored}: {error.message} ({self._unsaved_note})")
+            what, note = stored or self._stored, unsaved_note or self._unsaved_note
+            self.reporter(f"could not cache {what}: {error.message} ({note})")
             return False
         return True
 

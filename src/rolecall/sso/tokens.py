@@ -241,7 +241,12 @@ class SsoTokenCache(_JsonFolderCache):
 
     def save_registration(self, login: SsoLogin, document: Mapping[str, Any]) -> bool:
         """Write the client registration of ``login`` (atomic, 0600)."""
-        return self._write(registration_key(login), document)
+        return self._write(
+            registration_key(login),
+            document,
+            stored="the IAM Identity Center client registration",
+            unsaved_note="the next login registers the client again",
+        )
 
     def delete_registration(self, login: SsoLogin) -> None:
         """Forget the client registration of ``login`` (the service refused it)."""
