@@ -105,6 +105,16 @@ class AwsError(RolecallError):
         self.code = code
 
 
+class ExpiredCredentialsError(AwsError):
+    """A source answered with credentials that had already expired (exit 4, as any unusable AWS answer): STS, the
+    IAM Identity Center portal, the container endpoint or instance metadata (botocore's own sources: after its one
+    mandatory refresh). Nothing is cached.
+
+    botocore refuses these too ("refreshed credentials are still expired"); handing them on would only move the
+    failure into every consumer, as an ExpiredToken on its first call.
+    """
+
+
 class NetworkError(RolecallError):
     """The endpoint could not be reached, or TLS / the proxy failed."""
 

@@ -30,6 +30,7 @@ from rolecall.errors import (
     AwsError,
     ConfigError,
     EndpointAnswerError,
+    ExpiredCredentialsError,
     FileError,
     InvalidInputError,
     MfaError,
@@ -52,6 +53,7 @@ __all__ = [
     "get_caller_identity",
     "get_federation_token",
     "get_session_token",
+    "imds_region",
     "list_mfa_devices",
     "resolve_settings",
 ]
@@ -801,42 +803,103 @@ def _container_problem(error: ValueError, environ: Mapping[str, str]) -> tuple[s
     return _redact_url(first), _CONTAINER_HINT
 
 
+#: Who answered, for messages about what a source gave.
+_SOURCE_DESCRIPTIONS = {
+    "login": "the `aws login` session",
+    "container-role": "the container credentials endpoint",
+    "iam-role": "the EC2 instance metadata service",
+}
+
+
+def _botocore_session_for(env: Mapping[str, str], profile: str | None) -> Session:
+    """A botocore session that reads its settings from ``env`` and the files ``env`` points at, never os.environ.
+
+    botocore's own sessions read every setting's variable from ``os.environ`` (a library caller's ``env`` would be
+    ignored, and rolecall's own environment would leak in); here each of botocore's settings is the same chain
+    (instance value, ``env``'s variable, the profile's key, the default) built on ``env``. ``profile`` is the
+    profile whose keys count (IMDS timeouts, endpoint and mode may be set there); one that is in neither file
+    just means the defaults, as for a profile-less resolution.
+    """
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    from botocore.configprovider import (  # type: ignore[import-untyped, unused-ignore]
+        BOTOCORE_DEFAUT_SESSION_VARIABLES,
+        ConfigChainFactory,
+        ConfigValueStore,
+    )
+
+    from rolecall.config.paths import AwsPaths
+
+    session = botocore.session.Session()
+    chains = ConfigChainFactory(session=session, environ=dict(env))
+    session.register_component(
+        "config_store",
+        ConfigValueStore(
+            mapping={
+                name: chains.create_config_chain(
+                    instance_name=name,
+                    env_var_names=variable,
+                    config_property_names=key,
+                    default=default,
+                    conversion_func=convert,
+                )
+                for name, (key, variable, default, convert) in BOTOCORE_DEFAUT_SESSION_VARIABLES.items()
+            }
+        ),
+    )
+    paths = AwsPaths.from_env(env)
+    session.set_config_variable("config_file", paths.config_file)
+    session.set_config_variable("credentials_file", paths.credentials_file)
+    # Always set (None when the profile is in neither file): AWS_PROFILE in ``env`` must not pick another one.
+    session.set_config_variable("profile", profile if profile is not None and profile in session.available_profiles
+                                else None)  # fmt: skip
+    return session
+
+
+def _imds_config(session: Session) -> dict[str, Any]:
+    """The metadata service settings botocore's own credential resolver gives its fetcher (endpoint from
+    ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` or the profile, endpoint mode, IMDSv1 refusal, refresh window)."""
+    from botocore.credentials import _DEFAULT_ADVISORY_REFRESH_TIMEOUT  # type: ignore[import-untyped, unused-ignore]
+    from botocore.utils import resolve_imds_endpoint_mode  # type: ignore[import-untyped, unused-ignore]
+
+    return {
+        "ec2_metadata_service_endpoint": session.get_config_variable("ec2_metadata_service_endpoint"),
+        "ec2_metadata_service_endpoint_mode": resolve_imds_endpoint_mode(session),
+        "ec2_credential_refresh_window": _DEFAULT_ADVISORY_REFRESH_TIMEOUT,
+        "ec2_metadata_v1_disabled": session.get_config_variable("ec2_metadata_v1_disabled"),
+    }
+
+
 def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str]) -> Credentials:
     """Credentials from one of botocore's own providers, for ``profile`` and the environment ``env``.
 
     ``kind`` is botocore's method name: ``login`` (read from the profile in the files ``env`` points
-    at), ``container-role`` (``AWS_CONTAINER_CREDENTIALS_*`` in ``env``) or ``iam-role`` (instance metadata;
-    ``AWS_EC2_METADATA_DISABLED`` in ``env`` honoured). These need botocore's machinery (token caches, IMDS),
-    so delegating keeps them identical to the AWS CLI's. Raises ``ConfigError`` when the source has nothing,
-    ``NetworkError`` when its endpoint cannot be reached.
+    at), ``container-role`` (``AWS_CONTAINER_CREDENTIALS_*`` in ``env``) or ``iam-role`` (instance metadata, set
+    up as botocore's own resolver sets it up: ``AWS_EC2_METADATA_DISABLED``, ``AWS_EC2_METADATA_SERVICE_ENDPOINT``
+    and its mode, ``AWS_METADATA_SERVICE_TIMEOUT`` / ``_NUM_ATTEMPTS``, IMDSv1 refusal, from ``env`` or the
+    profile). These need botocore's machinery (token caches, IMDS), so delegating keeps them identical to the AWS
+    CLI's. Raises ``ConfigError`` when the source has nothing, ``NetworkError`` when its endpoint cannot be
+    reached, ``ExpiredCredentialsError`` when it answered with expired credentials twice (botocore fetches
+    expired credentials once more, then gives up with "refreshed credentials are still expired").
     """
     if kind not in _SOURCE_NAMES:
         raise ConfigError(f"unknown botocore credential source {kind!r}", hint="use one of " + ", ".join(_SOURCE_NAMES))
     import botocore.credentials  # type: ignore[import-untyped, unused-ignore]
-    import botocore.session  # type: ignore[import-untyped, unused-ignore]
     import botocore.utils  # type: ignore[import-untyped, unused-ignore]
     from botocore import exceptions as bce
 
-    from rolecall.config.paths import AwsPaths
-
     name = _SOURCE_NAMES[kind]
-    paths = AwsPaths.from_env(env)
     environ = dict(env)
     try:
-        session = botocore.session.Session()
-        session.set_config_variable("config_file", paths.config_file)
-        session.set_config_variable("credentials_file", paths.credentials_file)
+        session = _botocore_session_for(env, profile)
         if kind == "container-role":
             provider: Any = botocore.credentials.ContainerProvider(environ=environ)
         elif kind == "iam-role":
-            # IMDS timeouts may be set in the profile; a profile that is not in the files just means defaults.
-            if profile in session.available_profiles:
-                session.set_config_variable("profile", profile)
             fetcher = botocore.utils.InstanceMetadataFetcher(
                 timeout=session.get_config_variable("metadata_service_timeout"),
                 num_attempts=session.get_config_variable("metadata_service_num_attempts"),
                 env=environ,
                 user_agent=session.user_agent(),
+                config=_imds_config(session),
             )
             provider = botocore.credentials.InstanceMetadataProvider(iam_role_fetcher=fetcher)
         else:
@@ -845,6 +908,16 @@ def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str])
             provider = resolver.get_provider(kind)
         found = provider.load()
         frozen = found.get_frozen_credentials() if found is not None else None
+    except RuntimeError as error:
+        # botocore fetches expired credentials once more and then raises a bare RuntimeError ("Credentials were
+        # refreshed, but the refreshed credentials are still expired."); its text holds no secret, and nothing else
+        # raises RuntimeError here.
+        if "still expired" not in str(error):
+            raise
+        raise ExpiredCredentialsError(
+            f"{_SOURCE_DESCRIPTIONS[kind]} returned credentials that had already expired, twice; they were not used",
+            hint="check this machine's clock (`date -u`); if it is right, the endpoint is misbehaving",
+        ) from None
     except (bce.ConnectionError, bce.CredentialRetrievalError, bce.MetadataRetrievalError) as error:
         raise NetworkError(
             f"could not get credentials from the {name}: {type(error).__name__}",
@@ -887,6 +960,27 @@ def botocore_source_credentials(kind: str, profile: str, env: Mapping[str, str])
         expiration=expiry if isinstance(expiry, datetime) else None,
         account_id=getattr(frozen, "account_id", None) or None,
     )
+
+
+def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
+    """The instance's region from the metadata service (its availability zone less the letter), as the AWS
+    CLI v2 finds it when neither the environment nor the config names one; None when it cannot be reached or
+    gives nothing. Whether IMDS may be asked at all is the caller's decision
+    (``rolecall.providers.botocore_source.imds_enabled``).
+
+    botocore's own ``IMDSRegionProvider`` does the work (IMDSv2 token, v1 fallback, endpoint and mode from
+    ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` or the profile, timeouts), on a session that reads ``env``, so the
+    answer is the AWS CLI's.
+    """
+    import botocore.utils  # type: ignore[import-untyped, unused-ignore]
+    from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        session = _botocore_session_for(env, profile)
+        region = botocore.utils.IMDSRegionProvider(session, environ=dict(env)).provide()
+    except (BotoCoreError, ValueError):  # a refused token request, a setting botocore cannot use: no region
+        return None
+    return region if isinstance(region, str) and region else None
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ tree of providers built by ``chain.py``.
 
 from __future__ import annotations
 
-from rolecall.errors import AwsError
+# ExpiredCredentialsError lives in rolecall.errors with the rest of the hierarchy; imported here for
+# refuse_expired, and so that ``from rolecall.providers.base import ExpiredCredentialsError`` keeps working.
+from rolecall.errors import ExpiredCredentialsError as ExpiredCredentialsError
 from rolecall.reporting import ignore
 from rolecall.timefmt import timezone, utc_now
 
@@ -37,14 +39,6 @@ if TYPE_CHECKING:
 
         def cached(self) -> Credentials | None:
             """Credentials served without any network call or prompt, or None."""
-
-
-class ExpiredCredentialsError(AwsError):
-    """A source answered with credentials that have already expired (exit 4, as any unusable AWS answer).
-
-    botocore refuses these too ("refreshed credentials are still expired"); handing them on would only move the
-    failure into every consumer, as an ExpiredToken on its first call.
-    """
 
 
 #: Methods (``Provider.method``) whose credentials are always temporary: role sessions of every kind and the

@@ -1,0 +1,177 @@
+"""Issue 15, follow-ups of items 17-20 and of botocore's own test cases (tests/test_botocore_cases.py).
+
+* sts.py is the one place that turns botocore's "refreshed credentials are still expired" into
+  ``ExpiredCredentialsError`` (exit 4), which lives in ``rolecall.errors`` (still importable from
+  ``rolecall.providers.base``).
+* Instance metadata is asked as botocore's own resolver asks it: the endpoint (``AWS_EC2_METADATA_SERVICE_ENDPOINT``
+  or the profile's ``ec2_metadata_service_endpoint``), the timeout and the number of attempts come from the
+  environment rolecall is given (a library caller's ``env``, not ``os.environ``) or the profile.
+* Three differences from botocore found by its test cases, fixed: ``AWS_PROFILE`` naming a missing profile while
+  keys are in the environment; an empty ``aws_access_key_id`` in the credentials file; a ``credential_process``
+  whose output starts with a UTF-8 byte-order mark.
+
+Real HTTP servers on 127.0.0.1 stand in for the container endpoint and the metadata service; botocore and the
+AWS CLI are the oracles.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import AwsHome, run_aws, run_rolecall
+from rolecall import errors, sts
+from rolecall.cli.context import Context
+from rolecall.cli.main import main
+from rolecall.errors import ConfigError, ProfileNotFoundError, RolecallError
+from rolecall.resolve import get_credentials
+from test_trust_resolution import PAST, Reply, local_server
+
+FUTURE = (datetime.now(timezone.utc) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+SECRET = "imdsSecretExample00000000000000000000000"
+
+
+def _one_line(stderr: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("rolecall: ") and "hint:" in lines[0], stderr
+
+
+def rc(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """rolecall's CLI in this process, with ``env`` as its whole environment."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), Context(stdin=io.StringIO(), stdout=out, stderr=err, env=env))
+    return code, out.getvalue(), err.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ExpiredCredentialsError: in errors.py, raised by sts.py for botocore's sources
+
+
+def test_expired_credentials_error_is_in_errors_and_still_importable_from_providers_base() -> None:
+    from rolecall.providers import base
+
+    moved = getattr(errors, "ExpiredCredentialsError", None)
+    assert moved is not None and moved is base.ExpiredCredentialsError
+    assert issubclass(moved, errors.AwsError) and moved("x").exit_code == errors.ExitCode.AWS == 4
+
+
+def test_sts_turns_a_still_expired_container_answer_into_expired_credentials(aws_home: AwsHome) -> None:
+    """botocore_source_credentials itself raises ExpiredCredentialsError, never botocore's bare RuntimeError."""
+
+    def container(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        block = {"AccessKeyId": "ASIACONTAINEREXAMPLE", "SecretAccessKey": "containerSecret0000000000000000000000",
+                 "Token": "containerToken", "Expiration": PAST}  # fmt: skip
+        return 200, {"Content-Type": "application/json"}, json.dumps(block).encode()
+
+    with local_server(container) as (url, seen):
+        env = dict(aws_home.env, AWS_CONTAINER_CREDENTIALS_FULL_URI=url + "/creds")
+        with pytest.raises(Exception) as caught:  # noqa: B017, PT011 - before the fix: botocore's RuntimeError
+            sts.botocore_source_credentials("container-role", "default", env)
+    assert type(caught.value).__name__ == "ExpiredCredentialsError" and isinstance(caught.value, errors.AwsError)
+    assert isinstance(caught.value, RolecallError) and caught.value.exit_code == 4
+    message = caught.value.message
+    assert "the container credentials endpoint returned credentials that had already expired, twice" in message
+    assert "containerSecret" not in message and caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert len(seen) == 2  # botocore's one mandatory refresh, then the refusal
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Instance metadata set up from the environment rolecall is given, and from the profile
+
+
+@contextmanager
+def fake_imds_credentials(failures: int = 0, expiration: str = FUTURE) -> Iterator[tuple[str, list[str]]]:
+    """An IMDSv2 metadata service with an instance role; its first ``failures`` answers for the role's
+    credentials are HTTP 500 (botocore retries those up to ``metadata_service_num_attempts`` times)."""
+    failed = [0]
+
+    def answer(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        if method == "PUT" and path == "/latest/api/token":
+            return 200, {}, b"imds-token"
+        if headers.get("x-aws-ec2-metadata-token") != "imds-token":
+            return 401, {}, b""
+        if path == "/latest/meta-data/iam/security-credentials/":
+            return 200, {}, b"box-role"
+        if path == "/latest/meta-data/iam/security-credentials/box-role":
+            if failed[0] < failures:
+                failed[0] += 1
+                return 500, {}, b"busy"
+            block = {"Code": "Success", "AccessKeyId": "ASIAIMDSEXAMPLE00001", "SecretAccessKey": SECRET,
+                     "Token": "imdsToken", "Expiration": expiration}  # fmt: skip
+            return 200, {"Content-Type": "application/json"}, json.dumps(block).encode()
+        return 404, {}, b""
+
+    with local_server(answer) as served:
+        yield served
+
+
+def _imds_env(aws_home: AwsHome, **extra: str) -> dict[str, str]:
+    return dict(aws_home.env, ROLECALL_USE_IMDS="1", AWS_EC2_METADATA_DISABLED="false", **extra)
+
+
+def test_imds_endpoint_from_the_given_environment(aws_home: AwsHome) -> None:
+    """AWS_EC2_METADATA_SERVICE_ENDPOINT in the env given to the library (not in os.environ) is the one asked."""
+    with fake_imds_credentials() as (url, seen):
+        env = _imds_env(aws_home, AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/")
+        assert "AWS_EC2_METADATA_SERVICE_ENDPOINT" not in os.environ
+        found = get_credentials(env=env)
+    assert (found.access_key_id, found.session_token) == ("ASIAIMDSEXAMPLE00001", "imdsToken")
+    assert "GET /latest/meta-data/iam/security-credentials/box-role" in seen
+
+
+def test_imds_endpoint_from_the_profile(aws_home: AwsHome) -> None:
+    """The profile's ec2_metadata_service_endpoint counts, as in botocore's own resolver."""
+    with fake_imds_credentials() as (url, seen):
+        aws_home.write_config(f"[default]\nec2_metadata_service_endpoint = {url}/\n")
+        result = run_rolecall(["env", "--format", "json"], _imds_env(aws_home))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["AccessKeyId"] == "ASIAIMDSEXAMPLE00001"
+        # The oracle: the AWS CLI's own resolution on the same files and environment.
+        aws = run_aws(["configure", "export-credentials", "--format", "process"], _imds_env(aws_home))
+        if aws.returncode == 0:  # `configure export-credentials` is AWS CLI v2 (and late v1) only
+            assert json.loads(aws.stdout)["AccessKeyId"] == "ASIAIMDSEXAMPLE00001"
+    assert seen
+
+
+def test_imds_attempts_from_the_given_environment(aws_home: AwsHome) -> None:
+    """AWS_METADATA_SERVICE_NUM_ATTEMPTS of the given env: two busy answers, then the credentials on the third."""
+    with fake_imds_credentials(failures=2) as (url, _seen):
+        env = _imds_env(aws_home, AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/", AWS_METADATA_SERVICE_NUM_ATTEMPTS="3")
+        assert "AWS_METADATA_SERVICE_NUM_ATTEMPTS" not in os.environ
+        assert get_credentials(env=env).access_key_id == "ASIAIMDSEXAMPLE00001"
+
+
+def test_imds_region_reads_the_given_environment_through_sts(aws_home: AwsHome) -> None:
+    """sts.imds_region is where the region lookup's botocore lives; the endpoint comes from the given env."""
+    from test_trust_resolution import fake_imds
+
+    with fake_imds("ap-southeast-2a") as (url, _seen):
+        env = _imds_env(aws_home, AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/")
+        assert sts.imds_region(env, None) == "ap-southeast-2"
+        from rolecall.providers.botocore_source import imds_region
+
+        assert imds_region(env, None) == "ap-southeast-2"
+        assert imds_region({**env, "ROLECALL_USE_IMDS": "0"}, None) is None
+
+
+def test_only_sts_imports_botocore_among_providers() -> None:
+    """Outside sts.py, resolve.py's boto3_session and the sandbox, no module of rolecall imports botocore."""
+    root = Path(__file__).resolve().parent.parent / "src" / "rolecall"
+    offenders = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative in ("sts.py", "resolve.py") or relative.startswith("sandbox/"):
+            continue
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("import botocore", "from botocore")):
+                offenders.append(f"{relative}: {stripped}")
+    assert offenders == []
