@@ -142,20 +142,22 @@ def test_named_profile_ignores_environment_keys_but_aws_profile_does_not(
     assert _rolecall()[0] == "AKIDENV"  # type: ignore[index]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="difference: AWS_PROFILE naming a profile that does not exist, with keys in the environment: botocore "
-    "(and every `aws` command) fails with ProfileNotFound, rolecall exports the environment's keys",
+@pytest.mark.parametrize(
+    ("variable", "name"), [("AWS_PROFILE", "ghost"), ("AWS_DEFAULT_PROFILE", "ghost"), ("AWS_PROFILE", "default")]
 )
 def test_aws_profile_that_does_not_exist_fails_even_with_environment_keys(
-    aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch
+    aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch, variable: str, name: str
 ) -> None:
+    """botocore (and every `aws` command) raises ProfileNotFound before looking at the environment's keys."""
     aws_home.write_config("[profile real]\nregion = us-east-1\n")
-    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    monkeypatch.setenv(variable, name)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
     assert _botocore() == "error"
     assert _rolecall() == "error"
+    # A profile that exists: the environment's keys win, in both.
+    monkeypatch.setenv(variable, "real")
+    assert _rolecall() == _botocore() == ("AKIDENV", "env-secret", None, None)
 
 
 def test_deliberate_expiration_without_a_zone_is_utc_where_botocore_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,19 +224,15 @@ def test_profile_that_does_not_exist_is_an_error_for_both(aws_home: AwsHome) -> 
     assert _rolecall("deev") == _botocore("deev") == "error"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="difference: an empty aws_access_key_id in the credentials file: botocore returns those empty keys "
-    "(SharedCredentialProvider tests only that the key is present), rolecall skips them and silently uses the "
-    "config file's keys, a different identity",
-)
 def test_empty_access_key_in_credentials_file_is_not_skipped(aws_home: AwsHome) -> None:
+    """botocore returns the empty keys (SharedCredentialProvider tests only that the key is present); rolecall
+    refuses them rather than resolve to the config file's keys, another identity."""
     aws_home.write_credentials("[default]\naws_access_key_id =\naws_secret_access_key = c\n")
     aws_home.write_config("[default]\naws_access_key_id = AKIDCFG\naws_secret_access_key = g\n")
     theirs = _botocore()
     assert isinstance(theirs, tuple) and theirs[0] == ""
     # Either botocore's answer or an error would do; using another identity would not.
-    assert _rolecall() in (theirs, "error")
+    assert _rolecall() == "error"
 
 
 def test_deliberate_empty_secret_key_is_partial_credentials(aws_home: AwsHome) -> None:
@@ -365,13 +363,14 @@ def test_deliberate_process_output_must_have_non_empty_string_keys(aws_home: Aws
     assert _rolecall() == "error"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="difference: a credential_process whose output starts with a UTF-8 byte-order mark: botocore refuses it "
-    "(JSONDecodeError), rolecall accepts it, so a helper that works with rolecall fails with the AWS CLI",
-)
-def test_process_output_with_a_byte_order_mark_is_refused_like_botocore(aws_home: AwsHome, tmp_path: Path) -> None:
-    aws_home.write_config(f"[default]\ncredential_process = {_program(tmp_path, chr(0xFEFF) + _process_json())}\n")
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_process_output_with_a_byte_order_mark_is_refused_like_botocore(
+    aws_home: AwsHome, tmp_path: Path, encoding: str
+) -> None:
+    """botocore decodes the output as UTF-8 and refuses a byte-order mark (JSONDecodeError), or UTF-16."""
+    script = tmp_path / "bom.py"
+    script.write_text(f"import sys\nsys.stdout.buffer.write({_process_json().encode(encoding)!r})\n")
+    aws_home.write_config(f"[default]\ncredential_process = {sys.executable} {script}\n")
     assert _botocore() == "error"
     assert _rolecall() == "error"
 

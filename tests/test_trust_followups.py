@@ -33,7 +33,7 @@ from rolecall.cli.context import Context
 from rolecall.cli.main import main
 from rolecall.errors import ConfigError, ProfileNotFoundError, RolecallError
 from rolecall.resolve import get_credentials
-from test_trust_resolution import PAST, Reply, local_server
+from test_trust_resolution import PAST, Reply, botocore_credentials, local_server
 
 FUTURE = (datetime.now(timezone.utc) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
 SECRET = "imdsSecretExample00000000000000000000000"
@@ -73,7 +73,7 @@ def test_sts_turns_a_still_expired_container_answer_into_expired_credentials(aws
 
     with local_server(container) as (url, seen):
         env = dict(aws_home.env, AWS_CONTAINER_CREDENTIALS_FULL_URI=url + "/creds")
-        with pytest.raises(Exception) as caught:  # noqa: B017, PT011 - before the fix: botocore's RuntimeError
+        with pytest.raises(Exception) as caught:  # before the fix: botocore's RuntimeError
             sts.botocore_source_credentials("container-role", "default", env)
     assert type(caught.value).__name__ == "ExpiredCredentialsError" and isinstance(caught.value, errors.AwsError)
     assert isinstance(caught.value, RolecallError) and caught.value.exit_code == 4
@@ -134,10 +134,8 @@ def test_imds_endpoint_from_the_profile(aws_home: AwsHome) -> None:
         result = run_rolecall(["env", "--format", "json"], _imds_env(aws_home))
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["AccessKeyId"] == "ASIAIMDSEXAMPLE00001"
-        # The oracle: the AWS CLI's own resolution on the same files and environment.
-        aws = run_aws(["configure", "export-credentials", "--format", "process"], _imds_env(aws_home))
-        if aws.returncode == 0:  # `configure export-credentials` is AWS CLI v2 (and late v1) only
-            assert json.loads(aws.stdout)["AccessKeyId"] == "ASIAIMDSEXAMPLE00001"
+        # The oracle: botocore's own chain on the same files and environment.
+        assert botocore_credentials(_imds_env(aws_home)) == ("iam-role", "ASIAIMDSEXAMPLE00001")
     assert seen
 
 
@@ -175,3 +173,94 @@ def test_only_sts_imports_botocore_among_providers() -> None:
             if stripped.startswith(("import botocore", "from botocore")):
                 offenders.append(f"{relative}: {stripped}")
     assert offenders == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# AWS_PROFILE / AWS_DEFAULT_PROFILE naming a missing profile while keys are in the environment: refused
+
+
+ENV_KEYS = {
+    "AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000001",
+    "AWS_SECRET_ACCESS_KEY": "envSecretExample000000000000000000000000",
+}
+
+
+@pytest.mark.parametrize("variable", ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
+@pytest.mark.parametrize("command", [["env"], ["whoami"], ["assume"], ["sts", "get-caller-identity"]])
+def test_a_missing_profile_named_by_the_environment_is_refused_even_with_keys(
+    aws_home: AwsHome, variable: str, command: list[str]
+) -> None:
+    aws_home.write_config("[profile real]\nregion = us-east-1\n")
+    env = dict(aws_home.env, **ENV_KEYS, **{variable: "reel"})
+    result = run_rolecall(command, env)
+    assert result.returncode == 3 and result.stdout == "", result.stderr
+    _one_line(result.stderr)
+    assert "the profile 'reel' could not be found" in result.stderr and "Did you mean 'real'?" in result.stderr
+    if command[0] != "sts":  # `rolecall sts` checks the name itself first, with the AWS CLI's words
+        assert f"{variable} names it" in result.stderr and f"unset {variable}" in result.stderr
+    assert "envSecret" not in result.stderr
+
+
+def test_a_missing_profile_named_by_the_environment_as_the_aws_cli_and_the_library_see_it(aws_home: AwsHome) -> None:
+    aws_home.write_config("[profile real]\nregion = us-east-1\n")
+    env = dict(aws_home.env, **ENV_KEYS, AWS_PROFILE="ghost")
+    aws = run_aws(["sts", "get-caller-identity"], env)
+    assert aws.returncode != 0 and "could not be found" in aws.stderr  # ProfileNotFound, before any request
+    with pytest.raises(ProfileNotFoundError) as caught:
+        get_credentials(env=env)
+    assert caught.value.exit_code == 3 and "AWS_PROFILE names it" in caught.value.message
+    # AWS_PROFILE=default is a name too (botocore insists on it as well); without it, the keys are used.
+    with pytest.raises(ProfileNotFoundError):
+        get_credentials(env=dict(env, AWS_PROFILE="default"))
+    assert get_credentials(env=dict(env, AWS_PROFILE="")).access_key_id == ENV_KEYS["AWS_ACCESS_KEY_ID"]
+    assert get_credentials(env=dict(env, AWS_PROFILE="real")).access_key_id == ENV_KEYS["AWS_ACCESS_KEY_ID"]
+    code, out, err = rc(dict(env, AWS_PROFILE="real"), "env", "--format", "json")
+    assert code == 0 and json.loads(out)["AccessKeyId"] == ENV_KEYS["AWS_ACCESS_KEY_ID"], err
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# An empty aws_access_key_id: refused, never skipped for another source's keys
+
+
+def test_an_empty_access_key_in_the_credentials_file_is_refused(aws_home: AwsHome) -> None:
+    aws_home.write_credentials("[default]\naws_access_key_id =\naws_secret_access_key = c\n")
+    aws_home.write_config("[default]\naws_access_key_id = AKIACONFIGEXAMPLE001\naws_secret_access_key = g\n")
+    result = run_rolecall(["env"], aws_home.env)
+    assert result.returncode == 3 and result.stdout == "", result.stderr
+    _one_line(result.stderr)
+    assert "aws_access_key_id is empty in the credentials file [default] (" in result.stderr
+    assert str(aws_home.credentials) in result.stderr or "~/.aws/credentials" in result.stderr
+    assert "rolecall configure set aws_access_key_id AKIA... --profile default" in result.stderr
+    assert "AKIACONFIGEXAMPLE001" not in result.stderr
+
+
+def test_an_empty_access_key_in_a_source_profile_is_refused(aws_home: AwsHome) -> None:
+    """Not skipped for the credential_process the source also has (botocore: the file's keys come first)."""
+    aws_home.write_credentials("[base]\naws_access_key_id =\naws_secret_access_key = c\n")
+    aws_home.write_config(
+        "[profile base]\ncredential_process = /bin/false\n"
+        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        get_credentials("role", env=dict(aws_home.env))
+    assert "aws_access_key_id is empty in the credentials file [base]" in caught.value.message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# credential_process output with a byte-order mark: refused, as botocore refuses it
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_process_output_with_a_byte_order_mark_is_refused(aws_home: AwsHome, tmp_path: Path, encoding: str) -> None:
+    document = json.dumps({"Version": 1, "AccessKeyId": "AKIAPROCESSEXAMPLE01", "SecretAccessKey": "procSecret"})
+    script = tmp_path / "bom.py"
+    script.write_text(f"import sys\nsys.stdout.buffer.write({document.encode(encoding)!r})\n")
+    aws_home.write_config(f"[profile proc]\ncredential_process = {sys.executable} {script}\n")
+    result = run_rolecall(["env", "proc"], aws_home.env)
+    assert result.returncode == 3 and result.stdout == "", result.stderr
+    _one_line(result.stderr)
+    assert "byte-order mark" in result.stderr and "the AWS CLI refuses" in result.stderr
+    assert "procSecret" not in result.stderr
+    # The same helper without the mark works.
+    script.write_text(f"import sys\nsys.stdout.write({document!r})\n")
+    assert run_rolecall(["env", "proc"], aws_home.env).returncode == 0

@@ -85,19 +85,34 @@ class _Builder:
     def _profile(self, name: str) -> Profile:
         return Profile(name, self.files.require_profile(name))
 
+    def _path(self, which: str) -> str:
+        """`` (~/.aws/credentials)``: the file ``which`` (an ``AwsPaths`` attribute) for messages, or nothing."""
+        import os
+
+        paths = self.files.paths
+        if paths is None:
+            return ""
+        path: str = getattr(paths, which)
+        home = os.path.expanduser("~")
+        if home and home != "/" and path.startswith(home + os.sep):
+            path = "~" + path[len(home) :]  # as config.parse shows paths: the home folder as ~
+        return f" ({path})"
+
     # -- the top-level chain (botocore's create_credential_resolver) -------------------------------------------
     def top(self, name: str, explicit: bool) -> Provider:
         env = self.runtime.env
+        raw = self.files.profile(name)
+        if raw is None and (name != "default" or explicit or profile_from_env(env) is not None):
+            # A profile that was named (argument, AWS_PROFILE, even "default") must exist, as in botocore, and
+            # before the environment's keys are looked at: botocore (every `aws` command) raises ProfileNotFound
+            # for AWS_PROFILE=typo even with AWS_ACCESS_KEY_ID set, rather than act as someone else.
+            self._require_named(name, explicit)
         if not explicit and credentials_from_env(env) is not None:
             self.decisions.append(
                 "AWS_ACCESS_KEY_ID is set and no profile was named: the environment's keys win (as in the AWS CLI)"
             )
             return EnvironmentProvider(env)
-        raw = self.files.profile(name)
         if raw is None:
-            if name != "default" or explicit or profile_from_env(env) is not None:
-                # A profile that was named (argument, AWS_PROFILE, even "default") must exist, as in botocore.
-                self.files.require_profile(name)  # raises ProfileNotFoundError with a hint
             # Nothing named and no [default] (EKS, CI): botocore goes on through the chain with no profile
             # settings, so the environment's web identity and the container / instance fallbacks still count.
             raw = {}
@@ -113,6 +128,26 @@ class _Builder:
             if found is not None:
                 return found
         return self._fallbacks(name)
+
+    def _require_named(self, name: str, explicit: bool) -> None:
+        """``ProfileNotFoundError`` for the missing profile ``name``; when the environment named it, the hint says
+        which variable did (and that keys in the environment are not used instead)."""
+        from rolecall.errors import ProfileNotFoundError
+
+        try:
+            self.files.require_profile(name)
+        except ProfileNotFoundError as error:
+            env = self.runtime.env
+            variable = "AWS_PROFILE" if env.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+            if explicit or not env.get(variable):
+                raise
+            keys = " (the keys in AWS_ACCESS_KEY_ID are not used instead, as in the AWS CLI)" if env.get(
+                "AWS_ACCESS_KEY_ID"
+            ) else ""
+            raise ProfileNotFoundError(
+                f"{error.message}; {variable} names it{keys}",
+                hint=f"{error.hint} Or unset {variable} (`unset {variable}`, or `unassume`).",
+            ) from None
 
     def _top_web_identity(self, profile: Profile, use_env: bool) -> Provider | None:
         """botocore's AssumeRoleWithWebIdentityProvider at the top: each of the token file, the role ARN and the
@@ -172,7 +207,9 @@ class _Builder:
             return SsoProvider(profile.name, raw, self.files, self.runtime)
         section = self.files.credentials_section(profile.name)
         if section is not None:
-            keys = credentials_from_section(section, f"the credentials file [{profile.name}]")
+            keys = credentials_from_section(
+                section, f"the credentials file [{profile.name}]{self._path('credentials_file')}", profile.name
+            )
             if keys is not None:
                 self.decisions.append(f"{profile.name}: keys in the credentials file")
                 return StaticProvider(keys, f"the credentials file [{profile.name}]")
@@ -201,7 +238,10 @@ class _Builder:
             )
         config_profile = self.files.config_profile(profile.name)
         if config_profile is not None:
-            keys = credentials_from_section(config_profile, f"the config file [profile {profile.name}]")
+            header = "default" if profile.name == "default" else f"profile {profile.name}"
+            keys = credentials_from_section(
+                config_profile, f"the config file [{header}]{self._path('config_file')}", profile.name
+            )
             if keys is not None:
                 self.decisions.append(f"{profile.name}: keys in the config file")
                 return StaticProvider(keys, f"the config file, profile {profile.name}", method="config-file")

@@ -81,8 +81,21 @@ class ProcessProvider:
                 f'profile "{self.profile}": credential_process failed: {last}',
                 hint=f"run it by hand to see the whole error: {program}",
             )
+        if done.stdout.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+            # json.loads of bytes skips a byte-order mark (and reads UTF-16); botocore decodes the output as UTF-8
+            # and refuses it (JSONDecodeError), so a helper accepted here would fail with the AWS CLI and every SDK.
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process output starts with a byte-order mark (BOM)',
+                hint=f"the process printed a byte-order mark before its JSON, which the AWS CLI refuses too: make "
+                f"{program} print plain UTF-8 without a BOM",
+            )
         try:
-            data = json.loads(done.stdout)
+            data = json.loads(done.stdout.decode("utf-8"))  # as botocore reads it: UTF-8, nothing else
+        except UnicodeDecodeError:
+            raise CredentialProcessError(
+                f'profile "{self.profile}": credential_process output is not UTF-8',
+                hint=f"make {program} print its JSON in UTF-8 (the AWS CLI reads nothing else)",
+            ) from None
         except ValueError:
             raise CredentialProcessError(
                 f'profile "{self.profile}": credential_process did not print JSON',

@@ -12,15 +12,29 @@ if TYPE_CHECKING:
     from rolecall.config.parse import ConfigValue
 
 
-def credentials_from_section(section: Mapping[str, ConfigValue], where: str) -> Credentials | None:
+def credentials_from_section(
+    section: Mapping[str, ConfigValue], where: str, profile: str | None = None
+) -> Credentials | None:
     """Keys from one file's section: None when it has no access key; an error when it is partial.
 
-    ``where`` names the place for messages, e.g. ``the credentials file [dev]``. The legacy
-    ``aws_security_token`` wins over ``aws_session_token``, as in botocore.
+    ``where`` names the place for messages, e.g. ``the credentials file [dev] (~/.aws/credentials)``, and
+    ``profile`` the profile for the hint. The legacy ``aws_security_token`` wins over ``aws_session_token``, as in
+    botocore.
+
+    ``aws_access_key_id =`` written but left empty is an error, not "no keys": botocore tests only that the key is
+    there, so it (and every ``aws`` command) signs with the empty key, where skipping it would silently resolve
+    to the next source's keys, another identity.
     """
     access_key = _text(section, "aws_access_key_id")
     if access_key is None:
-        return None
+        if "aws_access_key_id" not in section:
+            return None
+        target = f" --profile {profile}" if profile else ""
+        raise ConfigError(
+            f"aws_access_key_id is empty in {where}",
+            hint=f"set it (rolecall configure set aws_access_key_id AKIA...{target}) or delete the line; rolecall does "
+            "not fall back to other keys, and the AWS CLI would sign with an empty key",
+        )
     secret = _text(section, "aws_secret_access_key")
     if secret is None:
         raise ConfigError(
