@@ -166,3 +166,59 @@ def test_online_clock_skew_against_the_sandbox(sandbox: Sandbox, aws_home: AwsHo
     assert finding["id"] == "RC013" and "ahead of" in finding["message"] and code == 3
     code, out, _ = _doctor(["--online", "--skew-limit", "0"], env, clock_shift=timedelta(seconds=30))
     assert out.startswith("RC013")
+
+
+# --- the chain as the resolver walks it (config.profiles.source_chain) ----------------------------------------
+
+WEB_IDENTITY_LOOP = (
+    "[profile a]\nrole_arn = arn:aws:iam::111122223333:role/a\nsource_profile = b\n"
+    "[profile b]\nrole_arn = arn:aws:iam::111122223333:role/web\nweb_identity_token_file = {token}\n"
+    "source_profile = a\n"
+)
+
+
+def test_a_web_identity_source_closes_no_loop(aws_home: AwsHome, tmp_path: Path) -> None:
+    """``a -> b -> a`` where b has role_arn and web_identity_token_file: botocore resolves b by web identity and
+    never looks at b's source_profile, so there is no loop (and no missing source) to report."""
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+    aws_home.write_config(WEB_IDENTITY_LOOP.format(token=token))
+    assert _findings(aws_home.env)[1] == []
+    assert _findings(aws_home.env, "a") == (0, [])
+    # botocore agrees: its chain for a builds (role sessions are fetched lazily) without InfiniteLoopConfigError.
+    assert _botocore(aws_home, "a").get_credentials() is not None
+    # And b's source_profile may name a profile that does not exist: botocore ignores it.
+    aws_home.write_config(WEB_IDENTITY_LOOP.format(token=token).replace("source_profile = a", "source_profile = gone"))
+    assert _findings(aws_home.env)[1] == []
+
+
+def test_profile_chain_stops_at_a_web_identity_source(aws_home: AwsHome, tmp_path: Path) -> None:
+    """`doctor a` reports the profiles a's resolution uses: not the ones a web identity source names."""
+    from rolecall.config.lint import SourceFile, profile_chain
+
+    aws_home.write_config(
+        "[profile a]\nrole_arn = arn:aws:iam::111122223333:role/a\nsource_profile = b\n"
+        f"[profile b]\nrole_arn = arn:aws:iam::111122223333:role/web\nweb_identity_token_file = {tmp_path}/t\n"
+        "source_profile = c\n"
+        "[profile c]\nregion = eu west 1\n"
+    )
+    assert {(f["id"], f["profile"]) for f in _findings(aws_home.env)[1]} == {("RC006", "c")}
+    assert _findings(aws_home.env, "a") == (0, [])
+    config = SourceFile(str(aws_home.config), aws_home.config.read_text(), 0o600)
+    assert profile_chain(config, SourceFile(str(aws_home.credentials), None, None), "a") == ["a", "b"]
+
+
+def test_a_source_with_keys_of_its_own_ends_the_chain(aws_home: AwsHome) -> None:
+    """a -> b where b has keys (and a role_arn naming a as its source): a uses b's keys, no loop; b itself, assumed
+    at the top, loops b -> a -> b. botocore says the same of each."""
+    aws_home.write_config(
+        "[profile a]\nrole_arn = arn:aws:iam::111122223333:role/a\nsource_profile = b\nduration_seconds = 7200\n"
+        "[profile b]\nrole_arn = arn:aws:iam::111122223333:role/b\nsource_profile = a\n"
+    )
+    aws_home.write_credentials("[b]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n")
+    findings = {(f["id"], f["profile"]) for f in _findings(aws_home.env)[1]}
+    # No RC005 either: b's keys are long-term, so a's 2 h session is no role chaining.
+    assert findings == {("RC001", "b")}
+    assert _botocore(aws_home, "a").get_credentials() is not None
+    with pytest.raises(botocore.exceptions.InfiniteLoopConfigError):
+        _botocore(aws_home, "b").get_credentials()
