@@ -4,11 +4,14 @@ written; every question has a flag; refusals are one line."""
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pexpect
 
 from conftest import AwsHome, run_aws, run_rolecall
+from rolecall.config.parse import read_raw_file
 from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
 
@@ -91,3 +94,52 @@ def test_a_role_that_does_not_work_is_not_written(sandbox: Sandbox, aws_home: Aw
     bad = run_rolecall(["add-role", "--yes", "--name", "x", "--account-id", "12345", "--role-name", "r",
                         "--source-profile", "default"], env)
     assert bad.returncode == 8 and "12-digit" in bad.stderr
+
+
+def test_the_session_length_follows_what_the_chain_says_of_the_source(
+    sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path  # noqa: F811
+) -> None:
+    """The wizard's cap is the chain's (providers.base.credential_kind), not a guess from the source's keys."""
+    env = _env(sandbox, aws_home)
+    keys = read_raw_file(env["AWS_SHARED_CREDENTIALS_FILE"])["default"]  # type: ignore[index]
+    # A credential_process printing long-term keys: unknown until it runs, so the chain does not cap the role;
+    # neither does the wizard (it used to call every source without keys in the file "temporary").
+    script = tmp_path / "keys.py"
+    document = {"Version": 1, "AccessKeyId": keys["aws_access_key_id"],
+                "SecretAccessKey": keys["aws_secret_access_key"]}  # fmt: skip
+    script.write_text(f"print({json.dumps(document)!r})\n")
+    with open(env["AWS_CONFIG_FILE"], "a") as handle:
+        handle.write(f"[profile byprocess]\ncredential_process = {sys.executable} {script}\n")
+    done = run_rolecall(["add-role", "--yes", "--name", "long", "--role-arn", sandbox.role_arn("deploy"),
+                         "--source-profile", "byprocess", "--duration-seconds", "7200", "--no-verify"],
+                        env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "duration_seconds = 7200" in done.stdout
+    # Keys beside an IAM Identity Center login: SSO comes first (as in botocore), so the source is temporary and a
+    # 2 h session is role chaining, refused before anything is written.
+    with open(env["AWS_SHARED_CREDENTIALS_FILE"], "a") as handle:
+        handle.write(f"[sso-admin]\naws_access_key_id = {keys['aws_access_key_id']}\n"
+                     f"aws_secret_access_key = {keys['aws_secret_access_key']}\n")  # fmt: skip
+    before = (aws_home.root / ".aws" / "config").read_bytes()
+    chained = run_rolecall(["add-role", "--yes", "--name", "viasso", "--role-arn", sandbox.role_arn("readonly"),
+                            "--source-profile", "sso-admin", "--duration-seconds", "7200", "--no-verify"],
+                           env)  # fmt: skip
+    assert chained.returncode == 2 and "role chaining" in chained.stderr, chained.stderr
+    assert (aws_home.root / ".aws" / "config").read_bytes() == before
+
+
+def test_the_mfa_strategy_offered_is_one_the_chain_accepts(sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path) -> None:  # noqa: F811
+    """reuse needs long-term keys (GetSessionToken): with a source the chain cannot vouch for, direct is the default,
+    so `--yes` never writes a profile the chain then refuses."""
+    env = _env(sandbox, aws_home)
+    script = tmp_path / "keys.py"
+    script.write_text("print('{}')\n")
+    with open(env["AWS_CONFIG_FILE"], "a") as handle:
+        handle.write(f"[profile byprocess]\ncredential_process = {sys.executable} {script}\n")
+    done = run_rolecall(["add-role", "--yes", "--name", "m", "--role-arn", sandbox.role_arn("admin"),
+                         "--source-profile", "byprocess", "--mfa-serial", sandbox.mfa_serial, "--no-verify"],
+                        env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "mfa_strategy = direct" in done.stdout
+    explained = run_rolecall(["env", "m", "--explain"], env)
+    assert explained.returncode == 0, explained.stderr

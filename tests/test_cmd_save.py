@@ -169,3 +169,22 @@ def test_save_as_the_profile_itself_is_a_usage_error(sandbox: Sandbox, aws_home:
     result = run_rolecall(["save", "readonly", "--as", "readonly"], env)
     assert result.returncode == 2
     assert _read(env) == before
+
+
+def test_only_the_profiles_the_resolution_uses_are_guarded(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """The guard walks the chain as the resolver does (config.profiles.source_chain): default has keys, so its
+    own role_arn and source_profile are never read when it is readonly's source, and the profile they name is no
+    source of readonly: saving there is allowed. default itself still is."""
+    env, _before = _setup(sandbox, aws_home)
+    config = env["AWS_CONFIG_FILE"]
+    with open(config) as handle:
+        text = handle.read()
+    with open(config, "w") as handle:
+        handle.write(text.replace("[default]\n", f"[default]\nrole_arn = {sandbox.role_arn('deploy')}\n"
+                                                 "source_profile = spare\n", 1))  # fmt: skip
+    done = run_rolecall(["save", "readonly", "--as", "spare"], env)
+    assert done.returncode == 0, done.stderr
+    section = read_raw_file(env["AWS_SHARED_CREDENTIALS_FILE"])["spare"]  # type: ignore[index]
+    assert section["rolecall_source_profile"] == "readonly"
+    guarded = run_rolecall(["save", "readonly", "--as", "default", "--force"], env)
+    assert guarded.returncode == 2 and "(readonly -> default)" in guarded.stderr

@@ -112,12 +112,42 @@ def duration_note(source_is_temporary: bool, strategy: str | None, mfa: bool) ->
     return None
 
 
-def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> Credentials:
-    """Assume the role of ``spec`` once, as its profile would, without writing anything (``RolecallError`` on
-    failure). The role session lands in the AWS CLI cache as for any assume, so the first use costs nothing."""
+def _trial_files(files: ConfigFiles, config_text: str, spec: RoleProfile) -> ConfigFiles:
+    """``files`` with the profile of ``spec`` added to the config text, in memory."""
     from rolecall.config.edit import SectionRef, apply_changes
     from rolecall.config.parse import ConfigFiles as Files
     from rolecall.config.parse import build_profile_map, parse_raw
+
+    text = apply_changes(config_text, SectionRef.profile(spec.name), spec.changes(), "config")
+    return Files(build_profile_map(parse_raw(text, "config")), files.credentials, files.paths)
+
+
+def source_kind(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> str:
+    """``"temporary"``, ``"long-term"`` or ``"unknown"``: what the source of ``spec``'s role gives, as the chain of
+    the would-be profile resolves it (``providers.base.credential_kind``), without any call or prompt.
+
+    The very rule the chain caps role sessions by, so the wizard and every command agree: a source with keys of its
+    own gives them (temporary with a session token), SSO and web identity before keys, keys in rolecall's key store
+    are long-term, a ``credential_process`` or the environment is unknown until it runs. ``"unknown"`` too when
+    the chain cannot be built (a missing source, a loop): the verification says why.
+    """
+    from rolecall.errors import RolecallError
+    from rolecall.providers.base import credential_kind
+    from rolecall.providers.chain import build_chain
+
+    # Without MFA: the strategy (asked separately) does not change what the source is.
+    bare = RoleProfile(spec.name, spec.role_arn, spec.source_profile)
+    try:
+        provider = build_chain(_trial_files(files, config_text, bare), bare.name, runtime, explicit=True).provider
+    except RolecallError:
+        return "unknown"
+    source = getattr(provider, "source", None)
+    return credential_kind(source) if source is not None else "unknown"
+
+
+def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> Credentials:
+    """Assume the role of ``spec`` once, as its profile would, without writing anything (``RolecallError`` on
+    failure). The role session lands in the AWS CLI cache as for any assume, so the first use costs nothing."""
     from rolecall.providers.chain import build_chain
 
     if files.profile(spec.source_profile) is None:
@@ -125,6 +155,4 @@ def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime
             f'the source profile "{spec.source_profile}" does not exist',
             hint="run `rolecall configure list-profiles`, or add keys first with `rolecall configure`",
         )
-    text = apply_changes(config_text, SectionRef.profile(spec.name), spec.changes(), "config")
-    trial = Files(build_profile_map(parse_raw(text, "config")), files.credentials, files.paths)
-    return build_chain(trial, spec.name, runtime, explicit=True).provider.retrieve()
+    return build_chain(_trial_files(files, config_text, spec), spec.name, runtime, explicit=True).provider.retrieve()

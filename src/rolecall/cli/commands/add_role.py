@@ -123,14 +123,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     serial = None if not serial or serial.lower() == "none" else serial
     external = args.external_id or asker.ask("External id (only if the role's owner gave you one)") or None
     session = args.session_name or asker.ask("Role session name (empty: rolecall's default)") or None
+    from rolecall import fileio
+
+    data = fileio.read_bytes(ctx.paths.config_file)
+    config_text = data.decode("utf-8") if data is not None else ""
+    # What the source gives, by the chain's own rule (the role's session cap and the MFA strategy depend on it).
+    kind = addrole.source_kind(files, config_text, addrole.RoleProfile(profile, role_arn, source), runtime)
     strategy = args.mfa_strategy
     if serial and strategy is None:
+        # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.
         strategy = asker.ask("MFA strategy: reuse (one code for all roles, 1 h sessions) or direct (a code per "
-                             "role, longer sessions)", "reuse")  # fmt: skip
-    source_temporary = _source_is_temporary(files, source)
-    note = addrole.duration_note(source_temporary, strategy, bool(serial))
+                             "role, longer sessions)", "reuse" if kind == "long-term" else "direct")  # fmt: skip
+    note = addrole.duration_note(kind == "temporary", strategy, bool(serial))
     if note and not args.yes:
         asker.note(f"session length: {note}")
+    elif kind == "unknown" and not args.yes and files.profile(source) is not None:
+        asker.note(f"session length: if {source} gives temporary credentials (a credential_process or the "
+                   "environment may), AWS caps the role session at 1 h (role chaining)")  # fmt: skip
     raw_duration = str(args.duration_seconds) if args.duration_seconds is not None else asker.ask(
         "Role session length in seconds, 900-43200 (empty: AWS's default, 1 h)"
     )
@@ -146,12 +155,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                strategy if serial else None, region)  # fmt: skip
     # 4. Check it works, then write.
     if not args.no_verify:
-        from rolecall import fileio
         from rolecall.timefmt import format_local_hm
 
-        data = fileio.read_bytes(ctx.paths.config_file)
-        text = data.decode("utf-8") if data is not None else ""
-        credentials = addrole.try_profile(files, text, spec, runtime)
+        credentials = addrole.try_profile(files, config_text, spec, runtime)
         expiry = credentials.expiration
         until = f" (its session lasts until {format_local_hm(expiry)})" if expiry else ""
         ctx.say(f"{profile}: assumed {role_arn} once: it works{until}")
@@ -181,10 +187,3 @@ def _mfa_devices(files: ConfigFiles, source: str, runtime: object, ctx: Context)
                 "needs MFA")  # fmt: skip
         return []
 
-
-def _source_is_temporary(files: ConfigFiles, source: str) -> bool:
-    """True when the source profile's credentials are temporary (a role, SSO, web identity, a saved session)."""
-    values = files.profile(source) or {}
-    if values.get("aws_access_key_id"):
-        return bool(values.get("aws_session_token"))
-    return True

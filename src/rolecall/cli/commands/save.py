@@ -66,16 +66,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _source_profiles(ctx: Context, profile: str) -> list[str]:
-    """``profile`` and the profiles its ``source_profile`` chain goes through, in order (loops stop the walk)."""
+    """``profile`` and the profiles whose credentials its resolution uses, in order: the resolver's own walk
+    (``config.profiles.source_chain``), so a web identity profile's ``source_profile`` or the sources past a
+    profile with keys, which nothing reads, do not count."""
     from rolecall.config.parse import ConfigFiles
+    from rolecall.config.profiles import source_chain
 
-    files = ConfigFiles.load(ctx.paths)
-    names = [profile]
-    while True:
-        source = (files.profile(names[-1]) or {}).get("source_profile")
-        if not isinstance(source, str) or source in names:
-            return names
-        names.append(source)
+    return source_chain(ConfigFiles.load(ctx.paths).profile, profile)
 
 
 def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
