@@ -264,3 +264,16 @@ def test_process_output_with_a_byte_order_mark_is_refused(aws_home: AwsHome, tmp
     # The same helper without the mark works.
     script.write_text(f"import sys\nsys.stdout.write({document!r})\n")
     assert run_rolecall(["env", "proc"], aws_home.env).returncode == 0
+
+
+def test_expired_instance_metadata_credentials_are_extended_as_botocore_extends_them(aws_home: AwsHome) -> None:
+    """botocore extends expired IMDS credentials to 17-25 minutes from now (its 15-minute refresh window and 2-10
+    minutes of jitter) rather than fail an instance whose metadata service is down; rolecall gives the same answer
+    (docs/profiles.md, expired credentials)."""
+    with fake_imds_credentials(expiration=PAST) as (url, _seen):
+        env = _imds_env(aws_home, AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/")
+        found = get_credentials(env=env)
+        assert found.expiration is not None
+        left = found.expiration - datetime.now(timezone.utc)
+        assert timedelta(minutes=16) < left <= timedelta(minutes=25, seconds=30)
+        assert botocore_credentials(env) == ("iam-role", "ASIAIMDSEXAMPLE00001")
