@@ -146,7 +146,7 @@ class _Builder:
             ) else ""
             raise ProfileNotFoundError(
                 f"{error.message}; {variable} names it{keys}",
-                hint=f"{error.hint} Or unset {variable} (`unset {variable}`, or `unassume`).",
+                hint=(f"{error.hint} Or" if error.hint else "Or") + f" unset {variable} (`unset {variable}`).",
             ) from None
 
     def _top_web_identity(self, profile: Profile, use_env: bool) -> Provider | None:
