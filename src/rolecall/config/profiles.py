@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from rolecall.config.parse import ConfigValue
+    from rolecall.config.parse import ConfigFiles, ConfigValue
 
 #: The keys botocore treats as static credentials.
 STATIC_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key")
@@ -157,6 +157,34 @@ def source_chain(lookup: Callable[[str], Mapping[str, ConfigValue] | None], name
         if current is None or any(key in current for key in STATIC_KEY_NAMES):
             break
     return chain
+
+
+def require_named_profile(
+    files: ConfigFiles, name: str, env: Mapping[str, str], explicit: bool
+) -> dict[str, ConfigValue]:
+    """The settings of the named profile ``name``, or ``ProfileNotFoundError``.
+
+    When the environment named it (``AWS_PROFILE`` / ``AWS_DEFAULT_PROFILE``, not a ``--profile`` argument), the
+    message says which variable, and that keys in the environment are not used instead: botocore (every ``aws``
+    command) raises ProfileNotFound for ``AWS_PROFILE=typo`` even with ``AWS_ACCESS_KEY_ID`` set.
+    """
+    from rolecall.errors import ProfileNotFoundError
+
+    try:
+        return files.require_profile(name)
+    except ProfileNotFoundError as error:
+        variable = "AWS_PROFILE" if env.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        if explicit or not env.get(variable):
+            raise
+        keys = (
+            " (the keys in AWS_ACCESS_KEY_ID are not used instead, as in the AWS CLI)"
+            if env.get("AWS_ACCESS_KEY_ID")
+            else ""
+        )
+        raise ProfileNotFoundError(
+            f"{error.message}; {variable} names it{keys}",
+            hint=(f"{error.hint.rstrip('.')}; or" if error.hint else "Or") + f" unset {variable} (`unset {variable}`)",
+        ) from None
 
 
 def _text(raw: Mapping[str, ConfigValue], key: str) -> str | None:

@@ -130,24 +130,10 @@ class _Builder:
         return self._fallbacks(name)
 
     def _require_named(self, name: str, explicit: bool) -> None:
-        """``ProfileNotFoundError`` for the missing profile ``name``; when the environment named it, the hint says
-        which variable did (and that keys in the environment are not used instead)."""
-        from rolecall.errors import ProfileNotFoundError
+        """``ProfileNotFoundError`` for the missing profile ``name`` (the hint names the variable that named it)."""
+        from rolecall.config.profiles import require_named_profile
 
-        try:
-            self.files.require_profile(name)
-        except ProfileNotFoundError as error:
-            env = self.runtime.env
-            variable = "AWS_PROFILE" if env.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
-            if explicit or not env.get(variable):
-                raise
-            keys = " (the keys in AWS_ACCESS_KEY_ID are not used instead, as in the AWS CLI)" if env.get(
-                "AWS_ACCESS_KEY_ID"
-            ) else ""
-            raise ProfileNotFoundError(
-                f"{error.message}; {variable} names it{keys}",
-                hint=(f"{error.hint} Or" if error.hint else "Or") + f" unset {variable} (`unset {variable}`).",
-            ) from None
+        require_named_profile(self.files, name, self.runtime.env, explicit)
 
     def _top_web_identity(self, profile: Profile, use_env: bool) -> Provider | None:
         """botocore's AssumeRoleWithWebIdentityProvider at the top: each of the token file, the role ARN and the

@@ -80,8 +80,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     files = ConfigFiles.load(ctx.paths)
     explicit = args.profile is not None
     name = args.profile or profile_from_env(ctx.env) or "default"
-    # A profile that was named (flag or AWS_PROFILE) must exist; a missing [default] just means no settings.
-    profile = files.require_profile(name) if name != "default" else (files.profile(name) or {})
+    if name != "default" or explicit or profile_from_env(ctx.env) is not None:
+        # As botocore's get_scoped_config: a profile that was named, even "default", must exist.
+        from rolecall.config.profiles import require_named_profile
+
+        profile = require_named_profile(files, name, ctx.env, explicit)
+    else:
+        profile = files.profile(name) or {}
 
     output = _output_format(args.output, ctx.env, profile)
     query = awsoutput.compile_query(args.query) if args.query else None
