@@ -25,6 +25,7 @@ __all__ = [
     "LockTimeoutError",
     "atomic_write",
     "exclusive_lock",
+    "fsync_dir",
     "permission_warning",
     "private_folder",
     "read_bytes",
@@ -396,9 +397,9 @@ def _write_in(
             os.unlink(at(temp), dir_fd=dir_fd)
         raise
     if dir_fd is not None:
-        _fsync_dir(".", dir_fd)  # make the rename durable (the walked folder, not whatever its path names now)
+        fsync_dir(".", dir_fd)  # make the rename durable (the walked folder, not whatever its path names now)
     else:
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 #: A temporary file older than this whose writer is gone was left by a killed writer.
@@ -444,8 +445,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: str, at: int | None = None) -> None:
-    """Make the rename durable; not every OS or file system can open a folder, which is not an error."""
+def fsync_dir(folder: str, at: int | None = None) -> None:
+    """Make a rename in ``folder`` (relative to the folder descriptor ``at``, when given) durable; not every OS
+    or file system can open a folder, which is not an error."""
     try:
         dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), dir_fd=at)
     except OSError:

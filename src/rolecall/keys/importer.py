@@ -170,6 +170,7 @@ def write_backup(path: str, data: bytes) -> None:
     the ``.partial`` file, which ``backups`` does not list and ``confirm_import`` and the next import delete.
     ``FileError`` when anything fails; the partial file is removed then.
     """
+    from rolecall import fileio
     from rolecall.errors import FileError
 
     partial = path + PARTIAL_SUFFIX
@@ -199,20 +200,7 @@ def write_backup(path: str, data: bytes) -> None:
                             hint="check the free space of the disk; the credentials file was not changed",
                             ) from None  # fmt: skip
         raise
-    _fsync_dir(os.path.dirname(os.path.abspath(path)))
-
-
-def _fsync_dir(folder: str) -> None:
-    """Make a rename durable (not every OS or file system can open a folder: then nothing to do)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    fileio.fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def _same_bytes(path: str, data: bytes) -> bool:
