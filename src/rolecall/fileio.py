@@ -16,6 +16,7 @@ import contextlib
 import os
 
 from rolecall.errors import FileError
+from rolecall.ownership import trusted_owner
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -213,13 +214,6 @@ def writable_target(path: str) -> str:
     if info is not None:
         _check_replaceable(path, target, info)
     return target
-
-
-def trusted_owner(uid: int) -> bool:
-    """Whether a cache file or folder owned by ``uid`` may be believed (see ``rolecall.cache.trusted_owner``)."""
-    from rolecall.cache import trusted_owner as trusted
-
-    return trusted(uid)
 
 
 def private_folder(folder: str, *, dir_mode: int = 0o700, loose: int = 0o022) -> None:
