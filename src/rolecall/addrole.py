@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Runtime
 
-#: AWS's cap for a role session reached with temporary credentials (role chaining, or the MFA reuse strategy).
-CHAINING_CAP = 3600
-
 
 def role_arn_for(account_or_arn: str, role_name: str | None = None, partition: str = "aws") -> str:
     """A role ARN from an ARN, or from a 12-digit account id and a role name (a path may lead the name)."""

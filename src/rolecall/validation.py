@@ -19,6 +19,35 @@ from typing import Any
 
 from rolecall.config.profiles import REGION_HINT, is_valid_region
 from rolecall.errors import InvalidInputError
+from rolecall.limits import (
+    ARN_MAX,
+    ARN_MIN,
+    EXTERNAL_ID_MAX,
+    EXTERNAL_ID_MIN,
+    EXTERNAL_ID_PATTERN,
+    FEDERATION_NAME_MAX,
+    FEDERATION_NAME_MIN,
+    MFA_CODE_LENGTH,
+    POLICY_ARNS_MAX,
+    POLICY_PLAINTEXT_MAX,
+    ROLE_DURATION_MAX,
+    ROLE_DURATION_MIN,
+    SERIAL_MAX,
+    SERIAL_MIN,
+    SERIAL_PATTERN,
+    SESSION_NAME_MAX,
+    SESSION_NAME_MIN,
+    SESSION_NAME_PATTERN,
+    SESSION_TOKEN_DURATION_MAX,
+    SOURCE_IDENTITY_MAX,
+    SOURCE_IDENTITY_MIN,
+    TAG_KEY_MAX,
+    TAG_KEY_MIN,
+    TAG_VALUE_MAX,
+    TAGS_MAX,
+    WEB_IDENTITY_TOKEN_MAX,
+    WEB_IDENTITY_TOKEN_MIN,
+)
 
 __all__ = [
     "REGION_HINT",
@@ -46,30 +75,12 @@ __all__ = [
     "validate_get_session_token",
 ]
 
-ROLE_DURATION_MIN = 900
-#: AssumeRole: the highest a role's MaxSessionDuration can be (12 h).
-ROLE_DURATION_MAX = 43200
-#: GetSessionToken: 36 h for IAM users.
-SESSION_TOKEN_DURATION_MAX = 129600
-
 # AWS's patterns use Java's ``\w``, which is ASCII-only: [A-Za-z0-9_].
-_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
-_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]*", re.ASCII)
-_SERIAL = re.compile(r"[\w+=/:,.@-]*", re.ASCII)
+_SESSION_NAME = re.compile(SESSION_NAME_PATTERN, re.ASCII)
+_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN, re.ASCII)
+_SERIAL = re.compile(SERIAL_PATTERN, re.ASCII)
 _ARN = re.compile(r"arn:[a-z0-9-]+:[a-z0-9-]*:[a-z0-9-]*:[a-z0-9-]*:\S+")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
-
-SESSION_NAME_MIN, SESSION_NAME_MAX = 2, 64
-EXTERNAL_ID_MIN, EXTERNAL_ID_MAX = 2, 1224
-SERIAL_MIN, SERIAL_MAX = 9, 256
-ARN_MIN, ARN_MAX = 20, 2048
-POLICY_ARNS_MAX = 10
-POLICY_PLAINTEXT_MAX = 2048
-TAGS_MAX = 50
-TAG_KEY_MIN, TAG_KEY_MAX = 1, 128
-TAG_VALUE_MAX = 256
-SOURCE_IDENTITY_MIN, SOURCE_IDENTITY_MAX = 2, 64
-WEB_IDENTITY_TOKEN_MIN, WEB_IDENTITY_TOKEN_MAX = 4, 20000
 
 
 def _fail(message: str, hint: str) -> InvalidInputError:
@@ -125,7 +136,7 @@ def check_serial_number(value: object) -> str:
 def check_token_code(value: object) -> str:
     """TokenCode: exactly 6 digits. The message never repeats the code."""
     hint = "type the 6-digit code your MFA device shows now"
-    if not isinstance(value, str) or len(value) != 6 or not value.isascii() or not value.isdigit():
+    if not isinstance(value, str) or len(value) != MFA_CODE_LENGTH or not value.isascii() or not value.isdigit():
         raise _fail("TokenCode must be exactly 6 digits", hint)
     return value
 
@@ -295,7 +306,11 @@ def validate_get_federation_token(params: Mapping[str, Any]) -> None:
     _no_unknown(params, {"Name", "Policy", "PolicyArns", "DurationSeconds", "Tags"}, "GetFederationToken")
     _require(params, "Name", "GetFederationToken")
     name = params["Name"]
-    if not isinstance(name, str) or not 2 <= len(name) <= 32 or not _SESSION_NAME.fullmatch(name):
+    if (
+        not isinstance(name, str)
+        or not FEDERATION_NAME_MIN <= len(name) <= FEDERATION_NAME_MAX
+        or not _SESSION_NAME.fullmatch(name)
+    ):
         raise _fail("GetFederationToken's Name must be 2 to 32 characters of letters, digits and +=,.@_-",
                     "this is a bug in the caller: derive the name with sanitize_session_name")  # fmt: skip
     _check_common(params, SESSION_TOKEN_DURATION_MAX)
@@ -342,6 +357,7 @@ def _no_unknown(params: Mapping[str, Any], known: set[str], operation: str) -> N
 
 def sanitize_session_name(text: str) -> str:
     """Turn any text into a valid RoleSessionName: bad characters become ``-``, cut to 64, at least 2 chars."""
+    # Every character outside SESSION_NAME_PATTERN becomes "-".
     cleaned = re.sub(r"[^\w+=,.@-]", "-", text, flags=re.ASCII)[:SESSION_NAME_MAX]
     if len(cleaned) < SESSION_NAME_MIN:
         cleaned = (cleaned + "-rolecall")[:SESSION_NAME_MAX]

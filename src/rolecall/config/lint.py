@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, split_section_name
 from rolecall.config.profiles import STATIC_KEY_NAMES, is_assume_role_hop, is_valid_region, source_chain
 from rolecall.errors import ConfigParseError, FileError
+from rolecall.limits import CHAINING_CAP_SECONDS, CLOCK_SKEW_LIMIT_SECONDS
 from rolecall.timefmt import parse_timestamp
 
 TYPE_CHECKING = False
@@ -124,10 +125,8 @@ _MFA_ARN = re.compile(
 )
 # Hardware tokens (Gemalto, SurePassID...) are identified by their serial, e.g. GAHT12345678.
 _HARDWARE_SERIAL = re.compile(r"[A-Z]{2,8}\d{6,12}")
-#: The longest role session AWS allows when a role is assumed with temporary credentials.
-CHAINED_MAX_SECONDS = 3600
-#: Beyond this skew, SigV4 requests to AWS are refused (RequestTimeTooSkewed / SignatureDoesNotMatch).
-SKEW_LIMIT_SECONDS = 300
+#: Beyond this skew, SigV4 requests to AWS are refused (``limits``; doctor's default --skew-limit).
+SKEW_LIMIT_SECONDS = CLOCK_SKEW_LIMIT_SECONDS
 
 
 class Finding:
@@ -468,7 +467,7 @@ def _rule_chained_duration(files: _Files, now: datetime) -> Iterable[Finding]:
         duration = _text(profile, "duration_seconds")
         if not is_assume_role_hop(profile) or duration is None or not duration.strip().isdigit():
             continue
-        if int(duration) <= CHAINED_MAX_SECONDS:
+        if int(duration) <= CHAINING_CAP_SECONDS:
             continue
         source = _text(profile, "source_profile")
         why = None
@@ -483,8 +482,8 @@ def _rule_chained_duration(files: _Files, now: datetime) -> Iterable[Finding]:
         file, line = files.where(name, "duration_seconds")
         yield Finding("RC005", name, file, line,
                       f'profile "{name}": duration_seconds = {duration} but {why}, and AWS caps chained role '
-                      "sessions at 3600",
-                      _set_command("duration_seconds", "3600", name))
+                      f"sessions at {CHAINING_CAP_SECONDS}",
+                      _set_command("duration_seconds", str(CHAINING_CAP_SECONDS), name))
 
 
 def _rule_regions(files: _Files, now: datetime) -> Iterable[Finding]:

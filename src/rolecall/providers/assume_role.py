@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from rolecall.limits import CHAINING_CAP_SECONDS, ROLE_DURATION_DEFAULT
 from rolecall.providers.base import credential_kind, refuse_expired
 from rolecall.timefmt import format_duration, format_local_hm, timedelta
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 #: The AWS CLI reuses a cached role session while at least this much is left (botocore's 15 minutes).
 CLI_EXPIRY_WINDOW = timedelta(minutes=15)
-#: AWS caps role sessions assumed with temporary credentials (role chaining, MFA sessions) at 1 h.
-CHAINING_CAP_SECONDS = 3600
 
 
 class AssumeRoleProvider:
@@ -176,7 +175,7 @@ class AssumeRoleProvider:
                 f'"{self.profile.source_profile or self.profile.name}", role sessions 1 h'
             )
         else:
-            duration = self._effective_duration() or 3600
+            duration = self._effective_duration() or ROLE_DURATION_DEFAULT
             self.runtime.reporter(
                 f"{self.profile.name}: MFA strategy direct ({self.strategy_reason}): a code for this role, "
                 f"session {format_duration(duration)}"
@@ -199,7 +198,7 @@ class AssumeRoleProvider:
             parts.append(f"with an MFA code for {self.profile.mfa_serial} (strategy direct: {self.strategy_reason})")
         elif self.strategy == "reuse":
             parts.append(f"with the MFA session, no code (strategy reuse: {self.strategy_reason})")
-        parts.append(f"session {format_duration(duration or 3600)}")
+        parts.append(f"session {format_duration(duration or ROLE_DURATION_DEFAULT)}")
         if requested and duration is not None and duration < requested:
             parts.append(f"capped from {format_duration(requested)}: AWS allows 1 h for roles assumed with "
                          "temporary credentials")

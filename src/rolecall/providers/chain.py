@@ -11,7 +11,8 @@ from __future__ import annotations
 from rolecall.config.paths import profile_from_env
 from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
 from rolecall.errors import ConfigError
-from rolecall.providers.assume_role import CHAINING_CAP_SECONDS, AssumeRoleProvider
+from rolecall.limits import CHAINING_CAP_SECONDS
+from rolecall.providers.assume_role import AssumeRoleProvider
 from rolecall.providers.base import credential_kind
 from rolecall.providers.environment import EnvironmentProvider, credentials_from_env
 from rolecall.providers.mfa_inputs import MfaInputs
@@ -349,7 +350,11 @@ class _Builder:
             reason = "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile")
         else:
             if profile.duration_seconds is not None and profile.duration_seconds > CHAINING_CAP_SECONDS:
-                return "direct", f"duration_seconds {profile.duration_seconds} > 3600 needs a direct MFA session", None
+                return (
+                    "direct",
+                    f"duration_seconds {profile.duration_seconds} > {CHAINING_CAP_SECONDS} needs a direct MFA session",
+                    None,
+                )
             if not source_is_long_term:
                 return "direct", "the source has temporary credentials, so GetSessionToken is not possible", None
             reason = "the default"

@@ -8,6 +8,7 @@ the AWS CLI's, keyed by the source's access key and the device.
 from __future__ import annotations
 
 from rolecall.errors import ConfigError
+from rolecall.limits import SESSION_TOKEN_DURATION_DEFAULT
 from rolecall.providers.base import refuse_expired
 from rolecall.timefmt import format_local_hm, timedelta
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from rolecall.providers.mfa_inputs import MfaInputs
 
 #: GetSessionToken's default for IAM users (12 h); ``mfa_session_duration`` changes it (900..129600).
-DEFAULT_MFA_SESSION_SECONDS = 43200
+DEFAULT_MFA_SESSION_SECONDS = SESSION_TOKEN_DURATION_DEFAULT
 #: A cached MFA session is used while at least this much of it is left (a role session of 1 h fits in it).
 MIN_SESSION_LEFT = timedelta(minutes=15)
 

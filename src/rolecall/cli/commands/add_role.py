@@ -82,6 +82,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall import addrole
     from rolecall.config.edit import SectionRef, update_section
     from rolecall.config.parse import ConfigFiles
+    from rolecall.limits import CHAINING_CAP_SECONDS
     from rolecall.resolve import make_runtime
 
     asker = _Asker(ctx, args.yes)
@@ -147,9 +148,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         duration = int(raw_duration) if raw_duration else None
     except ValueError:
         raise UsageError(f"{raw_duration!r} is not a number of seconds", hint="e.g. 3600") from None
-    if duration is not None and duration > addrole.CHAINING_CAP and note:
+    if duration is not None and duration > CHAINING_CAP_SECONDS and note:
+        direct = ", or --mfa-strategy direct" if serial else ""
         raise UsageError(f"a {duration} s session cannot be had here: {note}",
-                         hint="ask for 3600 or less" + (", or --mfa-strategy direct" if serial else ""))  # fmt: skip
+                         hint=f"ask for {CHAINING_CAP_SECONDS} or less{direct}")  # fmt: skip
     region = args.region or asker.ask("Region of the profile (empty: none)") or None
     spec = addrole.RoleProfile(profile, role_arn, source, serial, external, session, duration,
                                strategy if serial else None, region)  # fmt: skip
