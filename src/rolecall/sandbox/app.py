@@ -1,17 +1,16 @@
-"""The strictness layer: WSGI middleware in front of moto's server that makes STS behave like AWS.
+"""The strictness layer: the sandbox's STS app, in front of moto's server, that makes STS behave like AWS.
 
-For every STS request it counts the call, applies queued faults, authenticates the caller (unknown key,
-wrong secret, bad or expired session token), refuses disabled regions, then checks AssumeRole and
-GetSessionToken the way STS does (input constraints, MFA codes against the device seed and replay,
-trust policies, session-duration limits and role chaining). AssumeRole that passes is answered by moto
-(whose credentials the layer then records); GetSessionToken and GetCallerIdentity are answered here,
-because moto's versions return fixed or wrong identities. Unsigned requests for IAM Identity Center's
-paths go to the SSO app (``rolecall.sandbox.sso``); other non-STS requests go to moto untouched.
+The router (``rolecall.sandbox.router``) hands it the requests it ``serves``: STS only. For each one it
+counts the call, applies queued faults, authenticates the caller (unknown key, wrong secret, bad or
+expired session token), refuses disabled regions, then checks AssumeRole and GetSessionToken the way STS
+does (input constraints, MFA codes against the device seed and replay, trust policies, session-duration
+limits and role chaining). AssumeRole that passes is answered by moto (whose credentials the layer then
+records); GetSessionToken and GetCallerIdentity are answered here, because moto's versions return fixed
+or wrong identities.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -25,10 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from rolecall.sandbox import awsxml, iamstate, policy, totp, validation
 from rolecall.sandbox.awsxml import StsError
-from rolecall.sandbox.federation import FederationApp
-from rolecall.sandbox.sigv4 import SignedRequestInfo, parse_authorization, signature_matches
-from rolecall.sandbox.sso import SsoApp
-from rolecall.sandbox.ssostate import SsoState
+from rolecall.sandbox.router import Incoming, incoming
+from rolecall.sandbox.sigv4 import SignedRequestInfo, signature_matches
 from rolecall.sandbox.state import (
     IssuedCredential,
     SandboxState,
@@ -36,7 +33,7 @@ from rolecall.sandbox.state import (
     new_session_access_key_id,
     new_session_token,
 )
-from rolecall.sandbox.wsgi import read_body, status_line, with_body
+from rolecall.sandbox.wsgi import status_line, with_body
 from rolecall.timefmt import format_iso_z, parse_timestamp
 
 if TYPE_CHECKING:
@@ -110,82 +107,39 @@ class _Request:
 
 
 class StrictSts:
-    """WSGI middleware: STS requests are checked against ``state`` and moto's IAM, the rest pass to ``app``."""
+    """WSGI app for STS: requests are checked against ``state`` and moto's IAM; moto answers what passes."""
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        state: SandboxState,
-        clock: Callable[[], float] = time.time,
-        sso: SsoState | None = None,
-    ) -> None:
-        """Wrap moto's WSGI ``app``; ``clock`` (Unix time) drives expiry, MFA codes and signature dates.
-
-        With ``sso``, IAM Identity Center (sso-oidc, the portal and the browser pages) is served too, on the
-        same clock, and the role credentials it hands out authenticate here like any issued credentials.
-        """
-        self.app = app
+    def __init__(self, moto: WSGIApplication, state: SandboxState, clock: Callable[[], float] = time.time) -> None:
+        """Check STS requests in front of moto's WSGI ``moto``; ``clock`` (Unix time) drives expiry, MFA codes
+        and signature dates (the other services must share it, so that all agree on what has expired)."""
+        self.moto = moto
         self.state = state
         self.clock = clock
-        self.sso = SsoApp(state, sso, clock) if sso is not None else None
-        self.federation = FederationApp(state, clock)
 
-    # ------------------------------------------------------------------ WSGI plumbing
+    @staticmethod
+    def serves(request: Incoming) -> bool:
+        """True for STS: signed for ``sts``, or unsigned with an STS action (and not a presigned URL or moto's own
+        API); a request signed for another service is not STS, whatever its action."""
+        if request.auth is not None:
+            return request.auth.service == "sts"
+        presigned = "X-Amz-Credential" in request.params
+        return not presigned and request.action in STS_ACTIONS and not request.path.startswith("/moto-api")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Handle one request."""
-        body = read_body(environ)
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        auth = parse_authorization(header) if header else None
-        path = environ.get("PATH_INFO", "")
-        # Identity Center's operations are unsigned REST calls on paths that no STS or IAM request uses;
-        # a signed request there (CreateTokenWithIAM, say) is not modelled and goes on to moto.
-        if self.sso is not None and auth is None and self.sso.serves(path):
-            return self.sso(with_body(environ, body), start_response)
-        if auth is None and self.federation.serves(path):
-            return self.federation(environ, start_response)
-        params = _parse_params(environ, body)
-        action = params.get("Action", "")
-        presigned = "X-Amz-Credential" in params
-        is_sts = (auth is not None and auth.service == "sts") or (
-            auth is None and not presigned and action in STS_ACTIONS and not path.startswith("/moto-api")
-        )
-        if not is_sts:
-            if auth is not None and auth.service == "iam":
-                refused = self._iam_fault(action)
-                if refused is not None:
-                    request_id = awsxml.new_request_id()
-                    payload = refused.to_xml(request_id)
-                    headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-                    start_response(status_line(refused.status), [*headers, ("Content-Length", str(len(payload)))])
-                    return [payload]
-            return self.app(with_body(environ, body), start_response)
-        request = _Request(environ, body, params, action, auth, awsxml.new_request_id())
+        """Handle one STS request."""
+        seen = incoming(environ)
+        request = _Request(seen.environ, seen.body, seen.params, seen.action, seen.auth, awsxml.new_request_id())
         try:
             status, headers, payload = self._handle(request)
         except Exception as caught:
             if not isinstance(caught, StsError):
                 # A bug in the layer: answer as AWS answers its own failures, keep the traceback in the log.
-                _log.exception("sandbox: unexpected error handling %s", action or "a request")
+                _log.exception("sandbox: unexpected error handling %s", request.action or "a request")
             error = caught if isinstance(caught, StsError) else awsxml.internal_failure()
             status, headers, payload = error.status, [("Content-Type", "text/xml")], error.to_xml(request.request_id)
             headers.append(("x-amzn-RequestId", request.request_id))
         start_response(status_line(status), [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
-
-    def _iam_fault(self, action: str) -> StsError | None:
-        """The error for a fault queued for IAM ``action`` (as ``"iam:CreateAccessKey"``; ``"*"`` is for STS only)."""
-        with self.state.lock:
-            queue = self.state.faults.get(f"iam:{action}")
-            fault = queue.popleft() if queue else None
-        if fault is None:
-            return None
-        if fault.kind == "throttle":
-            return awsxml.throttling()
-        if fault.kind == "error500":
-            return awsxml.internal_failure()
-        time.sleep(fault.delay)  # "slow": answered by moto, late
-        return None
 
     def _moto(self, request: _Request, body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """Let moto answer ``request`` (optionally with a rewritten body) and capture its response."""
@@ -197,7 +151,7 @@ class StrictSts:
             captured["headers"] = headers
             return chunks.append
 
-        result = self.app(with_body(request.environ, request.body if body is None else body), start_response)
+        result = self.moto(with_body(request.environ, request.body if body is None else body), start_response)
         try:
             chunks.extend(result)
         finally:
@@ -517,22 +471,6 @@ def _aws_shaped(payload: bytes, request_id: str) -> bytes:
 
 def _ok(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     return 200, [("Content-Type", "text/xml")], payload
-
-
-
-
-
-
-
-
-def _parse_params(environ: WSGIEnvironment, body: bytes) -> dict[str, str]:
-    params = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    content_type = environ.get("CONTENT_TYPE", "")
-    if body and (not content_type or content_type.startswith("application/x-www-form-urlencoded")):
-        # A body that is not text is not an STS query: leave it to moto.
-        with contextlib.suppress(UnicodeDecodeError):
-            params.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    return params
 
 
 def _lower_headers(environ: WSGIEnvironment) -> dict[str, str]:

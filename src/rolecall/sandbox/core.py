@@ -17,15 +17,17 @@ import socket
 import string
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from rolecall.sandbox import totp
 from rolecall.sandbox.app import StrictSts
-from rolecall.sandbox.federation import ConsoleSession
-from rolecall.sandbox.sso import BEARER_TOKEN_ENVIRON, BEARER_TOKEN_HEADER
+from rolecall.sandbox.federation import ConsoleSession, FederationApp
+from rolecall.sandbox.iamfaults import IamFaults
+from rolecall.sandbox.router import Router, Service
+from rolecall.sandbox.sso import BEARER_TOKEN_ENVIRON, BEARER_TOKEN_HEADER, SsoApp
 from rolecall.sandbox.ssostate import (
     ACCOUNT_ACCESS_SCOPE,
     SsoAccount,
@@ -120,7 +122,10 @@ class Sandbox:
         self._requested_port = port
         self.state = SandboxState()
         self.sso_state = SsoState()
-        self._app: StrictSts | None = None
+        #: Unix time for every service, so that control calls and requests agree on what has expired.
+        self.clock: Callable[[], float] = time.time
+        self.federation = FederationApp(self.state, self.clock)
+        self._app: Router | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._user: SandboxUser | None = None
@@ -142,7 +147,13 @@ class Sandbox:
 
         self.reset()
         moto_app = DomainDispatcherApplication(create_backend_app)
-        app = self._app = StrictSts(moto_app, self.state, sso=self.sso_state)
+        services: list[Service] = [
+            SsoApp(self.state, self.sso_state, self.clock),
+            self.federation,
+            StrictSts(moto_app, self.state, self.clock),
+            IamFaults(moto_app, self.state),
+        ]
+        app = self._app = Router(services, fallback=moto_app)
         # Bind here rather than in werkzeug, which prints and calls sys.exit() when the port is taken:
         # a library must raise (OSError) instead.
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -211,7 +222,7 @@ class Sandbox:
 
     def console_sessions(self) -> list[ConsoleSession]:
         """Who signed in to the sandbox console so far, through its federation endpoint."""
-        return self._app.federation.sessions() if self._app is not None else []
+        return self.federation.sessions()
 
     def revoke_credentials(self, access_key_id: str) -> bool:
         """Revoke issued temporary credentials (as revoking a role's sessions does); True when they existed."""
@@ -224,8 +235,7 @@ class Sandbox:
 
         moto_api_backend.reset()
         self.state.reset()
-        if self._app is not None:
-            self._app.federation.reset()
+        self.federation.reset()
         self._seed()
 
     # ------------------------------------------------------------------ the seeded account
@@ -556,7 +566,7 @@ class Sandbox:
 
     def _now(self) -> float:
         # The strictness layer's clock, so that control calls and requests agree on what has expired.
-        return self._app.clock() if self._app is not None else time.time()
+        return self.clock()
 
     # ------------------------------------------------------------------ AWS files
 

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from html import escape
 from typing import TYPE_CHECKING
 
+from rolecall.sandbox.router import Incoming
 from rolecall.sandbox.state import IssuedCredential, SandboxState
 from rolecall.sandbox.wsgi import status_line
 
@@ -70,9 +71,9 @@ class FederationApp:
         self._sessions: dict[str, ConsoleSession] = {}
 
     @staticmethod
-    def serves(path: str) -> bool:
-        """True for the federation endpoint and the console page."""
-        return path in PATHS
+    def serves(request: Incoming) -> bool:
+        """True for unsigned requests to the federation endpoint and the console page."""
+        return request.auth is None and request.path in PATHS
 
     def sessions(self) -> list[ConsoleSession]:
         """The console sessions signed in so far (for tests)."""

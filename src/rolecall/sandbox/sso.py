@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rolecall.sandbox import awsxml
+from rolecall.sandbox.router import Incoming
 from rolecall.sandbox.ssostate import SsoError, SsoState, sso_error
 from rolecall.sandbox.state import SandboxState
 from rolecall.sandbox.wsgi import read_body, status_line
@@ -64,9 +65,10 @@ class SsoApp:
         self.clock = clock
 
     @staticmethod
-    def serves(path: str) -> bool:
-        """True when ``path`` belongs to IAM Identity Center."""
-        return path in PATHS
+    def serves(request: Incoming) -> bool:
+        """True for unsigned requests on IAM Identity Center's paths (no STS or IAM request uses them; a signed
+        request there, CreateTokenWithIAM say, is not modelled and goes on to moto)."""
+        return request.auth is None and request.path in PATHS
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request (its body already buffered in ``wsgi.input``)."""
