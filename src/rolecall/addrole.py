@@ -119,27 +119,25 @@ def _trial_files(files: ConfigFiles, config_text: str, spec: RoleProfile) -> Con
     return Files(build_profile_map(parse_raw(text, "config")), files.credentials, files.paths)
 
 
-def source_kind(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> str:
+def source_kind(files: ConfigFiles, config_text: str, spec: RoleProfile) -> str:
     """``"temporary"``, ``"long-term"`` or ``"unknown"``: what the source of ``spec``'s role gives, as the chain of
-    the would-be profile resolves it (``providers.base.credential_kind``), without any call or prompt.
+    the would-be profile resolves it (``ProfileGraph.role_source_temporary``), without any call or prompt.
 
-    The very rule the chain caps role sessions by, so the wizard and every command agree: a source with keys of its
-    own gives them (temporary with a session token), SSO and web identity before keys, keys in rolecall's key store
-    are long-term, a ``credential_process`` or the environment is unknown until it runs. ``"unknown"`` too when
-    the chain cannot be built (a missing source, a loop): the verification says why.
+    The graph's rule is the one the chain caps role sessions by (``providers.base.credential_kind`` gives the same
+    answer for the provider it builds), so the wizard and every command agree: a source with keys of its own gives
+    them (temporary with a session token), SSO and web identity before keys, keys in rolecall's key store are
+    long-term, a ``credential_process`` or the environment is unknown until it runs. ``"unknown"`` too when the
+    chain runs into a missing profile or a loop: the verification says why.
     """
-    from rolecall.errors import RolecallError
-    from rolecall.providers.base import credential_kind
-    from rolecall.providers.chain import build_chain
+    from rolecall.config.graph import UNKNOWN, ProfileGraph
 
     # Without MFA: the strategy (asked separately) does not change what the source is.
     bare = RoleProfile(spec.name, spec.role_arn, spec.source_profile)
-    try:
-        provider = build_chain(_trial_files(files, config_text, bare), bare.name, runtime, explicit=True).provider
-    except RolecallError:
-        return "unknown"
-    source = getattr(provider, "source", None)
-    return credential_kind(source) if source is not None else "unknown"
+    graph = ProfileGraph.of(_trial_files(files, config_text, bare))
+    resolution = graph.resolve(bare.name)
+    if resolution.loop is not None or resolution.missing is not None:
+        return UNKNOWN
+    return graph.role_source_temporary(bare.name)
 
 
 def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> Credentials:

@@ -3,9 +3,8 @@ its cached credentials last. Shared by ``rolecall list`` and the profile picker 
 
 from __future__ import annotations
 
-from rolecall.config.profiles import STATIC_KEY_NAMES, is_assume_role_hop, source_chain
+from rolecall.config.graph import SSO, WEB_IDENTITY, ProfileGraph, is_sso
 from rolecall.errors import RolecallError
-from rolecall.sso.settings import is_sso_profile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,26 +15,21 @@ if TYPE_CHECKING:
     from rolecall.providers.base import Runtime
 
 
-def chain_text(files: ConfigFiles, name: str) -> str:
-    """``prod -> default``: the source_profile chain as botocore resolves it (``config.profiles.source_chain``),
+def chain_text(files: ConfigFiles, name: str, graph: ProfileGraph | None = None) -> str:
+    """``prod -> default``: the source_profile chain as botocore resolves it (``config.graph.ProfileGraph``),
     down to keys, a credential_source, an IAM Identity Center login or a web identity token."""
-    hops = source_chain(files.profile, name)
-    current: Mapping[str, Any] = files.profile(hops[-1]) or {}
-    text = list(hops)
-    following = current.get("source_profile")
-    if (
-        is_assume_role_hop(current)
-        and isinstance(following, str)
-        and following in hops
-        and not (following == hops[-1] and any(key in current for key in STATIC_KEY_NAMES))
-    ):
-        text += [following, "(loop)"]
-    elif isinstance(current.get("credential_source"), str) and is_assume_role_hop(current):
-        text.append(str(current["credential_source"]))
-    elif isinstance(current.get("web_identity_token_file"), str) and current.get("web_identity_token_file"):
+    graph = graph or ProfileGraph.of(files)
+    resolution = graph.resolve(name)
+    text = list(resolution.profiles)
+    last: Mapping[str, Any] = files.profile(text[-1]) or {}
+    if resolution.loop is not None:
+        text += [resolution.loop[-1], "(loop)"]
+    elif resolution.credential_source is not None:
+        text.append(resolution.credential_source)
+    elif resolution.end_kind == WEB_IDENTITY:
         text.append("web identity")
-    elif is_sso_profile(current):
-        session = current.get("sso_session")
+    elif resolution.end_kind == SSO:
+        session = last.get("sso_session")
         text.append(f"sso-session {session}" if isinstance(session, str) else "SSO start URL")
     return " -> ".join(text)
 
@@ -44,12 +38,12 @@ def kind(profile: Mapping[str, Any]) -> str:
     """``role``, ``sso``, ``keys`` or ``other``."""
     if profile.get("role_arn"):
         return "role"
-    if is_sso_profile(profile):
+    if is_sso(profile):
         return "sso"
     return "keys" if profile.get("aws_access_key_id") else "other"
 
 
-def profile_row(files: ConfigFiles, name: str, runtime: Runtime) -> dict[str, Any]:
+def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileGraph | None = None) -> dict[str, Any]:
     """One profile: ``profile``, ``kind``, ``chain``, ``mfa``, ``cached`` ("yes", "" or "error: ...") and
     ``minutes_left`` of its cached credentials (None when nothing is cached)."""
     from rolecall.providers.chain import build_chain
@@ -58,7 +52,7 @@ def profile_row(files: ConfigFiles, name: str, runtime: Runtime) -> dict[str, An
     row: dict[str, Any] = {
         "profile": name,
         "kind": kind(profile),
-        "chain": chain_text(files, name),
+        "chain": chain_text(files, name, graph),
         "mfa": profile.get("mfa_serial") or "",
         "cached": "",
         "minutes_left": None,

@@ -15,8 +15,18 @@ import re
 import stat
 from datetime import datetime, timedelta
 
+from rolecall.config.graph import (
+    ASSUME_ROLE,
+    KEYS,
+    SSO,
+    TEMPORARY,
+    WEB_IDENTITY,
+    ProfileGraph,
+    is_assume_role_hop,
+    is_web_identity_role,
+)
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, split_section_name
-from rolecall.config.profiles import STATIC_KEY_NAMES, is_assume_role_hop, is_valid_region, source_chain
+from rolecall.config.profiles import is_valid_region
 from rolecall.errors import ConfigParseError, FileError
 from rolecall.limits import CHAINING_CAP_SECONDS, CLOCK_SKEW_LIMIT_SECONDS
 from rolecall.timefmt import parse_timestamp
@@ -303,6 +313,8 @@ class _Files:
         for name, values in (self.credentials_raw or {}).items():
             merged.setdefault(name, {}).update(values)
         self.profiles = merged
+        #: Kinds, source links and chains, by botocore's rules (the resolver's own).
+        self.graph = ProfileGraph(merged.get, (self.credentials_raw or {}).get, self.config_map["profiles"].get)
 
     @staticmethod
     def _parse(source: SourceFile, findings: list[Finding]) -> dict[str, dict[str, ConfigValue]] | None:
@@ -366,14 +378,14 @@ def lint(config: SourceFile, credentials: SourceFile, now: datetime) -> list[Fin
 def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
     """RC001 loops, RC002 missing source profiles, RC004 source_profile with credential_source.
 
-    The chain is walked as the resolver walks it (``config.profiles.source_chain``, botocore's rules): a profile
+    The chain is walked as the resolver walks it (``config.graph.ProfileGraph``, botocore's rules): a profile
     with ``role_arn`` and ``web_identity_token_file`` is a web identity profile whose ``source_profile`` botocore
     ignores, so it neither needs that source nor closes a loop through it.
     """
     reported_loops: set[frozenset[str]] = set()
     for name, profile in files.profiles.items():
         source = _text(profile, "source_profile")
-        if source is None or _ignores_source_profile(profile):
+        if source is None or is_web_identity_role(profile):
             continue
         if _text(profile, "credential_source") is not None:
             file, line = files.where(name, "credential_source")
@@ -390,7 +402,7 @@ def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
             yield Finding("RC002", name, file, line,
                           f'profile "{name}": source_profile "{source}" does not exist in either file', fix)
             continue
-        loop = _loop_of(files, name)
+        loop = files.graph.resolve(name).loop
         if loop is not None and name in loop and frozenset(loop) not in reported_loops:
             reported_loops.add(frozenset(loop))
             file, line = files.where(name, "source_profile")
@@ -398,30 +410,6 @@ def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
                           f'profile "{name}": source_profile chain loops: {" -> ".join(loop)}',
                           f"end the chain in a profile with keys, an SSO login or a credential_source, e.g. "
                           f"{_set_command('source_profile', 'default', loop[-2])}")
-
-
-def _ignores_source_profile(profile: Mapping[str, ConfigValue]) -> bool:
-    """True for a web identity profile (``role_arn`` with ``web_identity_token_file``): botocore resolves it with
-    AssumeRoleWithWebIdentity and never looks at its ``source_profile``."""
-    return _text(profile, "role_arn") is not None and not is_assume_role_hop(profile)
-
-
-def _loop_of(files: _Files, name: str) -> list[str] | None:
-    """The loop the resolution of ``name`` runs into, as ``[b, c, b]``, or None.
-
-    ``source_chain`` stops where botocore stops; the chain loops when its last profile is still an AssumeRole hop
-    whose ``source_profile`` is already in the chain. Keys in that last profile end the chain instead: a source
-    with keys gives them (its own ``role_arn`` and ``source_profile`` unused), and a profile naming itself with
-    keys of its own assumes its role with them (botocore's allowed self-reference).
-    """
-    chain = source_chain(files.profiles.get, name)
-    last = files.profiles.get(chain[-1])
-    if last is None or not is_assume_role_hop(last) or any(key in last for key in STATIC_KEY_NAMES):
-        return None
-    source = _text(last, "source_profile")
-    if source is None or source not in chain:
-        return None
-    return [*chain[chain.index(source):], source]
 
 
 def _rule_mfa_serial(files: _Files, now: datetime) -> Iterable[Finding]:
@@ -440,25 +428,22 @@ def _rule_mfa_serial(files: _Files, now: datetime) -> Iterable[Finding]:
                       "Security credentials, or: aws iam list-mfa-devices)")
 
 
-def _is_temporary_source(files: _Files, source: str) -> str | None:
-    """Why the credentials of profile ``source`` are temporary (so a role assumed with them is chained).
+#: Why a source's credentials are temporary, by the kind the graph resolves it as (keys: with a session token).
+_TEMPORARY_SOURCES = {
+    ASSUME_ROLE: "a role",
+    WEB_IDENTITY: "a web identity role",
+    SSO: "an IAM Identity Center (SSO) role",
+    KEYS: "temporary keys (a session token)",
+}
 
-    In the resolver's order for a source profile (``providers.chain``, botocore's ``AssumeRoleProvider``): an
-    AssumeRole hop without keys is a role; otherwise its own sources count, web identity and SSO first, then keys
-    (temporary when a session token is written beside them).
-    """
-    values = files.profiles.get(source)
-    if values is None:
+
+def _is_temporary_source(files: _Files, source: str, referrer: str) -> str | None:
+    """Why the credentials of profile ``source`` are temporary (so a role ``referrer`` assumes with them is
+    chained), or None: the profile graph's answer (``ProfileGraph.temporary``), the resolver's order for a source
+    profile."""
+    if files.graph.temporary(source, referrer) != TEMPORARY:
         return None
-    if is_assume_role_hop(values) and not any(key in values for key in STATIC_KEY_NAMES):
-        return "a role"
-    if _text(values, "web_identity_token_file") and _text(values, "role_arn"):
-        return "a web identity role"
-    if _text(values, "sso_session") or _text(values, "sso_start_url") or _text(values, "sso_account_id"):
-        return "an IAM Identity Center (SSO) role"
-    if _text(values, "aws_session_token") or _text(values, "aws_security_token"):
-        return "temporary keys (a session token)"
-    return None
+    return _TEMPORARY_SOURCES.get(files.graph.source_kind(source, referrer))
 
 
 def _rule_chained_duration(files: _Files, now: datetime) -> Iterable[Finding]:
@@ -472,7 +457,7 @@ def _rule_chained_duration(files: _Files, now: datetime) -> Iterable[Finding]:
         source = _text(profile, "source_profile")
         why = None
         if source is not None and source != name:
-            kind = _is_temporary_source(files, source)
+            kind = _is_temporary_source(files, source, name)
             if kind is not None:
                 why = f'its source "{source}" is {kind}'
         if why is None and _text(profile, "mfa_serial") and _text(profile, "mfa_strategy") == "reuse":
@@ -726,13 +711,13 @@ def filter_for_profile(findings: Iterable[Finding], chain: Iterable[str]) -> lis
 
 
 def profile_chain(config: SourceFile, credentials: SourceFile, profile: str) -> list[str] | None:
-    """``profile`` and the profiles its resolution uses (``config.profiles.source_chain``: stops at a loop, a missing
+    """``profile`` and the profiles its resolution uses (``config.graph.ProfileGraph.chain``: stops at a loop, a missing
     profile, a source with keys or one that is not an AssumeRole hop); ``None`` if the profile is in neither file."""
     files = _Files(config, credentials, [])
     if profile not in files.profiles:
         return None
     # The resolver's walk: a web identity profile's source_profile, or a source with keys of its own, ends it.
-    return source_chain(files.profiles.get, profile)
+    return files.graph.chain(profile)
 
 
 def profile_names(config: SourceFile, credentials: SourceFile) -> list[str]:

@@ -6,16 +6,16 @@ The keys and their meaning are the AWS CLI's (aws-cli-compat.md 3.3), plus rolec
 
 from __future__ import annotations
 
+from rolecall.config import graph
+from rolecall.config.graph import STATIC_KEY_NAMES as STATIC_KEY_NAMES
 from rolecall.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from rolecall.config.parse import ConfigFiles, ConfigValue
 
-#: The keys botocore treats as static credentials.
-STATIC_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key")
 #: Values ``credential_source`` may take (botocore checks them case-sensitively, so do we).
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 #: rolecall's MFA strategies (docs/mfa.md).
@@ -113,50 +113,17 @@ class Profile:
 
     @property
     def has_static_keys(self) -> bool:
-        """True when the profile names an access key or a secret key (botocore's test for a static source)."""
-        return any(key in self.raw for key in STATIC_KEY_NAMES)
+        """True when the profile names an access key or a secret key (``config.graph.has_static_keys``)."""
+        return graph.has_static_keys(self.raw)
 
     @property
     def is_assume_role_hop(self) -> bool:
-        """True when botocore resolves this profile with AssumeRole (``role_arn`` and no ``web_identity_token_file``).
-
-        A profile with both is a web identity profile: AssumeRoleWithWebIdentity with its own token, its
-        ``source_profile`` (if any) ignored. botocore's ``AssumeRoleProvider._has_assume_role_config_vars``.
-        """
-        return self.role_arn is not None and self.web_identity_token_file is None
+        """True when botocore resolves this profile with AssumeRole (``config.graph.is_assume_role_hop``)."""
+        return graph.is_assume_role_hop(self.raw)
 
     def get(self, key: str) -> str | None:
         """A plain string setting of this profile, or None (nested blocks are not strings)."""
         return _text(self.raw, key)
-
-
-def is_assume_role_hop(raw: Mapping[str, ConfigValue]) -> bool:
-    """``Profile(name, raw).is_assume_role_hop`` without building a Profile (no validation of other keys)."""
-    return _text(raw, "role_arn") is not None and _text(raw, "web_identity_token_file") is None
-
-
-def source_chain(lookup: Callable[[str], Mapping[str, ConfigValue] | None], name: str) -> list[str]:
-    """``name`` and the profiles whose credentials its resolution uses, in botocore's order of resolution.
-
-    The one walk of the ``source_profile`` chain by botocore's rules (``AssumeRoleProvider``): a profile is
-    followed to its ``source_profile`` only when it is an AssumeRole hop (``is_assume_role_hop``); a source
-    profile with static keys, or that is not itself an AssumeRole hop (web identity, SSO, a process...), ends
-    the chain with its own credentials. The walk stops at a profile that is missing and at a loop (the repeated
-    name is not added twice; a profile naming itself ends at itself). ``credential_source``, loops and missing
-    profiles are left to the caller: this only says which profiles take part. ``lookup`` gives a profile's merged
-    settings by name (``ConfigFiles.profile``, or ``dict.get`` of botocore's profile map).
-    """
-    chain = [name]
-    current = lookup(name)
-    while current is not None and is_assume_role_hop(current):
-        source = _text(current, "source_profile")
-        if source is None or source in chain:
-            break
-        chain.append(source)
-        current = lookup(source)
-        if current is None or any(key in current for key in STATIC_KEY_NAMES):
-            break
-    return chain
 
 
 def require_named_profile(
@@ -187,9 +154,7 @@ def require_named_profile(
         ) from None
 
 
-def _text(raw: Mapping[str, ConfigValue], key: str) -> str | None:
-    value = raw.get(key)
-    return value if isinstance(value, str) and value != "" else None
+_text = graph.text
 
 
 def _integer(raw: Mapping[str, ConfigValue], key: str, profile: str) -> int | None:

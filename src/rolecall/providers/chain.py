@@ -8,6 +8,7 @@ botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was
 
 from __future__ import annotations
 
+from rolecall.config.graph import has_static_keys, is_sso, resolves_as_role
 from rolecall.config.paths import profile_from_env
 from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
 from rolecall.errors import ConfigError
@@ -182,7 +183,7 @@ class _Builder:
     def _profile_sources(self, profile: Profile) -> Provider | None:
         """botocore's per-profile providers after assume-role: sso, credentials file, login, process, config file."""
         raw = profile.raw
-        if raw.get("sso_role_name") or raw.get("sso_account_id"):
+        if is_sso(raw):
             from rolecall.providers.sso import SsoProvider
 
             session = profile.get("sso_session")
@@ -299,7 +300,7 @@ class _Builder:
         source = self._profile(source_name)
         self.inputs.register_profile(source)
         self_reference = source_name == profile.name
-        if source_name in visited and not (self_reference and source.has_static_keys and len(visited) == 1):
+        if source_name in visited and not (self_reference and has_static_keys(source.raw) and len(visited) == 1):
             loop = " -> ".join([*visited, source_name])
             raise ConfigError(
                 f"profile chain loops: {loop}",
@@ -310,7 +311,7 @@ class _Builder:
                 f'the source_profile chain of "{visited[0]}" is longer than {MAX_CHAIN_LENGTH} profiles',
                 hint="shorten it: a profile can name the keys' profile as its source_profile directly",
             )
-        if self_reference or source.has_static_keys or not source.is_assume_role_hop:
+        if not resolves_as_role(source.raw, self_reference=self_reference):
             # botocore: static keys in a source profile win over its own role_arn, and a source profile with
             # web_identity_token_file is resolved by web identity (its role_arn is the web identity role).
             found = self._source_sources(source)

@@ -68,13 +68,11 @@ class _Asker:
 
 
 def _profiles_with_credentials(files: ConfigFiles) -> list[str]:
-    names = []
-    for name in files.profile_names():
-        values = files.profile(name) or {}
-        if any(key in values for key in ("aws_access_key_id", "role_arn", "sso_session", "sso_account_id",
-                                         "credential_process", "credential_source", "web_identity_token_file")):
-            names.append(name)
-    return names
+    """The profiles that give credentials of their own or assume a role (``ProfileGraph.gives_credentials``)."""
+    from rolecall.config.graph import ProfileGraph
+
+    graph = ProfileGraph.of(files)
+    return [name for name in files.profile_names() if graph.gives_credentials(name)]
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -129,7 +127,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     data = fileio.read_bytes(ctx.paths.config_file)
     config_text = data.decode("utf-8") if data is not None else ""
     # What the source gives, by the chain's own rule (the role's session cap and the MFA strategy depend on it).
-    kind = addrole.source_kind(files, config_text, addrole.RoleProfile(profile, role_arn, source), runtime)
+    kind = addrole.source_kind(files, config_text, addrole.RoleProfile(profile, role_arn, source))
     strategy = args.mfa_strategy
     if serial and strategy is None:
         # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.

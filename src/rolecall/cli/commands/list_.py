@@ -22,6 +22,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the table (or names, or JSON)."""
     import json
 
+    from rolecall.config.graph import ProfileGraph
     from rolecall.config.parse import ConfigFiles
     from rolecall.resolve import make_runtime
 
@@ -32,7 +33,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     runtime = make_runtime(ctx.env, allow_prompt=False)
     runtime.clock = ctx.clock
-    rows = [profile_row(files, name, runtime) for name in names]
+    graph = ProfileGraph.of(files)
+    rows = [profile_row(files, name, runtime, graph) for name in names]
     if args.output == "json":
         ctx.out(json.dumps(rows, indent=4) + "\n")
         return 0

@@ -67,12 +67,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _source_profiles(ctx: Context, profile: str) -> list[str]:
     """``profile`` and the profiles whose credentials its resolution uses, in order: the resolver's own walk
-    (``config.profiles.source_chain``), so a web identity profile's ``source_profile`` or the sources past a
+    (``config.graph.ProfileGraph.chain``), so a web identity profile's ``source_profile`` or the sources past a
     profile with keys, which nothing reads, do not count."""
+    from rolecall.config.graph import ProfileGraph
     from rolecall.config.parse import ConfigFiles
-    from rolecall.config.profiles import source_chain
 
-    return source_chain(ConfigFiles.load(ctx.paths).profile, profile)
+    return ProfileGraph.of(ConfigFiles.load(ctx.paths)).chain(profile)
 
 
 def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
