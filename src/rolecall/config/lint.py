@@ -24,6 +24,7 @@ from rolecall.config.graph import (
     ProfileGraph,
     is_assume_role_hop,
     is_web_identity_role,
+    text,
 )
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, split_section_name
 from rolecall.config.profiles import is_valid_region
@@ -353,9 +354,7 @@ def _line_of(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _text(profile: Mapping[str, ConfigValue], key: str) -> str | None:
-    value = profile.get(key)
-    return value if isinstance(value, str) and value != "" else None
+_text = text
 
 
 def _set_command(key: str, value: str, profile: str) -> str:
