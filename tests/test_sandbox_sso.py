@@ -425,7 +425,8 @@ def test_pkce_deny_and_invalid_requests(sandbox: Sandbox) -> None:
 
 def test_authorization_code_expires_after_five_minutes() -> None:
     # Five minutes are not waited for over HTTP: the same rules, driven by explicit times.
-    from rolecall.sandbox.ssostate import SsoError, SsoState, pkce_challenge
+    from rolecall.sandbox.ssomodel import SsoError, pkce_challenge
+    from rolecall.sandbox.ssostate import SsoState
 
     state = SsoState()
     state.reset("https://d-90sandbox01.awsapps.com/start", "us-east-1", "alice@example.com", [])

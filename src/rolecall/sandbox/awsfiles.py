@@ -9,7 +9,7 @@ import os
 
 from rolecall.sandbox.account import ACCOUNT_ID, DEFAULT_REGION, PARTNER_EXTERNAL_ID, SandboxUser, role_arn
 from rolecall.sandbox.identitycenter import SSO_REGION, SSO_SESSION_NAME, SSO_START_URL
-from rolecall.sandbox.ssostate import ACCOUNT_ACCESS_SCOPE
+from rolecall.sandbox.ssomodel import ACCOUNT_ACCESS_SCOPE
 
 
 def profiles_config(endpoint: str, federation_endpoint: str, mfa_serial: str) -> str:

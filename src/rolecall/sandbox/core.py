@@ -46,7 +46,8 @@ from rolecall.sandbox.identitycenter import (
 from rolecall.sandbox.router import Router, Service
 from rolecall.sandbox.server import SandboxServer
 from rolecall.sandbox.sso import SsoApp
-from rolecall.sandbox.ssostate import SsoAccount, SsoState
+from rolecall.sandbox.ssomodel import SsoAccount
+from rolecall.sandbox.ssostate import SsoState
 from rolecall.sandbox.state import FaultKind, SandboxState
 
 __all__ = [

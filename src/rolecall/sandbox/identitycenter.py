@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from rolecall.sandbox.account import ACCOUNT_ID, DEFAULT_REGION, OTHER_ACCOUNT_ID
-from rolecall.sandbox.ssostate import SsoAccount, SsoError, SsoState, assumed_role_arn, generated_accounts
+from rolecall.sandbox.ssomodel import SsoAccount, SsoError, assumed_role_arn, generated_accounts
+from rolecall.sandbox.ssostate import SsoState
 from rolecall.timefmt import format_iso_z
 
 #: IAM Identity Center's start URL in the sandbox. Fixed, because token-cache keys are made from it.

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from rolecall.sandbox import awsxml
 from rolecall.sandbox.router import Incoming
-from rolecall.sandbox.ssostate import SsoError, SsoState, sso_error
+from rolecall.sandbox.ssomodel import SsoError, sso_error
+from rolecall.sandbox.ssostate import SsoState
 from rolecall.sandbox.state import SandboxState
 from rolecall.sandbox.wsgi import read_body, status_line
 

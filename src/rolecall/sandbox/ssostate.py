@@ -9,288 +9,59 @@ its lock, because werkzeug serves each request on its own thread.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
-import re
 import secrets
 import threading
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any
 
+from rolecall.sandbox.ssomodel import (
+    ACCOUNT_ACCESS_SCOPE,
+    AUTH_CODE_GRANT,
+    AUTH_CODE_LIFETIME,
+    CHALLENGE_RE,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_ROLE_CREDENTIALS_LIFETIME,
+    DEVICE_GRANT,
+    GRANT_TYPES,
+    MAX_PAGE_SIZE,
+    NO_ACCESS,
+    REFRESH_GRANT,
+    UNAUTHORIZED,
+    USER_CODE_ALPHABET,
+    VERIFIER_RE,
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationRequest,
+    Client,
+    DeviceAuthorization,
+    RefreshToken,
+    SignIn,
+    SsoAccount,
+    SsoLifetimes,
+    assumed_role_arn,
+    check_accounts,
+    loopback_redirect,
+    normalize_user_code,
+    pkce_challenge,
+    redirect_matches,
+    required_param,
+    reserved_role_arn,
+    reserved_role_name,
+    role_id,
+    sso_error,
+    string_param,
+    strings_param,
+    with_query,
+)
 from rolecall.sandbox.state import (
     IssuedCredential,
     new_secret_access_key,
     new_session_access_key_id,
     new_session_token,
 )
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-AUTH_CODE_GRANT = "authorization_code"
-REFRESH_GRANT = "refresh_token"
-GRANT_TYPES = (AUTH_CODE_GRANT, DEVICE_GRANT, REFRESH_GRANT)
-#: How long an authorization code can wait for its exchange (AWS: 5 minutes).
-AUTH_CODE_LIFETIME = 300
-#: Consonants only: no ambiguous letters (I, O) and no words.
-USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-DEFAULT_ROLE_CREDENTIALS_LIFETIME = 3600
-UNAUTHORIZED = "Session token not found or invalid"
-NO_ACCESS = "No access"
-ACCOUNT_ACCESS_SCOPE = "sso:account:access"
-
-_STATUS = {
-    "InvalidClientException": 401,
-    "UnauthorizedException": 401,
-    "ForbiddenException": 403,
-    "ResourceNotFoundException": 404,
-    "TooManyRequestsException": 429,
-    "InternalServerException": 500,
-}
-_VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-# base64url of a SHA-256 digest: 43 characters, the CLI trims the one '=' of padding.
-_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}=?")
-_ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,32}", re.ASCII)
-_ACCOUNT_ID_RE = re.compile(r"\d{12}")
-
-
-@dataclass(frozen=True)
-class SsoError(Exception):
-    """An IAM Identity Center error answer: AWS's exception ``code``, a description and the HTTP status."""
-
-    code: str
-    description: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        """``Code: description``."""
-        return f"{self.code}: {self.description}"
-
-    @property
-    def oauth_error(self) -> str:
-        """The OAuth 2.0 ``error`` of the OIDC body: ``AuthorizationPendingException`` → ``authorization_pending``."""
-        if self.code == "InternalServerException":
-            return "server_error"
-        stem = self.code.removesuffix("Exception")
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
-
-
-def sso_error(code: str, description: str) -> SsoError:
-    """``SsoError`` with the status the service models give ``code`` (400 unless listed)."""
-    return SsoError(code, description, _STATUS.get(code, 400))
-
-
-@dataclass(frozen=True)
-class SsoAccount:
-    """An AWS account of the organization and the permission sets the directory user holds in it."""
-
-    account_id: str
-    name: str
-    email: str
-    roles: tuple[str, ...]
-
-
-@dataclass
-class SsoLifetimes:
-    """Lifetimes in seconds. ``role_credentials`` None: the sandbox's credential lifetime if set, else 3600."""
-
-    access_token: int = 3600
-    #: The sign-in session (AWS's "session duration"): refresh tokens stop working when it ends.
-    refresh_token: int = 8 * 3600
-    role_credentials: int | None = None
-    device_code: int = 600
-    registration: int = 90 * 86400
-    interval: int = 1
-
-
-@dataclass
-class Client:
-    """A registered public OIDC client."""
-
-    client_id: str
-    client_secret: str
-    name: str
-    scopes: tuple[str, ...]
-    #: Empty when the registration named none (the AWS CLI's device-flow registrations): any grant goes.
-    grant_types: tuple[str, ...]
-    redirect_uris: tuple[str, ...]
-    issued_at: int
-    expires_at: int
-
-
-@dataclass
-class DeviceAuthorization:
-    """A device-code request waiting for the user's decision, then for its one exchange."""
-
-    device_code: str
-    user_code: str
-    client_id: str
-    start_url: str
-    expires_at: float
-    interval: int
-    decision: Literal["pending", "approved", "denied"] = "pending"
-    last_poll: float | None = None
-    exchanged: bool = False
-
-
-@dataclass
-class AuthorizationRequest:
-    """An /authorize request shown on the consent page, waiting for the user's decision."""
-
-    request_id: str
-    client_id: str
-    redirect_uri: str
-    state: str | None
-    challenge: str
-    scopes: tuple[str, ...]
-    expires_at: float
-
-
-@dataclass
-class AuthorizationCode:
-    """A code the consent page issued: one exchange, by its client, with the same redirect URI and PKCE."""
-
-    code: str
-    client_id: str
-    redirect_uri: str
-    challenge: str
-    scopes: tuple[str, ...]
-    expires_at: float
-    used: bool = False
-    session_id: str | None = None
-
-
-@dataclass
-class SignIn:
-    """One sign-in session of the directory user: its access and refresh tokens live and die with it."""
-
-    session_id: str
-    client_id: str
-    scopes: tuple[str, ...]
-    ends_at: float
-    revoked: bool = False
-
-
-@dataclass
-class _AccessToken:
-    session_id: str
-    expires_at: float
-
-
-@dataclass
-class _RefreshToken:
-    session_id: str
-    client_id: str
-    used: bool = False
-
-
-def reserved_role_name(account_id: str, permission_set: str) -> str:
-    """``AWSReservedSSO_<PermissionSet>_<16 hex>``: the IAM role Identity Center makes in the account."""
-    suffix = hashlib.sha256(f"{account_id}/{permission_set}".encode()).hexdigest()[:16]
-    return f"AWSReservedSSO_{permission_set}_{suffix}"
-
-
-def reserved_role_arn(account_id: str, permission_set: str) -> str:
-    """The reserved role's ARN (path ``/aws-reserved/sso.amazonaws.com/``)."""
-    name = reserved_role_name(account_id, permission_set)
-    return f"arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/{name}"
-
-
-def assumed_role_arn(account_id: str, permission_set: str, user: str) -> str:
-    """What GetCallerIdentity answers for role credentials from the portal."""
-    return f"arn:aws:sts::{account_id}:assumed-role/{reserved_role_name(account_id, permission_set)}/{user}"
-
-
-def _role_id(account_id: str, permission_set: str) -> str:
-    # Stable per account and role, as a real role's id is: AROA and 17 characters of IAM's alphabet.
-    digest = hashlib.sha256(f"role-id/{account_id}/{permission_set}".encode()).digest()
-    return "AROA" + base64.b32encode(digest).decode()[:17]
-
-
-def generated_accounts(count: int, roles: Sequence[str]) -> list[SsoAccount]:
-    """``count`` accounts ``acct-0001``…, every role in each; ids are 12 digits, unique and deterministic."""
-    # i -> (offset + i * stride) mod 10**12 is a bijection (stride is prime to 10), so ids never repeat.
-    offset, stride = 314_159_265_358, 48_271_000_003
-    assigned = tuple(roles)
-    return [
-        SsoAccount(
-            account_id=f"{(offset + i * stride) % 10**12:012d}",
-            name=f"acct-{i + 1:04d}",
-            email=f"acct-{i + 1:04d}@example.com",
-            roles=assigned,
-        )
-        for i in range(count)
-    ]
-
-
-def check_accounts(accounts: Sequence[SsoAccount]) -> None:
-    """Refuse account ids and role names that AWS would not have (ValueError)."""
-    seen: set[str] = set()
-    for account in accounts:
-        if not _ACCOUNT_ID_RE.fullmatch(account.account_id) or account.account_id in seen:
-            raise ValueError(f"account ids must be 12 digits and unique: {account.account_id!r}")
-        seen.add(account.account_id)
-        for role in account.roles:
-            if not _ROLE_NAME_RE.fullmatch(role):
-                raise ValueError(f"not a permission set name: {role!r}")
-
-
-def normalize_user_code(text: str) -> str:
-    """What a person may type for ``ABCD-EFGH``: any case, spaces, the hyphen left out."""
-    code = "".join(text.split()).upper()
-    if len(code) == 8 and "-" not in code:
-        code = f"{code[:4]}-{code[4:]}"
-    return code
-
-
-def pkce_challenge(verifier: str) -> str:
-    """RFC 7636 S256: base64url(sha256(verifier)) without padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-
-
-def loopback_redirect(uri: str) -> urllib.parse.SplitResult | None:
-    """``uri`` parsed when it is ``http://127.0.0.1[:port]/path`` (RFC 8252 loopback redirect), else None."""
-    try:
-        parts = urllib.parse.urlsplit(uri)
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        return None
-    if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.username or parts.fragment:
-        return None
-    return parts
-
-
-def _strings(params: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = params.get(name)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise sso_error("InvalidRequestException", f"{name} must be a list of strings")
-    return tuple(value)
-
-
-def _string(params: Mapping[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise sso_error("InvalidRequestException", f"{name} must be a string")
-    return value
-
-
-def _required(params: Mapping[str, Any], name: str, why: str) -> str:
-    value = _string(params, name)
-    if not value:
-        raise sso_error("InvalidRequestException", f"{name} is required {why}")
-    return value
-
-
-def _with_query(uri: str, values: Mapping[str, str]) -> str:
-    separator = "&" if urllib.parse.urlsplit(uri).query else "?"
-    return uri + separator + urllib.parse.urlencode(values, quote_via=urllib.parse.quote)
 
 
 @dataclass
@@ -310,8 +81,8 @@ class SsoState:
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     sessions: dict[str, SignIn] = field(default_factory=dict)
     _by_id: dict[str, SsoAccount] = field(default_factory=dict)
-    _access: dict[str, _AccessToken] = field(default_factory=dict)
-    _refresh: dict[str, _RefreshToken] = field(default_factory=dict)
+    _access: dict[str, AccessToken] = field(default_factory=dict)
+    _refresh: dict[str, RefreshToken] = field(default_factory=dict)
     #: Signs pagination tokens, so that a made-up or altered token is refused like AWS refuses one.
     _page_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
@@ -345,17 +116,17 @@ class SsoState:
 
     def register_client(self, now: float, params: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         """RegisterClient."""
-        name, client_type = _string(params, "clientName"), _string(params, "clientType")
+        name, client_type = string_param(params, "clientName"), string_param(params, "clientType")
         if not name or not client_type:
             raise sso_error("InvalidRequestException", "clientName and clientType are required")
         if client_type != "public":
             raise sso_error("InvalidClientMetadataException", f"Invalid client type {client_type!r}: use 'public'")
-        grant_types = _strings(params, "grantTypes")
+        grant_types = strings_param(params, "grantTypes")
         for grant in grant_types:
             if grant not in GRANT_TYPES:
                 raise sso_error("UnsupportedGrantTypeException", f"Unsupported grant type: {grant}")
-        scopes = _strings(params, "scopes")
-        redirect_uris = _strings(params, "redirectUris")
+        scopes = strings_param(params, "scopes")
+        redirect_uris = strings_param(params, "redirectUris")
         for uri in redirect_uris:
             if loopback_redirect(uri) is None:
                 raise sso_error(
@@ -364,7 +135,7 @@ class SsoState:
         if AUTH_CODE_GRANT in grant_types:
             if not redirect_uris:
                 raise sso_error("InvalidRedirectUriException", "The authorization_code grant needs a redirect URI")
-            issuer = _string(params, "issuerUrl")
+            issuer = string_param(params, "issuerUrl")
             if issuer is None or not self.is_start_url(issuer):
                 raise sso_error("InvalidRequestException", "Invalid issuer URL: use the start URL of the instance")
         with self.lock:
@@ -391,7 +162,7 @@ class SsoState:
         return result
 
     def _client(self, now: float, params: Mapping[str, Any]) -> Client:
-        client_id, secret = _string(params, "clientId"), _string(params, "clientSecret")
+        client_id, secret = string_param(params, "clientId"), string_param(params, "clientSecret")
         client = self.clients.get(client_id or "")
         if client is None or secret is None or not hmac.compare_digest(secret, client.client_secret):
             raise sso_error("InvalidClientException", "Client authentication failed: unknown clientId or wrong secret")
@@ -405,7 +176,7 @@ class SsoState:
             client = self._client(now, params)
             if client.grant_types and DEVICE_GRANT not in client.grant_types:
                 raise sso_error("UnauthorizedClientException", "The client is not registered for the device_code grant")
-            start_url = _string(params, "startUrl")
+            start_url = string_param(params, "startUrl")
             if start_url is None or not self.is_start_url(start_url):
                 raise sso_error("InvalidRequestException", "Invalid start URL")
             user_code = ""
@@ -436,7 +207,7 @@ class SsoState:
         """CreateToken: the device-code, authorization-code (PKCE) and refresh-token grants."""
         with self.lock:
             client = self._client(now, params)
-            grant = _string(params, "grantType")
+            grant = string_param(params, "grantType")
             if grant not in GRANT_TYPES:
                 raise sso_error("UnsupportedGrantTypeException", f"Unsupported grant type: {grant}")
             # A client holding a refresh token may always use it (AWS issues refresh tokens for every flow).
@@ -449,7 +220,7 @@ class SsoState:
             return self._refresh_grant(now, client, params)
 
     def _device_grant(self, now: float, client: Client, params: Mapping[str, Any]) -> dict[str, Any]:
-        device = self.devices.get(_required(params, "deviceCode", "for the device_code grant"))
+        device = self.devices.get(required_param(params, "deviceCode", "for the device_code grant"))
         if device is None or device.client_id != client.client_id:
             raise sso_error("InvalidGrantException", "Invalid device code provided")
         if device.exchanged:
@@ -473,10 +244,10 @@ class SsoState:
 
     def _code_grant(self, now: float, client: Client, params: Mapping[str, Any]) -> dict[str, Any]:
         why = "for the authorization_code grant"
-        code = _required(params, "code", why)
-        redirect_uri = _required(params, "redirectUri", why)
-        verifier = _required(params, "codeVerifier", why)
-        if not _VERIFIER_RE.fullmatch(verifier):
+        code = required_param(params, "code", why)
+        redirect_uri = required_param(params, "redirectUri", why)
+        verifier = required_param(params, "codeVerifier", why)
+        if not VERIFIER_RE.fullmatch(verifier):
             raise sso_error("InvalidRequestException", "codeVerifier must be 43-128 characters of [A-Za-z0-9._~-]")
         record = self.codes.get(code)
         if record is None:
@@ -501,7 +272,7 @@ class SsoState:
         return response
 
     def _refresh_grant(self, now: float, client: Client, params: Mapping[str, Any]) -> dict[str, Any]:
-        token = self._refresh.get(_required(params, "refreshToken", "for the refresh_token grant"))
+        token = self._refresh.get(required_param(params, "refreshToken", "for the refresh_token grant"))
         if token is None or token.client_id != client.client_id:
             raise sso_error("InvalidGrantException", "Invalid refresh token provided")
         if token.used:
@@ -529,8 +300,8 @@ class SsoState:
         # An access token does not outlive its sign-in session.
         expires_in = max(1, min(self.lifetimes.access_token, int(session.ends_at - now)))
         access, refresh = "aoa" + secrets.token_urlsafe(180), "aor" + secrets.token_urlsafe(240)
-        self._access[access] = _AccessToken(session.session_id, now + expires_in)
-        self._refresh[refresh] = _RefreshToken(session.session_id, session.client_id)
+        self._access[access] = AccessToken(session.session_id, now + expires_in)
+        self._refresh[refresh] = RefreshToken(session.session_id, session.client_id)
         return {"accessToken": access, "tokenType": "Bearer", "expiresIn": expires_in, "refreshToken": refresh}
 
     # ------------------------------------------------------------------ the browser's side
@@ -563,12 +334,12 @@ class SsoState:
             if AUTH_CODE_GRANT not in client.grant_types:
                 raise sso_error("UnauthorizedClientException", "The client is not registered for authorization_code")
             redirect_uri = query.get("redirect_uri", "")
-            if not _redirect_matches(redirect_uri, client.redirect_uris):
+            if not redirect_matches(redirect_uri, client.redirect_uris):
                 raise sso_error("InvalidRedirectUriException", "redirect_uri does not match a registered redirect URI")
             if query.get("code_challenge_method") != "S256":
                 raise sso_error("InvalidRequestException", "code_challenge_method must be S256")
             challenge = query.get("code_challenge", "")
-            if not _CHALLENGE_RE.fullmatch(challenge):
+            if not CHALLENGE_RE.fullmatch(challenge):
                 raise sso_error("InvalidRequestException", "code_challenge must be base64url(SHA-256(verifier))")
             scopes = tuple(query.get("scopes", "").split())
             if client.scopes and not set(scopes) <= set(client.scopes):
@@ -607,7 +378,7 @@ class SsoState:
                 values = {"error": "access_denied", "error_description": "The user denied the authorization request"}
             if request.state is not None:
                 values["state"] = request.state
-            return _with_query(request.redirect_uri, values)
+            return with_query(request.redirect_uri, values)
 
     # ------------------------------------------------------------------ the portal
 
@@ -639,7 +410,7 @@ class SsoState:
             kind="assumed-role",
             account_id=account_id,
             arn=assumed_role_arn(account_id, role_name, user),
-            user_id=f"{_role_id(account_id, role_name)}:{user}",
+            user_id=f"{role_id(account_id, role_name)}:{user}",
             role_arn=reserved_role_arn(account_id, role_name),
             role_name=reserved_role_name(account_id, role_name),
             session_name=user,
@@ -719,15 +490,3 @@ class SsoState:
             client = self.clients[registered["clientId"]]
             response, _ = self._sign_in(now, client, (ACCOUNT_ACCESS_SCOPE,))
             return client, response
-
-
-def _redirect_matches(uri: str, registered: Sequence[str]) -> bool:
-    """A loopback redirect matches a registered one by path and query; the port may differ (RFC 8252 7.3)."""
-    parts = loopback_redirect(uri)
-    if parts is None:
-        return False
-    for candidate in registered:
-        known = loopback_redirect(candidate)
-        if known is not None and (known.path or "/") == (parts.path or "/") and known.query == parts.query:
-            return True
-    return False
