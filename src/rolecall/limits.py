@@ -31,8 +31,11 @@ SESSION_TOKEN_DURATION_DEFAULT = 43200
 #: role-chained credentials.
 CONSOLE_DURATION_MIN = 900
 CONSOLE_DURATION_MAX = 43200
-#: Beyond this clock skew, SigV4 requests to STS are refused (RequestTimeTooSkewed / SignatureDoesNotMatch).
+#: The clock skew doctor (RC013) reports. SigV4 itself accepts a request timestamp within 15 minutes of AWS's
+#: clock (the sandbox's ``SIGNATURE_SKEW``); 5 minutes leaves room before requests start failing.
 CLOCK_SKEW_LIMIT_SECONDS = 300
+#: How far SigV4 lets a request's timestamp be from AWS's clock.
+SIGV4_SKEW_SECONDS = 900
 
 # -- parameter sizes (characters, or entries) ------------------------------------------------------------------
 SESSION_NAME_MIN, SESSION_NAME_MAX = 2, 64
