@@ -136,7 +136,7 @@ _MFA_ARN = re.compile(
 )
 # Hardware tokens (Gemalto, SurePassID...) are identified by their serial, e.g. GAHT12345678.
 _HARDWARE_SERIAL = re.compile(r"[A-Z]{2,8}\d{6,12}")
-#: Beyond this skew, SigV4 requests to AWS are refused (``limits``; doctor's default --skew-limit).
+#: doctor's default --skew-limit (``limits.CLOCK_SKEW_LIMIT_SECONDS``).
 SKEW_LIMIT_SECONDS = CLOCK_SKEW_LIMIT_SECONDS
 
 
