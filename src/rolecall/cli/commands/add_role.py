@@ -80,7 +80,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall import addrole
     from rolecall.config.edit import SectionRef, update_section
     from rolecall.config.parse import ConfigFiles
-    from rolecall.limits import CHAINING_CAP_SECONDS
     from rolecall.resolve import make_runtime
 
     asker = _Asker(ctx, args.yes)
@@ -100,26 +99,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if files.profile(profile) is not None and not args.force:
         raise ConfigError(f'a profile "{profile}" exists already', hint="pick another --name, or --force to replace it")
     # 2. Whose credentials assume it.
-    sources = _profiles_with_credentials(files)
-    if not sources:
-        raise ConfigError("there is no profile with credentials to assume the role with",
-                          hint="add your access keys first: rolecall configure")  # fmt: skip
-    if not args.source_profile and not args.yes:
-        asker.note("profiles with credentials: " + ", ".join(f"{i}) {n}" for i, n in enumerate(sources, 1)))
-    source = args.source_profile or asker.ask("Source profile (number or name)", sources[0], required=True)
-    assert source is not None
-    if source.isdigit() and 1 <= int(source) <= len(sources) and source not in sources:
-        source = sources[int(source) - 1]
+    source = _ask_source(files, args, asker)
     runtime = make_runtime(ctx.env, reporter=ctx.say, token_code=args.token_code, mfa_strategy=args.mfa_strategy)
     runtime.clock = ctx.clock
     # 3. MFA: the device the source user has, when IAM lets us see it.
-    serial = args.mfa_serial
-    if serial is None:
-        found = _mfa_devices(files, source, runtime, ctx)
-        if found:
-            asker.note(f"MFA device of {source} (found with iam ListMFADevices): {', '.join(found)}")
-        serial = asker.ask("MFA device ARN (empty: the role needs no MFA)", found[0] if found else None)
-    serial = None if not serial or serial.lower() == "none" else serial
+    serial = _ask_serial(args, asker, files, source, runtime, ctx)
     external = args.external_id or asker.ask("External id (only if the role's owner gave you one)") or None
     session = args.session_name or asker.ask("Role session name (empty: rolecall's default)") or None
     from rolecall import fileio
@@ -133,23 +117,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.
         strategy = asker.ask("MFA strategy: reuse (one code for all roles, 1 h sessions) or direct (a code per "
                              "role, longer sessions)", "reuse" if kind == "long-term" else "direct")  # fmt: skip
-    note = addrole.duration_note(kind == "temporary", strategy, bool(serial))
-    if note and not args.yes:
-        asker.note(f"session length: {note}")
-    elif kind == "unknown" and not args.yes and files.profile(source) is not None:
-        asker.note(f"session length: if {source} gives temporary credentials (a credential_process or the "
-                   "environment may), AWS caps the role session at 1 h (role chaining)")  # fmt: skip
-    raw_duration = str(args.duration_seconds) if args.duration_seconds is not None else asker.ask(
-        "Role session length in seconds, 900-43200 (empty: AWS's default, 1 h)"
-    )
-    try:
-        duration = int(raw_duration) if raw_duration else None
-    except ValueError:
-        raise UsageError(f"{raw_duration!r} is not a number of seconds", hint="e.g. 3600") from None
-    if duration is not None and duration > CHAINING_CAP_SECONDS and note:
-        direct = ", or --mfa-strategy direct" if serial else ""
-        raise UsageError(f"a {duration} s session cannot be had here: {note}",
-                         hint=f"ask for {CHAINING_CAP_SECONDS} or less{direct}")  # fmt: skip
+    duration = _ask_duration(args, asker, kind, strategy, serial, source if files.profile(source) else None)
     region = args.region or asker.ask("Region of the profile (empty: none)") or None
     spec = addrole.RoleProfile(profile, role_arn, source, serial, external, session, duration,
                                strategy if serial else None, region)  # fmt: skip
@@ -165,6 +133,63 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.say(f"wrote profile {profile} to {ctx.paths.config_file}:")
     ctx.out(spec.section_text())
     return 0
+
+
+def _ask_source(files: ConfigFiles, args: argparse.Namespace, asker: _Asker) -> str:
+    """The source profile: ``--source-profile``, or one of the profiles with credentials, by number or name."""
+    sources = _profiles_with_credentials(files)
+    if not sources:
+        raise ConfigError("there is no profile with credentials to assume the role with",
+                          hint="add your access keys first: rolecall configure")  # fmt: skip
+    if not args.source_profile and not args.yes:
+        asker.note("profiles with credentials: " + ", ".join(f"{i}) {n}" for i, n in enumerate(sources, 1)))
+    source = args.source_profile or asker.ask("Source profile (number or name)", sources[0], required=True)
+    assert source is not None
+    if source.isdigit() and 1 <= int(source) <= len(sources) and source not in sources:
+        source = sources[int(source) - 1]
+    return str(source)
+
+
+def _ask_serial(
+    args: argparse.Namespace, asker: _Asker, files: ConfigFiles, source: str, runtime: object, ctx: Context
+) -> str | None:
+    """The MFA device: ``--mfa-serial`` (``none``: no MFA), else asked, offering the source user's own device."""
+    serial = args.mfa_serial
+    if serial is None:
+        found = _mfa_devices(files, source, runtime, ctx)
+        if found:
+            asker.note(f"MFA device of {source} (found with iam ListMFADevices): {', '.join(found)}")
+        serial = asker.ask("MFA device ARN (empty: the role needs no MFA)", found[0] if found else None)
+    return None if not serial or serial.lower() == "none" else str(serial)
+
+
+def _ask_duration(
+    args: argparse.Namespace, asker: _Asker, kind: str, strategy: str | None, serial: str | None,
+    existing_source: str | None,
+) -> int | None:  # fmt: skip
+    """The role session length, refused above the chaining cap when the source (``kind``, what it gives) or the
+    MFA strategy makes the role chained; ``existing_source`` is the source's name when it is a profile."""
+    from rolecall import addrole
+    from rolecall.limits import CHAINING_CAP_SECONDS
+
+    note = addrole.duration_note(kind == "temporary", strategy, bool(serial))
+    if note and not args.yes:
+        asker.note(f"session length: {note}")
+    elif kind == "unknown" and not args.yes and existing_source is not None:
+        asker.note(f"session length: if {existing_source} gives temporary credentials (a credential_process or the "
+                   "environment may), AWS caps the role session at 1 h (role chaining)")  # fmt: skip
+    raw_duration = str(args.duration_seconds) if args.duration_seconds is not None else asker.ask(
+        "Role session length in seconds, 900-43200 (empty: AWS's default, 1 h)"
+    )
+    try:
+        duration = int(raw_duration) if raw_duration else None
+    except ValueError:
+        raise UsageError(f"{raw_duration!r} is not a number of seconds", hint="e.g. 3600") from None
+    if duration is not None and duration > CHAINING_CAP_SECONDS and note:
+        direct = ", or --mfa-strategy direct" if serial else ""
+        raise UsageError(f"a {duration} s session cannot be had here: {note}",
+                         hint=f"ask for {CHAINING_CAP_SECONDS} or less{direct}")  # fmt: skip
+    return duration
 
 
 def _mfa_devices(files: ConfigFiles, source: str, runtime: object, ctx: Context) -> list[str]:
