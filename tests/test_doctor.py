@@ -168,7 +168,7 @@ def test_online_clock_skew_against_the_sandbox(sandbox: Sandbox, aws_home: AwsHo
     assert out.startswith("RC013")
 
 
-# --- the chain as the resolver walks it (config.profiles.source_chain) ----------------------------------------
+# --- the chain as the resolver walks it (config.graph.ProfileGraph) ------------------------------------------
 
 WEB_IDENTITY_LOOP = (
     "[profile a]\nrole_arn = arn:aws:iam::111122223333:role/a\nsource_profile = b\n"
