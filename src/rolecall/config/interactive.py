@@ -79,9 +79,9 @@ def mask_current(value: str | None) -> str:
     """
     if value is None:
         return "None"
-    if len(value) < 12:
-        return "*" * 16
-    return "*" * 16 + value[-4:]
+    from rolecall.config.settings_view import mask  # the one masking rule, shared with ``configure list``
+
+    return mask(value)
 
 
 def prompt_text(question: Question, current: str | None) -> str:
