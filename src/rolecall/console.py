@@ -20,6 +20,7 @@ import os
 
 from rolecall.config.profiles import REGION_HINT, is_valid_region
 from rolecall.errors import AwsError, InvalidInputError, NetworkError
+from rolecall.limits import CHAINING_CAP_SECONDS, CONSOLE_DURATION_MAX, CONSOLE_DURATION_MIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,10 +41,6 @@ ENDPOINT_KEY = "console_federation_endpoint"
 ISSUER = "https://github.com/rolecall/rolecall"
 #: How long a sign-in URL works (AWS: 15 minutes).
 SIGNIN_URL_LIFETIME = 15 * 60
-#: Console session lengths AWS accepts (SessionDuration).
-DURATION_MIN, DURATION_MAX = 900, 43200
-#: AWS's cap on SessionDuration for role-chained credentials.
-CHAINED_DURATION_MAX = 3600
 #: ``--service`` short names -> console paths.
 SERVICES = {
     "console": "console/home",
@@ -160,11 +157,11 @@ def check_destination(url: str) -> str:
 
 def check_duration(seconds: int, *, chained: bool) -> int:
     """``--duration``: 900 to 43200 seconds, and at most 3600 for role-chained credentials (AWS's rule)."""
-    if not DURATION_MIN <= seconds <= DURATION_MAX:
+    if not CONSOLE_DURATION_MIN <= seconds <= CONSOLE_DURATION_MAX:
         raise InvalidInputError(
             f"--duration {seconds} is outside the console's 900 to 43200 seconds", hint="e.g. --duration 3600"
         )
-    if chained and seconds > CHAINED_DURATION_MAX:
+    if chained and seconds > CHAINING_CAP_SECONDS:
         raise InvalidInputError(
             f"--duration {seconds}: a role reached by role chaining gets at most a 1 hour console session",
             hint="ask for --duration 3600 or less (AWS refuses more for role-chained credentials)",

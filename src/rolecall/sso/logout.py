@@ -49,7 +49,7 @@ def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profi
     portal's Logout, as ``--ca-bundle``/``--no-verify-ssl`` do. True when there was a token to end.
     """
     from rolecall.cache import sso_role_cache_key
-    from rolecall.sso.settings import is_sso_profile
+    from rolecall.config.graph import is_sso
 
     cache = _token_cache(runtime)
     token = cache.token(login)
@@ -58,7 +58,7 @@ def logout_login(login: SsoLogin, files: ConfigFiles, runtime: Runtime, *, profi
         cache.delete_token(login)
     for name in files.profile_names():
         values = files.profile(name) or {}
-        if not is_sso_profile(values):
+        if not is_sso(values):
             continue
         session, start_url = values.get("sso_session"), values.get("sso_start_url")
         account, role = values.get("sso_account_id"), values.get("sso_role_name")

@@ -139,11 +139,6 @@ def login_for_session(files: ConfigFiles, name: str) -> SsoLogin:
     return SsoLogin(name, start_url, region, _scopes(_text(section, "sso_registration_scopes")))
 
 
-def is_sso_profile(values: Mapping[str, ConfigValue]) -> bool:
-    """True for a profile botocore resolves through SSO (it names ``sso_role_name`` or ``sso_account_id``)."""
-    return bool(values.get("sso_role_name") or values.get("sso_account_id"))
-
-
 def login_for_profile(files: ConfigFiles, name: str) -> SsoLogin:
     """The login a profile uses: its ``sso_session``'s, or the legacy ``sso_start_url``/``sso_region`` in it."""
     values = files.require_profile(name)
