@@ -3,6 +3,10 @@
 botocore validates only minimum lengths and values before sending; maximums and patterns are the
 service's job, and it reports every violation at once as
 ``N validation error(s) detected: Value 'x' at 'member' failed to satisfy constraint: ...; ...``.
+
+The numbers here are written out again on purpose rather than imported from ``rolecall.limits``: the sandbox
+stands in for the real service as an independent oracle, so a wrong limit in rolecall's own checks must be
+caught by it, not copied into it (the same holds for the chaining caps in app.py and federation.py).
 """
 
 from __future__ import annotations
