@@ -202,3 +202,27 @@ def test_import_existing_profile_not_overwritten_silently(aws_home: AwsHome, tmp
 def test_aws_cli_v1_has_no_import(aws_home: AwsHome) -> None:
     # The oracle for import is the v2 documentation; make sure the installed v1 really lacks it.
     assert run_aws(["configure", "import", "--csv", "x"], env=aws_home.env).returncode != 0
+
+
+def test_configure_profile_as_a_library_call(aws_home: AwsHome) -> None:
+    """``rolecall.config.interactive.configure_profile`` without the command: streams in, files written, no print."""
+    import io
+
+    from rolecall.config.interactive import InputEndedError, configure_profile
+    from rolecall.config.paths import AwsPaths
+
+    aws_home.write_credentials(f"[dev]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
+    paths = AwsPaths.from_env(aws_home.env)
+    prompts, said = io.StringIO(), []
+    answers = configure_profile(
+        paths, "dev", io.StringIO(f"\n{NEW_SECRET}\neu-west-1\n\n"), prompts, reporter=said.append
+    )
+    assert answers == {"aws_secret_access_key": NEW_SECRET, "region": "eu-west-1"}
+    assert prompts.getvalue().startswith("AWS Access Key ID [****************MPLE]: ")
+    assert raw_config_parse(str(aws_home.credentials))["dev"]["aws_secret_access_key"] == NEW_SECRET
+    assert load_config(str(aws_home.config))["profiles"]["dev"]["region"] == "eu-west-1"
+    assert said == []  # the credentials file is private: nothing to warn about
+    before = (aws_home.credentials.read_bytes(), aws_home.config.read_bytes())
+    with pytest.raises(InputEndedError):
+        configure_profile(paths, "dev", io.StringIO("\nx\n"), io.StringIO())
+    assert (aws_home.credentials.read_bytes(), aws_home.config.read_bytes()) == before

@@ -1,4 +1,4 @@
-"""rolecall.config.settings_view called directly: ``configure list``'s rows and ``configure get``'s lookups as values.
+"""rolecall.config.settings_view and .subsections called directly: ``configure list``'s rows, ``get``'s lookups.
 
 The command renders these rows (test_configure.py checks the printed table against the AWS CLI's); here the
 precedence itself is checked, with the IMDS region source passed in instead of a metadata service.
@@ -13,14 +13,11 @@ import pytest
 from conftest import AwsHome
 from rolecall.config.parse import ConfigFiles
 from rolecall.config.paths import AwsPaths
-from rolecall.config.settings_view import (
-    SettingRow,
+from rolecall.config.settings_view import SettingRow, list_rows, lookup, mask, profile_and_source
+from rolecall.config.subsections import (
     Subsection,
-    list_rows,
-    lookup,
     lookup_subsection,
-    mask,
-    profile_and_source,
+    set_in_subsection,
     subsection_from_options,
     subsection_key,
 )
@@ -128,3 +125,20 @@ def test_subsection_options_and_keys() -> None:
     assert subsection_key("sso_region") == ("sso_region", None)
     with pytest.raises(InvalidInputError, match="nests too deep"):
         subsection_key("a.b.c")
+
+
+def test_set_in_a_subsection_writes_the_config_file_and_refuses_keys(aws_home: AwsHome) -> None:
+    said: list[str] = []
+    target = Subsection("sso-session", "sso_sessions", "corp")
+    set_in_subsection(str(aws_home.config), target, "sso_region", "eu-central-1", reporter=said.append)
+    set_in_subsection(
+        str(aws_home.config), Subsection("services", "services", "local"), "s3.x", "1", reporter=said.append
+    )
+    files = ConfigFiles.load(AwsPaths.from_env(aws_home.env))
+    assert lookup_subsection(files, "sso_sessions", "corp", "sso_region") == "eu-central-1"
+    assert lookup_subsection(files, "services", "local", "s3.x") == "1"
+    before = aws_home.config.read_bytes()
+    with pytest.raises(InvalidInputError, match="does not belong in"):
+        set_in_subsection(str(aws_home.config), target, "aws_secret_access_key", SECRET, reporter=said.append)
+    assert aws_home.config.read_bytes() == before
+    assert SECRET not in before.decode()

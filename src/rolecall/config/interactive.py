@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from rolecall.config.edit import Change
+    from rolecall.config.paths import AwsPaths
     from rolecall.reporting import Reporter
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Question",
     "ask",
     "changes_for",
+    "configure_profile",
     "mask_current",
     "prompt_text",
     "write_answers",
@@ -185,3 +187,28 @@ def write_answers(
     for path, section, changes, check in targets:
         if changes:
             update_section(path, section, changes, reporter=reporter or ignore, check_permissions=check)
+
+
+def configure_profile(
+    paths: AwsPaths, profile: str, stdin: TextIO, prompts: TextIO, *, reporter: Reporter | None = None
+) -> dict[str, str]:
+    """``aws configure`` for ``profile``: ask the four questions about its current settings, write the changes.
+
+    The current values are the profile's merged settings in the files at ``paths`` (environment variables do
+    not count); the answers that change something are written (``write_answers``) and returned. Nothing is
+    written when ``stdin`` ends early (``InputEndedError``) or an answer is refused.
+    """
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(paths)
+    answers = ask(files.profile(profile) or {}, stdin, prompts)
+    if answers:
+        write_answers(
+            paths.credentials_file,
+            paths.config_file,
+            profile,
+            answers,
+            files.credentials_section(profile),
+            reporter=reporter,
+        )
+    return answers

@@ -3,8 +3,9 @@
 The AWS CLI's rules for reading settings back, as values (no printing): which profile is selected and by what
 (``--profile``, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``), the precedence of environment variables over the
 files for credentials and region (and the instance's region from IMDS last), which file holds each value, the
-masking of secrets, and the dotted names ``configure get`` understands (``profile.NAME.KEY``, ``plugins.X``,
-``--sso-session NAME``/``--services NAME`` sub-sections). ``rolecall.cli.commands.configure`` renders them.
+masking of secrets, and the dotted names ``configure get`` understands (``profile.NAME.KEY``, ``plugins.X``;
+the ``--sso-session``/``--services`` sub-sections are ``rolecall.config.subsections``).
+``rolecall.cli.commands.configure`` renders them.
 
 Off the fast path. ``sts.resolve_settings`` decides where an STS call goes (and refuses a malformed region);
 this module only reports, and never refuses what it finds.
@@ -12,13 +13,12 @@ this module only reports, and never refuses what it finds.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rolecall.config.edit import PREDEFINED_SECTIONS
 from rolecall.config.paths import profile_from_env
-from rolecall.errors import ConfigError, InvalidInputError
+from rolecall.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -28,23 +28,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOT_SET",
-    "SUBSECTION_OPTIONS",
     "SettingRow",
-    "Subsection",
     "list_rows",
     "lookup",
-    "lookup_subsection",
     "mask",
     "profile_and_source",
-    "subsection_from_options",
-    "subsection_key",
 ]
 
 #: How ``configure list`` shows a value that nothing sets (the AWS CLI's words).
 NOT_SET = "<not set>"
-
-#: The AWS CLI v2's sub-section options: option -> (section kind in the config file, key of botocore's full config).
-SUBSECTION_OPTIONS = {"sso_session": ("sso-session", "sso_sessions"), "services": ("services", "services")}
 
 #: ``configure list``'s credential rows: (row name, key in the files, environment variable).
 _CREDENTIAL_ROWS = (
@@ -72,15 +64,6 @@ class SettingRow:
     value: str
     kind: str
     location: str
-
-
-@dataclass(frozen=True)
-class Subsection:
-    """A ``--sso-session NAME`` or ``--services NAME`` target: the section kind, botocore's key, the name."""
-
-    kind: str
-    full_key: str
-    name: str
 
 
 def mask(value: str) -> str:
@@ -209,58 +192,3 @@ def lookup(files: ConfigFiles, varname: str, profile: str | None) -> ConfigValue
     if len(remaining) == 1:
         value = value.get(remaining[0]) if isinstance(value, dict) else None
     return value
-
-
-def subsection_from_options(options: Mapping[str, str | None]) -> Subsection | None:
-    r"""The sub-section named by ``options`` (``{"sso_session": NAME}`` or ``{"services": NAME}``), or None.
-
-    The name is checked as the AWS CLI v2 checks it (``re.match(r"[\w\d_\-/.%@:\+]+", name)``: its first
-    character must be a word character or one of ``-/.%@:+``); a name the files could not hold is refused later
-    by the editor. Raises ``InvalidInputError`` naming the option.
-    """
-    for option, (kind, full_key) in SUBSECTION_OPTIONS.items():
-        name = options.get(option)
-        if name is None:
-            continue
-        flag = "--" + option.replace("_", "-")
-        if not re.match(r"[\w\d_\-/.%@:\+]+", name):
-            raise InvalidInputError(
-                f"invalid value for {flag}: {name!r}",
-                hint="a section name starts with a letter, a digit or one of _ - / . % @ : +",
-            )
-        return Subsection(kind, full_key, name)
-    return None
-
-
-def subsection_key(varname: str) -> tuple[str, str | None]:
-    """``KEY`` or ``KEY.SUB`` of a sub-section (the AWS CLI v2 refuses deeper names)."""
-    parts = varname.split(".")
-    if len(parts) > 2:
-        raise InvalidInputError(
-            f"'{varname}' nests too deep", hint="a sub-section takes KEY or KEY.SUB, e.g. s3.endpoint_url"
-        )
-    return parts[0], parts[1] if len(parts) == 2 else None
-
-
-def lookup_subsection(files: ConfigFiles, full_key: str, name: str, varname: str) -> ConfigValue | None:
-    """What ``aws configure get VARNAME --sso-session NAME`` (or ``--services NAME``) finds: ``KEY`` or
-    ``KEY.SUB`` of that section in botocore's full config (``full_key`` is ``sso_sessions`` or ``services``).
-
-    A section that does not exist is a ``ConfigError`` (the AWS CLI v2: "The config sub-section (NAME) could not
-    be found"); a name nested deeper than ``KEY.SUB`` finds nothing, as in the AWS CLI v2.
-    """
-    sections: dict[str, dict[str, ConfigValue]] = files.full_config.get(full_key) or {}
-    section = sections.get(name)
-    if section is None:
-        kind = next(kind for kind, key in SUBSECTION_OPTIONS.values() if key == full_key)
-        raise ConfigError(
-            f"the config sub-section [{kind} {name}] could not be found",
-            hint=f"check the name: only sections written [{kind} NAME] in the config file count",
-        )
-    parts = varname.split(".")
-    if len(parts) == 1:
-        return section.get(varname.lower())
-    if len(parts) == 2:
-        value = section.get(parts[0].lower())
-        return value.get(parts[1]) if isinstance(value, dict) else None
-    return None

@@ -5,7 +5,8 @@ reads the IAM console's access-key CSV (``rolecall.config.csvimport``).
 
 Routing, dotted names and exit codes follow the AWS CLI (docs/configure.md); writes go through the
 format-preserving editor (``rolecall.config.edit``); what ``list`` and ``get`` find, and where from, is
-``rolecall.config.settings_view``: this module parses the options and renders.
+``rolecall.config.settings_view``, the sub-section targets ``rolecall.config.subsections``: this module parses
+the options and renders.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rolecall.errors import ExitCode, FileError, InvalidInputError, NotFoundErro
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rolecall.cli.context import Context
-    from rolecall.config.settings_view import Subsection
+    from rolecall.config.subsections import Subsection
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +64,7 @@ def _add_subsection_options(parser: argparse.ArgumentParser, verb: str) -> None:
 
 def _subsection(args: argparse.Namespace) -> Subsection | None:
     """The ``--sso-session NAME`` / ``--services NAME`` target given (its name checked), or None."""
-    from rolecall.config.settings_view import subsection_from_options
+    from rolecall.config.subsections import subsection_from_options
 
     found = subsection_from_options({"sso_session": args.sso_session, "services": args.services})
     if found is not None:
@@ -121,7 +122,10 @@ def _set(args: argparse.Namespace, ctx: Context) -> int:
     value = _utf8(_positional(args.value), "value")
     subsection = _subsection(args)
     if subsection is not None:
-        return _set_in_subsection(subsection, varname, value, ctx)
+        from rolecall.config.subsections import set_in_subsection
+
+        set_in_subsection(ctx.paths.config_file, subsection, varname, value, reporter=ctx.warn)
+        return ExitCode.OK
     profile, _source = _explicit_profile(args, ctx)
     if profile is not None:
         _utf8(profile, "profile name")
@@ -138,31 +142,13 @@ def _set(args: argparse.Namespace, ctx: Context) -> int:
     return ExitCode.OK
 
 
-def _set_in_subsection(subsection: Subsection, varname: str, value: str, ctx: Context) -> int:
-    """``configure set KEY[.SUB] VALUE --sso-session NAME`` (or ``--services NAME``): always the config file, in
-    ``[sso-session NAME]`` / ``[services NAME]`` (created at the end when missing), whatever ``--profile`` says."""
-    from rolecall.config.edit import CREDENTIAL_KEYS, Change, SectionRef, update_section
-    from rolecall.config.settings_view import subsection_key
-
-    kind, name = subsection.kind, subsection.name
-    key, subkey = subsection_key(varname)
-    if subkey is None and key.lower() in CREDENTIAL_KEYS:
-        # The AWS CLI v2 would write the secret into the config file, where nothing reads it.
-        raise InvalidInputError(
-            f"{key} does not belong in [{kind} {name}]: no credentials are read from it",
-            hint=f"keys go to a profile in the credentials file: rolecall configure set {key} ... --profile NAME",
-        )
-    change: dict[str, Change] = {key: value if subkey is None else {subkey: value}}
-    update_section(ctx.paths.config_file, SectionRef(kind, name), change, reporter=ctx.warn)
-    return ExitCode.OK
-
-
 # ---------------------------------------------------------------------------------------------------- get
 
 
 def _get(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.parse import ConfigFiles
-    from rolecall.config.settings_view import lookup, lookup_subsection
+    from rolecall.config.settings_view import lookup
+    from rolecall.config.subsections import lookup_subsection
 
     subsection = _subsection(args)
     if subsection is not None:
@@ -215,26 +201,13 @@ def _list_profiles(ctx: Context) -> int:
 
 def _interactive(args: argparse.Namespace, ctx: Context) -> int:
     """``aws configure``'s four questions; prompts on stdout and answers from stdin, as the AWS CLI does."""
-    from rolecall.config.interactive import ask, write_answers
-    from rolecall.config.parse import ConfigFiles
+    from rolecall.config.interactive import configure_profile
 
     args.profile = None  # only the outer --profile exists without a sub-command
     profile, _source = _explicit_profile(args, ctx)
-    name = profile or "default"
     if profile is not None:
         _utf8(profile, "profile name")
-    paths = ctx.paths
-    files = ConfigFiles.load(paths)
-    answers = ask(files.profile(name) or {}, ctx.stdin, ctx.stdout)
-    if answers:
-        write_answers(
-            paths.credentials_file,
-            paths.config_file,
-            name,
-            answers,
-            files.credentials_section(name),
-            reporter=ctx.warn,
-        )
+    configure_profile(ctx.paths, profile or "default", ctx.stdin, ctx.stdout, reporter=ctx.warn)
     return ExitCode.OK
 
 
