@@ -111,3 +111,16 @@ def test_a_whole_call_with_the_code_source_passed_in(sandbox: Sandbox, aws_home:
     with pytest.raises(InvalidInputError, match="between 900 and"):
         make_call(too_short, env, paths, clock, said.append, prompt=codes)
     assert (codes.asked, sandbox.calls()) == (0, before)
+
+
+def test_caller_identity_goes_where_the_profiles_calls_go(sandbox: Sandbox, aws_home: AwsHome) -> None:
+    """rolecall.identity (behind --verify and whoami) called directly."""
+    from rolecall.credentials import Credentials
+    from rolecall.identity import caller_identity
+
+    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    alice = Credentials(sandbox.access_key_id, sandbox.secret_access_key)
+    before = sandbox.calls("GetCallerIdentity")
+    found = caller_identity(env, AwsPaths.from_env(env), "default", alice, endpoint_url=sandbox.endpoint_url)
+    assert found["Arn"] == sandbox.user_arn
+    assert sandbox.calls("GetCallerIdentity") == before + 1

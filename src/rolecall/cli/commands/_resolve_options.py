@@ -73,16 +73,14 @@ def verify(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx
     """GetCallerIdentity with ``credentials``, at the STS endpoint of the profile (``--verify`` and ``whoami``).
 
     The endpoint and region come from the command line, then the environment, then the profile, as for every
-    STS call. Raises ``AwsError`` (AWS's own message) when the credentials do not work.
+    STS call (``rolecall.identity.caller_identity``). Raises ``AwsError`` (AWS's own message) when the
+    credentials do not work.
     """
-    from rolecall import sts
-    from rolecall.config.parse import ConfigFiles
+    from rolecall.identity import caller_identity
 
-    files = ConfigFiles.load(ctx.paths)
-    settings = sts.resolve_settings(
-        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
+    return caller_identity(
+        ctx.env, ctx.paths, chain.profile, credentials, region=args.region, endpoint_url=args.endpoint_url
     )
-    return sts.get_caller_identity(settings, credentials)
 
 
 def refreshing_source(chain: Chain, args: argparse.Namespace, ctx: Context) -> RefreshingCredentials:

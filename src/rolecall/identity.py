@@ -1,0 +1,41 @@
+"""Who a set of credentials belongs to: GetCallerIdentity at the STS endpoint a profile's calls go to.
+
+Behind ``--verify`` (env, assume, exec, credential-process, serve) and ``whoami``. The endpoint and region come
+from the caller's ``region``/``endpoint_url`` (the command line), then the environment, then the profile, as
+for every STS call (``sts.resolve_settings``). Nothing here prints or exits. Off the fast path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from rolecall.config.paths import AwsPaths
+    from rolecall.credentials import Credentials
+
+__all__ = ["caller_identity"]
+
+
+def caller_identity(
+    env: Mapping[str, str],
+    paths: AwsPaths,
+    profile: str,
+    credentials: Credentials,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> dict[str, Any]:
+    """GetCallerIdentity's answer for ``credentials``, sent where profile ``profile``'s STS calls go.
+
+    Raises ``AwsError`` (AWS's own message) when the credentials do not work.
+    """
+    from rolecall import sts
+    from rolecall.config.parse import ConfigFiles
+
+    files = ConfigFiles.load(paths)
+    settings = sts.resolve_settings(
+        env, files.profile(profile), files.full_config, region=region, endpoint_url=endpoint_url
+    )
+    return sts.get_caller_identity(settings, credentials)
