@@ -13,18 +13,10 @@ import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: The console script pip installed next to this interpreter: what a user writes in credential_process.
 ROLECALL_SCRIPT = Path(sys.executable).with_name("rolecall")
-
-
-def _setup(sb: Sandbox, home: AwsHome, extra_config: str) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    with open(env["AWS_CONFIG_FILE"], "a") as handle:
-        handle.write(extra_config)
-    return env
 
 
 def _sdk_profile(name: str, target: str) -> str:
@@ -35,7 +27,8 @@ def test_the_aws_cli_and_boto3_resolve_through_rolecall_served_from_its_cache(
     sandbox: Sandbox, aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
     assert ROLECALL_SCRIPT.exists(), "the rolecall console script is not installed in this environment"
-    env = _setup(sandbox, aws_home, _sdk_profile("ro-sdk", "readonly") + _sdk_profile("deploy-sdk", "deploy"))
+    profiles = _sdk_profile("ro-sdk", "readonly") + _sdk_profile("deploy-sdk", "deploy")
+    env = seeded_env(sandbox, aws_home, config=profiles)
     first = run_aws(["sts", "get-caller-identity", "--profile", "ro-sdk"], env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["Arn"].startswith(f"arn:aws:sts::{sandbox.account_id}:assumed-role/readonly/")
@@ -57,7 +50,7 @@ def test_the_aws_cli_and_boto3_resolve_through_rolecall_served_from_its_cache(
 
 
 def test_output_is_the_version_1_document_only(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, "")
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["credential-process", "readonly"], env)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)  # stdout holds the JSON and nothing else
@@ -70,7 +63,7 @@ def test_output_is_the_version_1_document_only(sandbox: Sandbox, aws_home: AwsHo
 def test_a_profile_that_reaches_itself_is_a_clear_error_not_a_fork_bomb(
     sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home, _sdk_profile("loop", "loop"))
+    env = seeded_env(sandbox, aws_home, config=_sdk_profile("loop", "loop"))
     started = time.monotonic()
     result = run_rolecall(["credential-process", "loop"], env, timeout=60)
     assert result.returncode == 3
@@ -85,7 +78,7 @@ def test_a_profile_that_reaches_itself_is_a_clear_error_not_a_fork_bomb(
 
 
 def test_a_loop_through_two_profiles_names_the_whole_cycle(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, _sdk_profile("a", "b") + _sdk_profile("b", "a"))
+    env = seeded_env(sandbox, aws_home, config=_sdk_profile("a", "b") + _sdk_profile("b", "a"))
     result = run_rolecall(["credential-process", "a"], env, timeout=60)
     assert result.returncode == 3
     assert "credential_process loop: a -> b -> a" in result.stderr
@@ -93,7 +86,7 @@ def test_a_loop_through_two_profiles_names_the_whole_cycle(sandbox: Sandbox, aws
 
 
 def test_unknown_profile_fails_with_nothing_on_stdout(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, _sdk_profile("typo-sdk", "raedonly"))
+    env = seeded_env(sandbox, aws_home, config=_sdk_profile("typo-sdk", "raedonly"))
     cli = run_aws(["sts", "get-caller-identity", "--profile", "typo-sdk"], env)
     assert cli.returncode != 0
     assert "raedonly" in cli.stderr
@@ -104,7 +97,7 @@ def test_an_mfa_prompt_reaches_the_terminal_through_the_aws_cli_never_stdout(
 ) -> None:
     import pexpect
 
-    env = _setup(sandbox, aws_home, _sdk_profile("admin-sdk", "admin"))
+    env = seeded_env(sandbox, aws_home, config=_sdk_profile("admin-sdk", "admin"))
     # The AWS CLI runs rolecall with its stdout captured: the prompt must go to the terminal, not into the JSON.
     terminal = pexpect.spawn(
         sys.executable,

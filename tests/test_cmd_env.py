@@ -12,19 +12,10 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 ROLECALL = f"{sys.executable} -m rolecall"
 AWS = f"{sys.executable} -m awscli"
-
-
-def _setup(sb: Sandbox, home: AwsHome, extra_credentials: str = "") -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    if extra_credentials:
-        with open(env["AWS_SHARED_CREDENTIALS_FILE"], "a") as handle:
-            handle.write(extra_credentials)
-    return env
 
 
 def _shell(shell: str, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -54,7 +45,7 @@ SCRIPTS = {
 def test_eval_in_real_shells_then_the_aws_cli_is_the_assumed_role(
     sandbox: Sandbox, aws_home: AwsHome, shell: str  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env.update(AWS_PROFILE="admin", AWS_SECURITY_TOKEN="stale-token-of-a-previous-role", SHELL=f"/usr/bin/{shell}")
     result = _shell(shell, SCRIPTS[shell], env)
     assert result.returncode == 0, result.stderr
@@ -69,7 +60,7 @@ def test_eval_in_real_shells_then_the_aws_cli_is_the_assumed_role(
 def test_profile_only_lets_the_aws_cli_resolve_the_profile_from_the_shared_cache(
     sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     script = (
         # Keys of another role first, then --profile-only must remove them (keys beat AWS_PROFILE in every SDK).
         f'eval "$({ROLECALL} env readonly)"\neval "$({ROLECALL} env deploy --profile-only)" || exit 9\n'
@@ -87,7 +78,7 @@ def test_profile_only_lets_the_aws_cli_resolve_the_profile_from_the_shared_cache
 
 
 def test_profile_only_output_has_no_secret(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     keys = json.loads(run_rolecall(["env", "readonly", "--format", "json"], env).stdout)
     result = run_rolecall(["env", "readonly", "--profile-only"], env)
     assert result.returncode == 0, result.stderr
@@ -99,7 +90,7 @@ def test_profile_only_output_has_no_secret(sandbox: Sandbox, aws_home: AwsHome) 
 def test_unset_restores_the_shell_to_its_own_identity(
     sandbox: Sandbox, aws_home: AwsHome, shell: str  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     if shell == "fish":
         script = (
             f"{ROLECALL} env readonly --format fish | source\n{ROLECALL} env --unset --format fish | source\n"
@@ -128,7 +119,7 @@ def test_unset_restores_the_shell_to_its_own_identity(
 
 
 def test_verify_calls_get_caller_identity_and_prints_the_exports(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["env", "readonly", "--verify"], env)
     assert result.returncode == 0, result.stderr
     assert sandbox.calls("GetCallerIdentity") == 1
@@ -138,10 +129,10 @@ def test_verify_calls_get_caller_identity_and_prints_the_exports(sandbox: Sandbo
 def test_verify_fails_fast_with_the_aws_error_and_prints_nothing_to_eval(
     sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
 ) -> None:
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
-        "[revoked]\naws_access_key_id = AKIAREVOKEDREVOKED00\n"
+        credentials="[revoked]\naws_access_key_id = AKIAREVOKEDREVOKED00\n"
         "aws_secret_access_key = notasecretnotasecretnotasecret00\n",
     )
     result = run_rolecall(["env", "revoked", "--verify"], env, timeout=30)
@@ -159,7 +150,7 @@ def test_verify_fails_fast_with_the_aws_error_and_prints_nothing_to_eval(
 def test_region_option_is_the_region_exported(sandbox: Sandbox, aws_home: AwsHome, extra: list[str]) -> None:  # noqa: F811
     """``--region`` picks the STS endpoint's region and is what the consumer gets, as ``exec`` does; without it,
     the profile's own region (or none) is exported."""
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     with open(env["AWS_CONFIG_FILE"], "a") as handle:
         handle.write("\n[profile regional]\nrole_arn = " + sandbox.role_arn("readonly") + "\nsource_profile = default\n"
                      "region = eu-west-1\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,10 +15,10 @@ from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.config.parse import read_raw_file
 from rolecall.sandbox import Sandbox
 from rolecall.timefmt import parse_timestamp, utc_now
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: A hand-edited credentials file: comments everywhere, odd spacing, a foreign section, CRLF line ends in part.
-#: (The keys of [default] are appended by _setup, as the sandbox wrote them.)
+#: (The keys of [default] are appended by _with_foreign_credentials, as the sandbox wrote them.)
 FOREIGN = (
     "# my credentials -- do not lose these comments\r\n"
     "\n"
@@ -31,16 +32,14 @@ FOREIGN = (
 )
 
 
-def _setup(sb: Sandbox, home: AwsHome) -> tuple[dict[str, str], bytes]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    path = env["AWS_SHARED_CREDENTIALS_FILE"]
-    with open(path, "rb") as handle:
-        sandbox_part = handle.read()
-    with open(path, "wb") as handle:
-        handle.write(FOREIGN.encode() + sandbox_part)
-    with open(path, "rb") as handle:
-        return env, handle.read()
+def _with_foreign_credentials(sb: Sandbox, home: AwsHome) -> tuple[dict[str, str], bytes]:
+    """The seeded files with FOREIGN before the sandbox's [default]; returns the environment and the
+    credentials file's bytes."""
+    env = seeded_env(sb, home)
+    path = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
+    before = FOREIGN.encode() + path.read_bytes()
+    path.write_bytes(before)
+    return env, before
 
 
 def _read(env: dict[str, str]) -> bytes:
@@ -49,7 +48,7 @@ def _read(env: dict[str, str]) -> bytes:
 
 
 def test_save_appends_a_marked_section_and_leaves_every_other_byte(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     result = run_rolecall(["save", "readonly", "--as", "ro-saved"], env)
     assert result.returncode == 0, result.stderr
     after = _read(env)
@@ -71,7 +70,7 @@ def test_save_appends_a_marked_section_and_leaves_every_other_byte(sandbox: Sand
 
 
 def test_the_aws_cli_uses_the_saved_profile(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, _ = _setup(sandbox, aws_home)
+    env, _ = _with_foreign_credentials(sandbox, aws_home)
     assert run_rolecall(["save", "deploy", "--as", "deploy-ide"], env).returncode == 0
     calls = sandbox.calls("AssumeRole")
     result = run_aws(["sts", "get-caller-identity", "--profile", "deploy-ide"], env)
@@ -84,7 +83,7 @@ def test_the_aws_cli_uses_the_saved_profile(sandbox: Sandbox, aws_home: AwsHome)
 def test_the_keys_a_role_is_assumed_with_are_never_overwritten(
     sandbox: Sandbox, aws_home: AwsHome, force: list[str]  # noqa: F811
 ) -> None:
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     # deploy is assumed with readonly's session, which is assumed with default's long-term keys.
     guarded = run_rolecall(["save", "deploy", "--as", "default", *force], env)
     assert guarded.returncode == 2
@@ -96,7 +95,7 @@ def test_the_keys_a_role_is_assumed_with_are_never_overwritten(
 
 def test_a_foreign_section_is_refused_and_force_overrides(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     target = "ide"
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     refused = run_rolecall(["save", "readonly", "--as", target], env)
     assert refused.returncode == 3
     assert f"[{target}]" in refused.stderr and "was not written by rolecall" in refused.stderr
@@ -120,7 +119,7 @@ def test_a_foreign_section_is_refused_and_force_overrides(sandbox: Sandbox, aws_
 def test_refresh_renews_owned_sections_near_expiry_and_leaves_the_rest(
     sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
 ) -> None:
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     sandbox.set_credential_lifetime(60)  # expires within the 15-minute window
     assert run_rolecall(["save", "readonly", "--as", "short"], env).returncode == 0
     sandbox.set_credential_lifetime(None)
@@ -156,7 +155,7 @@ def test_refresh_renews_owned_sections_near_expiry_and_leaves_the_rest(
 
 
 def test_refresh_with_nothing_due_says_so_and_writes_nothing(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     result = run_rolecall(["save", "--refresh"], env)
     assert result.returncode == 0, result.stderr
     assert "nothing to renew" in result.stderr
@@ -165,7 +164,7 @@ def test_refresh_with_nothing_due_says_so_and_writes_nothing(sandbox: Sandbox, a
 
 
 def test_save_as_the_profile_itself_is_a_usage_error(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, before = _setup(sandbox, aws_home)
+    env, before = _with_foreign_credentials(sandbox, aws_home)
     result = run_rolecall(["save", "readonly", "--as", "readonly"], env)
     assert result.returncode == 2
     assert _read(env) == before
@@ -175,7 +174,7 @@ def test_only_the_profiles_the_resolution_uses_are_guarded(sandbox: Sandbox, aws
     """The guard walks the chain as the resolver does (config.profiles.source_chain): default has keys, so its
     own role_arn and source_profile are never read when it is readonly's source, and the profile they name is no
     source of readonly: saving there is allowed. default itself still is."""
-    env, _before = _setup(sandbox, aws_home)
+    env, _before = _with_foreign_credentials(sandbox, aws_home)
     config = env["AWS_CONFIG_FILE"]
     with open(config) as handle:
         text = handle.read()

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 REVOKED = (
     "[revoked]\naws_access_key_id = AKIAREVOKEDREVOKED00\n"
@@ -18,17 +18,8 @@ REVOKED = (
 )
 
 
-def _setup(sb: Sandbox, home: AwsHome, extra_credentials: str = "") -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    if extra_credentials:
-        with open(env["AWS_SHARED_CREDENTIALS_FILE"], "a") as handle:
-            handle.write(extra_credentials)
-    return env
-
-
 def test_whoami_text_shows_account_arn_user_id_and_expiry(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["whoami", "deploy"], env)
     assert result.returncode == 0, result.stderr
     fields = dict(line.split(None, 1) if " " in line else (line, "") for line in result.stdout.splitlines())
@@ -42,7 +33,7 @@ def test_whoami_text_shows_account_arn_user_id_and_expiry(sandbox: Sandbox, aws_
 
 
 def test_whoami_json_and_long_term_keys_without_expiry(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     # No AWS_ENDPOINT_URL: the endpoint comes from the profile itself, as for `aws sts get-caller-identity`.
     del env["AWS_ENDPOINT_URL"]
     result = run_rolecall(["whoami", "default", "--output", "json"], env)
@@ -65,7 +56,7 @@ def test_whoami_json_and_long_term_keys_without_expiry(sandbox: Sandbox, aws_hom
 
 
 def test_whoami_names_environment_keys_as_such(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     keys = json.loads(run_rolecall(["env", "readonly", "--format", "json"], env).stdout)
     env.update(AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"],
                AWS_SESSION_TOKEN=keys["SessionToken"])
@@ -89,7 +80,7 @@ def test_whoami_names_environment_keys_as_such(sandbox: Sandbox, aws_home: AwsHo
 def test_invalid_keys_fail_fast_with_the_aws_error_line(
     sandbox: Sandbox, aws_home: AwsHome, command: list[str]  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home, REVOKED)
+    env = seeded_env(sandbox, aws_home, credentials=REVOKED)
     started = time.monotonic()
     result = run_rolecall(command, env, timeout=60)
     assert time.monotonic() - started < 40  # failed fast: no retries against a broken key
@@ -103,7 +94,7 @@ def test_invalid_keys_fail_fast_with_the_aws_error_line(
 
 
 def test_expired_session_keys_fail_with_expired_token(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     sandbox.set_credential_lifetime(2)
     keys = json.loads(run_rolecall(["env", "readonly", "--format", "json"], env).stdout)
     time.sleep(3)
@@ -116,7 +107,7 @@ def test_expired_session_keys_fail_with_expired_token(sandbox: Sandbox, aws_home
 
 
 def test_assume_verify_reports_the_verified_identity(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["assume", "readonly", "--verify"], env)
     assert result.returncode == 0, result.stderr
     assert "verified with GetCallerIdentity" in result.stderr

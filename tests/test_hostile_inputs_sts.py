@@ -18,15 +18,9 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 READONLY_ARN = "arn:aws:iam::123456789012:role/readonly"
-
-
-def _setup(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
 
 
 def _one_line(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -51,7 +45,7 @@ def _rewrite_config(env: dict[str, str], old: str, new: str) -> None:
 
 
 def test_region_from_environment_is_a_config_error(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env["AWS_REGION"] = "bad region!"
     err = _one_line(run_rolecall(["whoami"], env), 3)
     assert "AWS_REGION 'bad region!' is not a valid region name" in err
@@ -59,14 +53,14 @@ def test_region_from_environment_is_a_config_error(sandbox: Sandbox, aws_home: A
 
 
 def test_undecodable_region_from_environment(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env["AWS_REGION"] = "\udcff"  # the byte 0xff, as Python reads it from the environment
     err = _one_line(run_rolecall(["whoami"], env), 3)
     assert "AWS_REGION '\\udcff'" in err
 
 
 def test_region_flag_is_invalid_input(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     err = _one_line(run_rolecall(["whoami", "--region", "\udcff\udcfe"], env), 8)
     assert "--region '\\udcff\\udcfe' is not a valid region name" in err
     err = _one_line(run_rolecall(["sts", "get-caller-identity", "--region", "x y"], env), 8)
@@ -75,7 +69,7 @@ def test_region_flag_is_invalid_input(sandbox: Sandbox, aws_home: AwsHome) -> No
 
 
 def test_region_of_the_profile_is_a_config_error(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     del env["AWS_REGION"], env["AWS_DEFAULT_REGION"]
     _rewrite_config(env, "[default]\nregion = us-east-1", "[default]\nregion = us east 1/../")
     err = _one_line(run_rolecall(["whoami", "default"], env), 3)
@@ -84,7 +78,7 @@ def test_region_of_the_profile_is_a_config_error(sandbox: Sandbox, aws_home: Aws
 
 def test_a_bad_region_of_the_profile_is_not_exported_from_the_cache(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     """The profile's region is what env/exec/serve export: a cached role must not carry a bad one to the consumer."""
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["env", "readonly"], env).returncode == 0  # cached now
     calls = sandbox.calls()
     with open(env["AWS_CONFIG_FILE"], "a") as handle:
@@ -99,7 +93,7 @@ def test_a_bad_region_of_the_profile_is_not_exported_from_the_cache(sandbox: San
 def test_region_on_the_cached_path(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     """A cached role makes no STS call, so AWS_REGION is not used at all (the profile's region is exported);
     --region is exported, so it is checked whether or not the role is cached."""
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["env", "readonly"], env).returncode == 0
     calls = sandbox.calls()
 
@@ -123,14 +117,14 @@ def test_region_on_the_cached_path(sandbox: Sandbox, aws_home: AwsHome) -> None:
 
 @pytest.mark.parametrize("url", ["not-a-url", "http://[::1", "http://"])
 def test_endpoint_from_environment_is_a_config_error(sandbox: Sandbox, aws_home: AwsHome, url: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env["AWS_ENDPOINT_URL"] = url
     err = _one_line(run_rolecall(["whoami"], env), 3)
     assert f"AWS_ENDPOINT_URL {url!r} is not a valid endpoint URL" in err
 
 
 def test_endpoint_of_the_profile_is_a_config_error(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     del env["AWS_ENDPOINT_URL"]
     _rewrite_config(env, f"endpoint_url = {sandbox.endpoint_url}", "endpoint_url = not-a-url")
     err = _one_line(run_rolecall(["whoami", "default"], env), 3)
@@ -139,7 +133,7 @@ def test_endpoint_of_the_profile_is_a_config_error(sandbox: Sandbox, aws_home: A
 
 
 def test_endpoint_flag_is_invalid_input_and_hides_a_password(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["env", "readonly"], env).returncode == 0
     err = _one_line(run_rolecall(["env", "readonly", "--endpoint-url", "\udcff\udcfe", "--force-refresh"], env), 8)
     assert "--endpoint-url '\\udcff\\udcfe' is not a valid URL" in err
@@ -201,7 +195,7 @@ def test_container_token_problems(aws_home: AwsHome, tmp_path: Path) -> None:
     ],
 )
 def test_query_refused_before_the_call(sandbox: Sandbox, aws_home: AwsHome, query: str, expected: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     err = _one_line(run_rolecall(["sts", "get-caller-identity", "--query", query], env), 2)
     assert expected in err
     assert len(err) < 400  # a huge expression is not repeated whole
@@ -209,7 +203,7 @@ def test_query_refused_before_the_call(sandbox: Sandbox, aws_home: AwsHome, quer
 
 
 def test_query_type_error_when_it_runs(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     err = _one_line(run_rolecall(["sts", "get-caller-identity", "--query", "abs(Account)"], env), 2)
     assert 'In function abs(), invalid type for value: expected one of: number, received: "string"' in err
     # jmespath's own message would print the value: here the account id, below the credentials.
@@ -218,7 +212,7 @@ def test_query_type_error_when_it_runs(sandbox: Sandbox, aws_home: AwsHome) -> N
 
 @pytest.mark.parametrize("query", ["sum(Credentials)", "abs(Credentials.SecretAccessKey)", "abs(Credentials)"])
 def test_query_type_error_never_shows_the_credentials(sandbox: Sandbox, aws_home: AwsHome, query: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     args = ["sts", "assume-role", "--role-arn", READONLY_ARN, "--role-session-name", "fuzz", "--query", query]
     err = _one_line(run_rolecall(args, env), 2)
     assert "invalid type for value" in err

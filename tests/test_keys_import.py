@@ -16,7 +16,7 @@ from conftest import AwsHome, run_aws, run_rolecall
 from keyring_fixtures import keyring_env, secret_service  # noqa: F401 - the fixtures
 from rolecall.errors import ExitCode
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_keys_store import keys_env
 
 #: A second IAM user's section, with comments around and inside, and a section that must be left alone.
@@ -35,14 +35,16 @@ aws_session_token = token
 """
 
 
-def _setup(sb: Sandbox, home: AwsHome, env: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+def _with_bob(sb: Sandbox, home: AwsHome, base: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The sandbox's files plus bob; returns the environment and the secrets that must leave the file."""
-    env = {**env, **sb.write_aws_files(home.root)}
     bob = sb.create_user("bob")
-    with open(env["AWS_SHARED_CREDENTIALS_FILE"], "a") as handle:
-        handle.write(EXTRA.format(bob_id=bob.access_key_id, bob_secret=bob.secret_access_key))
-    with open(env["AWS_CONFIG_FILE"], "a") as handle:
-        handle.write(f"[profile bob-readonly]\nrole_arn = {sb.role_arn('readonly')}\nsource_profile = bob\n")
+    env = seeded_env(
+        sb,
+        home,
+        base=base,
+        credentials=EXTRA.format(bob_id=bob.access_key_id, bob_secret=bob.secret_access_key),
+        config=f"[profile bob-readonly]\nrole_arn = {sb.role_arn('readonly')}\nsource_profile = bob\n",
+    )
     return env, [sb.secret_access_key, bob.secret_access_key]
 
 
@@ -68,7 +70,7 @@ def test_import_all_leaves_no_secret_and_every_tool_still_works(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     keyring = request.getfixturevalue("keyring_env") if backend == "keyring" else None
-    env, secrets = _setup(sandbox, aws_home, keys_env(aws_home, backend, keyring))
+    env, secrets = _with_bob(sandbox, aws_home, keys_env(aws_home, backend, keyring))
     profiles = ["default", "bob", "readonly", "deploy", "bob-readonly"]
     before = _identities(env, profiles, monkeypatch)
     credentials = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
@@ -105,7 +107,7 @@ def test_import_all_leaves_no_secret_and_every_tool_still_works(
 
 
 def test_mfa_reuse_works_with_a_stored_key(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, _secrets = _setup(sandbox, aws_home, keys_env(aws_home, "file"))
+    env, _secrets = _with_bob(sandbox, aws_home, keys_env(aws_home, "file"))
     assert run_rolecall(["keys", "import", "default"], env).returncode == 0
     plan = run_rolecall(["assume", "admin", "--explain"], env)
     assert "MFA strategy reuse (the default)" in plan.stdout, plan.stdout
@@ -122,7 +124,7 @@ def test_mfa_reuse_works_with_a_stored_key(sandbox: Sandbox, aws_home: AwsHome) 
 
 
 def test_import_errors(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env, _secrets = _setup(sandbox, aws_home, keys_env(aws_home, "file"))
+    env, _secrets = _with_bob(sandbox, aws_home, keys_env(aws_home, "file"))
     credentials = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
     text = credentials.read_text()
     assert run_rolecall(["keys", "import", "nobody"], env).returncode == ExitCode.NOT_FOUND

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 CODE_SCRIPT = Path(__file__).with_name("mfa_code_process.py")
 MFA_TRUST = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -48,14 +48,6 @@ def _mfa_roles(sb: Sandbox, names: list[str]) -> None:
         sb.create_role(name, trust_policy(root, MFA_TRUST), max_session_duration=43200)
 
 
-def _setup(sb: Sandbox, home: AwsHome, profiles: str) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    with open(env["AWS_CONFIG_FILE"], "a") as handle:
-        handle.write(profiles)
-    return env
-
-
 def _role_profile(sb: Sandbox, name: str, codes: Codes, extra: str = "") -> str:
     return (
         f"[profile {name}]\nrole_arn = {sb.role_arn(name)}\nsource_profile = default\n"
@@ -69,7 +61,7 @@ def test_reuse_five_roles_cost_one_prompt_and_one_get_session_token(
     names = [f"team{i}" for i in range(5)]
     _mfa_roles(sandbox, names)
     codes = Codes(sandbox, tmp_path)
-    env = _setup(sandbox, aws_home, "".join(_role_profile(sandbox, n, codes) for n in names))
+    env = seeded_env(sandbox, aws_home, config="".join(_role_profile(sandbox, n, codes) for n in names))
     for name in names:
         result = run_rolecall(["assume", name], env)
         assert result.returncode == 0, result.stderr
@@ -88,7 +80,8 @@ def test_direct_costs_one_prompt_per_role(sandbox: Sandbox, aws_home: AwsHome, t
     names = [f"direct{i}" for i in range(3)]
     _mfa_roles(sandbox, names)
     codes = Codes(sandbox, tmp_path, mode="spread")
-    env = _setup(sandbox, aws_home, "".join(_role_profile(sandbox, n, codes, "mfa_strategy = direct\n") for n in names))
+    profiles = "".join(_role_profile(sandbox, n, codes, "mfa_strategy = direct\n") for n in names)
+    env = seeded_env(sandbox, aws_home, config=profiles)
     waits = 0
     for name in names:
         result = run_rolecall(["assume", name], env, timeout=90)
@@ -104,7 +97,7 @@ def test_direct_costs_one_prompt_per_role(sandbox: Sandbox, aws_home: AwsHome, t
 
 def test_long_duration_picks_direct_and_says_why(sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path) -> None:  # noqa: F811
     codes = Codes(sandbox, tmp_path)
-    env = _setup(sandbox, aws_home, _role_profile(sandbox, "admin-long", codes, "duration_seconds = 28800\n")
+    env = seeded_env(sandbox, aws_home, config=_role_profile(sandbox, "admin-long", codes, "duration_seconds = 28800\n")
                  .replace(sandbox.role_arn("admin-long"), sandbox.role_arn("admin")))
     plan = run_rolecall(["assume", "admin-long", "--explain"], env)
     assert plan.returncode == 0, plan.stderr
@@ -122,7 +115,7 @@ def test_eight_parallel_invocations_share_one_prompt_and_one_call(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path  # noqa: F811
 ) -> None:
     codes = Codes(sandbox, tmp_path)
-    env = _setup(sandbox, aws_home, _role_profile(sandbox, "prod", codes).replace(
+    env = seeded_env(sandbox, aws_home, config=_role_profile(sandbox, "prod", codes).replace(
         sandbox.role_arn("prod"), sandbox.role_arn("admin")))
     procs = [
         subprocess.Popen(
@@ -145,7 +138,7 @@ def test_a_used_code_is_never_sent_again(sandbox: Sandbox, aws_home: AwsHome, tm
     # The sandbox (like AWS) would refuse it; rolecall must notice, wait for the next window, and ask again.
     _mfa_roles(sandbox, ["first", "second"])
     codes = Codes(sandbox, tmp_path, mode="repeat")
-    env = _setup(sandbox, aws_home, "".join(
+    env = seeded_env(sandbox, aws_home, config="".join(
         _role_profile(sandbox, n, codes, "mfa_strategy = direct\n") for n in ("first", "second")))
     assert run_rolecall(["assume", "first"], env).returncode == 0
     started = time.monotonic()
@@ -158,7 +151,7 @@ def test_a_used_code_is_never_sent_again(sandbox: Sandbox, aws_home: AwsHome, tm
 
 
 def test_terminal_prompt_in_a_real_pty(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, "")
+    env = seeded_env(sandbox, aws_home)
     child = pexpect.spawn(
         sys.executable, ["-m", "rolecall", "assume", "admin"], env=env, encoding="utf-8", timeout=60
     )
@@ -177,7 +170,7 @@ def test_terminal_prompt_in_a_real_pty(sandbox: Sandbox, aws_home: AwsHome) -> N
 
 
 def test_no_terminal_and_no_code_source_is_a_clear_error(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, "")
+    env = seeded_env(sandbox, aws_home)
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "rolecall", "assume", "admin"], env=env, stdin=subprocess.DEVNULL,
@@ -190,7 +183,7 @@ def test_no_terminal_and_no_code_source_is_a_clear_error(sandbox: Sandbox, aws_h
 
 
 def test_token_code_flag_and_aws_cli_interop(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, "")
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["assume", "admin", "--token-code", sandbox.fresh_code()], env)
     assert result.returncode == 0, result.stderr
     calls = sandbox.calls("AssumeRole")
@@ -203,7 +196,7 @@ def test_token_code_flag_and_aws_cli_interop(sandbox: Sandbox, aws_home: AwsHome
 
 @pytest.mark.parametrize("code", ["12345", "abcdef", "1234567"])
 def test_bad_token_code_rejected_before_sending(sandbox: Sandbox, aws_home: AwsHome, code: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home, "")
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["assume", "admin", "--token-code", code], env)
     assert result.returncode == 8 and "6 digits" in result.stderr
     assert sandbox.calls() == 0

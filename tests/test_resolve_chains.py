@@ -15,16 +15,7 @@ from rolecall import sts
 from rolecall.errors import ConfigError, ProfileNotFoundError
 from rolecall.resolve import get_credentials
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
-
-
-def _setup(sb: Sandbox, home: AwsHome, extra_config: str = "") -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    if extra_config:
-        with open(env["AWS_CONFIG_FILE"], "a") as handle:
-            handle.write(extra_config)
-    return env
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 
 def _identity(sb: Sandbox, env: dict[str, str], profile: str) -> str:
@@ -40,7 +31,7 @@ def _identity(sb: Sandbox, env: dict[str, str], profile: str) -> str:
 def test_chains_of_one_two_and_three_hops(
     sandbox: Sandbox, aws_home: AwsHome, profile: str, role: str, calls: int  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     arn = _identity(sandbox, env, profile)
     assert arn.startswith(f"arn:aws:sts::{sandbox.account_id}:assumed-role/{role}/")
     assert sandbox.calls("AssumeRole") == calls
@@ -51,10 +42,10 @@ def test_chains_of_one_two_and_three_hops(
 
 
 def test_credential_source_environment(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
-        f"[profile from-env]\nrole_arn = {sandbox.role_arn('readonly')}\ncredential_source = Environment\n"
+        config=f"[profile from-env]\nrole_arn = {sandbox.role_arn('readonly')}\ncredential_source = Environment\n"
         f"endpoint_url = {sandbox.endpoint_url}\n",
     )
     env["AWS_ACCESS_KEY_ID"] = sandbox.access_key_id
@@ -65,7 +56,7 @@ def test_credential_source_environment(sandbox: Sandbox, aws_home: AwsHome) -> N
 
 
 def test_environment_keys_win_only_without_an_explicit_profile(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env["AWS_ACCESS_KEY_ID"] = sandbox.access_key_id
     env["AWS_SECRET_ACCESS_KEY"] = sandbox.secret_access_key
     env["AWS_PROFILE"] = "readonly"
@@ -82,10 +73,10 @@ def test_credential_process_as_source(sandbox: Sandbox, aws_home: AwsHome, tmp_p
         "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': "
         f"{sandbox.access_key_id!r}, 'SecretAccessKey': {sandbox.secret_access_key!r}}}))\n"
     )
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
-        f"[profile proc]\ncredential_process = {sys.executable} {script}\n"
+        config=f"[profile proc]\ncredential_process = {sys.executable} {script}\n"
         f"[profile via-proc]\nrole_arn = {sandbox.role_arn('readonly')}\nsource_profile = proc\n"
         f"endpoint_url = {sandbox.endpoint_url}\n",
     )
@@ -97,11 +88,11 @@ def test_credential_process_as_source(sandbox: Sandbox, aws_home: AwsHome, tmp_p
 
 
 def test_static_keys_in_a_source_profile_win_over_its_role(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
         # `both` has keys AND a role: as a source, its keys are used (botocore), its role is not assumed.
-        f"[profile both]\nrole_arn = {sandbox.role_arn('deploy')}\nsource_profile = default\n"
+        config=f"[profile both]\nrole_arn = {sandbox.role_arn('deploy')}\nsource_profile = default\n"
         f"aws_access_key_id = {sandbox.access_key_id}\naws_secret_access_key = {sandbox.secret_access_key}\n"
         f"[profile top]\nrole_arn = {sandbox.role_arn('readonly')}\nsource_profile = both\n"
         f"endpoint_url = {sandbox.endpoint_url}\n",
@@ -111,10 +102,10 @@ def test_static_keys_in_a_source_profile_win_over_its_role(sandbox: Sandbox, aws
 
 
 def test_self_referencing_profile_with_keys_assumes_its_own_role(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
-        f"[profile me]\nrole_arn = {sandbox.role_arn('readonly')}\nsource_profile = me\n"
+        config=f"[profile me]\nrole_arn = {sandbox.role_arn('readonly')}\nsource_profile = me\n"
         f"aws_access_key_id = {sandbox.access_key_id}\naws_secret_access_key = {sandbox.secret_access_key}\n"
         f"endpoint_url = {sandbox.endpoint_url}\n",
     )
@@ -134,10 +125,10 @@ def test_web_identity_profile(sandbox: Sandbox, aws_home: AwsHome, tmp_path: Pat
             ],
         },
     )
-    env = _setup(
+    env = seeded_env(
         sandbox,
         aws_home,
-        f"[profile web]\nrole_arn = {sandbox.role_arn('web')}\nweb_identity_token_file = {token}\n"
+        config=f"[profile web]\nrole_arn = {sandbox.role_arn('web')}\nweb_identity_token_file = {token}\n"
         f"role_session_name = ci-job\nendpoint_url = {sandbox.endpoint_url}\n",
     )
     credentials = get_credentials("web", env=env)
@@ -253,7 +244,7 @@ def test_unknown_profile(aws_home: AwsHome) -> None:
 
 
 def test_aws_cli_reuses_what_rolecall_cached(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["assume", "ops"], env)
     assert result.returncode == 0, result.stderr
     assert sandbox.calls("AssumeRole") == 3
@@ -264,7 +255,7 @@ def test_aws_cli_reuses_what_rolecall_cached(sandbox: Sandbox, aws_home: AwsHome
 
 
 def test_rolecall_reuses_what_the_aws_cli_cached(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     aws = run_aws(["sts", "get-caller-identity", "--profile", "partner"], env)
     assert aws.returncode == 0, aws.stderr
     sandbox.reset_calls()

@@ -27,7 +27,7 @@ from conftest import AwsHome
 from rolecall.cli.context import Context
 from rolecall.cli.main import main as rolecall_main
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox
+from sandbox_fixtures import sandbox, seeded_env
 
 __all__ = ["AwsCliRunner", "run_rolecall_inprocess", "sandbox"]
 
@@ -356,9 +356,9 @@ CASES: list[Case] = [
 ]
 
 
-def _setup(sb: Sandbox, aws_home: AwsHome) -> World:
-    env = {**aws_home.env, **sb.write_aws_files(aws_home.root)}
-    world = World(sb, env)
+def _world(sb: Sandbox, aws_home: AwsHome) -> World:
+    """The seeded files, and the credentials and ports the cases refer to (some expired, one closed)."""
+    world = World(sb, seeded_env(sb, aws_home))
     from rolecall import sts
     from rolecall.credentials import Credentials
 
@@ -387,7 +387,7 @@ def _setup(sb: Sandbox, aws_home: AwsHome) -> World:
 def test_rolecall_and_the_aws_cli_agree_on_every_call(
     sandbox: Sandbox, aws_home: AwsHome, aws_cli: AwsCliRunner
 ) -> None:
-    world = _setup(sandbox, aws_home)
+    world = _world(sandbox, aws_home)
     assert len(CASES) >= 25
     mismatches: list[str] = []
     for case in CASES:
