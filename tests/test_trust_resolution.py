@@ -30,7 +30,6 @@ from urllib.parse import parse_qs
 
 import botocore.exceptions
 import botocore.session
-import botocore.tokens
 import botocore.utils
 import pytest
 from botocore.configloader import load_config
@@ -153,6 +152,32 @@ def botocore_error(env: dict[str, str], profile: str | None = None) -> BaseExcep
         except Exception as error:
             return error
     raise AssertionError("botocore resolved credentials")
+
+
+#: botocore's default chain in a fresh process: prints [is a RuntimeError, message] of the error it raises.
+_BOTOCORE_ERROR = """
+import json, sys
+import botocore.session
+try:
+    found = botocore.session.Session(profile=sys.argv[1]).get_credentials()
+    if found is not None:
+        found.get_frozen_credentials()
+except Exception as error:
+    print(json.dumps([isinstance(error, RuntimeError), str(error)]))
+"""
+
+
+def botocore_error_in_a_new_process(env: dict[str, str], profile: str) -> tuple[bool, str]:
+    """(is a RuntimeError, message) of the error botocore's default chain raises for ``env``, in a new process:
+    botocore fixes its SSO token folder from HOME when it is imported, so only a fresh import sees this test's."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _BOTOCORE_ERROR, profile], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout, f"botocore resolved credentials or crashed: {done.stderr}"
+    is_runtime_error, message = json.loads(done.stdout)
+    return bool(is_runtime_error), str(message)
 
 
 def _web_role(sb: Sandbox, name: str = "web") -> str:
@@ -449,7 +474,7 @@ def test_an_expired_mfa_session_is_refused(aws_home: AwsHome) -> None:
         assert not any((aws_home.root / ".aws" / "rolecall" / "sessions").glob("*.json"))
 
 
-def test_expired_sso_role_credentials_are_refused(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_sso_role_credentials_are_refused(aws_home: AwsHome) -> None:
     def portal(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         assert path.startswith("/federation/credentials") and headers.get("x-amz-sso_bearer_token") == "access"
         block = {"accessKeyId": "ASIASSOEXAMPLE000001", "secretAccessKey": "ssoSecretExample000000000000000000000",
@@ -469,15 +494,13 @@ def test_expired_sso_role_credentials_are_refused(aws_home: AwsHome, monkeypatch
             "sso_region = us-east-1\n"
         )
         env = dict(aws_home.env, AWS_ENDPOINT_URL_SSO=url)
-        # botocore fixes its token folder from HOME when it is imported; point it at this test's.
-        monkeypatch.setattr(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
         result = run_rolecall(["env", "dev"], env)
         assert result.returncode == 4 and result.stdout == "", result.stderr
         _one_line(result.stderr)
         assert "IAM Identity Center" in result.stderr and "already expired" in result.stderr
         assert not any((aws_home.root / ".aws" / "cli" / "cache").glob("*.json"))
-        error = botocore_error(env, "dev")
-        assert isinstance(error, RuntimeError) and "still expired" in str(error)
+        is_runtime_error, message = botocore_error_in_a_new_process(env, "dev")
+        assert is_runtime_error and "still expired" in message
         assert seen
 
 
