@@ -7,10 +7,12 @@ import os
 from rolecall.config.paths import AwsPaths, profile_from_env
 from rolecall.providers.base import Runtime
 from rolecall.reporting import ignore
+from rolecall.timefmt import utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
     from typing import Any
 
     from rolecall.credentials import Credentials
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 def make_runtime(
     env: Mapping[str, str] | None = None,
     *,
+    clock: Callable[[], datetime] = utc_now,
     reporter: Reporter = ignore,
     token_code: str | None = None,
     mfa_strategy: str | None = None,
@@ -34,6 +37,7 @@ def make_runtime(
     return Runtime(
         environment,
         AwsPaths.from_env(environment),
+        clock=clock,
         reporter=reporter,
         token_code=token_code,
         mfa_strategy=mfa_strategy,
@@ -58,7 +62,7 @@ def resolve_chain(profile: str | None, runtime: Runtime) -> Chain:
 def get_credentials(profile: str | None = None, **options: Any) -> Credentials:
     """Working credentials for ``profile``, with rolecall's caches, MFA strategies and locks.
 
-    ``options`` are those of ``make_runtime`` (``env``, ``reporter``, ``token_code``, ``mfa_strategy``,
+    ``options`` are those of ``make_runtime`` (``env``, ``clock``, ``reporter``, ``token_code``, ``mfa_strategy``,
     ``region``, ``endpoint_url``, ``allow_prompt``, ``force_refresh``). Raises ``RolecallError``.
     """
     runtime = make_runtime(**options)

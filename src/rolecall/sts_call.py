@@ -180,8 +180,9 @@ def _source_credentials(
     except ImportError:
         return _static_credentials(env, files, profile)
     # The source profile's own STS calls (role chains) go where this command's go, as in the AWS CLI.
-    runtime = make_runtime(env, reporter=reporter, region=settings.region, endpoint_url=settings.endpoint_url)
-    runtime.clock = clock
+    runtime = make_runtime(
+        env, clock=clock, reporter=reporter, region=settings.region, endpoint_url=settings.endpoint_url
+    )
     return resolve_chain(profile, runtime).provider.retrieve()
 
 

@@ -57,6 +57,7 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
         check_region(args.region)
     runtime = make_runtime(
         ctx.env,
+        clock=ctx.clock,
         reporter=ctx.say,
         token_code=args.token_code,
         mfa_strategy=args.mfa_strategy,
@@ -65,7 +66,6 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
         allow_prompt=allow_prompt,
         force_refresh=args.force_refresh,
     )
-    runtime.clock = ctx.clock
     return resolve_chain(args.profile, runtime)
 
 

@@ -100,8 +100,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError(f'a profile "{profile}" exists already', hint="pick another --name, or --force to replace it")
     # 2. Whose credentials assume it.
     source = _ask_source(files, args, asker)
-    runtime = make_runtime(ctx.env, reporter=ctx.say, token_code=args.token_code, mfa_strategy=args.mfa_strategy)
-    runtime.clock = ctx.clock
+    runtime = make_runtime(
+        ctx.env, clock=ctx.clock, reporter=ctx.say, token_code=args.token_code, mfa_strategy=args.mfa_strategy
+    )
     # 3. MFA: the device the source user has, when IAM lets us see it.
     serial = _ask_serial(args, asker, files, source, runtime, ctx)
     external = args.external_id or asker.ask("External id (only if the role's owner gave you one)") or None

@@ -64,7 +64,6 @@ def _pick(ctx: Context) -> str:
     from rolecall.resolve import make_runtime
 
     files = ConfigFiles.load(ctx.paths)
-    runtime = make_runtime(ctx.env, allow_prompt=False)
-    runtime.clock = ctx.clock
+    runtime = make_runtime(ctx.env, clock=ctx.clock, allow_prompt=False)
     rows = [profile_row(files, name, runtime) for name in files.profile_names()]
     return pick(rows, RecentProfiles(ctx.paths.rolecall_dir).load())

@@ -214,9 +214,8 @@ def _mfa_signer(
     from rolecall.providers.static import StaticProvider
     from rolecall.resolve import make_runtime
 
-    runtime = make_runtime(ctx.env, reporter=ctx.say, token_code=args.token_code, region=args.region,
-                           endpoint_url=args.endpoint_url)  # fmt: skip
-    runtime.clock = ctx.clock
+    runtime = make_runtime(ctx.env, clock=ctx.clock, reporter=ctx.say, token_code=args.token_code,
+                           region=args.region, endpoint_url=args.endpoint_url)  # fmt: skip
     inputs = MfaInputs(runtime, lambda: settings)
 
     def sign(old: Credentials) -> Credentials:

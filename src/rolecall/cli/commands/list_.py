@@ -31,8 +31,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.names:
         ctx.out("".join(f"{name}\n" for name in names))
         return 0
-    runtime = make_runtime(ctx.env, allow_prompt=False)
-    runtime.clock = ctx.clock
+    runtime = make_runtime(ctx.env, clock=ctx.clock, allow_prompt=False)
     graph = ProfileGraph.of(files)
     rows = [profile_row(files, name, runtime, graph) for name in names]
     if args.output == "json":
