@@ -10,7 +10,8 @@ PYTEST_DONT_REWRITE (this module has no asserts) keeps pytest from warning when 
 
 ``sandbox_env`` (fixture) and ``seeded_env`` (function) are the one shared setup for tests that run rolecall
 or the AWS CLI against the sandbox: the seeded AWS files in the test's home, and the environment pointing at
-them and at the sandbox.
+them and at the sandbox. conftest.py loads this module as a plugin, so a test asks for ``sandbox_env`` by
+name without importing it.
 """
 
 from __future__ import annotations

@@ -13,17 +13,11 @@ import pexpect
 from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.config.parse import read_raw_file
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
-
-
-def _env(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 
 def test_the_wizard_in_a_terminal_writes_a_profile_the_aws_cli_uses(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = pexpect.spawn(sys.executable, ["-m", "rolecall", "add-role"], env=env, encoding="utf-8", timeout=60,
                           dimensions=(40, 200))
     child.expect_exact("Role ARN, or the 12-digit account id the role is in []: ")
@@ -67,7 +61,7 @@ def test_the_wizard_in_a_terminal_writes_a_profile_the_aws_cli_uses(sandbox: San
 
 
 def test_flags_answer_every_question(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     done = run_rolecall(["add-role", "--yes", "--name", "p2", "--role-arn", sandbox.role_arn("partner"),
                          "--source-profile", "default", "--mfa-serial", "none", "--external-id", "partner-ext-42",
                          "--session-name", "me"], env)
@@ -78,7 +72,7 @@ def test_flags_answer_every_question(sandbox: Sandbox, aws_home: AwsHome) -> Non
 
 
 def test_a_role_that_does_not_work_is_not_written(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     before = (aws_home.root / ".aws" / "config").read_bytes()
     done = run_rolecall(["add-role", "--yes", "--name", "nope", "--role-arn", sandbox.role_arn("partner"),
                          "--source-profile", "default", "--mfa-serial", "none"], env)  # no external id: refused
@@ -100,7 +94,7 @@ def test_the_session_length_follows_what_the_chain_says_of_the_source(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path  # noqa: F811
 ) -> None:
     """The wizard's cap is the chain's (providers.base.credential_kind), not a guess from the source's keys."""
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     keys = read_raw_file(env["AWS_SHARED_CREDENTIALS_FILE"])["default"]  # type: ignore[index]
     # A credential_process printing long-term keys: unknown until it runs, so the chain does not cap the role;
     # neither does the wizard (it used to call every source without keys in the file "temporary").
@@ -131,7 +125,7 @@ def test_the_session_length_follows_what_the_chain_says_of_the_source(
 def test_the_mfa_strategy_offered_is_one_the_chain_accepts(sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path) -> None:  # noqa: F811
     """reuse needs long-term keys (GetSessionToken): with a source the chain cannot vouch for, direct is the default,
     so `--yes` never writes a profile the chain then refuses."""
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     script = tmp_path / "keys.py"
     script.write_text("print('{}')\n")
     with open(env["AWS_CONFIG_FILE"], "a") as handle:

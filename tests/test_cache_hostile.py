@@ -30,6 +30,7 @@ from rolecall.cache import CliCache, SessionCache, assume_role_cache_key, read_r
 from rolecall.fileio import remove_special
 from rolecall.mfa import UsedCodes
 from rolecall.sandbox import Sandbox
+from sandbox_fixtures import seeded_env
 
 NOW = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)
 TRUNCATED = b'{"Credentials": {"AccessKeyId": "ASIA'
@@ -128,12 +129,6 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
 }
 
 
-def sandbox_env(sandbox: Sandbox, aws_home: AwsHome) -> dict[str, str]:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
-    return env
-
-
 def cli_cache_file(sandbox: Sandbox, aws_home: AwsHome, profile: str = "readonly") -> Path:
     key = assume_role_cache_key({"RoleArn": sandbox.role_arn(profile)}, session_name_generated=True)
     folder = aws_home.root / ".aws" / "cli" / "cache"
@@ -169,7 +164,7 @@ def assert_no_secret(stderr: str, sandbox: Sandbox) -> None:
 def test_hostile_cli_cache_file_is_one_warning_then_fresh_credentials(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, case: str, command: str
 ) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     path = cli_cache_file(sandbox, aws_home)
     make, why = HOSTILE[case]
     make(path, tmp_path)
@@ -206,7 +201,7 @@ def test_hostile_cli_cache_file_is_one_warning_then_fresh_credentials(
 
 def test_directory_in_place_of_the_cli_cache_file_on_every_run(sandbox: Sandbox, aws_home: AwsHome) -> None:
     """Credentials each time (the folder cannot be replaced), exit 0, and never more than the two lines."""
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     path = cli_cache_file(sandbox, aws_home)
     path.mkdir()
     for run in range(2):
@@ -225,7 +220,7 @@ def test_directory_in_place_of_the_cli_cache_file_on_every_run(sandbox: Sandbox,
 def test_hostile_session_file_is_one_warning_in_explain(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, case: str
 ) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     path = session_file(sandbox, aws_home)
     make, why = HOSTILE[case]
     make(path, tmp_path)
@@ -245,7 +240,7 @@ def test_hostile_session_file_is_one_warning_in_explain(
 def test_hostile_session_file_then_a_new_mfa_session(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, case: str
 ) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     path = session_file(sandbox, aws_home)
     make, why = HOSTILE[case]
     make(path, tmp_path)
@@ -452,7 +447,7 @@ def test_a_folder_in_place_of_the_used_codes_memory_costs_a_warning_not_the_code
 ) -> None:
     """The used-codes memory only saves a refused call later: when it cannot be written, the code in hand is
     still used, with one warning."""
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     path = used_codes_file(Path(env["ROLECALL_HOME"]) / "mfa", sandbox.mfa_serial)
     path.mkdir()
     done = run_cli(["assume", "admin", "--token-code", sandbox.fresh_code()], env)

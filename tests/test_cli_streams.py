@@ -48,9 +48,10 @@ def test_closed_stdout_is_one_line_exit_7(aws_home: AwsHome, args: list[str]) ->
     assert "cannot write to standard output: standard output is closed" in result.stderr
 
 
-def test_env_into_a_full_disk_fails_without_printing_a_secret(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+def test_env_into_a_full_disk_fails_without_printing_a_secret(
+    sandbox: Sandbox, sandbox_env: dict[str, str]  # noqa: F811
+) -> None:
+    env = sandbox_env
     result = _run_redirected(">/dev/full", ["env", "readonly"], env)
     assert result.returncode == 7, result.stderr
     assert "cannot write to standard output" in result.stderr and "Traceback" not in result.stderr

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from conftest import AwsHome, run_rolecall
+from conftest import run_rolecall
 from rolecall.sandbox import Sandbox
 
 
-def test_list_shows_chains_and_what_is_cached(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+def test_list_shows_chains_and_what_is_cached(sandbox: Sandbox, sandbox_env: dict[str, str]) -> None:
+    env = sandbox_env
     with open(env["AWS_CONFIG_FILE"], "a") as handle:
         handle.write("[profile loop-a]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = loop-b\n"
                      "[profile loop-b]\nrole_arn = arn:aws:iam::123456789012:role/y\nsource_profile = loop-a\n")

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 BOTO3 = f"{sys.executable} -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\""
 AWS = f"{sys.executable} -m awscli sts get-caller-identity --query Arn --output text"
@@ -42,8 +42,7 @@ def _read_exports(process: subprocess.Popen[str]) -> str:
 def test_serve_prints_exports_that_other_shells_use_until_stopped(
     sandbox: Sandbox, aws_home: AwsHome, fmt: str, shell: list[str], stop: signal.Signals  # noqa: F811
 ) -> None:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     server = subprocess.Popen(
         [sys.executable, "-m", "rolecall", "serve", "deploy", "--format", fmt],
         env=env,
@@ -87,8 +86,7 @@ def test_serve_prints_exports_that_other_shells_use_until_stopped(
 
 
 def test_serve_refuses_a_profile_that_does_not_resolve(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     result = subprocess.run([sys.executable, "-m", "rolecall", "serve", "nosuchprofile"], env=env, capture_output=True,
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 3
@@ -112,8 +110,7 @@ def test_serve_asks_its_terminal_for_a_new_mfa_code_and_clients_carry_on_once_it
 
     lifetime = 12
     sandbox.set_credential_lifetime(lifetime)
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     terminal = pexpect.spawn(
         sys.executable, ["-m", "rolecall", "serve", "admin"], env=env, encoding="utf-8", timeout=60,
         dimensions=(40, 200),

@@ -23,17 +23,11 @@ import browser_approve
 from conftest import AwsHome, run_rolecall
 from rolecall.errors import ExitCode
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_sso import _env as sso_env
 from test_sso import _login as sso_login
 
 ARTIFACTS = Path(os.environ.get("ROLECALL_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / ".artifacts")
-
-
-def _env(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
 
 
 def _sign_in_over_http(url: str) -> tuple[int, str]:
@@ -62,7 +56,7 @@ def _one_line(result: object, code: int, *needles: str) -> str:
 
 @pytest.mark.skipif(not browser_approve.available(), reason="needs chromium, chromedriver and selenium")
 def test_chromium_signs_in_as_the_role(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     done = run_rolecall(["console", "readonly", "--print", "--service", "s3"], env)
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip()
@@ -81,7 +75,7 @@ def test_chromium_signs_in_as_the_role(sandbox: Sandbox, aws_home: AwsHome) -> N
 
 
 def test_an_iam_user_goes_through_get_federation_token(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     plan = run_rolecall(["console", "default", "--explain"], env)
     assert plan.returncode == 0, plan.stderr
     assert "GetFederationToken first" in plan.stdout and "getSigninToken" in plan.stdout
@@ -96,7 +90,7 @@ def test_an_iam_user_goes_through_get_federation_token(sandbox: Sandbox, aws_hom
 
 
 def test_browser_command_gets_a_private_page_not_the_url(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     log = aws_home.root / "browser.json"
     recorder = aws_home.root / "recorder.py"
     recorder.write_text(
@@ -122,7 +116,7 @@ def test_browser_command_gets_a_private_page_not_the_url(sandbox: Sandbox, aws_h
 
 
 def test_session_duration_is_sent_for_a_role_and_capped_for_chains(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     done = run_rolecall(["console", "readonly", "--print", "--duration", "7200"], env)
     assert done.returncode == 0, done.stderr
     assert _sign_in_over_http(done.stdout.strip())[0] == 200
@@ -147,7 +141,7 @@ def test_an_sso_profile_opens_the_console(sandbox: Sandbox, aws_home: AwsHome) -
 
 
 def test_refusals_are_one_line_without_secrets(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["assume", "readonly"], env).returncode == 0
     cache = aws_home.root / ".aws" / "cli" / "cache"
     (entry,) = [json.loads(path.read_text()) for path in cache.iterdir()]

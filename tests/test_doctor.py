@@ -19,6 +19,7 @@ from rolecall.cli import main as cli_main
 from rolecall.cli.context import Context
 from rolecall.sandbox import Sandbox
 from rolecall.timefmt import utc_now
+from sandbox_fixtures import seeded_env
 
 CORPUS = Path(__file__).parent / "data" / "doctor"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.name.startswith("RC"))
@@ -157,8 +158,7 @@ def test_profile_limits_findings_to_its_chain(aws_home: AwsHome) -> None:
 
 
 def test_online_clock_skew_against_the_sandbox(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     code, out, _ = _doctor(["--online", "--output", "json"], env)
     assert [f["id"] for f in json.loads(out)] == [], out
     code, out, _ = _doctor(["--online", "--output", "json"], env, clock_shift=timedelta(minutes=20))

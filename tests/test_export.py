@@ -28,7 +28,7 @@ from rolecall.credentials import Credentials
 from rolecall.errors import InvalidInputError
 from rolecall.sandbox import Sandbox
 from rolecall.timefmt import parse_timestamp
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 # Far in the future: botocore refuses (and tries to refresh) credentials that have already expired.
 EXPIRY = datetime(2099, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
@@ -484,7 +484,7 @@ def test_json_format_is_byte_for_byte_what_aws_sts_assume_role_prints(
     aws_home: AwsHome,
 ) -> None:
     """The oracle is the real AWS CLI: `aws sts assume-role --query Credentials` against the local STS."""
-    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home)
     role = sandbox.role_arn("readonly")
     result = run_aws(
         ["sts", "assume-role", "--role-arn", role, "--role-session-name", "oracle", "--query", "Credentials"], env

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: Never on a cached lookup, whatever the command.
 HEAVY = {"botocore", "boto3", "urllib3", "jmespath", "moto", "dateutil", "requests", "s3transfer", "keyring",
@@ -57,8 +57,7 @@ def _probe(env: dict[str, str], argv: list[str]) -> dict[str, object]:
 def test_cached_lookup_imports_nothing_heavy(
     sandbox: Sandbox, aws_home: AwsHome, argv: list[str], forbidden: set[str]  # noqa: F811
 ) -> None:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["assume", "ops"], env).returncode == 0
     calls = sandbox.calls()
     result = _probe(env, argv)

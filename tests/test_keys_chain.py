@@ -11,7 +11,7 @@ from conftest import AwsHome, run_rolecall
 from rolecall.errors import ExitCode
 from rolecall.providers.keystore import KeystoreProvider, credential_process_command, stored_key_name
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_import_cost import HEAVY, HOT_PATH_EXTRA, _probe
 from test_keys_store import keys_env
 
@@ -53,7 +53,7 @@ def test_credential_process_usage(aws_home: AwsHome) -> None:
 
 
 def test_a_cached_role_from_a_stored_key_imports_nothing_heavy(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = {**keys_env(aws_home, "file"), **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home, base=keys_env(aws_home, "file"))
     assert run_rolecall(["keys", "import", "default"], env).returncode == 0
     assert run_rolecall(["assume", "readonly"], env).returncode == 0
     calls = sandbox.calls()

@@ -15,7 +15,7 @@ from rolecall.keys.filestore import EncryptedFileStore
 from rolecall.keys.rotate import rotate_key
 from rolecall.keys.store import KeyStoreError, StoredKey
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_keys_store import PASSPHRASE, keys_env
 
 
@@ -35,7 +35,7 @@ def _works(sb: Sandbox, key: StoredKey) -> bool:
 
 
 def _cli_env(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = {**keys_env(home, "file"), **sb.write_aws_files(home.root)}
+    env = seeded_env(sb, home, base=keys_env(home, "file"))
     done = run_rolecall(["keys", "import", "default"], env)
     assert done.returncode == 0, done.stderr
     return env

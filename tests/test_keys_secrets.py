@@ -18,7 +18,7 @@ from keyring_fixtures import keyring_env, secret_service  # noqa: F401 - the fix
 from rolecall.config.paths import AwsPaths
 from rolecall.keys.store import open_store
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_keys_store import keys_env
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
@@ -72,7 +72,7 @@ def test_no_secret_in_argv_messages_or_readable_files(
     sandbox: Sandbox, aws_home: AwsHome, backend: str, request: pytest.FixtureRequest  # noqa: F811
 ) -> None:
     keyring = request.getfixturevalue("keyring_env") if backend == "keyring" else None
-    env = {**keys_env(aws_home, backend, keyring), **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home, base=keys_env(aws_home, backend, keyring))
     bob = sandbox.create_user("bob")
     secrets = {sandbox.secret_access_key, bob.secret_access_key}
     outputs: list[str] = []
@@ -117,7 +117,7 @@ def _no_secret_in_readable_files(root: Path, secrets: set[str]) -> None:
 
 
 def test_debug_tracebacks_carry_no_secret(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = {**keys_env(aws_home, "file"), **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home, base=keys_env(aws_home, "file"))
     secret = sandbox.secret_access_key
     assert _run_in_background(_rolecall("keys", "import", "--all"), env).returncode == 0
     failures = [

@@ -8,10 +8,8 @@ import sys
 
 import pexpect
 
-from conftest import AwsHome, run_rolecall
+from conftest import run_rolecall
 from rolecall.picker import rank
-from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
 
 
 def test_rank_is_fuzzy_prefix_first_and_recent_first() -> None:
@@ -31,9 +29,8 @@ def _spawn(env: dict[str, str]) -> pexpect.spawn:
                          dimensions=(30, 140))
 
 
-def test_the_picker_in_a_terminal(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+def test_the_picker_in_a_terminal(sandbox_env: dict[str, str]) -> None:
+    env = sandbox_env
     assert run_rolecall(["assume", "readonly"], env).returncode == 0  # cached: the picker shows its minutes
     child = _spawn(env)
     child.expect("Pick a profile")
@@ -61,9 +58,8 @@ def test_the_picker_in_a_terminal(sandbox: Sandbox, aws_home: AwsHome) -> None: 
     assert child.exitstatus == 2
 
 
-def test_without_a_terminal_the_default_profile_is_used(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+def test_without_a_terminal_the_default_profile_is_used(sandbox_env: dict[str, str]) -> None:
+    env = sandbox_env
     done = run_rolecall(["assume"], env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("default: ") and "Pick a profile" not in done.stderr + done.stdout

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from conftest import AwsHome, run_aws
 from rolecall.sandbox import Sandbox
+from sandbox_fixtures import seeded_env
 from sandbox_helpers import plain_moto_url
 
 pytest_plugins = ["sandbox_fixtures"]
-
-
-def cli_env(sb: Sandbox, aws_home: AwsHome) -> dict[str, str]:
-    return aws_home.env | sb.write_aws_files(str(aws_home.root))
 
 
 def error_line(code: str, operation: str, message: str) -> str:
@@ -19,7 +16,7 @@ def error_line(code: str, operation: str, message: str) -> str:
 
 
 def test_files_and_profiles_work_with_the_aws_cli(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     assert (aws_home.root / ".aws" / "credentials").stat().st_mode & 0o777 == 0o600
     for profile, role in (("readonly", "readonly"), ("partner", "partner"), ("deploy", "deploy"), ("ops", "ops")):
         result = run_aws(
@@ -35,7 +32,7 @@ def test_files_and_profiles_work_with_the_aws_cli(sandbox: Sandbox, aws_home: Aw
 
 
 def test_mfa_profile_prompts_and_a_replayed_code_is_refused(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     code = sandbox.fresh_code()
     result = run_aws(["--profile", "admin", "sts", "get-caller-identity", "--query", "Arn"], env, input=code + "\n")
     assert result.returncode == 0, result.stderr
@@ -56,7 +53,7 @@ def test_mfa_profile_prompts_and_a_replayed_code_is_refused(sandbox: Sandbox, aw
 
 
 def test_aws_cli_gets_aws_errors_where_plain_moto_answers(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     cases = [
         (
             ["sts", "assume-role", "--role-arn", sandbox.role_arn("admin"), "--role-session-name", "s1"],
@@ -112,7 +109,7 @@ def test_aws_cli_gets_aws_errors_where_plain_moto_answers(sandbox: Sandbox, aws_
 
 
 def test_aws_cli_with_wrong_secret_and_expired_session(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home) | {
+    env = seeded_env(sandbox, aws_home) | {
         "AWS_ACCESS_KEY_ID": sandbox.access_key_id,
         "AWS_SECRET_ACCESS_KEY": "x" * 40,
     }
@@ -122,10 +119,10 @@ def test_aws_cli_with_wrong_secret_and_expired_session(sandbox: Sandbox, aws_hom
     import json
     import time
 
-    session = run_aws(["sts", "get-session-token", "--output", "json"], cli_env(sandbox, aws_home))
+    session = run_aws(["sts", "get-session-token", "--output", "json"], seeded_env(sandbox, aws_home))
     creds = json.loads(session.stdout)["Credentials"]
     time.sleep(1.5)
-    env = cli_env(sandbox, aws_home) | {
+    env = seeded_env(sandbox, aws_home) | {
         "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
         "AWS_SESSION_TOKEN": creds["SessionToken"],

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from conftest import AwsHome, run_aws
 from rolecall.sandbox import Sandbox
+from sandbox_fixtures import seeded_env
 
 pytest_plugins = ["sandbox_fixtures"]
 
@@ -717,10 +718,6 @@ def test_device_page_and_decision(sandbox: Sandbox) -> None:
 # ---------------------------------------------------------------------- botocore's own SSO provider
 
 
-def cli_env(sb: Sandbox, aws_home: AwsHome) -> dict[str, str]:
-    return aws_home.env | sb.write_aws_files(str(aws_home.root))
-
-
 def arn_of(profile: str, env: dict[str, str]) -> str:
     result = run_aws(["--profile", profile, "sts", "get-caller-identity", "--query", "Arn", "--output", "text"], env)
     assert result.returncode == 0, result.stderr
@@ -728,7 +725,7 @@ def arn_of(profile: str, env: dict[str, str]) -> str:
 
 
 def test_botocore_sso_provider_through_the_aws_cli(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     cache = Path(sandbox.write_sso_token_cache(aws_home.root))
     assert cache.name == hashlib.sha1(b"sandbox").hexdigest() + ".json" and cache.stat().st_mode & 0o777 == 0o600
     assert arn_of("sso-admin", env) == sandbox.sso_assumed_role_arn("AdministratorAccess")
@@ -740,7 +737,7 @@ def test_botocore_sso_provider_through_the_aws_cli(sandbox: Sandbox, aws_home: A
 
 
 def test_botocore_refreshes_a_token_about_to_expire(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = cli_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     # Within botocore's 15-minute refresh window: it refreshes through CreateToken and rewrites the cache.
     sandbox.set_sso_lifetimes(access_token=120)
     cache = Path(sandbox.write_sso_token_cache(aws_home.root))

@@ -13,14 +13,14 @@ import pytest
 
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
+from sandbox_fixtures import seeded_env
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_assume_with_the_real_mfa_prompt(shell: str, sandbox: Sandbox, aws_home: AwsHome) -> None:
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     # The venv's own `rolecall` console script first on PATH: the snippet calls it by name.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PS1"] = "$ "

@@ -26,7 +26,7 @@ from browser_approve import browser_command
 from conftest import AwsHome, run_rolecall
 from rolecall.errors import ExitCode
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 SESSION = "sandbox"
 TOKEN_FILE = hashlib.sha1(SESSION.encode()).hexdigest() + ".json"
@@ -34,8 +34,7 @@ TOKEN_FILE = hashlib.sha1(SESSION.encode()).hexdigest() + ".json"
 
 def _env(sb: Sandbox, home: AwsHome, *, decision: str = "allow", browser: str = "http") -> dict[str, str]:
     """The sandbox's files, and a BROWSER that approves (or denies) like a person would."""
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
+    env = seeded_env(sb, home)
     env["BROWSER"] = browser_command(home.root)
     env["ROLECALL_TEST_BROWSER"] = browser
     env["ROLECALL_TEST_DECISION"] = decision

@@ -18,7 +18,7 @@ from rolecall.config.paths import AwsPaths
 from rolecall.errors import InvalidInputError, UsageError
 from rolecall.sandbox import Sandbox
 from rolecall.sts_call import StsCallInput, make_call, output_format, sts_parameters
-from sandbox_fixtures import sandbox
+from sandbox_fixtures import sandbox, seeded_env
 
 __all__ = ["sandbox"]
 
@@ -87,7 +87,7 @@ class Codes:
 
 
 def test_a_whole_call_with_the_code_source_passed_in(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home)
     paths = AwsPaths.from_env(env)
     said: list[str] = []
     request = StsCallInput(
@@ -118,7 +118,7 @@ def test_caller_identity_goes_where_the_profiles_calls_go(sandbox: Sandbox, aws_
     from rolecall.credentials import Credentials
     from rolecall.identity import caller_identity
 
-    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home)
     alice = Credentials(sandbox.access_key_id, sandbox.secret_access_key)
     before = sandbox.calls("GetCallerIdentity")
     found = caller_identity(env, AwsPaths.from_env(env), "default", alice, endpoint_url=sandbox.endpoint_url)

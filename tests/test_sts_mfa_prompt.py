@@ -17,7 +17,7 @@ import pytest
 
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox
+from sandbox_fixtures import sandbox, seeded_env
 
 __all__ = ["sandbox"]
 
@@ -26,16 +26,12 @@ def spawn(args: list[str], env: dict[str, str]) -> pexpect.spawn:
     return pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=30, dimensions=(24, 200))
 
 
-def sandbox_env(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    return {**home.env, **sb.write_aws_files(home.root)}
-
-
 def assume_admin(sb: Sandbox) -> list[str]:
     return ["-m", "rolecall", "sts", "assume-role", "--role-arn", sb.role_arn("admin"), "--role-session-name", "pty"]
 
 
 def test_prompt_wording_no_echo_and_the_code_is_sent(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     prompt = f"Enter MFA code for {sandbox.mfa_serial}: "
 
     # The AWS CLI's own prompt, for a profile with mfa_serial: the oracle for the wording.
@@ -63,7 +59,7 @@ def test_prompt_wording_no_echo_and_the_code_is_sent(sandbox: Sandbox, aws_home:
 
 
 def test_prompt_for_get_session_token(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = spawn(["-m", "rolecall", "sts", "get-session-token", "--serial-number", sandbox.mfa_serial], env)
     child.expect_exact(f"Enter MFA code for {sandbox.mfa_serial}: ")
     child.sendline(sandbox.fresh_code())
@@ -74,7 +70,7 @@ def test_prompt_for_get_session_token(sandbox: Sandbox, aws_home: AwsHome) -> No
 
 
 def test_wrong_code_is_an_mfa_error_without_the_code(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = spawn([*assume_admin(sandbox), "--serial-number", sandbox.mfa_serial], env)
     child.expect_exact("Enter MFA code for ")
     wrong = sandbox.totp(at=time.time() - 3600)
@@ -88,7 +84,7 @@ def test_wrong_code_is_an_mfa_error_without_the_code(sandbox: Sandbox, aws_home:
 
 
 def test_end_of_input_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = spawn([*assume_admin(sandbox), "--serial-number", sandbox.mfa_serial], env)
     child.expect_exact("Enter MFA code for ")
     child.sendeof()
@@ -100,7 +96,7 @@ def test_end_of_input_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None
 
 
 def test_ctrl_c_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = spawn([*assume_admin(sandbox), "--serial-number", sandbox.mfa_serial], env)
     child.expect_exact("Enter MFA code for ")
     assert child.waitnoecho(timeout=10)
@@ -114,7 +110,7 @@ def test_ctrl_c_at_the_prompt(sandbox: Sandbox, aws_home: AwsHome) -> None:
 
 @pytest.mark.parametrize("stdin", ["devnull", "pipe"])
 def test_without_a_terminal_it_fails_at_once(sandbox: Sandbox, aws_home: AwsHome, stdin: str) -> None:
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, *assume_admin(sandbox), "--serial-number", sandbox.mfa_serial],
@@ -135,7 +131,7 @@ def test_without_a_terminal_it_fails_at_once(sandbox: Sandbox, aws_home: AwsHome
 
 def test_no_prompt_when_the_request_is_invalid(sandbox: Sandbox, aws_home: AwsHome) -> None:
     """Nothing to type for a request that cannot go: validation comes before the prompt."""
-    env = sandbox_env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child = spawn(
         [*assume_admin(sandbox), "--serial-number", sandbox.mfa_serial, "--duration-seconds", "60"],
         env={**env, "PYTHONUNBUFFERED": "1"},

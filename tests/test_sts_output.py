@@ -18,7 +18,7 @@ import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox
+from sandbox_fixtures import sandbox, seeded_env
 from test_sts_oracle import AwsCliRunner
 
 __all__ = ["sandbox"]
@@ -46,7 +46,7 @@ def expiration(text: str) -> str:
 
 
 def sandbox_env(sb: Sandbox, home: AwsHome, timestamp_format: str | None) -> dict[str, str]:
-    env = {**home.env, **sb.write_aws_files(home.root)}
+    env = seeded_env(sb, home)
     if timestamp_format is not None:
         config = Path(env["AWS_CONFIG_FILE"])
         config.write_text(

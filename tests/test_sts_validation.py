@@ -12,7 +12,7 @@ import pytest
 
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox
+from sandbox_fixtures import sandbox, seeded_env
 from test_sts_oracle import run_rolecall_inprocess
 
 __all__ = ["sandbox"]
@@ -77,7 +77,7 @@ INVALID: list[tuple[list[str], str]] = [
 
 
 def test_every_rule_rejects_before_sending(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home)
     # The setup works: a valid call does reach the sandbox (so a count of 0 below means "not sent").
     assert run_rolecall_inprocess(AR, env).rc == 0
     sandbox.reset_calls()
@@ -105,7 +105,7 @@ def test_every_rule_rejects_before_sending(sandbox: Sandbox, aws_home: AwsHome) 
     ],
 )
 def test_usage_and_config_errors_send_nothing(sandbox: Sandbox, aws_home: AwsHome, argv: list[str], rc: int) -> None:
-    env = {**aws_home.env, **sandbox.write_aws_files(aws_home.root)}
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall_inprocess(argv, env)
     assert result.rc == rc, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

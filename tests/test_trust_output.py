@@ -31,7 +31,7 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: What the hostile endpoint hands out: a secret key, a session token, and a marker only the body holds.
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -346,8 +346,7 @@ def test_debug_traceback_of_an_internal_error_masks_secrets(monkeypatch: pytest.
 def test_console_refuses_a_region_that_is_not_a_region(
     sandbox: Sandbox, aws_home: AwsHome, variable: str  # noqa: F811
 ) -> None:
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     assert run_rolecall(["env", "readonly"], env).returncode == 0  # cached: the console needs no STS call now
     calls = sandbox.calls()
     env.pop("AWS_REGION", None)

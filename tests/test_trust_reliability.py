@@ -39,6 +39,7 @@ from botocore.configloader import load_config, raw_config_parse
 
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
+from sandbox_fixtures import seeded_env
 
 SEED = os.environ.get("ROLECALL_CRASH_SEED", "0")
 SCALE = float(os.environ.get("ROLECALL_RELIABILITY_SCALE", "1"))
@@ -446,8 +447,7 @@ def test_sso_sync_sigkilled_at_random_never_leaves_a_half_block(sandbox: Sandbox
     rewrites its block with alternating regions and templates: the config always parses (botocore), the
     text outside the block is byte for byte what it was (comments kept), and the block is one complete block
     a finished run wrote, never half of one."""
-    env = dict(aws_home.env)
-    env.update(sandbox.write_aws_files(aws_home.root))
+    env = seeded_env(sandbox, aws_home)
     sandbox.seed_sso_organization(15, ("AdministratorAccess", "ReadOnlyAccess", "Billing"))
     sandbox.write_sso_token_cache(aws_home.root)  # signed in, as `aws sso login` leaves it
     config = aws_home.config
