@@ -45,7 +45,8 @@ def expiration(text: str) -> str:
     return value
 
 
-def sandbox_env(sb: Sandbox, home: AwsHome, timestamp_format: str | None) -> dict[str, str]:
+def _seeded_env_with_timestamps(sb: Sandbox, home: AwsHome, timestamp_format: str | None) -> dict[str, str]:
+    """The sandbox's seeded files and environment, with ``cli_timestamp_format`` in [default] when given."""
     env = seeded_env(sb, home)
     if timestamp_format is not None:
         config = Path(env["AWS_CONFIG_FILE"])
@@ -72,7 +73,7 @@ CALLS = {
 def test_json_output_is_the_aws_clis(
     sandbox: Sandbox, aws_home: AwsHome, aws_cli: AwsCliRunner, timestamp_format: str | None
 ) -> None:
-    env = sandbox_env(sandbox, aws_home, timestamp_format)
+    env = _seeded_env_with_timestamps(sandbox, aws_home, timestamp_format)
     for name, make in CALLS.items():
         args = make(sandbox)
         theirs = aws_cli(args, env)
@@ -114,7 +115,7 @@ def test_json_output_is_the_aws_clis(
 def test_text_output_and_query_are_the_aws_clis(
     sandbox: Sandbox, aws_home: AwsHome, aws_cli: AwsCliRunner, extra: list[str]
 ) -> None:
-    env = sandbox_env(sandbox, aws_home, None)
+    env = _seeded_env_with_timestamps(sandbox, aws_home, None)
     args = ["sts", "get-caller-identity", *extra]
     theirs, ours = aws_cli(args, env), run_rolecall(args, env)
     assert (theirs.rc, ours.returncode) == (0, 0), (theirs.stderr, ours.stderr)
@@ -122,7 +123,7 @@ def test_text_output_and_query_are_the_aws_clis(
 
 
 def test_assume_role_table_output_is_the_aws_clis(sandbox: Sandbox, aws_home: AwsHome, aws_cli: AwsCliRunner) -> None:
-    env = {**sandbox_env(sandbox, aws_home, None), "AWS_DEFAULT_OUTPUT": "table"}
+    env = {**_seeded_env_with_timestamps(sandbox, aws_home, None), "AWS_DEFAULT_OUTPUT": "table"}
     args = [*CALLS["assume-role-tags"](sandbox), "--query", "{user: AssumedRoleUser, who: SourceIdentity}"]
     theirs, ours = aws_cli(args, env), run_rolecall(args, env)
     assert (theirs.rc, ours.returncode) == (0, 0), (theirs.stderr, ours.stderr)
@@ -130,7 +131,7 @@ def test_assume_role_table_output_is_the_aws_clis(sandbox: Sandbox, aws_home: Aw
 
 
 def test_assume_role_text_output_has_the_aws_clis_lines(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = sandbox_env(sandbox, aws_home, "iso8601")
+    env = _seeded_env_with_timestamps(sandbox, aws_home, "iso8601")
     args = [*CALLS["assume-role-tags"](sandbox), "--output", "text"]
     theirs, ours = run_aws(args, env), run_rolecall(args, env)
     assert (theirs.returncode, ours.returncode) == (0, 0), (theirs.stderr, ours.stderr)
@@ -145,7 +146,7 @@ def test_assume_role_text_output_has_the_aws_clis_lines(sandbox: Sandbox, aws_ho
 
 
 def test_default_session_name_is_user_and_date(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = {**sandbox_env(sandbox, aws_home, None), "USER": "Jean Dupont", "LOGNAME": "Jean Dupont"}
+    env = {**_seeded_env_with_timestamps(sandbox, aws_home, None), "USER": "Jean Dupont", "LOGNAME": "Jean Dupont"}
     before = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
     ours = run_rolecall(["sts", "assume-role", "--role-arn", sandbox.role_arn("readonly")], env)
     after = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")  # the call may straddle midnight
@@ -156,7 +157,7 @@ def test_default_session_name_is_user_and_date(sandbox: Sandbox, aws_home: AwsHo
 
 
 def test_parameters_from_files(sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path) -> None:
-    env = sandbox_env(sandbox, aws_home, None)
+    env = _seeded_env_with_timestamps(sandbox, aws_home, None)
     policy = tmp_path / "policy.json"
     policy.write_text(
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
