@@ -46,7 +46,7 @@ from rolecall.resolve import get_credentials
 from rolecall.sandbox import Sandbox
 from rolecall.sso.settings import SsoLogin, login_for_profile
 from rolecall.sso.tokens import REFRESH_WINDOW, SsoTokenCache, token_key
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 # What a resolution gives, compared across the two tools: (access key, secret key, session token, account id),
 # or the word "error" (any exception: botocore's many types, rolecall's RolecallError).
@@ -383,10 +383,8 @@ def test_process_output_with_a_byte_order_mark_is_refused_like_botocore(
 
 def _sandbox_env(sb: Sandbox, home: AwsHome, monkeypatch: pytest.MonkeyPatch, config: str) -> None:
     """The seeded AWS files plus ``config``, everything pointed at the sandbox; set in os.environ for botocore."""
-    for name, value in sb.write_aws_files(home.root).items():
+    for name, value in seeded_env(sb, home, base={}, config=config).items():
         monkeypatch.setenv(name, value)
-    with open(os.environ["AWS_CONFIG_FILE"], "a") as handle:
-        handle.write(config)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sb.endpoint_url)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
