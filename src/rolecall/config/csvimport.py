@@ -15,7 +15,8 @@ without both keys. Beyond it: quoted fields are real CSV (the AWS CLI splits on 
 skipped, a CSV without ``User Name`` is accepted with an explicit profile name (the AWS CLI refuses it), an
 existing profile is never overwritten silently, and the whole import is one atomic write.
 
-Parsing and merging are pure (``parse_csv``, ``merge``); ``import_keys`` does the locked write.
+Parsing and merging are pure (``parse_csv``, ``merge``); ``read_csv`` reads the CSV (stdin or a file, UTF-8);
+``import_keys`` does the locked write.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import csv
 import io
 import re
 
-from rolecall.errors import InvalidInputError
+from rolecall.errors import FileError, InvalidInputError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import TextIO
 
     from rolecall.config.edit import Change
 
@@ -40,7 +42,28 @@ __all__ = [
     "import_keys",
     "merge",
     "parse_csv",
+    "read_csv",
 ]
+
+
+def read_csv(spec: str, stdin: TextIO) -> str:
+    """The CSV named by ``--csv``: ``-`` is ``stdin``, ``file://PATH`` or a plain path a file (UTF-8).
+
+    Raises ``FileError`` when the file does not exist, ``InvalidInputError`` when it is not UTF-8.
+    """
+    from rolecall import fileio
+
+    if spec == "-":
+        return stdin.read()
+    path = spec[len("file://") :] if spec.startswith("file://") else spec
+    data = fileio.read_bytes(path)
+    if data is None:
+        raise FileError(f"{path} does not exist", hint="give the CSV the IAM console downloaded: --csv FILE")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from None
+
 
 _USER = "user name"
 _KEY_ID = "access key id"

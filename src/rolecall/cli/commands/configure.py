@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from rolecall.errors import ExitCode, FileError, InvalidInputError, NotFoundError
+from rolecall.errors import ExitCode, InvalidInputError, NotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -214,29 +214,13 @@ def _interactive(args: argparse.Namespace, ctx: Context) -> int:
 # ---------------------------------------------------------------------------------------------------- import
 
 
-def _read_csv(spec: str, ctx: Context) -> str:
-    """The CSV named by ``--csv``: ``-`` is stdin, ``file://PATH`` or a plain path a file (UTF-8)."""
-    from rolecall import fileio
-
-    if spec == "-":
-        return ctx.stdin.read()
-    path = spec[len("file://") :] if spec.startswith("file://") else spec
-    data = fileio.read_bytes(path)
-    if data is None:
-        raise FileError(f"{path} does not exist", hint="give the CSV the IAM console downloaded: --csv FILE")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from None
-
-
 def _import(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall import fileio
-    from rolecall.config.csvimport import import_keys, parse_csv
+    from rolecall.config.csvimport import import_keys, parse_csv, read_csv
 
     profile: str | None = args.profile or args.outer_profile  # only an explicit --profile names the profile
     keys, skipped = parse_csv(
-        _read_csv(args.csv, ctx), profile=profile, prefix=args.profile_prefix, skip_invalid=args.skip_invalid
+        read_csv(args.csv, ctx.stdin), profile=profile, prefix=args.profile_prefix, skip_invalid=args.skip_invalid
     )
     path = ctx.paths.credentials_file
     result = import_keys(path, keys, overwrite=args.overwrite)
