@@ -64,10 +64,10 @@ def test_exec_does_not_pass_the_key_store_passphrase_to_cmd(
 
 def test_every_secret_key_store_variable_is_stripped() -> None:
     """The list exec strips names the variables the key stores read secrets from."""
-    from rolecall.cli.commands import exec_
+    from rolecall import childenv
     from rolecall.keys import filestore
 
-    assert filestore.PASSPHRASE_VARIABLE in exec_.SECRET_VARIABLES
+    assert filestore.PASSPHRASE_VARIABLE in childenv.SECRET_VARIABLES
 
 
 # ---------------------------------------------------------------------------------------------------------------

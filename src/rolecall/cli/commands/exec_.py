@@ -13,7 +13,6 @@ import os
 import sys
 
 from rolecall.childenv import NESTING_VARIABLE
-from rolecall.childenv import SECRET_VARIABLES as SECRET_VARIABLES  # tests/test_trust_processes reads it here
 from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
 from rolecall.errors import ExecError, UsageError
 

@@ -61,8 +61,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.parse import ConfigFiles
     from rolecall.resolve import make_runtime
 
-    runtime = make_runtime(ctx.env, reporter=ctx.say)
-    runtime.clock = ctx.clock
+    runtime = make_runtime(ctx.env, clock=ctx.clock, reporter=ctx.say)
     files = ConfigFiles.load(runtime.paths)
     if args.action == "logout":
         return _logout(args, ctx, files, runtime)
