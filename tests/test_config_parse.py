@@ -373,24 +373,21 @@ def test_locale_encoding_is_what_open_uses() -> None:
     assert parse._locale_encoding().lower() == locale.getpreferredencoding(False).lower()
 
 
-def test_non_utf8_locale_reads_files_in_its_encoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_utf8_locale_reads_files_in_its_encoding(tmp_path: Path) -> None:
     """Where the locale is not UTF-8 (Windows), botocore reads with the locale's encoding, and so does rolecall."""
     import configparser
 
-    from rolecall.config import parse
-
     path = tmp_path / "config"
     path.write_bytes("[default]\nrole_session_name = caf\u00e9\n".encode("cp1252"))
-    monkeypatch.setattr(parse, "_locale_encoding", lambda: "cp1252")
     # botocore's parser on such a system: RawConfigParser reading with the locale's encoding.
     expected = configparser.RawConfigParser()
     expected.read(path, encoding="cp1252")
     assert (
-        read_raw_file(str(path))
+        read_raw_file(str(path), locale_encoding="cp1252")
         == {"default": dict(expected["default"])}
         == {"default": {"role_session_name": "caf\u00e9"}}
     )
     # Bytes the locale's encoding cannot decode either are still an error with the line.
     path.write_bytes(b"[default]\nx = \x81\x8d\n")
     with pytest.raises(ConfigParseError, match="line 2"):
-        read_raw_file(str(path))
+        read_raw_file(str(path), locale_encoding="cp1252")

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from conftest import AwsHome
 from rolecall.config import parse
 from rolecall.config.parse import ConfigFiles
+from rolecall.config.parsecache import DEFAULT_MAX_ENTRIES, DEFAULT_MIN_BYTES, CacheSettings
 from rolecall.config.paths import AwsPaths
 from rolecall.errors import ConfigParseError
 from test_config_parse_differential import ini_text
@@ -23,10 +24,8 @@ from test_config_parse_differential import ini_text
 RACY_SECONDS = 0.3
 
 
-@pytest.fixture(autouse=True)
-def short_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files count as settled after 0.3 s instead of 2 s, so that tests wait less (and still really wait)."""
-    monkeypatch.setattr(parse, "_RACY_NS", int(RACY_SECONDS * 1e9))
+#: Files count as settled after 0.3 s instead of 2 s, so that tests wait less (and still really wait).
+SETTINGS = CacheSettings(racy_ns=int(RACY_SECONDS * 1e9))
 
 
 def big_config(count: int = 1000, region: str = "eu-west-1") -> str:
@@ -55,21 +54,21 @@ def cache_path(aws_home: AwsHome) -> Path:
     return Path(aws_home.env["ROLECALL_HOME"]) / "parse-cache"
 
 
-def load(aws_home: AwsHome, use_cache: bool = True) -> ConfigFiles:
-    return ConfigFiles.load(AwsPaths.from_env(aws_home.env), use_cache=use_cache)
+def load(aws_home: AwsHome, use_cache: bool = True, settings: CacheSettings = SETTINGS) -> ConfigFiles:
+    return ConfigFiles.load(AwsPaths.from_env(aws_home.env), use_cache=use_cache, cache_settings=settings)
 
 
-def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any real parse fail, to prove that an answer came from the cache."""
+def forbid_parsing(monkeypatch: pytest.MonkeyPatch, min_bytes: int = DEFAULT_MIN_BYTES) -> None:
+    """Make any real parse of a file of ``min_bytes`` or more fail, to prove that an answer came from the cache."""
 
-    real = parse._parse_file
+    real = parse.read_raw_file
 
-    def refuse(path: str, kind: str) -> object:
-        if os.path.exists(path) and os.path.getsize(path) >= parse._CACHE_MIN_BYTES:
+    def refuse(path: str) -> object:
+        if os.path.exists(path) and os.path.getsize(path) >= min_bytes:
             raise AssertionError(f"parsed {path} although it should come from the cache")
-        return real(path, kind)  # small and missing files are never cached
+        return real(path)  # small and missing files are never cached
 
-    monkeypatch.setattr(parse, "_parse_file", refuse)
+    monkeypatch.setattr(parse, "read_raw_file", refuse)
 
 
 def test_cached_answers_equal_parsed_ones(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,9 +114,8 @@ def test_small_files_are_not_cached(aws_home: AwsHome) -> None:
 
 
 def test_a_file_changed_just_now_is_not_cached(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parse, "_RACY_NS", 60 * 10**9)
     aws_home.write_config(big_config())
-    assert load(aws_home).profile("p00001") is not None
+    assert load(aws_home, settings=CacheSettings(racy_ns=60 * 10**9)).profile("p00001") is not None
     assert not cache_path(aws_home).exists()
 
 
@@ -250,13 +248,13 @@ def test_entries_of_vanished_files_are_dropped(aws_home: AwsHome, tmp_path: Path
         config.write_text(big_config(region=f"r{i}"))
     settle()
     for config in configs:
-        ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(config))))
+        ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(config))), cache_settings=SETTINGS)
     data = cache_path(aws_home).read_bytes()
     assert all(str(config).encode() in data for config in configs)
     configs[0].unlink()
     configs[1].write_text(big_config(region="changed"))
     settle()
-    ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(configs[1]))))
+    ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(configs[1]))), cache_settings=SETTINGS)
     data = cache_path(aws_home).read_bytes()
     assert str(configs[0]).encode() not in data
     assert str(configs[1]).encode() in data and str(configs[2]).encode() in data
@@ -264,26 +262,26 @@ def test_entries_of_vanished_files_are_dropped(aws_home: AwsHome, tmp_path: Path
 
 def test_at_most_a_few_files_are_remembered(aws_home: AwsHome, tmp_path: Path) -> None:
     text = big_config(400)
-    configs = [tmp_path / f"config{i}.ini" for i in range(parse._CACHE_MAX_ENTRIES + 3)]
+    configs = [tmp_path / f"config{i}.ini" for i in range(DEFAULT_MAX_ENTRIES + 3)]
     for config in configs:
         config.write_text(text)
     settle()
     for config in configs:
-        ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(config))))
+        ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, AWS_CONFIG_FILE=str(config))), cache_settings=SETTINGS)
     data = cache_path(aws_home).read_bytes()
     remembered = [config for config in configs if str(config).encode() in data]
-    assert remembered == configs[-parse._CACHE_MAX_ENTRIES :]
+    assert remembered == configs[-DEFAULT_MAX_ENTRIES:]
 
 
 def test_cache_from_another_python_version_is_ignored(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
     aws_home.write_config(big_config())
     settle()
     load(aws_home)
-    monkeypatch.setattr(parse, "_python_version", lambda: 0x0209)
+    other_python = CacheSettings(racy_ns=SETTINGS.racy_ns, python_version=0x0209)
     with monkeypatch.context() as patch:
         forbid_parsing(patch)
         with pytest.raises(AssertionError, match="should come from the cache"):
-            load(aws_home)
+            load(aws_home, settings=other_python)
 
 
 _examples = iter(range(10**9))
@@ -295,8 +293,7 @@ def test_cache_round_trip_of_generated_files(
     aws_home: AwsHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, credentials: str
 ) -> None:
     """Whatever the parser accepts, the cache gives back the same (every file cached, no racy window)."""
-    monkeypatch.setattr(parse, "_CACHE_MIN_BYTES", 0)
-    monkeypatch.setattr(parse, "_RACY_NS", -(10**18))
+    every_file = CacheSettings(min_bytes=0, racy_ns=-(10**18))
     n = next(_examples)  # a new path per example: a cache entry can never be confused with an earlier file
     paths = AwsPaths(str(tmp_path / f"c{n}"), str(tmp_path / f"k{n}"), str(tmp_path), str(tmp_path / "rolecall"))
     Path(paths.config_file).write_bytes(config.encode())
@@ -305,11 +302,10 @@ def test_cache_round_trip_of_generated_files(
         parsed = ConfigFiles.load(paths, use_cache=False)
     except ConfigParseError:
         return
-    ConfigFiles.load(paths)  # fills the cache
+    ConfigFiles.load(paths, cache_settings=every_file)  # fills the cache
     with monkeypatch.context() as patch:
-        forbid_parsing(patch)
-        patch.setattr(parse, "_CACHE_MIN_BYTES", 0)
-        cached = ConfigFiles.load(paths)
+        forbid_parsing(patch, min_bytes=0)
+        cached = ConfigFiles.load(paths, cache_settings=every_file)
         assert cached.profile_names() == parsed.profile_names()
         for name in [*parsed.profile_names(), *parsed.config, "missing"]:
             assert cached.profile(name) == parsed.profile(name)
@@ -347,10 +343,10 @@ def test_cached_lookup_imports_nothing_heavy(aws_home: AwsHome) -> None:
         "import sys\n"
         "before = set(sys.modules)\n"
         "from rolecall.config import parse\n"
-        f"parse._RACY_NS = {int(RACY_SECONDS * 1e9)}\n"
+        f"settings = parse.CacheSettings(racy_ns={int(RACY_SECONDS * 1e9)})\n"
         "import os\n"
         "from rolecall.config.paths import AwsPaths\n"
-        "files = parse.ConfigFiles.load(AwsPaths.from_env(os.environ))\n"
+        "files = parse.ConfigFiles.load(AwsPaths.from_env(os.environ), cache_settings=settings)\n"
         "assert files.profile('p00003')['region'] == 'eu-west-1'\n"
         "print(' '.join(sorted(set(sys.modules) - before)))\n"
     )
@@ -370,8 +366,8 @@ def test_one_file_as_config_and_credentials(aws_home: AwsHome, monkeypatch: pyte
     settle()
     env = dict(aws_home.env, AWS_SHARED_CREDENTIALS_FILE=str(aws_home.config))
     parsed = ConfigFiles.load(AwsPaths.from_env(env), use_cache=False)
-    ConfigFiles.load(AwsPaths.from_env(env))
+    ConfigFiles.load(AwsPaths.from_env(env), cache_settings=SETTINGS)
     with monkeypatch.context() as patch:
         forbid_parsing(patch)
-        cached = ConfigFiles.load(AwsPaths.from_env(env))
+        cached = ConfigFiles.load(AwsPaths.from_env(env), cache_settings=SETTINGS)
         assert cached.full_config == parsed.full_config

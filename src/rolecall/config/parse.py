@@ -19,24 +19,30 @@ them (``botocore/configloader.py``). This module reproduces the combined behavio
 Unlike botocore, an error names the file and the line, and an unreadable file is an error instead of being
 silently treated as empty.
 
-``ConfigFiles.load(paths)`` reads both files the way a botocore ``Session`` sees them. Files of 32 KiB or more
-are served from a parse cache in rolecall's folder (``parse-cache``, 0600 in a 0700 folder) while their stat
-signature (mtime and ctime in ns, size, inode, device) is unchanged; a file changed in the last two seconds is
-never cached, so an edit within one timestamp tick cannot go unseen. A lookup then reads one profile's bytes
-from the cache instead of parsing thousands of them. The cache holds copies of whatever the files hold, secrets
-included, so an entry that no longer describes its file (edited, shrunk below 32 KiB, gone) is dropped by the
-next lookup, and ``purge_parse_cache`` drops entries at once (``keys import`` and ``--confirm`` call it).
+``ConfigFiles.load(paths)`` reads both files the way a botocore ``Session`` sees them; files of 32 KiB or more
+are served from the parse cache (``rolecall.config.parsecache``) while they do not change.
 """
 
 from __future__ import annotations
 
 import os
 
+from rolecall.config.parsecache import (
+    DEFAULT_MIN_BYTES,
+    DEFAULT_RACY_NS,
+    KIND_CONFIG,
+    KIND_RAW,
+    CacheBroken,
+    CacheSettings,
+    Indexed,
+    ParseCache,
+    parse_cache_path,
+    purge_parse_cache,
+)
 from rolecall.errors import ConfigParseError, FileError, ProfileNotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from typing import Any
 
     from rolecall.config.paths import AwsPaths
@@ -45,11 +51,14 @@ if TYPE_CHECKING:
 ConfigValue = str | dict[str, str]
 
 __all__ = [
+    "CacheSettings",
     "ConfigFiles",
     "ConfigValue",
     "build_profile_map",
     "load_config_file",
+    "parse_cache_path",
     "parse_raw",
+    "purge_parse_cache",
     "read_raw_file",
     "split_section_name",
 ]
@@ -389,7 +398,7 @@ def parse_raw(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
     return result
 
 
-def _read_text(path: str) -> str | None:
+def _read_text(path: str, locale_encoding: str | None = None) -> str | None:
     """The decoded text of a file, ``None`` if there is no such file (or it is not a regular file).
 
     As botocore (``os.path.isfile``), anything but a regular file counts as missing: ``/dev/null`` is an empty
@@ -417,7 +426,7 @@ def _read_text(path: str) -> str | None:
     except UnicodeDecodeError as exc:
         # botocore decodes with the locale's encoding: where that is not UTF-8 (Windows: cp1252), files the
         # AWS CLI wrote in it must still read. Where it is UTF-8, this is the error botocore reports too.
-        encoding = _locale_encoding()
+        encoding = locale_encoding if locale_encoding is not None else _locale_encoding()
         if encoding.replace("-", "").replace("_", "").lower() != "utf8":
             try:
                 return data.decode(encoding)
@@ -438,12 +447,14 @@ def _locale_encoding() -> str:
     return io.TextIOWrapper(io.BytesIO()).encoding
 
 
-def read_raw_file(path: str) -> dict[str, dict[str, ConfigValue]] | None:
+def read_raw_file(path: str, *, locale_encoding: str | None = None) -> dict[str, dict[str, ConfigValue]] | None:
     """``raw_config_parse`` of a file whose path is already expanded; ``None`` if the file does not exist.
 
-    Used for the credentials file. Raises ``ConfigParseError`` or ``FileError`` (unreadable file).
+    Used for the credentials file. Raises ``ConfigParseError`` or ``FileError`` (unreadable file). A file that is
+    not UTF-8 is decoded as the locale's encoding (``locale_encoding``, default: what ``open()`` uses), as botocore
+    does.
     """
-    text = _read_text(path)
+    text = _read_text(path, locale_encoding)
     if text is None:
         return None
     return parse_raw(text, path)
@@ -494,360 +505,18 @@ def load_config_file(path: str) -> dict[str, Any]:
     return build_profile_map(raw or {})
 
 
-# --- the parse cache ------------------------------------------------------------------------------------------
-# Parsing a 5,000-profile config costs tens of milliseconds, more than a whole cached lookup may take
-# (docs/architecture.md). Big files are therefore kept parsed in one file of rolecall's own folder, keyed by
-# path and by a stat signature that any change to the file alters. Even decoding all 5,000 profiles (or just
-# reading a megabyte into fresh memory) costs milliseconds, so the cache file is laid out for lookups:
-#
-#   b"RCPC" | 4-byte length H | H bytes: marshal((python version, {"kind:path": entry})) | data region
-#
-# An entry is (signature, kind, count, "\nname1\nname2\n", offsets, base, size, whole_at): the marshalled value of
-# each name lies at data[base + offsets[i] : base + offsets[i + 1]], and the whole parse result at
-# data[base + whole_at : base + size]. A lookup reads the header, then only the bytes of the names it needs.
-
-_KIND_CONFIG = "config"  # the entry holds load_config_file()'s result, indexed by profile
-_KIND_RAW = "raw"  # the entry holds read_raw_file()'s result, indexed by section
-_CACHE_FILE = "parse-cache"
-_CACHE_MAGIC = b"RCPC"
-#: Smaller files parse faster than the cache loads; they are never cached (nor their secrets copied).
-_CACHE_MIN_BYTES = 32 * 1024
-#: A file changed less than this long ago is not cached ("racy" timestamps, as git calls them): on file systems
-#: with coarse timestamps, an edit in the same tick with the same size would keep the same signature.
-_RACY_NS = 2_000_000_000
-#: At most this many files are remembered (several AWS_CONFIG_FILE values may share one rolecall folder).
-_CACHE_MAX_ENTRIES = 8
-
-if TYPE_CHECKING:
-    _Signature = tuple[int, int, int, int, int]
-    _Entry = tuple[_Signature, str, int, str, bytes, int, int, int]
-
-
-class _CacheBroken(Exception):
-    """The cache file could not deliver an entry it announced (damaged, truncated): parse the source instead."""
-
-
-def _signature(st: os.stat_result) -> _Signature:
-    """What changes whenever the file does: mtime and ctime (ns), size, inode (atomic replace), device."""
-    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns, st.st_dev)
-
-
-def _python_version() -> int:
-    """marshal's format belongs to one Python version."""
-    import sys
-
-    return sys.hexversion >> 16
-
-
-def _encode(result: dict[str, Any], kind: str) -> tuple[int, str, bytes, bytes, int]:
-    """Lay out a parse result: (count, names, offsets, data, whole_at), one marshalled value per name."""
-    import marshal
-
-    mapping: dict[str, Any] = result["profiles"] if kind == _KIND_CONFIG else result
-    names = "\n" + "".join(name + "\n" for name in mapping)
-    parts = [marshal.dumps(value) for value in mapping.values()]
-    offsets = [0]
-    for part in parts:
-        offsets.append(offsets[-1] + len(part))
-    packed = b"".join(offset.to_bytes(4, "little") for offset in offsets)
-    return (len(parts), names, packed, b"".join(parts) + marshal.dumps(result), offsets[-1])
-
-
-def _valid_entry(entry: object) -> bool:
-    """A shallow check of an entry read back from disk (a damaged file must not crash a lookup)."""
-    return (
-        type(entry) is tuple
-        and len(entry) == 8
-        and type(entry[0]) is tuple
-        and type(entry[1]) is str
-        and type(entry[2]) is int
-        and type(entry[3]) is str
-        and entry[3].count("\n") == entry[2] + 1
-        and type(entry[4]) is bytes
-        and len(entry[4]) == 4 * (entry[2] + 1)
-        and type(entry[5]) is int
-        and type(entry[6]) is int
-        and type(entry[7]) is int
-        and 0 <= entry[7] <= entry[6]
-    )
-
-
-class _CacheFile:
-    """The open cache file that lookups read from (the descriptor keeps the version read even if it is replaced)."""
-
-    __slots__ = ("data_start", "fd")
-
-    def __init__(self, fd: int, data_start: int) -> None:
-        self.fd = fd
-        self.data_start = data_start
-
-    def read(self, offset: int, size: int) -> bytes:
-        """``size`` bytes at ``offset`` of the data region; ``_CacheBroken`` if the file is shorter."""
-        try:
-            if hasattr(os, "pread"):
-                data = os.pread(self.fd, size, self.data_start + offset)
-            else:  # Windows
-                os.lseek(self.fd, self.data_start + offset, 0)
-                data = os.read(self.fd, size)
-        except OSError as exc:
-            raise _CacheBroken from exc
-        if len(data) != size:
-            raise _CacheBroken
-        return data
-
-    def __del__(self) -> None:
-        try:  # noqa: SIM105 (contextlib is not imported on the fast path)
-            os.close(self.fd)
-        except (OSError, TypeError, AttributeError):  # the latter two at interpreter shutdown
-            pass
-
-
-class _Indexed:
-    """A cached parse result that decodes one profile (or section) at a time, and the whole only when asked."""
-
-    __slots__ = ("_entry", "_file")
-
-    def __init__(self, file: _CacheFile, entry: _Entry) -> None:
-        self._file = file
-        self._entry = entry
-
-    def _load(self, start: int, end: int) -> Any:
-        import marshal
-
-        try:
-            return marshal.loads(self._file.read(self._entry[5] + start, end - start))
-        except (ValueError, EOFError, TypeError) as exc:
-            raise _CacheBroken from exc
-
-    def get(self, name: str) -> dict[str, ConfigValue] | None:
-        """The value stored under ``name``, or ``None``; raises ``_CacheBroken``."""
-        if "\n" in name:
-            return None  # names never hold a newline; one here would match across two entries
-        names, offsets = self._entry[3], self._entry[4]
-        at = names.find("\n" + name + "\n")
-        if at < 0:
-            return None
-        index = names.count("\n", 0, at)
-        start = int.from_bytes(offsets[4 * index : 4 * index + 4], "little")
-        end = int.from_bytes(offsets[4 * index + 4 : 4 * index + 8], "little")
-        value = self._load(start, end)
-        if type(value) is not dict:
-            raise _CacheBroken
-        return value
-
-    def names(self) -> list[str]:
-        """The names in file order."""
-        return self._entry[3][1:-1].split("\n") if self._entry[2] else []
-
-    def whole(self) -> dict[str, Any]:
-        """The whole parse result; raises ``_CacheBroken``."""
-        value = self._load(self._entry[7], self._entry[6])
-        if type(value) is not dict:
-            raise _CacheBroken
-        return value
-
-    def raw(self) -> bytes:
-        """The entry's bytes in the data region, to carry it over into a rewritten cache file."""
-        return self._file.read(self._entry[5], self._entry[6])
-
-
 def _parse_file(path: str, kind: str) -> dict[str, Any] | None:
-    """Parse one file as ``kind`` says; ``None`` if it does not exist."""
+    """Parse one file as ``kind`` (``parsecache.KIND_CONFIG`` or ``KIND_RAW``) says; ``None`` if it does not exist."""
     raw = read_raw_file(path)
-    if raw is None or kind == _KIND_RAW:
+    if raw is None or kind == KIND_RAW:
         return raw
     return build_profile_map(raw)
 
 
-def _private_to_me(st: os.stat_result, writable_only: bool = False) -> bool:
-    """Owned by this user and not open to others (always true where there are no POSIX owners)."""
-    if not hasattr(os, "getuid"):
-        return True
-    mask = 0o022 if writable_only else 0o077
-    return st.st_uid == os.getuid() and not st.st_mode & mask
-
-
-class _ParseCache:
-    """The parse cache of one rolecall folder, read at most once and written at most once per ``load``."""
-
-    __slots__ = ("_dirty", "_drop", "_entries", "_file", "_fresh", "_path", "_replace")
-
-    def __init__(self, folder: str) -> None:
-        self._path = os.path.join(folder, _CACHE_FILE)
-        self._entries: dict[str, _Entry] | None = None
-        self._file: _CacheFile | None = None
-        self._fresh: dict[str, tuple[_Signature, str, tuple[int, str, bytes, bytes, int]]] = {}
-        self._dirty = False
-        self._replace = False  # the file on disk is not ours to trust, or unreadable: remove it before writing
-        self._drop: set[str] = set()  # entries to leave out of the rewritten file whatever their signature
-
-    def _load(self) -> dict[str, _Entry]:
-        if self._entries is None:
-            self._entries = self._read()
-        return self._entries
-
-    def _read(self) -> dict[str, _Entry]:
-        try:
-            # O_NOFOLLOW: a symlink planted in place of the cache is not followed.
-            fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-        except OSError as exc:
-            self._replace = not isinstance(exc, FileNotFoundError)
-            return {}
-        file = _CacheFile(fd, 0)  # closes fd when dropped
-        try:
-            if not _private_to_me(os.fstat(fd)):
-                self._replace = True
-                return {}
-            head = file.read(0, 8)
-            if head[:4] != _CACHE_MAGIC:
-                raise _CacheBroken
-            length = int.from_bytes(head[4:], "little")
-            import marshal
-
-            header = marshal.loads(file.read(8, length))
-            if type(header) is tuple and len(header) == 2 and header[0] == _python_version():
-                entries = header[1]
-                if type(entries) is dict:
-                    file.data_start = 8 + length
-                    self._file = file
-                    return entries
-        except (_CacheBroken, OSError, ValueError, EOFError, TypeError):
-            pass
-        self._replace = True
-        return {}
-
-    def get(self, path: str, kind: str) -> dict[str, Any] | _Indexed | None:
-        """The parsed file (``kind``: ``config`` or ``raw``), from the cache when the file has not changed.
-
-        An entry for ``path`` that no longer matches the file is dropped when the cache is saved, even when the
-        file is not cached any more (shrunk below the threshold, gone): it may hold secrets the file no longer has.
-        """
-        key = kind + ":" + path
-        try:
-            before = os.stat(path)
-        except OSError:
-            self._forget(key)
-            return _parse_file(path, kind)  # missing (None), or the FileError that explains why it cannot be read
-        if before.st_size < _CACHE_MIN_BYTES or before.st_mode & 0o170000 != 0o100000:
-            self._forget(key)
-            return _parse_file(path, kind)
-        signature = _signature(before)
-        hit = self._load().get(key)
-        if self._file is not None and _valid_entry(hit) and hit[0] == signature and hit[1] == kind:  # type: ignore[index]
-            return _Indexed(self._file, hit)  # type: ignore[arg-type]
-        if hit is not None:
-            self._forget(key)  # stale: gone at the next save even if the new content cannot be cached yet (racy)
-        result = _parse_file(path, kind)
-        if result is not None and _ns_now() - max(before.st_mtime_ns, before.st_ctime_ns) > _RACY_NS:
-            try:
-                unchanged = _signature(os.stat(path)) == signature  # not edited while it was read
-            except OSError:
-                unchanged = False
-            if unchanged:
-                self._fresh[kind + ":" + path] = (signature, kind, _encode(result, kind))
-                self._dirty = True
-        return result
-
-    def _forget(self, key: str) -> None:
-        """Leave the entry ``key`` out of the cache from the next ``save`` on (a no-op when there is none).
-
-        Costs a failed ``open`` when there is no cache file, the header read otherwise (which a big file's
-        lookup reads anyway).
-        """
-        if key in self._load():
-            self._drop.add(key)
-            self._dirty = True
-
-    def save(self, *, purging: bool = False) -> None:
-        """Write the cache if it changed: atomically, 0600 in a 0700 folder; any failure only costs speed.
-
-        With ``purging``, a cache that cannot be rewritten (or would be empty) is removed instead, so that the
-        entries left out are gone from the disk either way.
-        """
-        if not self._dirty:
-            return
-        import marshal
-
-        from rolecall.fileio import atomic_write
-
-        # Carry over the other entries that still describe their files (so that no stale copy of a secret
-        # lingers), the most recently written last, then the new ones.
-        header: dict[str, _Entry] = {}
-        chunks: list[bytes] = []
-        size = 0
-        kept: list[tuple[str, _Signature, str, tuple[int, str, bytes, bytes, int]]] = []
-        for key, entry in (self._entries or {}).items():
-            if key in self._fresh or key in self._drop or self._file is None or not _valid_entry(entry):
-                continue
-            try:
-                if _signature(os.stat(key.partition(":")[2])) != entry[0]:
-                    continue
-                data = _Indexed(self._file, entry).raw()
-            except (OSError, _CacheBroken):
-                continue
-            kept.append((key, entry[0], entry[1], (entry[2], entry[3], entry[4], data, entry[7])))
-        for key, (signature, kind, encoded) in self._fresh.items():
-            kept.append((key, signature, kind, encoded))
-        if not kept:
-            # Nothing left to remember: no file at all (also the cheapest thing for the next lookup to find).
-            self._remove()
-            return
-        for key, signature, kind, (count, names, offsets, data, whole_at) in kept[-_CACHE_MAX_ENTRIES:]:
-            header[key] = (signature, kind, count, names, offsets, size, len(data), whole_at)
-            chunks.append(data)
-            size += len(data)
-        head = marshal.dumps((_python_version(), header))
-        blob = b"".join([_CACHE_MAGIC, len(head).to_bytes(4, "little"), head, *chunks])
-        folder = os.path.dirname(self._path)
-        try:
-            if os.path.isdir(folder) and not _private_to_me(os.stat(folder), writable_only=True):
-                # A folder others can write to is no place for copies of credentials.
-                if purging:
-                    self._remove()
-                return
-            if self._replace and os.path.lexists(self._path):
-                os.unlink(self._path)
-            atomic_write(self._path, blob, mode=0o600)
-        except (OSError, FileError):
-            if purging:
-                self._remove()
-
-    def _remove(self) -> None:
-        """Delete the cache file (only the name: a symlink planted there is removed, not what it points to)."""
-        try:  # noqa: SIM105 (contextlib is not imported on the fast path)
-            os.unlink(self._path)
-        except OSError:  # gone already, or a folder in its place (no copy of ours; writes fail on it, as they should)
-            pass
-
-
-def purge_parse_cache(folder: str, paths: Sequence[str] = ()) -> None:
-    """Drop from the parse cache in ``folder`` the entries of ``paths`` and every entry that no longer describes
-    its file, at once; remove the cache file when it cannot be rewritten or would be empty. Never raises.
-
-    For commands that take secrets out of a file (``keys import``): the cache must not keep copies of them
-    until the next lookup happens to rewrite it. Temporary files a killed writer left are not touched here
-    (``parse_cache_path`` names the file whose leftovers to look for).
-    """
-    cache = _ParseCache(folder)
-    entries = cache._load()
-    if not entries and not cache._replace:
-        return  # no cache file (or an empty one of ours): nothing to drop
-    wanted = set(paths)
-    cache._drop.update(key for key in entries if key.partition(":")[2] in wanted)
-    cache._dirty = True
-    cache.save(purging=True)
-
-
-def parse_cache_path(folder: str) -> str:
-    """The parse cache file of the rolecall folder ``folder``."""
-    return os.path.join(folder, _CACHE_FILE)
-
-
-def _ns_now() -> int:
-    """The wall clock in nanoseconds (a function, so that tests can move time)."""
-    import time
-
-    return time.time_ns()
+# Kept for tests/test_trust_keys.py and benchmarks/parse_config.py, which still read or patch them (owned
+# elsewhere); ConfigFiles.load without ``cache_settings`` reads them. New code passes ``CacheSettings`` instead.
+_CACHE_MIN_BYTES = DEFAULT_MIN_BYTES
+_RACY_NS = DEFAULT_RACY_NS
 
 
 class ConfigFiles:
@@ -873,8 +542,8 @@ class ConfigFiles:
         self._config_exists = config is not None
         self._config: dict[str, Any] | None = config if config is not None else build_profile_map({})
         self._credentials: dict[str, dict[str, ConfigValue]] | None = credentials if credentials is not None else {}
-        self._config_index: _Indexed | None = None
-        self._credentials_index: _Indexed | None = None
+        self._config_index: Indexed | None = None
+        self._credentials_index: Indexed | None = None
         self.paths = paths
         self._full: dict[str, Any] | None = None
 
@@ -887,28 +556,32 @@ class ConfigFiles:
         )
 
     @classmethod
-    def load(cls, paths: AwsPaths, *, use_cache: bool = True) -> ConfigFiles:
+    def load(
+        cls, paths: AwsPaths, *, use_cache: bool = True, cache_settings: CacheSettings | None = None
+    ) -> ConfigFiles:
         """Read and parse the config and credentials files named by ``paths`` (missing files are empty).
 
         Big files are served from the parse cache in ``paths.rolecall_dir`` while they do not change
-        (see ``_ParseCache``); ``use_cache=False`` always parses.
+        (see ``rolecall.config.parsecache``; ``cache_settings`` its thresholds); ``use_cache=False`` always parses.
         """
         if not use_cache:
             raw = read_raw_file(paths.config_file)
             return cls(None if raw is None else build_profile_map(raw), read_raw_file(paths.credentials_file), paths)
-        cache = _ParseCache(paths.rolecall_dir)
-        config = cache.get(paths.config_file, _KIND_CONFIG)
-        credentials = cache.get(paths.credentials_file, _KIND_RAW)
+        if cache_settings is None:
+            cache_settings = CacheSettings(min_bytes=_CACHE_MIN_BYTES, racy_ns=_RACY_NS)
+        cache = ParseCache(paths.rolecall_dir, _parse_file, cache_settings)
+        config = cache.get(paths.config_file, KIND_CONFIG)
+        credentials = cache.get(paths.credentials_file, KIND_RAW)
         cache.save()
         files = cls(
-            config if not isinstance(config, _Indexed) else {},
-            credentials if not isinstance(credentials, _Indexed) else {},
+            config if not isinstance(config, Indexed) else {},
+            credentials if not isinstance(credentials, Indexed) else {},
             paths,
         )
-        if isinstance(config, _Indexed):
+        if isinstance(config, Indexed):
             files._config = None
             files._config_index = config
-        if isinstance(credentials, _Indexed):
+        if isinstance(credentials, Indexed):
             files._credentials = None
             files._credentials_index = credentials
         return files
@@ -920,7 +593,7 @@ class ConfigFiles:
             assert self._config_index is not None
             try:
                 self._config = self._config_index.whole()
-            except _CacheBroken:
+            except CacheBroken:
                 return self._reparse_config()
         return self._config
 
@@ -931,7 +604,7 @@ class ConfigFiles:
             assert self._credentials_index is not None
             try:
                 self._credentials = self._credentials_index.whole()
-            except _CacheBroken:
+            except CacheBroken:
                 return self._reparse_credentials()
         return self._credentials
 
@@ -941,7 +614,7 @@ class ConfigFiles:
             assert self._config_index is not None
             try:
                 return self._config_index.get(name)
-            except _CacheBroken:
+            except CacheBroken:
                 self._reparse_config()
         found: dict[str, ConfigValue] | None = self.config["profiles"].get(name)
         return found
@@ -952,21 +625,21 @@ class ConfigFiles:
             assert self._credentials_index is not None
             try:
                 return self._credentials_index.get(name)
-            except _CacheBroken:
+            except CacheBroken:
                 self._reparse_credentials()
         return self.credentials.get(name)
 
     def _reparse_config(self) -> dict[str, Any]:
         """The cache failed us mid-way (damaged file): read the config file itself."""
         assert self.paths is not None
-        self._config = _parse_file(self.paths.config_file, _KIND_CONFIG) or build_profile_map({})
+        self._config = _parse_file(self.paths.config_file, KIND_CONFIG) or build_profile_map({})
         self._config_index = None
         return self._config
 
     def _reparse_credentials(self) -> dict[str, dict[str, ConfigValue]]:
         """The cache failed us mid-way (damaged file): read the credentials file itself."""
         assert self.paths is not None
-        self._credentials = _parse_file(self.paths.credentials_file, _KIND_RAW) or {}
+        self._credentials = _parse_file(self.paths.credentials_file, KIND_RAW) or {}
         self._credentials_index = None
         return self._credentials
 
