@@ -16,7 +16,7 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: A child that records its environment (and, behind a credentials server, the credentials it gets from it),
 #: says it is ready, then records every SIGINT/SIGTERM it receives and who sent it: after the first it waits
@@ -55,12 +55,6 @@ sys.exit(42)
 MODES = {"plain": [], "server": ["--server"]}
 
 
-def _setup(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
-
-
 def _child(tmp_path: Path) -> tuple[list[str], Path]:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -95,7 +89,7 @@ def _wait_ready(out: Path, process: subprocess.Popen[str] | None = None, timeout
 def test_the_exit_code_of_cmd_comes_back(
     sandbox: Sandbox, aws_home: AwsHome, mode: str, command: str, code: int  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     # As a person sees it: the shell's $? after rolecall (137 is how a shell reports a SIGKILLed command).
     rolecall = [sys.executable, "-m", "rolecall", "exec", *MODES[mode], "readonly"]
     line = " ".join([*rolecall, "--", "sh", "-c", f"'{command}'"])
@@ -109,7 +103,7 @@ def test_the_exit_code_of_cmd_comes_back(
 def test_a_signal_sent_to_rolecall_reaches_the_child_once(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, mode: str, signum: signal.Signals  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child, out = _child(tmp_path)
     process = _start(["exec", *MODES[mode], "readonly", "--", *child], env)
     _wait_ready(out, process)
@@ -122,7 +116,7 @@ def test_a_signal_sent_to_rolecall_reaches_the_child_once(
 def test_ctrl_c_on_the_terminal_reaches_the_child_from_the_terminal(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, mode: str  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child, out = _child(tmp_path)
     # The terminal sends SIGINT to the whole foreground process group (rolecall and the child): rolecall must not
     # send a second one (terraform, for one, takes a second Ctrl-C as "abort now").
@@ -158,7 +152,7 @@ def _argv_of_every_process() -> dict[int, bytes]:
 def test_no_secret_appears_in_any_process_argv(
     sandbox: Sandbox, aws_home: AwsHome, tmp_path: Path, mode: str  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     child, out = _child(tmp_path)
     process = _start(["exec", *MODES[mode], "readonly", "--", *child], env)
     try:
@@ -182,7 +176,7 @@ def test_no_secret_appears_in_any_process_argv(
 
 
 def test_cmd_gets_the_keys_and_no_other_identity(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     env.update(
         AWS_PROFILE="admin",
         AWS_DEFAULT_PROFILE="admin",
@@ -223,7 +217,7 @@ def test_cmd_gets_the_keys_and_no_other_identity(sandbox: Sandbox, aws_home: Aws
 
 @pytest.mark.parametrize("mode", MODES)
 def test_nesting_is_refused_unless_allowed(sandbox: Sandbox, aws_home: AwsHome, mode: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     inner = [sys.executable, "-m", "rolecall", "exec", "deploy", "--", sys.executable, "-m", "awscli", "sts",
              "get-caller-identity"]
     refused = run_rolecall(["exec", *MODES[mode], "readonly", "--", *inner], env)
@@ -243,7 +237,7 @@ def test_nesting_is_refused_unless_allowed(sandbox: Sandbox, aws_home: AwsHome, 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_command_that_cannot_start_is_exit_code_9(sandbox: Sandbox, aws_home: AwsHome, mode: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     result = run_rolecall(["exec", *MODES[mode], "readonly", "--", "no-such-command-rolecall-test"], env)
     assert result.returncode == 9
     assert "cannot run 'no-such-command-rolecall-test'" in result.stderr
@@ -251,7 +245,7 @@ def test_a_command_that_cannot_start_is_exit_code_9(sandbox: Sandbox, aws_home: 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_empty_command_name_is_exit_code_9_before_any_call(sandbox: Sandbox, aws_home: AwsHome, mode: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     sandbox.reset_calls()
     result = run_rolecall(["exec", *MODES[mode], "readonly", "--", ""], env)
     assert result.returncode == 9, result.stderr
@@ -260,7 +254,7 @@ def test_an_empty_command_name_is_exit_code_9_before_any_call(sandbox: Sandbox, 
 
 
 def test_arguments_after_the_double_dash_reach_cmd_verbatim(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     args = ["--region", "x", "--", "--debug", "a b", "$HOME"]
     code = "import json, sys; print(json.dumps(sys.argv[1:]))"
     result = run_rolecall(["exec", "readonly", "--", sys.executable, "-c", code, *args], env)

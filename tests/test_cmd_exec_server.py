@@ -11,7 +11,7 @@ import urllib.parse
 
 from conftest import AwsHome, run_rolecall
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
+from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: A long job: boto3 calls STS every 0.2 s for JOB_SECONDS, and the AWS CLI runs three times along the way.
 #: It prints what it saw: the access keys it was given, every error, the ARNs, and the server's URL.
@@ -44,14 +44,8 @@ sys.exit(3)
 '''
 
 
-def _setup(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
-
-
 def test_cmd_gets_only_the_container_variables_and_the_region(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     # What a shell that used `rolecall env` and profiles before may still carry: none of it may reach CMD.
     env.update(
         AWS_PROFILE="admin",
@@ -90,7 +84,7 @@ def test_cmd_gets_only_the_container_variables_and_the_region(sandbox: Sandbox, 
 def test_a_long_job_with_boto3_and_the_aws_cli_survives_three_expiries(
     sandbox: Sandbox, aws_home: AwsHome  # noqa: F811
 ) -> None:
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     sandbox.set_credential_lifetime(5)
     result = run_rolecall(["exec", "--server", "readonly", "--", sys.executable, "-c", LONG_JOB, "18"], env,
                           timeout=120)

@@ -7,16 +7,11 @@ import time
 import rolecall
 from conftest import AwsHome
 from rolecall.sandbox import Sandbox
-
-
-def _env(sb: Sandbox, home: AwsHome) -> dict[str, str]:
-    env = dict(home.env)
-    env.update(sb.write_aws_files(home.root))
-    return env
+from sandbox_fixtures import seeded_env
 
 
 def test_get_credentials_and_boto3_session(sandbox: Sandbox, aws_home: AwsHome) -> None:
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     credentials = rolecall.get_credentials("deploy", env=env)
     assert credentials.is_temporary and credentials.expiration is not None
     session = rolecall.boto3_session("deploy", env=env)
@@ -30,7 +25,7 @@ def test_boto3_session_refreshes_through_rolecall(sandbox: Sandbox, aws_home: Aw
     # Credentials that live 20 s: botocore's refresh windows (15/10 min) make every call refresh, through
     # rolecall's chain (which assumes the role again because its cache entry is too close to expiry).
     sandbox.set_credential_lifetime(20)
-    env = _env(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     session = rolecall.boto3_session("readonly", env=env)
     client = session.client("sts", endpoint_url=sandbox.endpoint_url)
     keys = set()
