@@ -95,6 +95,23 @@ def _roles_of(list_account_roles: Callable[[str], Iterable[Mapping[str, Any]]], 
     return names
 
 
+def _accounts_of(list_accounts: Callable[[], Iterable[Mapping[str, Any]]]) -> dict[str, tuple[str, str | None]]:
+    """Each account id once, in the portal's order: (name, or the id when unnamed; email, or ``None``)."""
+    accounts: dict[str, tuple[str, str | None]] = {}
+    for item in list_accounts():
+        account_id = _portal_text(item, "accountId", "ListAccounts")
+        name = item.get("accountName")
+        email = item.get("emailAddress")
+        accounts.setdefault(
+            account_id,
+            (
+                name if isinstance(name, str) and name else account_id,
+                email if isinstance(email, str) and email else None,
+            ),
+        )
+    return accounts
+
+
 def collect_assignments(
     list_accounts: Callable[[], Iterable[Mapping[str, Any]]],
     list_account_roles: Callable[[str], Iterable[Mapping[str, Any]]],
@@ -119,18 +136,7 @@ def collect_assignments(
     """
     if workers < 1:
         raise InvalidInputError(f"invalid number of workers {workers}: it must be at least 1", hint="pass e.g. 8")
-    accounts: dict[str, tuple[str, str | None]] = {}
-    for item in list_accounts():
-        account_id = _portal_text(item, "accountId", "ListAccounts")
-        name = item.get("accountName")
-        email = item.get("emailAddress")
-        accounts.setdefault(
-            account_id,
-            (
-                name if isinstance(name, str) and name else account_id,
-                email if isinstance(email, str) and email else None,
-            ),
-        )
+    accounts = _accounts_of(list_accounts)
     total = len(accounts)
     if progress is not None:
         progress(0, total)
@@ -243,6 +249,39 @@ def _describe(assignment: Assignment) -> str:
     return f"account {assignment.account_name} ({assignment.account_id}) role {assignment.role_name}"
 
 
+def _check_plan_inputs(sso_session: str, template: str, region: str | None) -> None:
+    """``InvalidInputError`` for an invalid sso-session name, region or template."""
+    _check_session(sso_session)
+    if region is not None:
+        from rolecall.config.profiles import REGION_HINT, is_valid_region
+
+        if not is_valid_region(region):
+            raise InvalidInputError(f"invalid region {region!r}", hint=REGION_HINT)
+    _check_template(template)
+
+
+def _profile_name(assignment: Assignment, template: str, safe: Callable[[str], str], safe_session: str) -> str:
+    """The profile name ``template`` gives ``assignment``; ``InvalidInputError`` when it comes out empty."""
+    _check_one_line(assignment.account_id, "account id")
+    _check_one_line(assignment.role_name, "role name")
+    # Each field is made safe on its own first, so that "Acme (Prod)" in "{account_name}-{role_name}" gives
+    # "Acme-Prod-Admin" rather than "Acme-Prod--Admin"; the whole name again for the template's own text.
+    fields = {
+        "account_name": safe(assignment.account_name),
+        "account_id": safe(assignment.account_id),
+        "role_name": safe(assignment.role_name),
+        "sso_session": safe_session,
+        "email": safe(assignment.email or ""),
+    }
+    name = safe_profile_name(template.format_map(fields))
+    if not name:
+        raise InvalidInputError(
+            f"the profile-name template {template!r} gives an empty name for {_describe(assignment)}",
+            hint="use a template with a field that has letters or digits, e.g. " + DEFAULT_TEMPLATE,
+        )
+    return name
+
+
 def plan_profiles(
     assignments: Sequence[Assignment],
     *,
@@ -263,13 +302,7 @@ def plan_profiles(
     name, a name that comes out empty, and two assignments giving the same name (the hint says to add
     ``{account_id}`` to the template).
     """
-    _check_session(sso_session)
-    if region is not None:
-        from rolecall.config.profiles import REGION_HINT, is_valid_region
-
-        if not is_valid_region(region):
-            raise InvalidInputError(f"invalid region {region!r}", hint=REGION_HINT)
-    _check_template(template)
+    _check_plan_inputs(sso_session, template, region)
     safe_session = safe_profile_name(sso_session)
     made_safe: dict[str, str] = {}  # account and role names recur (3 roles x 2,000 accounts): each once
 
@@ -282,23 +315,7 @@ def plan_profiles(
     sources: dict[str, Assignment] = {}
     profiles: list[GeneratedProfile] = []
     for assignment in assignments:
-        _check_one_line(assignment.account_id, "account id")
-        _check_one_line(assignment.role_name, "role name")
-        # Each field is made safe on its own first, so that "Acme (Prod)" in "{account_name}-{role_name}" gives
-        # "Acme-Prod-Admin" rather than "Acme-Prod--Admin"; the whole name again for the template's own text.
-        fields = {
-            "account_name": safe(assignment.account_name),
-            "account_id": safe(assignment.account_id),
-            "role_name": safe(assignment.role_name),
-            "sso_session": safe_session,
-            "email": safe(assignment.email or ""),
-        }
-        name = safe_profile_name(template.format_map(fields))
-        if not name:
-            raise InvalidInputError(
-                f"the profile-name template {template!r} gives an empty name for {_describe(assignment)}",
-                hint="use a template with a field that has letters or digits, e.g. " + DEFAULT_TEMPLATE,
-            )
+        name = _profile_name(assignment, template, safe, safe_session)
         first = sources.get(name)
         if first is not None:
             raise InvalidInputError(
@@ -558,6 +575,14 @@ def _plan(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], pat
             old_profiles = _profiles(_PREAMBLE + body, path)
         except ConfigParseError:
             old_profiles = {}  # hand edits that do not read alone; the block is replaced all the same
+    _verify(new_text, text, old_raw, path, profiles, outside_profiles, "[DEFAULT]" in outside)
+    return _compare(new_text, old_profiles, profiles)
+
+
+def _compare(
+    new_text: str, old_profiles: dict[str, dict[str, ConfigValue]], profiles: Sequence[GeneratedProfile]
+) -> _Plan:
+    """The plan's report: which generated profiles are new, changed or the same, and which old ones go."""
     added: list[str] = []
     changed: list[str] = []
     unchanged = 0
@@ -569,10 +594,8 @@ def _plan(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], pat
             unchanged += 1
         else:
             changed.append(profile.name)
-    wanted = set(new_names)
+    wanted = {profile.name for profile in profiles}
     removed = [name for name in old_profiles if name not in wanted]
-
-    _verify(new_text, text, old_raw, path, profiles, outside_profiles, "[DEFAULT]" in outside)
     return _Plan(new_text, added, removed, changed, unchanged)
 
 
