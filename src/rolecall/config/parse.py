@@ -68,6 +68,28 @@ _SHLEX_WHITESPACE = " \t\r\n"
 _SHLEX_SPECIAL = "'\"\\\t\r\n"
 
 
+def _double_quoted(name: str, i: int, buf: list[str]) -> int:
+    """Append to ``buf`` the ``"..."`` part of ``name`` that starts at ``i`` (after the quote); the index after
+    the closing quote. ``ValueError`` as ``shlex`` raises it."""
+    n = len(name)
+    while True:
+        if i >= n:
+            raise ValueError("No closing quotation")
+        ch = name[i]
+        if ch == '"':
+            return i + 1
+        if ch == "\\":
+            if i + 1 >= n:
+                raise ValueError("No escaped character")
+            nxt = name[i + 1]
+            # Inside double quotes only a quote or a backslash can be escaped; otherwise both stay.
+            buf.append(nxt if nxt in '"\\' else ch + nxt)
+            i += 2
+        else:
+            buf.append(ch)
+            i += 1
+
+
 def split_section_name(name: str) -> list[str]:
     """Split a section name like ``shlex.split(name)`` (POSIX mode, no comments) — the subset botocore relies on.
 
@@ -109,24 +131,7 @@ def split_section_name(name: str) -> list[str]:
             i = end + 1
         elif ch == '"':
             in_word = True
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("No closing quotation")
-                ch = name[i]
-                if ch == '"':
-                    i += 1
-                    break
-                if ch == "\\":
-                    if i + 1 >= n:
-                        raise ValueError("No escaped character")
-                    nxt = name[i + 1]
-                    # Inside double quotes only a quote or a backslash can be escaped; otherwise both stay.
-                    buf.append(nxt if nxt in '"\\' else ch + nxt)
-                    i += 2
-                else:
-                    buf.append(ch)
-                    i += 1
+            i = _double_quoted(name, i + 1, buf)
         else:
             buf.append(ch)
             in_word = True
