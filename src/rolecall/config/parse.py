@@ -192,6 +192,56 @@ _HINT_SYNTAX = (
 )
 
 
+# The errors of _scan, built off its loop (they are rare; the loop is the uncached parse's hot path).
+
+
+def _duplicate_section(where: str, lineno: int, name: str, first_line: int) -> ConfigParseError:
+    return ConfigParseError(
+        f"{where} line {lineno}: duplicate section [{name}] (first at line {first_line})",
+        hint="Merge the two sections into one, or delete one of them.",
+    )
+
+
+def _not_a_header(where: str, lineno: int) -> ConfigParseError:
+    # The line is not echoed: whatever a person typed there could be a secret.
+    return ConfigParseError(
+        f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
+        "needed between '[' and ']')",
+        hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
+    )
+
+
+def _before_first_header(where: str, lineno: int, first: str) -> ConfigParseError:
+    if lineno == 1 and first == "\ufeff":
+        return ConfigParseError(
+            f"{where} line 1: the file starts with a byte-order mark (BOM), which the AWS CLI cannot read",
+            hint="Save the file as UTF-8 without BOM (in Notepad: 'UTF-8', not 'UTF-8 with BOM').",
+        )
+    return ConfigParseError(
+        f"{where} line {lineno}: text before the first [section] header",
+        hint="Every setting must come after a header such as [default] or [profile NAME]; move or delete this line.",
+    )
+
+
+def _not_a_setting(where: str, lineno: int, sectname: str, value: str, eq: int) -> ConfigParseError:
+    if eq < 0:
+        return ConfigParseError(
+            f"{where} line {lineno}: in [{sectname}], a line that is not a 'name = value' setting",
+            hint=_HINT_SYNTAX + ".",
+        )
+    return ConfigParseError(
+        f"{where} line {lineno}: in [{sectname}], a setting with no name before '{value[0]}'",
+        hint="Write the setting as 'name = value', or delete the line.",
+    )
+
+
+def _duplicate_key(where: str, lineno: int, sectname: str, optname: str, first_line: int) -> ConfigParseError:
+    return ConfigParseError(
+        f"{where} line {lineno}: duplicate key '{optname}' in [{sectname}] (first at line {first_line})",
+        hint="Keep one of the two lines (names are case-insensitive: 'Region' and 'region' are the same key).",
+    )
+
+
 def _scan(text: str, path: str, track: bool) -> _Scan:
     """Scan the text the way ``RawConfigParser.read`` does; raise ``ConfigParseError`` at the first error.
 
@@ -252,10 +302,7 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                 if name in sections:
                     if not track:
                         raise _Retry
-                    raise ConfigParseError(
-                        f"{where} line {lineno}: duplicate section [{name}] (first at line {section_lines[name]})",
-                        hint="Merge the two sections into one, or delete one of them.",
-                    )
+                    raise _duplicate_section(where, lineno, name, section_lines[name])
                 if name == "DEFAULT":
                     cursect = defaults  # type: ignore[assignment]  # only ever holds strings
                 else:
@@ -268,49 +315,23 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
                 continue
             # Not a header after all ("[]", "[x" with no closing bracket): configparser reads it as a setting.
             if cursect is None or (value.find("=") < 0 and value.find(":") < 0):
-                # The line is not echoed: whatever a person typed there could be a secret.
-                raise ConfigParseError(
-                    f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
-                    "needed between '[' and ']')",
-                    hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
-                )
+                raise _not_a_header(where, lineno)
         if cursect is None:
-            if lineno == 1 and first == "\ufeff":
-                raise ConfigParseError(
-                    f"{where} line 1: the file starts with a byte-order mark (BOM), which the AWS CLI cannot read",
-                    hint="Save the file as UTF-8 without BOM (in Notepad: 'UTF-8', not 'UTF-8 with BOM').",
-                )
-            raise ConfigParseError(
-                f"{where} line {lineno}: text before the first [section] header",
-                hint="Every setting must come after a header such as [default] or [profile NAME]; "
-                "move or delete this line.",
-            )
+            raise _before_first_header(where, lineno, first)
         # The name ends at the first '=' or ':' (a ':' is only looked for before the '=').
         eq = value.find("=")
         colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")
         if colon >= 0:
             eq = colon
-        if eq < 0:
-            raise ConfigParseError(
-                f"{where} line {lineno}: in [{sectname}], a line that is not a 'name = value' setting",
-                hint=_HINT_SYNTAX + ".",
-            )
-        if eq == 0:
-            raise ConfigParseError(
-                f"{where} line {lineno}: in [{sectname}], a setting with no name before '{value[0]}'",
-                hint="Write the setting as 'name = value', or delete the line.",
-            )
+        if eq <= 0:
+            raise _not_a_setting(where, lineno, sectname, value, eq)
         optname = value[:eq].rstrip().lower()
         optval = value[eq + 1 :].lstrip()
         if optname in cursect:
             if not track:
                 raise _Retry
             assert option_lines is not None
-            first_line = option_lines[(sectname, optname)][0]
-            raise ConfigParseError(
-                f"{where} line {lineno}: duplicate key '{optname}' in [{sectname}] (first at line {first_line})",
-                hint="Keep one of the two lines (names are case-insensitive: 'Region' and 'region' are the same key).",
-            )
+            raise _duplicate_key(where, lineno, sectname, optname, option_lines[(sectname, optname)][0])
         cursect[optname] = optval
         if option_lines is not None:
             option_lines[(sectname, optname)] = [lineno]
