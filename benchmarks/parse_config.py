@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 
-from rolecall.config.parse import _RACY_NS, ConfigFiles, parse_raw
+from rolecall.config.parse import ConfigFiles, parse_raw
+from rolecall.config.parsecache import DEFAULT_RACY_NS
 from rolecall.config.paths import AwsPaths
 
 SMALL = """\
@@ -87,7 +88,7 @@ def main() -> None:
         import botocore.configloader
 
         # The parse cache ignores files changed in the last 2 seconds (coarse timestamps); wait that out.
-        time.sleep(_RACY_NS / 1e9 + 0.2)
+        time.sleep(DEFAULT_RACY_NS / 1e9 + 0.2)
         samples: dict[str, list[float]] = {name: [] for name in ("small", "big", "big uncached", "parse_raw big")}
         samples["botocore big"] = []
         for name in ("small", "big"):  # warm-up, and the parse cache is written

@@ -27,8 +27,8 @@ import pytest
 
 from conftest import AwsHome, run_rolecall
 from rolecall.cli.main import main
-from rolecall.config import parse
 from rolecall.config.parse import ConfigFiles
+from rolecall.config.parsecache import DEFAULT_MIN_BYTES, CacheSettings
 from rolecall.config.paths import AwsPaths
 from rolecall.errors import ExitCode
 from rolecall.keys.filestore import EncryptedFileStore
@@ -91,11 +91,10 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def _fill_parse_cache(home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _fill_parse_cache(home: AwsHome) -> Path:
     """Have a lookup write the parse cache (as any rolecall command would), without waiting 2 s for it."""
-    with monkeypatch.context() as patch:
-        patch.setattr(parse, "_RACY_NS", 0)
-        ConfigFiles.load(AwsPaths.from_env(home.env)).credentials_section("user0")
+    settings = CacheSettings(racy_ns=0)
+    ConfigFiles.load(AwsPaths.from_env(home.env), cache_settings=settings).credentials_section("user0")
     return Path(home.env["ROLECALL_HOME"]) / "parse-cache"
 
 
@@ -105,12 +104,12 @@ def _fill_parse_cache(home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.parametrize("shape", ["shrinks-below-32k", "stays-big"])
 def test_import_and_confirm_leave_no_secret_in_any_derived_copy(
-    aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch, shape: str
+    aws_home: AwsHome, shape: str
 ) -> None:
     rng = random.Random(f"item5-{shape}")
     keys = {f"user{i}": _key(rng) for i in range(24)}
     secrets_ = [secret.encode() for _id, secret in keys.values()]
-    threshold = parse._CACHE_MIN_BYTES
+    threshold = DEFAULT_MIN_BYTES
     # 24 imports take about 24 x 40 bytes off the file: start just above 32 KiB, or far above it.
     sections = len(_credentials_text(keys, 0).encode())
     padding = threshold + 300 - sections if shape == "shrinks-below-32k" else threshold + 20_000
@@ -119,7 +118,7 @@ def test_import_and_confirm_leave_no_secret_in_any_derived_copy(
     assert len(text.encode()) >= threshold
     env = keys_env(aws_home, "file")
 
-    cache = _fill_parse_cache(aws_home, monkeypatch)
+    cache = _fill_parse_cache(aws_home)
     assert any(s in cache.read_bytes() for s in secrets_), "precondition: the parse cache holds the secrets"
     # What killed writers leave: a parse-cache writer's and a credentials writer's temporary files.
     cache_temp = cache.parent / f".parse-cache.{_dead_pid()}.{os.urandom(6).hex()}.tmp"
@@ -146,13 +145,13 @@ def test_import_and_confirm_leave_no_secret_in_any_derived_copy(
     assert out.returncode == 0 and keys["user3"][1] in out.stdout
 
 
-def test_confirm_alone_purges_a_stale_parse_cache(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_confirm_alone_purges_a_stale_parse_cache(aws_home: AwsHome) -> None:
     """Keys moved out by hand (or by an older rolecall) and the file shrunk: ``--confirm`` still purges."""
     rng = random.Random("confirm-alone")
     keys = {f"user{i}": _key(rng) for i in range(3)}
-    text = _credentials_text(keys, parse._CACHE_MIN_BYTES)
+    text = _credentials_text(keys, DEFAULT_MIN_BYTES)
     aws_home.write_credentials(text)
-    _fill_parse_cache(aws_home, monkeypatch)
+    _fill_parse_cache(aws_home)
     aws_home.write_credentials("[user0]\ncredential_process = rolecall credential-process --keys user0\n")
     confirmed = run_rolecall(["keys", "import", "--confirm"], keys_env(aws_home, "file"))
     assert confirmed.returncode == 0, confirmed.stderr
@@ -160,13 +159,13 @@ def test_confirm_alone_purges_a_stale_parse_cache(aws_home: AwsHome, monkeypatch
 
 
 def test_a_shrunk_credentials_file_drops_its_parse_cache_entry(
-    aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch
+    aws_home: AwsHome,
 ) -> None:
     """Any lookup, not only import: a big file edited down below 32 KiB no longer leaves its old parse behind."""
     rng = random.Random("shrunk")
     keys = {f"user{i}": _key(rng) for i in range(3)}
-    aws_home.write_credentials(_credentials_text(keys, parse._CACHE_MIN_BYTES))
-    cache = _fill_parse_cache(aws_home, monkeypatch)
+    aws_home.write_credentials(_credentials_text(keys, DEFAULT_MIN_BYTES))
+    cache = _fill_parse_cache(aws_home)
     assert keys["user1"][1].encode() in cache.read_bytes()
     aws_home.write_credentials("[user0]\nregion = us-east-1\n")  # the keys deleted by hand
     assert ConfigFiles.load(AwsPaths.from_env(aws_home.env)).credentials_section("user0") == {"region": "us-east-1"}

@@ -31,8 +31,11 @@ import pytest
 from conftest import AwsHome, run_rolecall
 from rolecall.errors import ExitCode
 from rolecall.sandbox import Sandbox
-from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
-from test_cmd_exec import MODES, _setup
+from sandbox_fixtures import (
+    sandbox,  # noqa: F401 - the fixture
+    seeded_env,
+)
+from test_cmd_exec import MODES
 from test_sso import SESSION, _env, _token_path
 
 TESTS = Path(__file__).resolve().parent
@@ -50,7 +53,7 @@ def test_exec_does_not_pass_the_key_store_passphrase_to_cmd(
 ) -> None:
     from rolecall.keys.filestore import PASSPHRASE_VARIABLE
 
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     passphrase = "correct horse battery staple 4711"
     env[PASSPHRASE_VARIABLE] = passphrase
     env["ROLECALL_KEYS_BACKEND"] = "file"
@@ -96,7 +99,7 @@ grep -E '^SigIgn:' /proc/self/status
 
 @pytest.mark.parametrize("mode", MODES)
 def test_cmd_gets_default_sigpipe_and_sigxfsz(sandbox: Sandbox, aws_home: AwsHome, mode: str) -> None:  # noqa: F811
-    env = _setup(sandbox, aws_home)
+    env = seeded_env(sandbox, aws_home)
     rolecall = [sys.executable, "-m", "rolecall", "exec", *MODES[mode], "readonly", "--"]
     result = _run_group([*rolecall, "bash", "-c", PIPELINES], env, timeout=30)
     assert result.returncode == 0, result.stderr

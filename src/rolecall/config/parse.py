@@ -28,8 +28,6 @@ from __future__ import annotations
 import os
 
 from rolecall.config.parsecache import (
-    DEFAULT_MIN_BYTES,
-    DEFAULT_RACY_NS,
     KIND_CONFIG,
     KIND_RAW,
     CacheBroken,
@@ -539,12 +537,6 @@ def _parse_file(path: str, kind: str) -> dict[str, Any] | None:
     return build_profile_map(raw)
 
 
-# Kept for tests/test_trust_keys.py and benchmarks/parse_config.py, which still read or patch them (owned
-# elsewhere); ConfigFiles.load without ``cache_settings`` reads them. New code passes ``CacheSettings`` instead.
-_CACHE_MIN_BYTES = DEFAULT_MIN_BYTES
-_RACY_NS = DEFAULT_RACY_NS
-
-
 class ConfigFiles:
     """Both files as botocore sees them: ``full_config`` (merged), ``config`` and ``credentials`` (each alone).
 
@@ -594,7 +586,7 @@ class ConfigFiles:
             raw = read_raw_file(paths.config_file)
             return cls(None if raw is None else build_profile_map(raw), read_raw_file(paths.credentials_file), paths)
         if cache_settings is None:
-            cache_settings = CacheSettings(min_bytes=_CACHE_MIN_BYTES, racy_ns=_RACY_NS)
+            cache_settings = CacheSettings()
         cache = ParseCache(paths.rolecall_dir, _parse_file, cache_settings)
         config = cache.get(paths.config_file, KIND_CONFIG)
         credentials = cache.get(paths.credentials_file, KIND_RAW)
