@@ -256,8 +256,8 @@ def test_configure_set_sigkilled_at_random_never_damages_either_file(aws_home: A
         # A temporary file a killed writer left is never more open than the file it was to replace (0600 while
         # written; the file's own mode is set just before the rename, so a kill there leaves the final mode).
         for temp in _temps(folder):
-            target = credentials if temp.name.startswith(f".{credentials.name}.") else config
-            extra = stat.S_IMODE(temp.stat().st_mode) & ~stat.S_IMODE(target.stat().st_mode)
+            replaces = credentials if temp.name.startswith(f".{credentials.name}.") else config
+            extra = stat.S_IMODE(temp.stat().st_mode) & ~stat.S_IMODE(replaces.stat().st_mode)
             assert extra == 0, (temp, oct(stat.S_IMODE(temp.stat().st_mode)))
 
     left = _temps(folder)

@@ -125,21 +125,38 @@ def botocore_env(env: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+#: botocore's default chain in a fresh process, with the AWS CLI's file cache plugged in as the AWS CLI plugs it
+#: (awscli/customizations/assumerole.py): prints [method, access key].
+_BOTOCORE_CREDENTIALS = """
+import json, os, sys
+import botocore.session
+from botocore.credentials import JSONFileCache
+
+session = botocore.session.Session(profile=sys.argv[1] or None)
+resolver = session.get_component("credential_provider")
+cache = JSONFileCache(os.path.join(os.environ["HOME"], ".aws", "cli", "cache"))
+for method in ("assume-role", "assume-role-with-web-identity"):
+    resolver.get_provider(method).cache = cache
+found = session.get_credentials()
+print(json.dumps([found.method, found.get_frozen_credentials().access_key] if found else None))
+"""
+
+
 def botocore_credentials(env: dict[str, str], profile: str | None = None) -> tuple[str, str]:
     """(method, access key) of botocore's default chain for ``env`` (and an explicit ``profile``), with the AWS
-    CLI's file cache plugged in as the AWS CLI plugs it (awscli/customizations/assumerole.py), so an entry
-    rolecall wrote under the same key is what botocore returns, without a call."""
-    from botocore.credentials import JSONFileCache
+    CLI's file cache plugged in, so an entry rolecall wrote under the same key is what botocore returns, without
+    a call. In a fresh process: botocore and moto keep process-wide state (the sandbox runs moto in this one)
+    that made the in-process answer depend on which tests ran before."""
+    import subprocess
 
-    with botocore_env(env):
-        session = botocore.session.Session(profile=profile)
-        resolver = session.get_component("credential_provider")
-        cache = JSONFileCache(os.path.join(env["HOME"], ".aws", "cli", "cache"))
-        for method in ("assume-role", "assume-role-with-web-identity"):
-            resolver.get_provider(method).cache = cache
-        found = session.get_credentials()
-        assert found is not None
-        return found.method, found.get_frozen_credentials().access_key
+    done = subprocess.run(
+        [sys.executable, "-c", _BOTOCORE_CREDENTIALS, profile or ""], env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout)
+    assert found is not None, "botocore found no credentials"
+    return found[0], found[1]
 
 
 def botocore_error(env: dict[str, str], profile: str | None = None) -> BaseException:
