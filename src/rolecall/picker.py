@@ -96,6 +96,57 @@ def _line(row: Mapping[str, Any], width: int) -> str:
     return text[: max(width - 4, 20)]
 
 
+class _PickerState:
+    """What the picker shows: the typed filter, the highlighted row, and how many lines were drawn last."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]], recent: Sequence[str], width: int) -> None:
+        self.by_name = {str(row["profile"]): row for row in rows}
+        self.names = list(self.by_name)
+        self.recent = recent
+        self.width = width
+        self.query, self.selected, self.drawn = "", 0, 0
+        self.matches: list[str] = []
+
+    def frame(self) -> str:
+        """The escape sequences redrawing the picker over its previous frame."""
+        self.matches = rank(self.names, self.query, self.recent)
+        self.selected = min(self.selected, max(len(self.matches) - 1, 0))
+        start = max(0, self.selected - VISIBLE + 1)
+        lines = ["Pick a profile: type to filter, Up/Down to move, Enter to assume, Esc to cancel",
+                 f"profile> {self.query}"]  # fmt: skip
+        for index, name in enumerate(self.matches[start : start + VISIBLE], start):
+            chosen = index == self.selected
+            lines.append(("\x1b[7m> " if chosen else "  ") + _line(self.by_name[name], self.width)
+                         + ("\x1b[0m" if chosen else ""))  # fmt: skip
+        if not self.matches:
+            lines.append("  (no profile matches)")
+        lines.append(f"{len(self.matches)} of {len(self.names)} profiles")
+        text = (f"\x1b[{self.drawn}A" if self.drawn else "") + "\r\x1b[J" + "\r\n".join(lines) + "\r\n"
+        self.drawn = len(lines)
+        return text
+
+    def press(self, key: str) -> str | None:
+        """Apply one key; the chosen name on Enter, None to go on. Cancelling raises as ``pick`` says."""
+        last = max(len(self.matches) - 1, 0)
+        if key in ("\r", "\n"):
+            return self.matches[self.selected] if self.matches else None
+        if key == "\x03":
+            raise KeyboardInterrupt
+        if key in ("\x1b", "\x04"):
+            raise UsageError("no profile was picked", hint="name it: rolecall assume PROFILE")
+        if key in ("\x1b[A", "\x1bOA", "\x10"):
+            self.selected = max(self.selected - 1, 0)
+        elif key in ("\x1b[B", "\x1bOB", "\x0e", "\t"):
+            self.selected = min(self.selected + 1, last)
+        elif key in ("\x7f", "\x08"):
+            self.query, self.selected = self.query[:-1], 0
+        elif key == "\x15":
+            self.query, self.selected = "", 0
+        elif key.isprintable() and not key.startswith("\x1b"):
+            self.query, self.selected = self.query + key, 0
+        return None
+
+
 def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str = "/dev/tty") -> str:
     """Let a person choose one of ``rows`` (``overview.profile_row`` dicts) on the terminal; return its name.
 
@@ -110,8 +161,6 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
         raise UsageError(
             "there is no profile to pick", hint="create one: rolecall configure set region us-east-1 --profile P"
         )
-    by_name = {str(row["profile"]): row for row in rows}
-    names = list(by_name)
     try:
         fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -119,8 +168,7 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
             "no profile named and no terminal to pick one", hint="name it: rolecall assume PROFILE"
         ) from None
     saved = termios.tcgetattr(fd)
-    width = shutil.get_terminal_size((100, 24)).columns
-    query, selected, drawn = "", 0, 0
+    state = _PickerState(rows, recent, shutil.get_terminal_size((100, 24)).columns)
 
     def write(text: str) -> None:
         os.write(fd, text.encode("utf-8", "replace"))
@@ -129,37 +177,10 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
         ttymode.setcbreak(fd)
         write("\x1b[?25l")  # hide the cursor while drawing
         while True:
-            matches = rank(names, query, recent)
-            selected = min(selected, max(len(matches) - 1, 0))
-            start = max(0, selected - VISIBLE + 1)
-            lines = ["Pick a profile: type to filter, Up/Down to move, Enter to assume, Esc to cancel",
-                     f"profile> {query}"]  # fmt: skip
-            for index, name in enumerate(matches[start : start + VISIBLE], start):
-                marker = "\x1b[7m> " if index == selected else "  "
-                lines.append(marker + _line(by_name[name], width) + ("\x1b[0m" if index == selected else ""))
-            if not matches:
-                lines.append("  (no profile matches)")
-            lines.append(f"{len(matches)} of {len(names)} profiles")
-            write((f"\x1b[{drawn}A" if drawn else "") + "\r\x1b[J" + "\r\n".join(lines) + "\r\n")
-            drawn = len(lines)
-            key = os.read(fd, 64).decode("utf-8", "ignore")
-            if key in ("\r", "\n"):
-                if matches:
-                    return matches[selected]
-            elif key == "\x03":
-                raise KeyboardInterrupt
-            elif key in ("\x1b", "\x04"):
-                raise UsageError("no profile was picked", hint="name it: rolecall assume PROFILE")
-            elif key in ("\x1b[A", "\x1bOA", "\x10"):
-                selected = max(selected - 1, 0)
-            elif key in ("\x1b[B", "\x1bOB", "\x0e", "\t"):
-                selected = min(selected + 1, max(len(matches) - 1, 0))
-            elif key in ("\x7f", "\x08"):
-                query, selected = query[:-1], 0
-            elif key == "\x15":
-                query, selected = "", 0
-            elif key.isprintable() and not key.startswith("\x1b"):
-                query, selected = query + key, 0
+            write(state.frame())
+            chosen = state.press(os.read(fd, 64).decode("utf-8", "ignore"))
+            if chosen is not None:
+                return chosen
     finally:
         write("\x1b[?25h")
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
