@@ -360,28 +360,8 @@ def obtain_fresh_code(
         asked += 1
         now = clock()
         if not used.was_used(serial, code, now):
-            if remember:
-                try:
-                    used.remember(serial, code, now)
-                except FileError as error:
-                    # The memory only saves a refused call later; losing it must not cost the code in hand.
-                    as_warnings(reporter)(f"could not note the MFA code as used: {error.message}")
-            return code
-        if getattr(source, "fixed", False):
-            raise MfaError(
-                f"the MFA code given for {serial} was already used, and AWS accepts each code once",
-                hint="wait for the next code on your device and pass that one",
-            )
-        if getattr(source, "interactive", False):
-            if asked >= 3:
-                raise MfaError(
-                    f"the MFA code entered for {serial} was already used, {asked} times",
-                    hint="wait for your device to show a new code, then run the command again",
-                )
-            reporter(
-                f"that MFA code for {serial} was already used; enter the next code your device shows "
-                f"(in about {int(_until_next_step(now)) + 1} s)"
-            )
+            return _hand_out(code, serial, used, now, remember=remember, reporter=reporter)
+        if _ask_again(source, serial, asked, now, reporter):
             continue
         pause = 2.0 if waited else _until_next_step(now) + 1.0
         if now - start + pause > max_wait:
@@ -394,6 +374,38 @@ def obtain_fresh_code(
         )
         sleep(pause)
         waited = True
+
+
+def _hand_out(code: str, serial: str, used: UsedCodes, now: float, *, remember: bool, reporter: Reporter) -> str:
+    """``code``, noted as sent first when ``remember`` (a failure to note it is a warning, never the code's loss)."""
+    if remember:
+        try:
+            used.remember(serial, code, now)
+        except FileError as error:
+            # The memory only saves a refused call later; losing it must not cost the code in hand.
+            as_warnings(reporter)(f"could not note the MFA code as used: {error.message}")
+    return code
+
+
+def _ask_again(source: MfaCodeSource, serial: str, asked: int, now: float, reporter: Reporter) -> bool:
+    """After a used code: True to ask a person again, False to wait for a process; raises when neither can help."""
+    if getattr(source, "fixed", False):
+        raise MfaError(
+            f"the MFA code given for {serial} was already used, and AWS accepts each code once",
+            hint="wait for the next code on your device and pass that one",
+        )
+    if not getattr(source, "interactive", False):
+        return False
+    if asked >= 3:
+        raise MfaError(
+            f"the MFA code entered for {serial} was already used, {asked} times",
+            hint="wait for your device to show a new code, then run the command again",
+        )
+    reporter(
+        f"that MFA code for {serial} was already used; enter the next code your device shows "
+        f"(in about {int(_until_next_step(now)) + 1} s)"
+    )
+    return True
 
 
 # --------------------------------------------------------------------------------------------------------------
