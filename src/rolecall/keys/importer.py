@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -96,9 +96,8 @@ def import_keys(
     cache in ``rolecall_dir`` (when given) loses its copies of the old file.
     """
     from rolecall import fileio
-    from rolecall.config.edit import SectionRef, apply_changes, decode_config
+    from rolecall.config.edit import decode_config
     from rolecall.config.parse import parse_raw
-    from rolecall.providers.keystore import credential_process_command
 
     result = ImportResult()
     with fileio.exclusive_lock(credentials_file):
@@ -111,55 +110,76 @@ def import_keys(
                 hint="nothing to import; add keys straight to the store with: rolecall keys add PROFILE",
             )
         old = decode_config(data, credentials_file)
-        sections = parse_raw(old, credentials_file)
-        chosen: list[tuple[str, StoredKey]] = []
-        for name in names if names is not None else list(sections):
-            section = sections.get(name)
-            if section is None:
-                raise NotFoundError(
-                    f'the credentials file has no section [{name}]',
-                    hint="run `rolecall configure list-profiles`; `rolecall keys import --all` imports every one",
-                )
-            key, why = _candidate(name, dict(section))
-            if key is None:
-                if names is not None:
-                    raise ConfigError(
-                        f"[{name}] of the credentials file cannot be imported: {why}",
-                        hint="only sections with an IAM user's access key and secret are imported",
-                    )
-                result.skipped.append((name, why))
-                continue
-            chosen.append((name, key))
+        chosen = _choose(parse_raw(old, credentials_file), names, result)
         if not chosen:
             return result
         # The store first: if it fails, the file is untouched and every key is still where it was.
         for name, key in chosen:
             store.put(name, key)
-        new = old
-        for name, _key in chosen:
-            new = apply_changes(
-                new,
-                SectionRef.raw(name),
-                {
-                    "aws_access_key_id": None,
-                    "aws_secret_access_key": None,
-                    "credential_process": credential_process_command(name),
-                },
-                credentials_file,
-            )
-        _check(new, credentials_file, [name for name, _ in chosen])
-        result.backup = backup_path(credentials_file, clock())
-        write_backup(result.backup, data)
-        # A complete backup holding exactly these bytes is one a killed import made and never announced:
-        # the new backup replaces it (one plaintext copy, the one the person is told about).
-        for old_backup in backups(credentials_file):
-            if old_backup != result.backup and _same_bytes(old_backup, data):
-                _delete(old_backup)
+        new = _without_keys(old, [name for name, _ in chosen], credentials_file)
+        result.backup = _back_up_once(credentials_file, data, clock())
         fileio.atomic_write(credentials_file, new.encode("utf-8"))
         if rolecall_dir is not None:
             purge_derived_copies(credentials_file, rolecall_dir)
     result.imported = [(name, key.access_key_id) for name, key in chosen]
     return result
+
+
+def _choose(
+    sections: Mapping[str, Mapping[str, object]], names: Sequence[str] | None, result: ImportResult
+) -> list[tuple[str, StoredKey]]:
+    """The sections to import with their keys; with ``names`` None, the others are noted in ``result.skipped``."""
+    chosen: list[tuple[str, StoredKey]] = []
+    for name in names if names is not None else list(sections):
+        section = sections.get(name)
+        if section is None:
+            raise NotFoundError(
+                f"the credentials file has no section [{name}]",
+                hint="run `rolecall configure list-profiles`; `rolecall keys import --all` imports every one",
+            )
+        key, why = _candidate(name, dict(section))
+        if key is None:
+            if names is not None:
+                raise ConfigError(
+                    f"[{name}] of the credentials file cannot be imported: {why}",
+                    hint="only sections with an IAM user's access key and secret are imported",
+                )
+            result.skipped.append((name, why))
+            continue
+        chosen.append((name, key))
+    return chosen
+
+
+def _without_keys(text: str, names: Sequence[str], credentials_file: str) -> str:
+    """``text`` with each named section's keys replaced by the ``credential_process`` reading the store."""
+    from rolecall.config.edit import SectionRef, apply_changes
+    from rolecall.providers.keystore import credential_process_command
+
+    for name in names:
+        text = apply_changes(
+            text,
+            SectionRef.raw(name),
+            {
+                "aws_access_key_id": None,
+                "aws_secret_access_key": None,
+                "credential_process": credential_process_command(name),
+            },
+            credentials_file,
+        )
+    _check(text, credentials_file, list(names))
+    return text
+
+
+def _back_up_once(credentials_file: str, data: bytes, now: datetime) -> str:
+    """Write the backup of ``data`` and return its path, deleting complete copies a killed import left."""
+    path = backup_path(credentials_file, now)
+    write_backup(path, data)
+    # A complete backup holding exactly these bytes is one a killed import made and never announced:
+    # the new backup replaces it (one plaintext copy, the one the person is told about).
+    for old_backup in backups(credentials_file):
+        if old_backup != path and _same_bytes(old_backup, data):
+            _delete(old_backup)
+    return path
 
 
 def write_backup(path: str, data: bytes) -> None:
