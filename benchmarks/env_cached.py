@@ -11,6 +11,12 @@ once, then times, interleaved round by round (so machine noise hits every comman
 - ``aws configure list --profile ops``      the AWS CLI v1 resolving the same cached role (for comparison)
 
 It prints medians and the ratios. Bytecode is compiled first, as an installed package has it.
+
+    .venv/bin/python benchmarks/env_cached.py --against REV
+
+also times the two ``rolecall env ops`` cases with the code of git revision REV (a temporary worktree, its own
+copy of each home so that the two versions never share a parse cache), interleaved in the same rounds, and
+prints the ratio of this tree to REV: how a change moved the cached path, measured side by side.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,10 +53,28 @@ def _big_config(base: str, count: int) -> str:
     return filler + base  # the looked-up profiles come last: the whole file must be read
 
 
+def _worktree_of(revision: str, parent: str) -> str:
+    """A checkout of ``revision`` (its ``src`` compiled to bytecode) in ``parent``; removed with ``parent``."""
+    path = os.path.join(parent, "tree")
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", path, revision],
+                   check=True, capture_output=True)  # fmt: skip
+    compileall.compile_dir(os.path.join(path, "src", "rolecall"), quiet=1)
+    return path
+
+
+def _home_copy(env: dict[str, str], parent: str, name: str) -> dict[str, str]:
+    """``env`` with its HOME (config, credentials, the cached role) copied to ``parent/name``."""
+    home = os.path.join(parent, name)
+    shutil.copytree(env["HOME"], home, symlinks=True)
+    moved = {key: value.replace(env["HOME"], home, 1) for key, value in env.items() if key.startswith("AWS_")}
+    return dict(env, HOME=home, **moved)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--aws-rounds", type=int, default=8, help="rounds for the (slow) AWS CLI")
+    parser.add_argument("--against", metavar="REV", help="also time the code of this git revision, side by side")
     options = parser.parse_args()
 
     from rolecall.sandbox import Sandbox
@@ -57,7 +82,12 @@ def main() -> None:
     compileall.compile_dir(str(ROOT / "src" / "rolecall"), quiet=1)
     bindir = Path(sys.executable).parent
     rolecall = str(bindir / "rolecall")
-    with Sandbox.start() as sb, tempfile.TemporaryDirectory() as small_home, tempfile.TemporaryDirectory() as big_home:
+    with (
+        Sandbox.start() as sb,
+        tempfile.TemporaryDirectory() as small_home,
+        tempfile.TemporaryDirectory() as big_home,
+        tempfile.TemporaryDirectory() as other,
+    ):
         sb.reset()
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ROLECALL_"))}
         small = dict(base_env, HOME=small_home, **sb.write_aws_files(small_home))
@@ -73,6 +103,18 @@ def main() -> None:
             "rolecall env ops": ([rolecall, "env", "ops"], small),
             "rolecall env ops (5,000 profiles)": ([rolecall, "env", "ops"], big),
         }
+        if options.against:
+            tree = _worktree_of(options.against, other)
+            for label, env in (("", small), (" (5,000 profiles)", big)):
+                before = _home_copy(env, other, "home" + str(len(cases)))
+                before["PYTHONPATH"] = os.path.join(tree, "src")
+                here = dict(env, PYTHONPATH=str(ROOT / "src"))
+                module = [sys.executable, "-m", "rolecall", "env", "ops"]
+                cases[f"python -m rolecall env ops{label}, this tree"] = (module, here)
+                cases[f"python -m rolecall env ops{label}, {options.against}"] = (module, before)
+        # The parse cache ignores a file changed in the last 2 s (its mtime could still move within one tick);
+        # the copies' ctime is now, too.
+        time.sleep(2.1)
         aws = ([sys.executable, "-m", "awscli", "configure", "list", "--profile", "ops"], small)
         times: dict[str, list[float]] = {name: [] for name in cases}
         times["aws configure list --profile ops (CLI v1)"] = []
@@ -87,13 +129,19 @@ def main() -> None:
 
     floor = statistics.median(times["python -c pass"])
     small_median = statistics.median(times["rolecall env ops"])
-    print(f"{'command':<45}{'median':>10}{'vs python -c pass':>20}")
+    print(f"{'command':<62}{'median':>10}{'vs python -c pass':>20}")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:<45}{median * 1000:>8.1f}ms{median / floor:>19.2f}x")
+        print(f"{name:<62}{median * 1000:>8.1f}ms{median / floor:>19.2f}x")
     big_median = statistics.median(times["rolecall env ops (5,000 profiles)"])
     print(f"\n5,000-profile config vs small config: {big_median / small_median:.2f}x (budget 1.3x)")
     print(f"cached env vs python -c pass:        {small_median / floor:.2f}x (budget 2x, goal 1.5x)")
+    if options.against:
+        for label in ("", " (5,000 profiles)"):
+            now = statistics.median(times[f"python -m rolecall env ops{label}, this tree"])
+            then = statistics.median(times[f"python -m rolecall env ops{label}, {options.against}"])
+            print(f"this tree vs {options.against}{label or ' (small config)'}: {now / then:.2f}x")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", tree], capture_output=True)
 
 
 if __name__ == "__main__":
