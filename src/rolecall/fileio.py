@@ -323,7 +323,41 @@ def atomic_write(
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
-    _remove_stale_temps(folder, name)
+    from rolecall.staletemps import remove_stale_temps  # after the write, off the load-time imports
+
+    remove_stale_temps(folder, name)
+
+
+def _kept_state(
+    entry: str, dir_fd: int | None, name: str, target: str, path: str, mode: int
+) -> tuple[int, tuple[int, int] | None]:
+    """The mode and (uid, gid) the new file takes over from the user's file it replaces (``entry``, relative to
+    ``dir_fd`` when there is one); ``(mode, None)`` for a new file. Refuses what must not be replaced."""
+    try:
+        existing = os.stat(entry, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return mode, None
+    except OSError as error:
+        raise FileError(
+            f"cannot inspect {target}: {_describe(error)}", hint="check the permissions of the file and its folder"
+        ) from error
+    _check_replaceable(path, target, existing)  # also a link swapped in since it was resolved
+    _check_writable(target, existing, dir_fd, name)
+    return existing.st_mode & 0o7777, (existing.st_uid, existing.st_gid)
+
+
+def _fill(fd: int, data: bytes, final_mode: int, keep_owner: tuple[int, int] | None) -> None:
+    """Write all of ``data`` to the temporary file ``fd``, flush it to disk, then give it its owner and mode."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.fsync(fd)
+    if keep_owner is not None and hasattr(os, "fchown"):
+        with contextlib.suppress(OSError):  # only root may give a file away; that is fine
+            os.fchown(fd, *keep_owner)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, final_mode)  # after fchown, which may clear setuid/setgid bits
 
 
 def _write_in(
@@ -334,23 +368,7 @@ def _write_in(
     def at(entry: str) -> str:
         return entry if dir_fd is not None else os.path.join(folder, entry)
 
-    keep_owner: tuple[int, int] | None = None
-    final_mode = mode
-    if not private:
-        try:
-            existing = os.stat(at(name), dir_fd=dir_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            existing = None
-        except OSError as error:
-            raise FileError(
-                f"cannot inspect {target}: {_describe(error)}", hint="check the permissions of the file and its folder"
-            ) from error
-        if existing is not None:
-            _check_replaceable(path, target, existing)  # also a link swapped in since it was resolved
-            _check_writable(target, existing, dir_fd, name)
-            final_mode = existing.st_mode & 0o7777
-            keep_owner = (existing.st_uid, existing.st_gid)
-
+    final_mode, keep_owner = (mode, None) if private else _kept_state(at(name), dir_fd, name, target, path, mode)
     # A random name, not the pid alone: two threads of one process may write the same file.
     temp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -364,16 +382,7 @@ def _write_in(
         ) from error
     try:
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-            if keep_owner is not None and hasattr(os, "fchown"):
-                with contextlib.suppress(OSError):  # only root may give a file away; that is fine
-                    os.fchown(fd, *keep_owner)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, final_mode)  # after fchown, which may clear setuid/setgid bits
+            _fill(fd, data, final_mode, keep_owner)
         finally:
             os.close(fd)
         if not hasattr(os, "fchmod"):
@@ -394,49 +403,6 @@ def _write_in(
         fsync_dir(".", dir_fd)  # make the rename durable (the walked folder, not whatever its path names now)
     else:
         fsync_dir(folder)
-
-
-#: A temporary file older than this whose writer is gone was left by a killed writer.
-_STALE_SECONDS = 60.0
-
-
-def _remove_stale_temps(folder: str, name: str) -> None:
-    """Delete temporary files a killed writer left for ``name`` (``.NAME.PID.HEX.tmp``, PID no longer running).
-
-    Best effort and cheap: only names of exactly our pattern, only when older than a minute, never when the
-    process that made it still runs.
-    """
-    prefix = f".{name}."
-    try:
-        entries = [entry for entry in os.listdir(folder) if entry.startswith(prefix) and entry.endswith(".tmp")]
-    except OSError:
-        return
-    if not entries:
-        return
-    import time
-
-    now = time.time()
-    for entry in entries:
-        parts = entry[len(prefix) : -len(".tmp")].split(".")
-        if len(parts) != 2 or not parts[0].isdigit() or len(parts[1]) != 12:
-            continue
-        pid = int(parts[0])
-        if pid == os.getpid() or _pid_alive(pid):
-            continue
-        path = os.path.join(folder, entry)
-        with contextlib.suppress(OSError):
-            if now - os.lstat(path).st_mtime > _STALE_SECONDS:
-                os.unlink(path)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists but belongs to someone else
-    return True
 
 
 def fsync_dir(folder: str, at: int | None = None) -> None:

@@ -120,6 +120,56 @@ def _header_name(cell: str) -> str:
     return cell.lstrip("\ufeff").strip().lower()
 
 
+def _read_rows(text: str, profile: str | None) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+    """The CSV's columns (name -> index: user, key ID, secret) and its rows with their line numbers;
+    ``CsvImportError`` for an empty or unreadable CSV or a missing column."""
+    text = text.lstrip("\ufeff")  # Excel and some consoles write a UTF-8 byte-order mark
+    if not text.strip():
+        raise CsvImportError("the CSV is empty", hint=_HEADER_HINT)
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [_header_name(cell) for cell in next(rows)]
+        records = [(rows.line_num, row) for row in rows]
+    except csv.Error as error:
+        raise CsvImportError(f"the CSV cannot be read: {error}", hint="check the quotes in the file") from None
+    for needed, label in ((_KEY_ID, "Access key ID"), (_SECRET, "Secret access key")):
+        if needed not in header:
+            raise CsvImportError(f'the CSV has no "{label}" column in its first line', hint=_HEADER_HINT)
+    if _USER not in header and profile is None:
+        raise CsvImportError(
+            'the CSV has no "User Name" column to name the profile',
+            hint="name it: rolecall configure import --csv FILE --profile NAME",
+        )
+    return {name: header.index(name) for name in (_USER, _KEY_ID, _SECRET) if name in header}, records
+
+
+def _row_problem(values: dict[str, str], profile: str | None) -> str | None:
+    """What makes a row invalid (a missing value, a key ID that is not one), or ``None``."""
+    for name, label in ((_USER, "User Name"), (_KEY_ID, "Access key ID"), (_SECRET, "Secret access key")):
+        if name in values and not values[name] and not (name == _USER and profile is not None):
+            return f'no value in the "{label}" column'
+    if not _KEY_ID_RE.match(values[_KEY_ID]):
+        return 'the "Access key ID" is not an access key ID (upper-case letters and digits)'
+    return None
+
+
+def _check_profiles(keys: list[ImportedKey], profile: str | None) -> None:
+    """One key with ``--profile``, and no profile named by two rows."""
+    if profile is not None and len(keys) > 1:
+        raise CsvImportError(
+            f"the CSV holds {len(keys)} keys, and --profile names one profile",
+            hint="keep one row, or use a CSV with a User Name column (each row then names its profile)",
+        )
+    seen: dict[str, int] = {}
+    for key in keys:
+        if key.profile in seen:
+            raise CsvImportError(
+                f"profile '{key.profile}' would get two keys (lines {seen[key.profile]} and {key.line} of the CSV)",
+                hint="keep one row per user (the console's CSV holds one key per user)",
+            )
+        seen[key.profile] = key.line
+
+
 def parse_csv(
     text: str,
     *,
@@ -134,38 +184,14 @@ def parse_csv(
     both keys, or with a key ID that is not one (upper-case letters and digits), is an error, or skipped with
     ``skip_invalid``. Errors (``CsvImportError``) name lines and columns, never values.
     """
-    text = text.lstrip("\ufeff")  # Excel and some consoles write a UTF-8 byte-order mark
-    if not text.strip():
-        raise CsvImportError("the CSV is empty", hint=_HEADER_HINT)
-    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [_header_name(cell) for cell in next(rows)]
-        records = [(rows.line_num, row) for row in rows]
-    except csv.Error as error:
-        raise CsvImportError(f"the CSV cannot be read: {error}", hint="check the quotes in the file") from None
-    for needed, label in ((_KEY_ID, "Access key ID"), (_SECRET, "Secret access key")):
-        if needed not in header:
-            raise CsvImportError(f'the CSV has no "{label}" column in its first line', hint=_HEADER_HINT)
-    has_user = _USER in header
-    if not has_user and profile is None:
-        raise CsvImportError(
-            'the CSV has no "User Name" column to name the profile',
-            hint="name it: rolecall configure import --csv FILE --profile NAME",
-        )
-    columns = {name: header.index(name) for name in (_USER, _KEY_ID, _SECRET) if name in header}
+    columns, records = _read_rows(text, profile)
     keys: list[ImportedKey] = []
     skipped: list[int] = []
     for line, row in records:
         if not any(cell.strip() for cell in row):
             continue  # a blank line (the console ends its file with a newline; editors add more)
         values = {name: (row[index].strip() if index < len(row) else "") for name, index in columns.items()}
-        problem = None
-        for name, label in ((_USER, "User Name"), (_KEY_ID, "Access key ID"), (_SECRET, "Secret access key")):
-            if name in values and not values[name] and not (name == _USER and profile is not None):
-                problem = f'no value in the "{label}" column'
-                break
-        if problem is None and not _KEY_ID_RE.match(values[_KEY_ID]):
-            problem = 'the "Access key ID" is not an access key ID (upper-case letters and digits)'
+        problem = _row_problem(values, profile)
         if problem is not None:
             if skip_invalid:
                 skipped.append(line)
@@ -176,19 +202,7 @@ def parse_csv(
             )
         name = prefix + (profile if profile is not None else values[_USER])
         keys.append(ImportedKey(name, values[_KEY_ID], values[_SECRET], line))
-    if profile is not None and len(keys) > 1:
-        raise CsvImportError(
-            f"the CSV holds {len(keys)} keys, and --profile names one profile",
-            hint="keep one row, or use a CSV with a User Name column (each row then names its profile)",
-        )
-    seen: dict[str, int] = {}
-    for key in keys:
-        if key.profile in seen:
-            raise CsvImportError(
-                f"profile '{key.profile}' would get two keys (lines {seen[key.profile]} and {key.line} of the CSV)",
-                hint="keep one row per user (the console's CSV holds one key per user)",
-            )
-        seen[key.profile] = key.line
+    _check_profiles(keys, profile)
     return keys, skipped
 
 
