@@ -14,26 +14,34 @@ from __future__ import annotations
 import os
 
 from rolecall.limits import CHAINING_CAP_SECONDS, ROLE_DURATION_DEFAULT
-from rolecall.providers.base import credential_kind, refuse_expired
-from rolecall.timefmt import format_duration, format_local_hm, timedelta
+from rolecall.providers.base import credential_kind
+from rolecall.providers.caching import CLI_EXPIRY_WINDOW as CLI_EXPIRY_WINDOW
+from rolecall.providers.caching import CachedSource, Fetched, assumed_arn
+from rolecall.providers.result import ConsoleFacts
+from rolecall.timefmt import format_duration, format_local_hm
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from typing import Any
 
     from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
     from rolecall.providers.mfa_inputs import MfaInputs
-
-#: The AWS CLI reuses a cached role session while at least this much is left (botocore's 15 minutes).
-CLI_EXPIRY_WINDOW = timedelta(minutes=15)
+    from rolecall.providers.result import Retrieved
 
 
 class AssumeRoleProvider:
-    """One AssumeRole hop of a profile chain, cached in the AWS CLI's cache."""
+    """One AssumeRole hop of a profile chain, cached in the AWS CLI's cache (through ``CachedSource``).
+
+    It is its own ``Fetcher``: ``cache_key``, ``lock`` (the MFA device's, else one per cache entry) and ``fetch``
+    (one AssumeRole call); ``CachedSource`` loads, locks, checks and saves.
+    """
 
     method = "assume-role"
+    #: The summary line says "from the AWS CLI cache (KEY.json)" or "from a new AssumeRole call".
+    reports_origin = True
 
     def __init__(
         self,
@@ -56,12 +64,8 @@ class AssumeRoleProvider:
         self.strategy_reason = strategy_reason
         self.mfa_session = mfa_session
         self.top_level = top_level
-        #: After retrieve(): where the credentials came from ("the AWS CLI cache" or "a new AssumeRole call").
-        self.outcome: str | None = None
-        #: After retrieve(): the assumed-role ARN, when the STS response or the cache entry says it.
-        self.identity_arn: str | None = None
-        #: One cache object for the provider's life: a run reads the entry twice (before and under the lock),
-        #: and it reports a problem with the file once.
+        #: --force-refresh applies to the role asked for, not to the hops it is reached through.
+        self._source = CachedSource(self, runtime, force_refresh=top_level and runtime.force_refresh)
 
     # -- the parameters and the cache key, exactly as botocore builds them -------------------------------------
     def cache_params(self) -> dict[str, Any]:
@@ -99,35 +103,34 @@ class AssumeRoleProvider:
 
     # -- serving ----------------------------------------------------------------------------------------------
     def cached(self) -> Credentials | None:
-        """The AWS CLI cache entry for this profile when it has at least 15 minutes left."""
-        if self.top_level and self.runtime.force_refresh:
+        """The AWS CLI cache entry for this profile while it has 15 minutes left (None under --force-refresh)."""
+        if self._source.force_refresh:
             return None
-        entry = self.runtime.cli_cache().get(self.cache_key(), self.runtime.clock(), CLI_EXPIRY_WINDOW)
-        if entry is None:
-            return None
-        self.outcome = f"the AWS CLI cache ({self.cache_key()}.json)"
-        self.identity_arn = _assumed_arn(entry.response)
-        return entry.credentials
+        return self._source.cached()
 
-    def retrieve(self) -> Credentials:
+    def retrieve(self) -> Retrieved:
         """Cached role credentials, or a new AssumeRole (under a lock, so parallel runs make one call)."""
-        hit = self.cached()
-        if hit is not None:
-            return hit
+        return self._source.retrieve()
+
+    def console_facts(self) -> ConsoleFacts:
+        """The role, and whether it is reached by role chaining (its console session is then capped at 1 h)."""
+        return ConsoleFacts(self.profile.role_arn, chained=self.source_is_temporary())
+
+    # -- the Fetcher side (CachedSource calls these) ---------------------------------------------------------
+    def answered_by(self) -> str:
+        """Who answers the call, for the message about an already expired answer."""
+        return f'STS (AssumeRole for profile "{self.profile.name}")'
+
+    def lock(self) -> AbstractContextManager[object]:
+        """The MFA device's lock (one prompt for parallel runs), else a lock of this cache entry."""
         if self.profile.mfa_serial:
-            lock = self.inputs.device_lock(self.profile.mfa_serial)
-        else:
-            from rolecall.fileio import exclusive_lock
+            return self.inputs.device_lock(self.profile.mfa_serial)
+        from rolecall.fileio import exclusive_lock
 
-            lock = exclusive_lock(os.path.join(self.runtime.paths.rolecall_dir, "locks", self.cache_key()))
-        with lock:
-            # Another process may have done the work while we waited for the lock.
-            hit = self.cached()
-            if hit is not None:
-                return hit
-            return self._assume()
+        return exclusive_lock(os.path.join(self.runtime.paths.rolecall_dir, "locks", self.cache_key()))
 
-    def _assume(self) -> Credentials:
+    def fetch(self) -> Fetched:
+        """One AssumeRole call with the source's credentials (or the MFA session's), a code when direct."""
         from rolecall import sts
         from rolecall.validation import default_session_name
 
@@ -153,16 +156,12 @@ class AssumeRoleProvider:
                 params["SerialNumber"] = self.profile.mfa_serial
                 params["TokenCode"] = code
         response = sts.assume_role(self.inputs.settings(), caller, **params)
-        # Checked before caching: an entry that is already expired would only be a miss for every later reader.
-        credentials = refuse_expired(
+        return Fetched(
             sts.credentials_from_response(response),
-            f'STS (AssumeRole for profile "{self.profile.name}")',
-            self.runtime.clock(),
+            response,
+            origin="a new AssumeRole call" + (" with an MFA code" if code else ""),
+            identity_arn=assumed_arn(response),
         )
-        self.runtime.cli_cache().put(self.cache_key(), response)
-        self.outcome = "a new AssumeRole call" + (" with an MFA code" if code else "")
-        self.identity_arn = _assumed_arn(response)
-        return credentials
 
     def _announce(self) -> None:
         """One line on stderr saying which MFA strategy is used and why, before a code may be asked."""
@@ -208,8 +207,3 @@ class AssumeRoleProvider:
         lines.append(", ".join(parts))
         return lines
 
-
-def _assumed_arn(response: Any) -> str | None:
-    user = response.get("AssumedRoleUser") if isinstance(response, dict) else None
-    arn = user.get("Arn") if isinstance(user, dict) else None
-    return arn if isinstance(arn, str) else None

@@ -1,6 +1,7 @@
 """What every credential source provides, and the side effects they all receive from outside.
 
-A provider's ``retrieve()`` returns ``Credentials`` or raises a ``RolecallError``; ``explain()`` says
+A provider's ``retrieve()`` returns ``Credentials`` (a ``result.Retrieved`` when it knows where they came from:
+a cache entry or which call) or raises a ``RolecallError``, and keeps no state that callers read; ``explain()`` says
 in sentences what ``retrieve()`` would do right now (which cache entry serves it, which STS call would
 be made and why) without making any call. Providers hold their sources, so a profile's chain is a small
 tree of providers built by ``chain.py``.
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from rolecall.cache import CliCache, SessionCache
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
+    from rolecall.providers.result import ConsoleFacts
     from rolecall.reporting import Reporter
 
     class Provider(Protocol):
@@ -32,13 +34,20 @@ if TYPE_CHECKING:
         method: str
 
         def retrieve(self) -> Credentials:
-            """Return working credentials (from a cache when one is fresh), or raise a RolecallError."""
+            """Return working credentials (from a cache when one is fresh), or raise a RolecallError.
+
+            Sources that know where the credentials came from return a ``Retrieved`` (origin, assumed-role ARN);
+            nothing about the call is left on the provider for callers to read.
+            """
 
         def explain(self) -> list[str]:
             """Sentences saying what ``retrieve()`` would do now, innermost source first. Makes no call."""
 
         def cached(self) -> Credentials | None:
             """Credentials served without any network call or prompt, or None."""
+
+        def console_facts(self) -> ConsoleFacts:
+            """What ``rolecall console`` must know before any call: the role, role chaining, long-term keys."""
 
 
 #: Methods (``Provider.method``) whose credentials are always temporary: role sessions of every kind and the

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from rolecall.errors import ConfigError
 from rolecall.providers.base import refuse_expired
+from rolecall.providers.result import NO_CONSOLE_FACTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
-    from rolecall.providers.base import Runtime
+    from rolecall.providers.base import Provider, Runtime
+    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.result import ConsoleFacts
 
 #: credential_source value -> botocore provider method name
 _CANONICAL = {"Environment": "env", "EcsContainer": "container-role", "Ec2InstanceMetadata": "iam-role"}
@@ -49,6 +53,10 @@ class BotocoreProvider:
         credentials = sts.botocore_source_credentials(self.kind, self.profile, self.runtime.env)
         return refuse_expired(credentials, what, self.runtime.clock())
 
+    def console_facts(self) -> ConsoleFacts:
+        """Nothing the console command treats specially (federation, if needed, is decided by the keys in hand)."""
+        return NO_CONSOLE_FACTS
+
     def explain(self) -> list[str]:
         """One sentence."""
         names = {
@@ -81,3 +89,9 @@ def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
     from rolecall import sts
 
     return sts.imds_region(env, profile)
+
+
+def build(context: BuildContext, profile: Profile) -> Provider:
+    """The chain builder's factory for the ``login_session`` kind: an ``aws login`` session, left to botocore."""
+    context.decide(f"{profile.name}: `aws login` session, resolved by botocore")
+    return BotocoreProvider("login", profile.name, context.runtime)

@@ -8,7 +8,17 @@ botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was
 
 from __future__ import annotations
 
-from rolecall.config.graph import has_static_keys, is_sso, resolves_as_role
+from rolecall.config.graph import (
+    EMPTY,
+    KEYS,
+    LOGIN_SESSION,
+    PROCESS,
+    SSO,
+    WEB_IDENTITY,
+    has_static_keys,
+    own_kind,
+    resolves_as_role,
+)
 from rolecall.config.paths import profile_from_env
 from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
 from rolecall.errors import ConfigError
@@ -17,13 +27,51 @@ from rolecall.providers.assume_role import AssumeRoleProvider
 from rolecall.providers.base import credential_kind
 from rolecall.providers.environment import EnvironmentProvider, credentials_from_env
 from rolecall.providers.mfa_inputs import MfaInputs
-from rolecall.providers.static import StaticProvider, credentials_from_section
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
     from rolecall.config.parse import ConfigFiles
     from rolecall.providers.base import Provider, Runtime
     from rolecall.sts import StsSettings
+
+    class BuildContext(Protocol):
+        """What a source's ``build(context, profile)`` may use: the files, the runtime, the MFA inputs, and where
+        to record why it was chosen."""
+
+        files: ConfigFiles
+        runtime: Runtime
+        inputs: MfaInputs
+
+        def decide(self, sentence: str) -> None:
+            """Record why this source was chosen (``--explain`` shows the sentences in order)."""
+
+        def path(self, which: str) -> str:
+            """`` (~/.aws/credentials)``: the file ``which`` (an ``AwsPaths`` attribute) for messages, or nothing."""
+
+    #: A source's factory: the provider for a profile of its kind, or None when the profile turns out to have none.
+    SourceFactory = Callable[[BuildContext, Profile], "Provider | None"]
+
+
+#: The registry of credential sources: a profile's own kind (``config.graph.own_kind``, botocore's order) -> the
+#: module whose ``build(context, profile)`` makes its provider. Imported when a profile of that kind is resolved
+#: (the fast path imports only what it serves). A new source is one module and one line here.
+SOURCES: dict[str, str] = {
+    WEB_IDENTITY: "rolecall.providers.web_identity",
+    SSO: "rolecall.providers.sso",
+    KEYS: "rolecall.providers.static",
+    LOGIN_SESSION: "rolecall.providers.botocore_source",
+    PROCESS: "rolecall.providers.process",
+}
+
+
+def source_factory(kind: str) -> SourceFactory:
+    """The registered ``build`` function of ``kind`` (``KeyError`` for a kind nobody registered)."""
+    module = __import__(SOURCES[kind], fromlist=["build"])
+    factory: SourceFactory = module.build
+    return factory
 
 
 class Chain:
@@ -87,7 +135,11 @@ class _Builder:
     def _profile(self, name: str) -> Profile:
         return Profile(name, self.files.require_profile(name))
 
-    def _path(self, which: str) -> str:
+    def decide(self, sentence: str) -> None:
+        """Record why a source was chosen."""
+        self.decisions.append(sentence)
+
+    def path(self, which: str) -> str:
         """`` (~/.aws/credentials)``: the file ``which`` (an ``AwsPaths`` attribute) for messages, or nothing."""
         import os
 
@@ -175,65 +227,22 @@ class _Builder:
     def _web_identity(
         self, profile: Profile, token_file: str, role_arn: str | None, session: str | None
     ) -> Provider:
-        from rolecall.providers.web_identity import WebIdentityProvider
+        from rolecall.providers.web_identity import web_identity_provider
 
-        self.decisions.append(f"{profile.name}: AssumeRoleWithWebIdentity with the token file {token_file}")
-        return WebIdentityProvider(profile.name, role_arn, token_file, session, self.runtime, self.inputs)
+        return web_identity_provider(self, profile, token_file, role_arn, session)
 
-    def _profile_sources(self, profile: Profile) -> Provider | None:
-        """botocore's per-profile providers after assume-role: sso, credentials file, login, process, config file."""
+    def _profile_sources(self, profile: Profile, *, web_identity: bool = False) -> Provider | None:
+        """botocore's per-profile providers after assume-role, in its order (the graph's ``own_kind``): web identity
+        (when ``web_identity``: a source profile's own token), sso, credentials file, login, process, config file;
+        each kind built by the module registered for it in ``SOURCES``."""
         raw = profile.raw
-        if is_sso(raw):
-            from rolecall.providers.sso import SsoProvider
-
-            session = profile.get("sso_session")
-            via = f'sso-session "{session}"' if session else f"the start URL {profile.get('sso_start_url')}"
-            self.decisions.append(
-                f"{profile.name}: IAM Identity Center (SSO) role {profile.get('sso_role_name')} in account "
-                f"{profile.get('sso_account_id')}, through {via}"
-            )
-            return SsoProvider(profile.name, raw, self.files, self.runtime)
-        section = self.files.credentials_section(profile.name)
-        if section is not None:
-            keys = credentials_from_section(
-                section, f"the credentials file [{profile.name}]{self._path('credentials_file')}", profile.name
-            )
-            if keys is not None:
-                self.decisions.append(f"{profile.name}: keys in the credentials file")
-                return StaticProvider(keys, f"the credentials file [{profile.name}]")
-        if raw.get("login_session"):
-            from rolecall.providers.botocore_source import BotocoreProvider
-
-            self.decisions.append(f"{profile.name}: `aws login` session, resolved by botocore")
-            return BotocoreProvider("login", profile.name, self.runtime)
-        if profile.credential_process:
-            from rolecall.providers.keystore import KeystoreProvider, stored_key_name
-
-            stored = stored_key_name(profile.credential_process)
-            if stored is not None:
-                # rolecall's own key store: read in-process, and treated as the file's keys are (docs/keys.md).
-                self.decisions.append(f'{profile.name}: long-term keys "{stored}" in rolecall\'s key store')
-                return KeystoreProvider(stored, self.runtime.env, self.runtime.paths)
-            from rolecall.providers.process import ProcessProvider
-
-            self.decisions.append(f"{profile.name}: credential_process")
-            return ProcessProvider(
-                profile.credential_process,
-                profile.name,
-                self.runtime.env,
-                profile.get("aws_account_id"),
-                clock=lambda: self.runtime.clock(),  # read when it runs: commands set the clock late
-            )
-        config_profile = self.files.config_profile(profile.name)
-        if config_profile is not None:
-            header = "default" if profile.name == "default" else f"profile {profile.name}"
-            keys = credentials_from_section(
-                config_profile, f"the config file [{header}]{self._path('config_file')}", profile.name
-            )
-            if keys is not None:
-                self.decisions.append(f"{profile.name}: keys in the config file")
-                return StaticProvider(keys, f"the config file, profile {profile.name}", method="config-file")
-        return None
+        if not web_identity and "web_identity_token_file" in raw:
+            # At the top, web identity was decided from the environment first (and found none): not again here.
+            raw = {key: value for key, value in raw.items() if key != "web_identity_token_file"}
+        kind = own_kind(raw, self.files.credentials_section(profile.name), self.files.config_profile(profile.name))
+        if kind == EMPTY:
+            return None
+        return source_factory(kind)(self, profile)
 
     # -- role assumption (botocore's AssumeRoleProvider) -------------------------------------------------------
     def _assume_role(self, profile: Profile, visited: list[str], top_level: bool) -> Provider:
@@ -325,11 +334,7 @@ class _Builder:
 
     def _source_sources(self, source: Profile) -> Provider | None:
         """A source profile's own credentials: web identity (profile only), then the per-profile providers."""
-        if source.web_identity_token_file:
-            return self._web_identity(
-                source, source.web_identity_token_file, source.role_arn, source.role_session_name
-            )
-        return self._profile_sources(source)
+        return self._profile_sources(source, web_identity=True)
 
     def _mfa_strategy(self, profile: Profile, source: Provider) -> tuple[str | None, str, Provider | None]:
         """Pick the MFA strategy for a role hop and say why (never silently)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rolecall.credentials import Credentials
 from rolecall.errors import ConfigError
+from rolecall.providers.result import ConsoleFacts
 from rolecall.timefmt import parse_timestamp
 
 TYPE_CHECKING = False
@@ -67,6 +68,11 @@ class EnvironmentProvider:
         """The environment's credentials while they have not expired."""
         credentials = credentials_from_env(self._env)
         return None if credentials is None or credentials.is_expired() else credentials
+
+    def console_facts(self) -> ConsoleFacts:
+        """Long-term keys (no session token) need a federation token before the console."""
+        found = self.cached()
+        return ConsoleFacts(long_term=found is not None and not found.session_token)
 
     def explain(self) -> list[str]:
         """One sentence."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from rolecall.providers.result import NO_CONSOLE_FACTS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
     from rolecall.keys.store import KeyStore
+    from rolecall.providers.result import ConsoleFacts
 
 
 def stored_key_name(command: str) -> str | None:
@@ -103,6 +106,10 @@ class KeystoreProvider:
     def cached(self) -> Credentials | None:
         """Stored keys are at hand without a network call (the keychain may still ask to be unlocked)."""
         return self.retrieve()
+
+    def console_facts(self) -> ConsoleFacts:
+        """Nothing the console command treats specially (federation, if needed, is decided by the keys in hand)."""
+        return NO_CONSOLE_FACTS
 
     def explain(self) -> list[str]:
         """One sentence naming the key (shortened) and where it is kept."""

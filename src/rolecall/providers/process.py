@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from rolecall.credentials import Credentials
 from rolecall.errors import RolecallError
+from rolecall.providers.result import NO_CONSOLE_FACTS
 from rolecall.timefmt import parse_timestamp, timezone, utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
+
+    from rolecall.config.profiles import Profile
+    from rolecall.providers.base import Provider
+    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.result import ConsoleFacts
 
 
 _SHAPE_HINT = 'it must print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} and nothing else'
@@ -107,6 +113,10 @@ class ProcessProvider:
         """A process is never served without running it."""
         return None
 
+    def console_facts(self) -> ConsoleFacts:
+        """Nothing the console command treats specially (federation, if needed, is decided by the keys in hand)."""
+        return NO_CONSOLE_FACTS
+
     def explain(self) -> list[str]:
         """One sentence naming the command (not its output)."""
         return [f'run credential_process of profile "{self.profile}": {self.command}']
@@ -153,3 +163,25 @@ def _printable(line: str, limit: int = 300) -> str:
     """``line`` with control characters (terminal escapes) replaced by ``?`` and cut to ``limit`` characters."""
     cleaned = "".join(c if c.isprintable() else "?" for c in line)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
+def build(context: BuildContext, profile: Profile) -> Provider:
+    """The chain builder's factory for the ``process`` kind: rolecall's key store when the command is rolecall's own
+    ``credential-process --keys NAME`` (read in-process, treated as the file's keys are: docs/keys.md), else the
+    command."""
+    from rolecall.providers.keystore import KeystoreProvider, stored_key_name
+
+    command = profile.credential_process or ""
+    stored = stored_key_name(command)
+    runtime = context.runtime
+    if stored is not None:
+        context.decide(f'{profile.name}: long-term keys "{stored}" in rolecall\'s key store')
+        return KeystoreProvider(stored, runtime.env, runtime.paths)
+    context.decide(f"{profile.name}: credential_process")
+    return ProcessProvider(
+        command,
+        profile.name,
+        runtime.env,
+        profile.get("aws_account_id"),
+        clock=lambda: runtime.clock(),  # read when it runs: commands set the clock late
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rolecall.errors import ConfigError
 from rolecall.limits import SESSION_TOKEN_DURATION_DEFAULT
 from rolecall.providers.base import refuse_expired
+from rolecall.providers.result import NO_CONSOLE_FACTS
 from rolecall.timefmt import format_local_hm, timedelta
 
 TYPE_CHECKING = False
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
     from rolecall.providers.mfa_inputs import MfaInputs
+    from rolecall.providers.result import ConsoleFacts
 
 #: GetSessionToken's default for IAM users (12 h); ``mfa_session_duration`` changes it (900..129600).
 DEFAULT_MFA_SESSION_SECONDS = SESSION_TOKEN_DURATION_DEFAULT
@@ -97,6 +99,10 @@ class MfaSessionProvider:
                 f"{format_local_hm(credentials.expiration)}; roles of this source need no code until then"
             )
         return credentials
+
+    def console_facts(self) -> ConsoleFacts:
+        """Nothing the console command treats specially (federation, if needed, is decided by the keys in hand)."""
+        return NO_CONSOLE_FACTS
 
     def explain(self) -> list[str]:
         """Whether the MFA session is cached, and until when."""

@@ -13,16 +13,21 @@ name, not its settings), so it reads no other section and imports nothing heavy.
 from __future__ import annotations
 
 from rolecall.errors import LoginError
-from rolecall.providers.base import refuse_expired
+from rolecall.providers.caching import CachedSource, Fetched
+from rolecall.providers.result import NO_CONSOLE_FACTS
 from rolecall.timefmt import format_local_hm
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from rolecall.config.parse import ConfigFiles, ConfigValue
+    from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
-    from rolecall.providers.base import Runtime
+    from rolecall.providers.base import Provider, Runtime
+    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.result import ConsoleFacts, Retrieved
     from rolecall.sso.auth import TokenSource
     from rolecall.sso.settings import SsoLogin, SsoRole
 
@@ -36,6 +41,8 @@ class SsoProvider:
     """GetRoleCredentials for one SSO profile, through the AWS CLI v2's caches."""
 
     method = "sso"
+    #: The summary line says "from the AWS CLI cache (KEY.json)" or "from IAM Identity Center (GetRoleCredentials)".
+    reports_origin = True
 
     def __init__(self, profile: str, values: Mapping[str, ConfigValue], files: ConfigFiles, runtime: Runtime) -> None:
         self.profile = profile
@@ -45,8 +52,7 @@ class SsoProvider:
         self.role_name = _text(values, "sso_role_name")
         self.session_name = _text(values, "sso_session")
         self.start_url = _text(values, "sso_start_url")
-        #: Where the last ``retrieve()`` got its credentials (for the summary line).
-        self.outcome: str | None = None
+        self._source = CachedSource(self, runtime, force_refresh=runtime.force_refresh)
 
     def cache_key(self) -> str | None:
         """The AWS CLI v2's cache key of this role, or None when the profile is incomplete."""
@@ -60,13 +66,7 @@ class SsoProvider:
 
     def cached(self) -> Credentials | None:
         """The cached role credentials while they have 15 minutes left (botocore's window), else None."""
-        from rolecall.providers.assume_role import CLI_EXPIRY_WINDOW
-
-        key = self.cache_key()
-        if key is None:
-            return None
-        entry = self.runtime.cli_cache().get(key, self.runtime.clock(), CLI_EXPIRY_WINDOW)
-        return entry.credentials if entry else None
+        return self._source.cached()
 
     def role(self) -> SsoRole:
         """The profile's role and login, checked as botocore checks them (``ConfigError``)."""
@@ -87,12 +87,25 @@ class SsoProvider:
             why=f'profile "{self.profile}": ',
         )
 
-    def retrieve(self) -> Credentials:
+    def retrieve(self) -> Retrieved:
         """Cached credentials, or GetRoleCredentials with a working access token (one retry after a refusal)."""
-        hit = None if self.runtime.force_refresh else self.cached()
-        if hit is not None:
-            self.outcome = f"the AWS CLI cache ({self.cache_key()}.json)"
-            return hit
+        return self._source.retrieve()
+
+    def console_facts(self) -> ConsoleFacts:
+        """Nothing the console command treats specially."""
+        return NO_CONSOLE_FACTS
+
+    # -- the Fetcher side (CachedSource calls these) ---------------------------------------------------------
+    def answered_by(self) -> str:
+        """Who answers the call, for the message about an already expired answer."""
+        return f'IAM Identity Center (GetRoleCredentials for profile "{self.profile}")'
+
+    def lock(self) -> None:
+        """No lock of its own: the token source locks the login and the token refresh."""
+        return None
+
+    def fetch(self) -> Fetched:
+        """GetRoleCredentials with a working access token; stored as the AWS CLI v2's own entry."""
         from rolecall.sso import api
         from rolecall.timefmt import format_iso_z
 
@@ -107,46 +120,20 @@ class SsoProvider:
             response = api.get_role_credentials(
                 portal, role.login, tokens.access_token(rejected=token), role.account_id, role.role_name
             )
-        block = response.get("roleCredentials") or {}
-        from datetime import datetime, timezone
-
-        from rolecall.credentials import Credentials
-
-        try:
-            expiration = datetime.fromtimestamp(int(block["expiration"]) / 1000.0, timezone.utc)
-            credentials = Credentials(
-                block["accessKeyId"], block["secretAccessKey"], block["sessionToken"], expiration, role.account_id
-            )
-        except (KeyError, TypeError, ValueError, OverflowError):
-            from rolecall.errors import AwsError
-
-            raise AwsError(
-                "the IAM Identity Center portal answered without usable role credentials",
-                hint="check that the endpoint really is the SSO portal (AWS_ENDPOINT_URL_SSO / endpoint_url)",
-            ) from None
-        refuse_expired(
-            credentials,
-            f'IAM Identity Center (GetRoleCredentials for profile "{self.profile}")',
-            self.runtime.clock(),
-        )
-        key = self.cache_key()
-        if key is not None:
-            # The AWS CLI v2's own entry: its SSO fetcher's fields, an explicit Z expiry.
-            self.runtime.cli_cache().put(
-                key,
-                {
-                    "ProviderType": "sso",
-                    "Credentials": {
-                        "AccessKeyId": credentials.access_key_id,
-                        "SecretAccessKey": credentials.secret_access_key,
-                        "SessionToken": credentials.session_token,
-                        "Expiration": format_iso_z(expiration),
-                        "AccountId": role.account_id,
-                    },
-                },
-            )
-        self.outcome = "IAM Identity Center (GetRoleCredentials)"
-        return credentials
+        credentials = _role_credentials(response, role.account_id)
+        assert credentials.expiration is not None
+        # The AWS CLI v2's own entry: its SSO fetcher's fields, an explicit Z expiry.
+        document = {
+            "ProviderType": "sso",
+            "Credentials": {
+                "AccessKeyId": credentials.access_key_id,
+                "SecretAccessKey": credentials.secret_access_key,
+                "SessionToken": credentials.session_token,
+                "Expiration": format_iso_z(credentials.expiration),
+                "AccountId": role.account_id,
+            },
+        }
+        return Fetched(credentials, document, origin="IAM Identity Center (GetRoleCredentials)")
 
     def explain(self) -> list[str]:
         """The cache entry that serves it, or the token and call it would take. Makes no call."""
@@ -157,6 +144,38 @@ class SsoProvider:
         role = self.role()
         state = self.token_source(role).state()
         return [f"{self.profile}: {state}", f"{self.profile}: GetRoleCredentials for {what}"]
+
+
+def _role_credentials(response: Mapping[str, Any], account_id: str) -> Credentials:
+    """The ``roleCredentials`` of a GetRoleCredentials answer (expiry in epoch milliseconds), or ``AwsError``."""
+    from datetime import datetime, timezone
+
+    from rolecall.credentials import Credentials
+
+    block = response.get("roleCredentials") or {}
+    try:
+        expiration = datetime.fromtimestamp(int(block["expiration"]) / 1000.0, timezone.utc)
+        return Credentials(
+            block["accessKeyId"], block["secretAccessKey"], block["sessionToken"], expiration, account_id
+        )
+    except (KeyError, TypeError, ValueError, OverflowError):
+        from rolecall.errors import AwsError
+
+        raise AwsError(
+            "the IAM Identity Center portal answered without usable role credentials",
+            hint="check that the endpoint really is the SSO portal (AWS_ENDPOINT_URL_SSO / endpoint_url)",
+        ) from None
+
+
+def build(context: BuildContext, profile: Profile) -> Provider:
+    """The chain builder's factory for the ``sso`` kind: the profile's role, through its sso-session or start URL."""
+    session = profile.get("sso_session")
+    via = f'sso-session "{session}"' if session else f"the start URL {profile.get('sso_start_url')}"
+    context.decide(
+        f"{profile.name}: IAM Identity Center (SSO) role {profile.get('sso_role_name')} in account "
+        f"{profile.get('sso_account_id')}, through {via}"
+    )
+    return SsoProvider(profile.name, profile.raw, context.files, context.runtime)
 
 
 def sso_token_source(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from rolecall.credentials import Credentials
 from rolecall.errors import ConfigError
+from rolecall.providers.result import ConsoleFacts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from rolecall.config.parse import ConfigValue
+    from rolecall.config.profiles import Profile
+    from rolecall.providers.base import Provider
+    from rolecall.providers.chain import BuildContext
 
 
 def credentials_from_section(
@@ -72,7 +76,32 @@ class StaticProvider:
         """Static keys are always at hand."""
         return self._credentials
 
+    def console_facts(self) -> ConsoleFacts:
+        """Long-term keys (no session token) need a federation token before the console."""
+        return ConsoleFacts(long_term=not self.cached_is_temporary())
+
     def explain(self) -> list[str]:
         """One sentence naming where the keys are."""
         kind = "temporary keys" if self._credentials.is_temporary else "long-term keys"
         return [f"{kind} {self._credentials.access_key_id} from {self.description}"]
+
+
+def build(context: BuildContext, profile: Profile) -> Provider | None:
+    """The chain builder's factory for the ``keys`` kind: the credentials file's keys, else the config file's."""
+    section = context.files.credentials_section(profile.name)
+    if section is not None:
+        where = f"the credentials file [{profile.name}]{context.path('credentials_file')}"
+        keys = credentials_from_section(section, where, profile.name)
+        if keys is not None:
+            context.decide(f"{profile.name}: keys in the credentials file")
+            return StaticProvider(keys, f"the credentials file [{profile.name}]")
+    config_profile = context.files.config_profile(profile.name)
+    if config_profile is None:
+        return None
+    header = "default" if profile.name == "default" else f"profile {profile.name}"
+    where = f"the config file [{header}]{context.path('config_file')}"
+    keys = credentials_from_section(config_profile, where, profile.name)
+    if keys is None:
+        return None
+    context.decide(f"{profile.name}: keys in the config file")
+    return StaticProvider(keys, f"the config file, profile {profile.name}", method="config-file")

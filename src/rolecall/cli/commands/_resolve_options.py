@@ -101,17 +101,21 @@ def refreshing_source(chain: Chain, args: argparse.Namespace, ctx: Context) -> R
 
 
 def summary_line(chain: Chain, credentials: Credentials, identity: dict[str, Any] | None = None) -> str:
-    """``prod: arn:aws:sts::…:assumed-role/… until 14:32 (58 min left), from the AWS CLI cache``."""
-    provider: Any = chain.provider
-    who = (identity or {}).get("Arn") or getattr(provider, "identity_arn", None) or credentials.access_key_id
+    """``prod: arn:aws:sts::…:assumed-role/… until 14:32 (58 min left), from the AWS CLI cache``.
+
+    Where they came from and the assumed-role ARN travel with the credentials (``providers.result.Retrieved``).
+    """
+    from rolecall.providers.result import origin_of
+
+    origin, identity_arn = origin_of(credentials)
+    who = (identity or {}).get("Arn") or identity_arn or credentials.access_key_id
     parts = [f"{chain.profile}: {who}"]
     if credentials.expiration is not None:
         left = credentials.remaining()
         minutes = format_duration(left.total_seconds()) if left is not None else "?"
         parts.append(f"until {format_local_hm(credentials.expiration)} ({minutes} left)")
-    outcome = getattr(provider, "outcome", None)
-    if outcome:
-        parts.append(f"from {outcome}")
+    if origin:
+        parts.append(f"from {origin}")
     if identity is not None:
         parts.append("verified with GetCallerIdentity")
     return " ".join(parts[:1]) + " " + ", ".join(parts[1:]) if len(parts) > 1 else parts[0]

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     chain = chain_for(args, ctx)
     files = ConfigFiles.load(ctx.paths)
-    role_arn, chained, long_term = _credential_kind(chain, files)
+    facts = chain.provider.console_facts()
+    role_arn, chained, long_term = facts.role_arn, facts.chained, facts.long_term
     # The region as every SDK picks it: --region, the environment, then the profile's.
     region = args.region or _environment_region(ctx) or chain.region
     partition = console.partition_for(role_arn, region)
@@ -106,23 +107,6 @@ def _environment_region(ctx: Context) -> str | None:
                 )
             return value
     return None
-
-
-def _credential_kind(chain: Chain, files: object) -> tuple[str | None, bool, bool]:
-    """(the role ARN if a role, whether it is reached by role chaining, whether the keys are long-term)."""
-    from rolecall.providers.assume_role import AssumeRoleProvider
-    from rolecall.providers.environment import EnvironmentProvider
-    from rolecall.providers.static import StaticProvider
-
-    provider = chain.provider
-    if isinstance(provider, AssumeRoleProvider):
-        return provider.profile.role_arn, provider.source_is_temporary(), False
-    if isinstance(provider, StaticProvider):
-        return None, False, not provider.cached_is_temporary()
-    if isinstance(provider, EnvironmentProvider):
-        found = provider.cached()
-        return None, False, found is not None and not found.session_token
-    return None, False, False
 
 
 def _federation_token(

@@ -29,13 +29,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve the profile, call GetCallerIdentity, print who it is."""
     import json
 
-    from rolecall.providers.environment import EnvironmentProvider
-
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
     identity = verify(chain, credentials, args, ctx)
     # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so instead of a profile name.
-    source = "(environment variables)" if isinstance(chain.provider, EnvironmentProvider) else chain.profile
+    source = "(environment variables)" if chain.provider.method == "env" else chain.profile
     result: dict[str, Any] = {
         "Profile": source,
         "Account": identity.get("Account"),
