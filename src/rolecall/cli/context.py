@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any, TextIO
 
+    from rolecall.session import Session
+
 
 class Context:
     """The streams, environment, clock and terminal state of one invocation."""
@@ -42,6 +44,7 @@ class Context:
         self.debug = debug
         #: Lines already warned about in this run, so a warning is said once.
         self._warned: set[str] = set()
+        self._session: Session | None = None
 
     @classmethod
     def from_process(cls) -> Context:
@@ -61,6 +64,23 @@ class Context:
     def paths(self) -> AwsPaths:
         """The AWS files for this environment."""
         return AwsPaths.from_env(self.env)
+
+    @property
+    def session(self) -> Session:
+        """This command's ``Session`` (the AWS files read once, settings and chains), made on first use.
+
+        ``cli.main`` starts each command with a new one (``new_session``), so a Context used for two commands
+        never serves the second from what the first read.
+        """
+        if self._session is None:
+            from rolecall.session import Session
+
+            self._session = Session(self.env, clock=self.clock, reporter=self.say, warn=self.warn)
+        return self._session
+
+    def new_session(self) -> None:
+        """Forget this context's session: the next command reads the files afresh."""
+        self._session = None
 
     @property
     def stdin_is_tty(self) -> bool:

@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run rolecall with ``argv`` (without the program name); return the exit code."""
     ctx = ctx or Context.from_process()
     args_list, ctx.debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
+    ctx.new_session()  # one session per command: its files are read at most once, and afresh for each command
     try:
         code = _dispatch(args_list, ctx)
         ctx.finish_output()

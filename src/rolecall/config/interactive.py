@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from rolecall.config.edit import Change
+    from rolecall.config.parse import ConfigFiles
     from rolecall.config.paths import AwsPaths
     from rolecall.reporting import Reporter
 
@@ -190,17 +191,25 @@ def write_answers(
 
 
 def configure_profile(
-    paths: AwsPaths, profile: str, stdin: TextIO, prompts: TextIO, *, reporter: Reporter | None = None
+    paths: AwsPaths,
+    profile: str,
+    stdin: TextIO,
+    prompts: TextIO,
+    *,
+    reporter: Reporter | None = None,
+    files: ConfigFiles | None = None,
 ) -> dict[str, str]:
     """``aws configure`` for ``profile``: ask the four questions about its current settings, write the changes.
 
     The current values are the profile's merged settings in the files at ``paths`` (environment variables do
-    not count); the answers that change something are written (``write_answers``) and returned. Nothing is
-    written when ``stdin`` ends early (``InputEndedError``) or an answer is refused.
+    not count; ``files``: those files already read, else they are read now); the answers that change something are
+    written (``write_answers``) and returned. Nothing is written when ``stdin`` ends early (``InputEndedError``) or an
+    answer is refused.
     """
-    from rolecall.config.parse import ConfigFiles
+    if files is None:
+        from rolecall.config.parse import ConfigFiles
 
-    files = ConfigFiles.load(paths)
+        files = ConfigFiles.load(paths)
     answers = ask(files.profile(profile) or {}, stdin, prompts)
     if answers:
         write_answers(

@@ -14,9 +14,12 @@ from rolecall.errors import ConfigError, RolecallError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
+    from rolecall.addrole import RoleProfile
     from rolecall.cli.context import Context
     from rolecall.config.parse import ConfigFiles
+    from rolecall.providers.base import Runtime
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,78 +70,131 @@ class _Asker:
         self.ctx.say(text)
 
 
-def _profiles_with_credentials(files: ConfigFiles) -> list[str]:
-    """The profiles that give credentials of their own or assume a role (``ProfileGraph.gives_credentials``)."""
-    from rolecall.config.graph import ProfileGraph
+class _Answers:
+    """What the wizard knows so far; each step of ``STEPS`` fills in some of it."""
 
-    graph = ProfileGraph.of(files)
-    return [name for name in files.profile_names() if graph.gives_credentials(name)]
+    def __init__(self, args: argparse.Namespace, ctx: Context) -> None:
+        self.args = args
+        self.ctx = ctx
+        self.asker = _Asker(ctx, args.yes)
+        self.files: ConfigFiles = ctx.session.files
+        #: One runtime for the MFA-device listing and the verification: a --token-code is used once.
+        self.runtime: Runtime = ctx.session.runtime(token_code=args.token_code, mfa_strategy=args.mfa_strategy)
+        self.role_arn = ""
+        self.profile = ""
+        self.source = ""
+        self.serial: str | None = None
+        self.external: str | None = None
+        self.session_name: str | None = None
+        self.config_text = ""
+        self.kind = ""
+        self.strategy: str | None = args.mfa_strategy
+        self.duration: int | None = None
+        self.region: str | None = None
+
+    def spec(self) -> RoleProfile:
+        """The profile to write, from the answers (validated by ``RoleProfile``)."""
+        from rolecall.addrole import RoleProfile
+
+        return RoleProfile(self.profile, self.role_arn, self.source, self.serial, self.external, self.session_name,
+                           self.duration, self.strategy if self.serial else None, self.region)  # fmt: skip
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Ask, check, verify, write, print."""
-    from rolecall import addrole
-    from rolecall.config.edit import SectionRef, update_section
-    from rolecall.config.parse import ConfigFiles
-    from rolecall.resolve import make_runtime
-
-    asker = _Asker(ctx, args.yes)
-    files = ConfigFiles.load(ctx.paths)
-    # 1. The role.
-    if args.role_arn:
-        role_arn = addrole.role_arn_for(args.role_arn)
-    else:
-        first = args.account_id or asker.ask("Role ARN, or the 12-digit account id the role is in", required=True)
-        assert first is not None
-        name = args.role_name
-        if not first.strip().startswith("arn:") and not name:
-            name = asker.ask("Role name (as shown in IAM, e.g. admin)", required=True)
-        role_arn = addrole.role_arn_for(first, name)
-    suggested = role_arn.rsplit("/", 1)[-1]
-    profile = args.name or asker.ask("Name of the new profile", suggested, required=True) or suggested
-    if files.profile(profile) is not None and not args.force:
-        raise ConfigError(f'a profile "{profile}" exists already', hint="pick another --name, or --force to replace it")
-    # 2. Whose credentials assume it.
-    source = _ask_source(files, args, asker)
-    runtime = make_runtime(
-        ctx.env, clock=ctx.clock, reporter=ctx.say, token_code=args.token_code, mfa_strategy=args.mfa_strategy
-    )
-    # 3. MFA: the device the source user has, when IAM lets us see it.
-    serial = _ask_serial(args, asker, files, source, runtime, ctx)
-    external = args.external_id or asker.ask("External id (only if the role's owner gave you one)") or None
-    session = args.session_name or asker.ask("Role session name (empty: rolecall's default)") or None
-    from rolecall import fileio
-
-    data = fileio.read_bytes(ctx.paths.config_file)
-    config_text = data.decode("utf-8") if data is not None else ""
-    # What the source gives, by the chain's own rule (the role's session cap and the MFA strategy depend on it).
-    kind = addrole.source_kind(files, config_text, addrole.RoleProfile(profile, role_arn, source))
-    strategy = args.mfa_strategy
-    if serial and strategy is None:
-        # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.
-        strategy = asker.ask("MFA strategy: reuse (one code for all roles, 1 h sessions) or direct (a code per "
-                             "role, longer sessions)", "reuse" if kind == "long-term" else "direct")  # fmt: skip
-    duration = _ask_duration(args, asker, kind, strategy, serial, source if files.profile(source) else None)
-    region = args.region or asker.ask("Region of the profile (empty: none)") or None
-    spec = addrole.RoleProfile(profile, role_arn, source, serial, external, session, duration,
-                               strategy if serial else None, region)  # fmt: skip
-    # 4. Check it works, then write.
-    if not args.no_verify:
-        from rolecall.timefmt import format_local_hm
-
-        credentials = addrole.try_profile(files, config_text, spec, runtime)
-        expiry = credentials.expiration
-        until = f" (its session lasts until {format_local_hm(expiry)})" if expiry else ""
-        ctx.say(f"{profile}: assumed {role_arn} once: it works{until}")
-    update_section(ctx.paths.config_file, SectionRef.profile(profile), spec.changes(), reporter=ctx.say)
-    ctx.say(f"wrote profile {profile} to {ctx.paths.config_file}:")
-    ctx.out(spec.section_text())
+    """Ask, check, verify, write, print: the steps of ``STEPS`` in order, on one ``_Answers``."""
+    answers = _Answers(args, ctx)
+    for step in STEPS:
+        step(answers)
     return 0
 
 
-def _ask_source(files: ConfigFiles, args: argparse.Namespace, asker: _Asker) -> str:
-    """The source profile: ``--source-profile``, or one of the profiles with credentials, by number or name."""
-    sources = _profiles_with_credentials(files)
+def _role(a: _Answers) -> None:
+    """1. The role: ``--role-arn``, or an account id and a role name."""
+    from rolecall import addrole
+
+    if a.args.role_arn:
+        a.role_arn = addrole.role_arn_for(a.args.role_arn)
+        return
+    first = a.args.account_id or a.asker.ask("Role ARN, or the 12-digit account id the role is in", required=True)
+    assert first is not None
+    name = a.args.role_name
+    if not first.strip().startswith("arn:") and not name:
+        name = a.asker.ask("Role name (as shown in IAM, e.g. admin)", required=True)
+    a.role_arn = addrole.role_arn_for(first, name)
+
+
+def _name(a: _Answers) -> None:
+    """The new profile's name (default: the role's), refused when it exists without ``--force``."""
+    suggested = a.role_arn.rsplit("/", 1)[-1]
+    a.profile = a.args.name or a.asker.ask("Name of the new profile", suggested, required=True) or suggested
+    if a.files.profile(a.profile) is not None and not a.args.force:
+        raise ConfigError(
+            f'a profile "{a.profile}" exists already', hint="pick another --name, or --force to replace it"
+        )
+
+
+def _source(a: _Answers) -> None:
+    """2. Whose credentials assume it."""
+    a.source = _ask_source(a.ctx, a.args, a.asker)
+
+
+def _mfa(a: _Answers) -> None:
+    """3. MFA: the device the source user has, when IAM lets us see it; then the external id and session name."""
+    a.serial = _ask_serial(a.args, a.asker, a.source, a.runtime, a.ctx)
+    a.external = a.args.external_id or a.asker.ask("External id (only if the role's owner gave you one)") or None
+    a.session_name = a.args.session_name or a.asker.ask("Role session name (empty: rolecall's default)") or None
+
+
+def _strategy(a: _Answers) -> None:
+    """What the source gives, by the chain's own rule (the role's session cap and the MFA strategy depend on it)."""
+    from rolecall import addrole, fileio
+
+    data = fileio.read_bytes(a.ctx.paths.config_file)
+    a.config_text = data.decode("utf-8") if data is not None else ""
+    a.kind = addrole.source_kind(a.files, a.config_text, addrole.RoleProfile(a.profile, a.role_arn, a.source))
+    if a.serial and a.strategy is None:
+        # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.
+        a.strategy = a.asker.ask("MFA strategy: reuse (one code for all roles, 1 h sessions) or direct (a code per "
+                                 "role, longer sessions)", "reuse" if a.kind == "long-term" else "direct")  # fmt: skip
+
+
+def _duration_and_region(a: _Answers) -> None:
+    """The role session length (refused above the chaining cap where it applies), then the profile's region."""
+    existing = a.source if a.files.profile(a.source) else None
+    a.duration = _ask_duration(a.args, a.asker, a.kind, a.strategy, a.serial, existing)
+    a.region = a.args.region or a.asker.ask("Region of the profile (empty: none)") or None
+
+
+def _verify_and_write(a: _Answers) -> None:
+    """4. Check it works (unless ``--no-verify``), then write it and print it."""
+    from rolecall import addrole
+    from rolecall.config.edit import SectionRef, update_section
+
+    spec = a.spec()
+    ctx = a.ctx
+    if not a.args.no_verify:
+        from rolecall.timefmt import format_local_hm
+
+        credentials = addrole.try_profile(a.files, a.config_text, spec, a.runtime)
+        expiry = credentials.expiration
+        until = f" (its session lasts until {format_local_hm(expiry)})" if expiry else ""
+        ctx.say(f"{a.profile}: assumed {a.role_arn} once: it works{until}")
+    update_section(ctx.paths.config_file, SectionRef.profile(a.profile), spec.changes(), reporter=ctx.say)
+    ctx.say(f"wrote profile {a.profile} to {ctx.paths.config_file}:")
+    ctx.out(spec.section_text())
+
+
+#: The wizard, in the order the questions are asked.
+STEPS: tuple[Callable[[_Answers], None], ...] = (
+    _role, _name, _source, _mfa, _strategy, _duration_and_region, _verify_and_write,
+)
+
+
+def _ask_source(ctx: Context, args: argparse.Namespace, asker: _Asker) -> str:
+    """The source profile: ``--source-profile``, or one of the profiles with credentials (those that give
+    credentials of their own or assume a role: ``ProfileGraph.gives_credentials``), by number or name."""
+    graph = ctx.session.graph
+    sources = [name for name in ctx.session.files.profile_names() if graph.gives_credentials(name)]
     if not sources:
         raise ConfigError("there is no profile with credentials to assume the role with",
                           hint="add your access keys first: rolecall configure")  # fmt: skip
@@ -151,13 +207,11 @@ def _ask_source(files: ConfigFiles, args: argparse.Namespace, asker: _Asker) -> 
     return str(source)
 
 
-def _ask_serial(
-    args: argparse.Namespace, asker: _Asker, files: ConfigFiles, source: str, runtime: object, ctx: Context
-) -> str | None:
+def _ask_serial(args: argparse.Namespace, asker: _Asker, source: str, runtime: Runtime, ctx: Context) -> str | None:
     """The MFA device: ``--mfa-serial`` (``none``: no MFA), else asked, offering the source user's own device."""
     serial = args.mfa_serial
     if serial is None:
-        found = _mfa_devices(files, source, runtime, ctx)
+        found = _mfa_devices(source, runtime, ctx)
         if found:
             asker.note(f"MFA device of {source} (found with iam ListMFADevices): {', '.join(found)}")
         serial = asker.ask("MFA device ARN (empty: the role needs no MFA)", found[0] if found else None)
@@ -193,23 +247,12 @@ def _ask_duration(
     return duration
 
 
-def _mfa_devices(files: ConfigFiles, source: str, runtime: object, ctx: Context) -> list[str]:
-    """The source user's MFA devices if IAM lets the source list them, else [] (said, never fatal)."""
-    from rolecall import sts
-    from rolecall.providers.chain import build_chain
-
+def _mfa_devices(source: str, runtime: Runtime, ctx: Context) -> list[str]:
+    """The source user's MFA devices if IAM lets the source list them (``Session.mfa_devices``), else [] (said,
+    never fatal)."""
     try:
-        chain = build_chain(files, source, runtime, explicit=True)  # type: ignore[arg-type]
-        credentials = chain.provider.retrieve()
-        values, full = files.profile(source), files.full_config
-        arn = str(sts.get_caller_identity(sts.resolve_settings(ctx.env, values, full), credentials).get("Arn", ""))
-        if ":user/" not in arn:
-            return []  # a role or federated session has no MFA devices of its own
-        settings = sts.resolve_settings(ctx.env, values, full, service="iam")
-        # The user's name, as AWS would take from the caller; some emulators need it spelled out.
-        return sts.list_mfa_devices(settings, credentials, arn.rsplit("/", 1)[-1])
+        return ctx.session.mfa_devices(source, runtime)
     except RolecallError as error:
         ctx.say(f"could not list the MFA devices of {source} ({error.message}); type the device's ARN if the role "
                 "needs MFA")  # fmt: skip
         return []
-

@@ -8,7 +8,7 @@ default profile is used, as before.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for, summary_line
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, summary_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     picked = args.profile is None and profile_from_env(ctx.env) is None and ctx.stdin_is_tty and ctx.stderr_is_tty
     if picked:
         args.profile = _pick(ctx)
-    chain = chain_for(args, ctx)
+    from rolecall.cli.commands._session_chain import chain_of
+
+    chain = chain_of(args, ctx)
     if args.explain:
         for line in chain.decisions:
             ctx.out(f"why: {line}\n")
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     credentials = chain.provider.retrieve()
     identity = None
     if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
+        from rolecall.cli.commands._session_chain import verify
 
         identity = verify(chain, credentials, args, ctx)
     ctx.say(summary_line(chain, credentials, identity))
@@ -58,12 +60,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _pick(ctx: Context) -> str:
     """The profile a person picks on the terminal, shown with its chain and cached minutes."""
-    from rolecall.config.parse import ConfigFiles
     from rolecall.overview import profile_row
     from rolecall.picker import RecentProfiles, pick
-    from rolecall.resolve import make_runtime
+    from rolecall.reporting import ignore
 
-    files = ConfigFiles.load(ctx.paths)
-    runtime = make_runtime(ctx.env, clock=ctx.clock, allow_prompt=False)
-    rows = [profile_row(files, name, runtime) for name in files.profile_names()]
+    files = ctx.session.files
+    runtime = ctx.session.runtime(allow_prompt=False, reporter=ignore)
+    rows = [profile_row(files, name, runtime, ctx.session.graph) for name in files.profile_names()]
     return pick(rows, RecentProfiles(ctx.paths.rolecall_dir).load())

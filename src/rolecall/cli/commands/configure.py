@@ -146,18 +146,15 @@ def _set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _get(args: argparse.Namespace, ctx: Context) -> int:
-    from rolecall.config.parse import ConfigFiles
     from rolecall.config.settings_view import lookup
     from rolecall.config.subsections import lookup_subsection
 
     subsection = _subsection(args)
     if subsection is not None:
-        value = lookup_subsection(
-            ConfigFiles.load(ctx.paths), subsection.full_key, subsection.name, _positional(args.varname)
-        )
+        value = lookup_subsection(ctx.session.files, subsection.full_key, subsection.name, _positional(args.varname))
     else:
         profile, _source = _explicit_profile(args, ctx)
-        value = lookup(ConfigFiles.load(ctx.paths), _positional(args.varname), profile)
+        value = lookup(ctx.session.files, _positional(args.varname), profile)
     if isinstance(value, str):
         ctx.out(value + "\n")
         return ExitCode.OK
@@ -174,11 +171,10 @@ def _get(args: argparse.Namespace, ctx: Context) -> int:
 
 def _list(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall import fileio
-    from rolecall.config.parse import ConfigFiles
     from rolecall.config.settings_view import list_rows
 
     profile, source = _explicit_profile(args, ctx)
-    rows = list_rows(ConfigFiles.load(ctx.paths), ctx.paths, ctx.env, profile, source)
+    rows = list_rows(ctx.session.files, ctx.paths, ctx.env, profile, source)
     out = [f"{'NAME':<17} : {'VALUE':<24} : {'TYPE':<23} : LOCATION"]
     out += [f"{r.name:<17} : {r.value:<24} : {r.kind:<23} : {r.location}" for r in rows]
     ctx.out("\n".join(out) + "\n")
@@ -189,9 +185,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _list_profiles(ctx: Context) -> int:
-    from rolecall.config.parse import ConfigFiles
-
-    names = ConfigFiles.load(ctx.paths).profile_names()
+    names = ctx.session.files.profile_names()
     ctx.out("".join(name + "\n" for name in names))
     return ExitCode.OK
 
@@ -207,7 +201,9 @@ def _interactive(args: argparse.Namespace, ctx: Context) -> int:
     profile, _source = _explicit_profile(args, ctx)
     if profile is not None:
         _utf8(profile, "profile name")
-    configure_profile(ctx.paths, profile or "default", ctx.stdin, ctx.stdout, reporter=ctx.warn)
+    configure_profile(
+        ctx.paths, profile or "default", ctx.stdin, ctx.stdout, reporter=ctx.warn, files=ctx.session.files
+    )
     return ExitCode.OK
 
 

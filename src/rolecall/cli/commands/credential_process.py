@@ -13,7 +13,7 @@ credentials file in place of the plaintext keys.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import add_resolve_options
 from rolecall.errors import ConfigError, UsageError
 
 TYPE_CHECKING = False
@@ -51,11 +51,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     # Children (a source profile's own credential_process) see where we are.
     ctx.env[CHAIN_VARIABLE] = ",".join([*seen, args.profile])
-    chain = chain_for(args, ctx)
+    from rolecall.cli.commands._session_chain import chain_of, verify
+
+    chain = chain_of(args, ctx)
     credentials = chain.provider.retrieve()
     if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
-
         verify(chain, credentials, args, ctx)
     ctx.out(export.render(credentials, "process"))
     return 0

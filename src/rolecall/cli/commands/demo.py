@@ -106,9 +106,35 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _walk(sb: object, folder: str, ctx: Context) -> None:
+    """The workflow, part by part, in a throwaway home under ``folder``."""
     box: Any = sb
     home = os.path.join(folder, "home")
     os.makedirs(home, mode=0o700)
+    env = _demo_env(box, home, ctx)
+    demo = _Demo(ctx, env)
+    demo.secrets.append(box.secret_access_key)
+    ctx.out(
+        "rolecall demo: a local, strict STS on " + box.endpoint_url + " plays an AWS account "
+        f"({box.account_id}) with a user alice, her virtual MFA device, and roles.\n"
+        f"Files go to a throwaway folder: {home}/.aws\n"
+    )
+    _keys_part(demo, box)
+    _raw_sts_part(demo, box)
+    _profiles_part(demo, box)
+    _export_part(demo, env)
+    _sso_part(demo, box, env)
+    demo.step("Check where you stand")
+    demo.run(["list"])
+    _console_part(demo, box)
+    ctx.out(
+        "\nDone. Against real AWS, the same commands work on your own ~/.aws files; see README.md.\n"
+        f"STS calls the sandbox answered: {box.calls()}\n"
+    )
+
+
+def _demo_env(box: Any, home: str, ctx: Context) -> dict[str, str]:
+    """The environment of every step: the caller's without AWS_/ROLECALL_ variables, files under ``home``, the
+    sandbox as the endpoint."""
     env = {k: v for k, v in ctx.env.items() if not k.startswith(("AWS_", "ROLECALL_"))}
     env.update(
         HOME=home,
@@ -119,14 +145,11 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
         AWS_EC2_METADATA_DISABLED="true",
         USER=env.get("USER") or "demo",
     )
-    demo = _Demo(ctx, env)
-    demo.secrets.append(box.secret_access_key)
-    ctx.out(
-        "rolecall demo: a local, strict STS on " + box.endpoint_url + " plays an AWS account "
-        f"({box.account_id}) with a user alice, her virtual MFA device, and roles.\n"
-        f"Files go to a throwaway folder: {home}/.aws\n"
-    )
+    return env
 
+
+def _keys_part(demo: _Demo, box: Any) -> None:
+    """alice's keys and region in a profile, as ``aws configure set`` writes them."""
     demo.step("Put alice's access keys in a profile, as `aws configure set` does")
     demo.run(["configure", "set", "aws_access_key_id", box.access_key_id])
     demo.run(
@@ -137,6 +160,9 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     demo.run(["configure", "get", "region"])
     demo.note("The keys went to the credentials file (0600), the region to the config file: the AWS CLI's routing.")
 
+
+def _raw_sts_part(demo: _Demo, box: Any) -> None:
+    """The raw STS calls, as ``aws sts`` makes them: who am I, a role without MFA, one that needs it."""
     demo.step("Who am I? (sts get-caller-identity)")
     demo.run(["sts", "get-caller-identity"])
 
@@ -156,6 +182,9 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
          "--serial-number", box.mfa_serial, "--token-code", code]
     )
 
+
+def _profiles_part(demo: _Demo, box: Any) -> None:
+    """Role profiles (a 3-hop chain, one with MFA), explained, assumed, served from the cache, MFA reuse."""
     demo.step("Profiles instead of ARNs: role_arn, source_profile, mfa_serial (configure set)")
     for name, role, extra in (
         ("readonly", "readonly", []),
@@ -180,6 +209,9 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     demo.step("MFA with the reuse strategy: one code (GetSessionToken), then roles need none")
     demo.run(["assume", "admin", "--token-code", box.fresh_code()])
 
+
+def _export_part(demo: _Demo, env: dict[str, str]) -> None:
+    """``eval "$(rolecall env readonly)"``, and what every tool in that shell then is."""
     demo.step("Export to the shell: eval \"$(rolecall env readonly)\"")
     exported = demo.run(["env", "readonly"])
     shell_env = dict(env)
@@ -187,11 +219,9 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     demo.note("After eval, every tool in the shell uses the role:")
     demo.run(["sts", "get-caller-identity"], env=shell_env)
 
-    _sso_part(demo, box, env)
 
-    demo.step("Check where you stand")
-    demo.run(["list"])
-
+def _console_part(demo: _Demo, box: Any) -> None:
+    """The web console signed in as a role, through the sandbox's federation endpoint."""
     demo.step("The web console, signed in as a role: rolecall console readonly")
     demo.note("Against AWS this needs nothing more; here the sign-in goes to the sandbox's federation endpoint:")
     demo.run(["configure", "set", "console_federation_endpoint", box.federation_endpoint, "--profile", "readonly"])
@@ -199,10 +229,6 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
                    " --service s3  (without --print it opens your browser)").strip()
     page = _fetch_console(url)
     demo.note(f"Opening that URL, the sandbox console says: {page}")
-    ctx.out(
-        "\nDone. Against real AWS, the same commands work on your own ~/.aws files; see README.md.\n"
-        f"STS calls the sandbox answered: {box.calls()}\n"
-    )
 
 
 def _sso_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
@@ -235,14 +261,15 @@ def _sso_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
     demo.step("Log in: rolecall sso login --sso-session corp --use-device-code")
     demo.note("The sandbox shows a verification page (open it in a browser to click Allow); here the demo approves")
     demo.note("the code for you, as a person at that page would.")
-    login = login_for_session(ConfigFiles.load(paths), "corp")
+    files = ConfigFiles.load(paths)  # after the append above; the steps' own commands read the files themselves
+    login = login_for_session(files, "corp")
 
     def approve(url: str) -> None:
         box.sso_approve(parse_qs(urlsplit(url).query)["user_code"][0])
 
     flow = LoginFlow(
         login,
-        api.settings_for(ConfigFiles.load(paths), env, login, "sso-oidc"),
+        api.settings_for(files, env, login, "sso-oidc"),
         SsoTokenCache(paths.sso_cache_dir, as_warnings(demo.ctx.say)),
         use_device_code=True,
         open_browser=approve,

@@ -88,16 +88,20 @@ def _clock_skew(args: argparse.Namespace, ctx: Context, config: SourceFile,
     """RC013 from one unsigned STS request, the region and endpoint chosen as for the profile."""
     from rolecall import sts
     from rolecall.config import lint
-    from rolecall.config.parse import ConfigFiles
     from rolecall.errors import ConfigError
+    from rolecall.session import files_from_texts
 
     profile_name = args.profile or ctx.env.get("AWS_PROFILE") or ctx.env.get("AWS_DEFAULT_PROFILE") or "default"
+    session = ctx.session
     try:
-        files = ConfigFiles.load(ctx.paths, use_cache=False)
-        profile, full = files.profile(profile_name), files.full_config
+        # The texts linted above, not a second read (a text with undecodable bytes is read again, as botocore
+        # decodes it, so that the settings are those of every other command).
+        session.adopt_files(files_from_texts(session.paths, config.text, credentials.text))
     except ConfigError:
-        profile, full = None, None  # the file rules have said why; STS can still be asked with the environment
-    settings = sts.resolve_settings(ctx.env, profile, full, region=args.region)
+        # The file rules have said why; STS can still be asked with the environment.
+        settings = sts.resolve_settings(ctx.env, None, None, region=args.region)
+    else:
+        settings = session.settings(profile_name, region=args.region)
     if settings.region is None:
         settings = settings.with_overrides(region="us-east-1")  # any region dates its answer
     before = ctx.clock()

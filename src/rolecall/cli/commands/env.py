@@ -7,8 +7,6 @@ file and prints — no botocore, no prompt.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -26,6 +24,8 @@ def default_format(env: dict[str, str] | object) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, --format, --profile-only, --unset and the shared resolve options."""
+    from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
+
     parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--format", "-f", choices=FORMATS, help="output format (default: sh, or fish under fish)")
     parser.add_argument(
@@ -40,12 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the export code on stdout; messages and prompts go to stderr and the terminal."""
     from rolecall import export
+    from rolecall.cli.commands._session_chain import chain_of, verify
 
     fmt = args.format or default_format(dict(ctx.env))
     if args.unset:
         ctx.out(export.render_unset(fmt))
         return 0
-    chain = chain_for(args, ctx)
+    chain = chain_of(args, ctx)
     if args.explain:
         for step, line in enumerate(chain.explain(), 1):
             ctx.say(f"{step}. {line}")
@@ -54,15 +55,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         # The SDK resolves (and refreshes) the profile itself. Building the chain above already rejected a
         # misconfigured profile; no STS call or MFA prompt is made here (--verify asks for one).
         if args.verify:
-            from rolecall.cli.commands._resolve_options import verify
-
             verify(chain, chain.provider.retrieve(), args, ctx)
         ctx.out(export.render_profile_only(chain.profile, fmt, region=args.region or chain.region))
         return 0
     credentials = chain.provider.retrieve()
     if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
-
         verify(chain, credentials, args, ctx)
     if ctx.stdout_is_tty and fmt in ("sh", "fish"):
         hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"

@@ -13,7 +13,7 @@ import os
 import sys
 
 from rolecall.childenv import NESTING_VARIABLE
-from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import add_resolve_options
 from rolecall.errors import ExecError, UsageError
 
 TYPE_CHECKING = False
@@ -70,10 +70,9 @@ def point_clients_at(
     """``childenv.server_changes`` for ``chain`` served by ``server``, as ``(sets, unsets)``; its warnings go to
     ``ctx``."""
     from rolecall.childenv import server_changes
-    from rolecall.config.parse import ConfigFiles
 
     region = args.region or chain.region
-    sets, unsets, warnings = server_changes(ctx.env, chain.profile, region, server, ConfigFiles.load(ctx.paths))
+    sets, unsets, warnings = server_changes(ctx.env, chain.profile, region, server, ctx.session.files)
     for warning in warnings:
         ctx.warn(warning)
     return sets, unsets
@@ -93,13 +92,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"already inside `rolecall exec {outer}`; running {args.profile} inside it mixes two identities",
             hint="leave the outer command first, or pass --allow-nested if you mean it",
         )
-    chain = chain_for(args, ctx)
+    from rolecall.cli.commands._session_chain import chain_of, verify
+
+    chain = chain_of(args, ctx)
     if args.server:
         return _run_with_server(chain, command, args, ctx)
     credentials = chain.provider.retrieve()
     if args.verify:
-        from rolecall.cli.commands._resolve_options import verify
-
         verify(chain, credentials, args, ctx)
     from rolecall import childenv
 

@@ -181,8 +181,6 @@ def _export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _rotate(args: argparse.Namespace, ctx: Context) -> int:
-    from rolecall import sts
-    from rolecall.config.parse import ConfigFiles
     from rolecall.keys.rotate import rotate_key
     from rolecall.keys.store import short
 
@@ -190,10 +188,8 @@ def _rotate(args: argparse.Namespace, ctx: Context) -> int:
         from rolecall.validation import check_token_code
 
         check_token_code(args.token_code)
-    files = ConfigFiles.load(ctx.paths)
-    profile = files.profile(args.profile)
-    settings = sts.resolve_settings(ctx.env, profile, files.full_config, region=args.region,
-                                    endpoint_url=args.endpoint_url)  # fmt: skip
+    profile = ctx.session.files.profile(args.profile)
+    settings = ctx.session.settings(args.profile, region=args.region, endpoint_url=args.endpoint_url)
     serial = (profile or {}).get("mfa_serial")
     signer = None
     if isinstance(serial, str) and serial.strip():
@@ -212,10 +208,8 @@ def _mfa_signer(
     from rolecall.providers.mfa_inputs import MfaInputs
     from rolecall.providers.session_token import MfaSessionProvider
     from rolecall.providers.static import StaticProvider
-    from rolecall.resolve import make_runtime
 
-    runtime = make_runtime(ctx.env, clock=ctx.clock, reporter=ctx.say, token_code=args.token_code,
-                           region=args.region, endpoint_url=args.endpoint_url)  # fmt: skip
+    runtime = ctx.session.runtime(token_code=args.token_code, region=args.region, endpoint_url=args.endpoint_url)
     inputs = MfaInputs(runtime, lambda: settings)
 
     def sign(old: Credentials) -> Credentials:

@@ -22,18 +22,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the table (or names, or JSON)."""
     import json
 
-    from rolecall.config.graph import ProfileGraph
-    from rolecall.config.parse import ConfigFiles
-    from rolecall.resolve import make_runtime
+    from rolecall.reporting import ignore
 
-    files = ConfigFiles.load(ctx.paths)
+    session = ctx.session
+    files = session.files
     names = files.profile_names()
     if args.names:
         ctx.out("".join(f"{name}\n" for name in names))
         return 0
-    runtime = make_runtime(ctx.env, clock=ctx.clock, allow_prompt=False)
-    graph = ProfileGraph.of(files)
-    rows = [profile_row(files, name, runtime, graph) for name in names]
+    runtime = session.runtime(allow_prompt=False, reporter=ignore)
+    rows = [profile_row(files, name, runtime, session.graph) for name in names]
     if args.output == "json":
         ctx.out(json.dumps(rows, indent=4) + "\n")
         return 0

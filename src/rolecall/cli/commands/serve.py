@@ -9,7 +9,7 @@ SIGTERM or SIGHUP, then stops and exits 0.
 
 from __future__ import annotations
 
-from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
+from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,10 +50,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     import signal
 
     from rolecall.cli.commands._resolve_options import refreshing_source
+    from rolecall.cli.commands._session_chain import chain_of
     from rolecall.cli.commands.exec_ import point_clients_at
     from rolecall.server import serve_in_background
 
-    chain = chain_for(args, ctx)
+    chain = chain_of(args, ctx)
     source = refreshing_source(chain, args, ctx)  # resolves (and asks for MFA) now, before anything runs
     # Blocked before the server's threads start (they inherit the mask), so the signals wait for sigwait below
     # instead of interrupting a thread; the server then always stops cleanly.

@@ -58,11 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Dispatch to the action."""
-    from rolecall.config.parse import ConfigFiles
-    from rolecall.resolve import make_runtime
-
-    runtime = make_runtime(ctx.env, clock=ctx.clock, reporter=ctx.say)
-    files = ConfigFiles.load(runtime.paths)
+    runtime = ctx.session.runtime()
+    files = ctx.session.files
     if args.action == "logout":
         return _logout(args, ctx, files, runtime)
     login, profile = _login_of(args, ctx, files)
