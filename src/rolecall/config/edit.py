@@ -5,26 +5,36 @@ and a last line without a newline stay byte for byte. A rewritten line keeps its
 ``=`` or ``:``, spacing). New keys go after the last key of their section, new sections at the end of the
 file in the AWS CLI's layout (``[header]`` then ``key = value`` lines, no blank line in between).
 
-The structure of a file (which line is a header, an option, a continuation line) is found with exactly the
-rules of Python's ``configparser.RawConfigParser`` that botocore reads with, so the editor and botocore always
-agree on what a line is; which section is a profile follows botocore's ``build_profile_map`` (``shlex`` on the
+The structure of a file (which line is a header, an option, a continuation line) comes from the document model
+(``rolecall.config.document``: configparser's rules, the ones botocore reads with), so the editor and botocore
+always agree on what a line is; which section is a profile follows botocore's ``build_profile_map`` (``shlex`` on the
 header, the last section wins). Where the AWS CLI's writer gets this wrong (docs/configure.md, "Deliberate
 differences"), rolecall does what botocore will read back.
 
-Every file-level operation reads, edits and writes under ``fileio.exclusive_lock`` and replaces the file with
-``fileio.atomic_write``; it refuses to touch a file it cannot parse, and checks before writing that the new
-text parses and reads back as intended.
+Every file-level operation reads, edits and writes through ``document.write_checked`` (under
+``fileio.exclusive_lock``, replacing the file with ``fileio.atomic_write``); it refuses to touch a file it
+cannot parse, and checks before writing that the new text parses and reads back as intended.
 
-This module is off the fast path: it may import ``re``, ``shlex`` and ``dataclasses``.
+This module is off the fast path: it may import ``shlex`` and ``dataclasses``.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rolecall.config.document import (
+    Document,
+    Edit,
+    Option,
+    Section,
+    decode_config,
+    indent_of,
+    parse_document,
+    sub_entry,
+    write_checked,
+)
 from rolecall.config.parse import split_section_name
 from rolecall.errors import ConfigError, ConfigParseError, InvalidInputError
 from rolecall.reporting import Reporter, ignore
@@ -54,14 +64,6 @@ PREDEFINED_SECTIONS = ("preview", "plugins")
 #: What to do with one key: a string sets a scalar, ``None`` deletes the key, a mapping sets (or, for ``None``
 #: values, deletes) sub-keys of a nested block such as ``s3 =`` / ``    max_concurrency = 10``.
 Change = str | None | Mapping[str, str | None]
-
-# configparser's own patterns (Python 3.11 RawConfigParser defaults), used so that the editor sees exactly
-# the structure botocore sees.
-_SECTION_RE = re.compile(r"\[(?P<header>.+)\]")
-_OPTION_RE = re.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")
-_NONSPACE_RE = re.compile(r"\S")
-# Lines as Python's universal-newline reader splits them (\r\n, \r or \n), each with its own terminator.
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -132,137 +134,6 @@ def _split_ok(header: str, kind: str, name: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The structure of a file
-
-
-@dataclass
-class _Option:
-    key: str  # as configparser names it: rstripped and lower-cased
-    line: int  # index of the key line
-    indent: int  # width of the key line's indentation
-    value_lines: list[int] = field(default_factory=list)  # non-blank continuation lines
-
-    @property
-    def end(self) -> int:
-        """Index of the last line of the value."""
-        return self.value_lines[-1] if self.value_lines else self.line
-
-
-@dataclass
-class _Section:
-    header: str
-    line: int
-    options: list[_Option] = field(default_factory=list)
-    end: int = 0  # index of the last line before the next header (or the file's last line)
-
-
-@dataclass
-class _Doc:
-    """A file split into lines (content and terminator kept apart) and its sections."""
-
-    contents: list[str]
-    eols: list[str]
-    sections: list[_Section]
-
-    @property
-    def newline(self) -> str:
-        """The terminator for new lines: the file's own (the first one found), else ``\\n``."""
-        for eol in self.eols:
-            if eol:
-                return eol
-        return "\n"
-
-    def text(self) -> str:
-        """The file's text again."""
-        return "".join(c + e for c, e in zip(self.contents, self.eols, strict=True))
-
-
-def _is_comment(stripped: str) -> bool:
-    return stripped.startswith(("#", ";"))
-
-
-def _scan(text: str, path: str) -> _Doc:
-    """Split ``text`` into lines and find sections, options and continuation lines as configparser does.
-
-    Raises ``ConfigParseError`` for what configparser (and so botocore) rejects: content before the first
-    section, a line that is neither header nor ``key = value``, a repeated section or key.
-    """
-    contents: list[str] = []
-    eols: list[str] = []
-    for match in _LINE_RE.finditer(text):
-        line = match.group(0)
-        body = line.rstrip("\r\n")
-        contents.append(body)
-        eols.append(line[len(body) :])
-
-    sections: list[_Section] = []
-    seen_sections: set[str] = set()
-    current: _Section | None = None
-    option: _Option | None = None
-    seen_keys: set[str] = set()
-    indent_level = 0
-    for index, content in enumerate(contents):
-        stripped = content.strip()
-        if not stripped or _is_comment(stripped):
-            continue
-        first = _NONSPACE_RE.search(content)
-        indent = first.start() if first else 0
-        if current is not None and option is not None and indent > indent_level:
-            option.value_lines.append(index)
-            continue
-        indent_level = indent
-        header = _SECTION_RE.match(stripped)
-        if header:
-            name = header.group("header")
-            if name in seen_sections and name != "DEFAULT":
-                raise _parse_error(path, index, f"section [{name}] appears twice")
-            seen_sections.add(name)
-            if current is not None:
-                current.end = index - 1
-            current = _Section(header=name, line=index)
-            sections.append(current)
-            option = None
-            seen_keys = set()
-            continue
-        if current is None:
-            raise _parse_error(path, index, "a line before the first [section] header")
-        parsed = _OPTION_RE.match(stripped)
-        if not parsed or not parsed.group("option"):
-            raise _parse_error(path, index, "a line that is neither [section] nor key = value")
-        key = parsed.group("option").rstrip().lower()
-        if key in seen_keys:
-            raise _parse_error(path, index, f"key '{key}' appears twice in [{current.header}]")
-        seen_keys.add(key)
-        option = _Option(key=key, line=index, indent=indent)
-        current.options.append(option)
-    if current is not None:
-        current.end = len(contents) - 1
-    _check_nested(contents, sections, path)
-    return _Doc(contents=contents, eols=eols, sections=sections)
-
-
-def _check_nested(contents: list[str], sections: list[_Section], path: str) -> None:
-    """botocore parses a value whose first line is empty as a nested block; each of its lines needs an '='."""
-    for sect in sections:
-        for option in sect.options:
-            if not option.value_lines:
-                continue
-            first = _OPTION_RE.match(contents[option.line], option.indent)
-            if first is None or first.group("value").strip():
-                continue
-            for index in option.value_lines:
-                if "=" not in contents[index]:
-                    raise _parse_error(path, index, f"a line of the nested block '{option.key}' without '='")
-
-
-def _parse_error(path: str, index: int, what: str) -> ConfigParseError:
-    return ConfigParseError(
-        f"cannot parse {path}, line {index + 1}: {what}",
-        hint="fix the file by hand (the AWS CLI cannot read it either); rolecall does not edit a file it cannot parse",
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Validation of what is written
 
 # Everything str.splitlines() breaks on: botocore splits nested values with it, and a line break in a key or
@@ -327,7 +198,7 @@ def _check_value(value: str) -> str:
 # Pure text edits
 
 
-def _find_section(doc: _Doc, section: SectionRef) -> _Section | None:
+def _find_section(doc: Document, section: SectionRef) -> Section | None:
     """The section botocore reads for ``section``: the LAST matching one (botocore keeps the last)."""
     found = None
     for candidate in doc.sections:
@@ -336,144 +207,41 @@ def _find_section(doc: _Doc, section: SectionRef) -> _Section | None:
     return found
 
 
-def _find_option(sect: _Section, key: str) -> _Option | None:
-    wanted = key.lower()  # configparser lower-cases keys: Region and region are the same key
-    for option in sect.options:
-        if option.key == wanted:
-            return option
-    return None
-
-
-def _rewrite_value(content: str, indent: int, new_value: str) -> str:
-    """``content`` (a key line) with its value replaced, keeping indentation, delimiter and spacing."""
-    match = _OPTION_RE.match(content, indent)
-    assert match is not None  # the scanner accepted this line as an option
-    start = match.start("value")
-    prefix = content[:start]
-    old_value = content[start:].strip()
-    if not new_value:
-        return prefix.rstrip(" \t")
-    if not old_value and not prefix[-1:].isspace() and match.start("vi") > match.end("option"):
-        prefix += " "  # `key =` had no room for a value; `key=` stays tight
-    return prefix + new_value
-
-
-def _sub_entry(content: str) -> tuple[str, int] | None:
-    """For a nested line ``  k = v``: (k, index where v starts); None when there is no ``=``."""
-    equals = content.find("=")
-    if equals < 0:
-        return None
-    key = content[:equals].strip()
-    start = equals + 1
-    while start < len(content) and content[start] in " \t":
-        start += 1
-    return key, start
-
-
-def _rewrite_sub_value(content: str, new_value: str) -> str:
-    entry = _sub_entry(content)
-    assert entry is not None
-    _key, start = entry
-    prefix = content[:start]
-    if not new_value:
-        return prefix.rstrip(" \t")
-    if start == len(content.rstrip()) and not prefix[-1:].isspace():
-        equals = content.find("=")
-        if equals > 0 and content[equals - 1] in " \t":
-            prefix += " "
-    return prefix + new_value
-
-
-class _Editor:
-    """Line edits on a scanned document; indexes refer to the original lines until ``result``."""
-
-    def __init__(self, doc: _Doc) -> None:
-        self.doc = doc
-        self.replace: dict[int, str | None] = {}  # line index -> new content, or None to drop the line
-        self.after: dict[int, list[str]] = {}  # line index -> new lines inserted after it (-1: at the top)
-        self.append: list[str] = []  # new lines at the end of the file
-
-    def insert_after(self, index: int, lines: list[str]) -> None:
-        self.after.setdefault(index, []).extend(lines)
-
-    def result(self) -> str:
-        doc = self.doc
-        newline = doc.newline
-        out: list[str] = []
-        pending_break = False  # the previous emitted line has no terminator (old last line)
-
-        def emit(content: str, eol: str) -> None:
-            nonlocal pending_break
-            if pending_break:
-                out.append(newline)
-            out.append(content + eol)
-            pending_break = not eol
-
-        for new in self.after.get(-1, []):
-            emit(new, newline)
-        for index, (content, eol) in enumerate(zip(doc.contents, doc.eols, strict=True)):
-            replacement = self.replace.get(index, content)
-            if replacement is not None:
-                emit(replacement, eol)
-            for new in self.after.get(index, []):
-                emit(new, newline)
-        for new in self.append:
-            emit(new, newline)
-        return "".join(out)
-
-
-def _indent_text(doc: _Doc, option: _Option) -> str:
-    return doc.contents[option.line][: option.indent]
-
-
-def _apply_one(editor: _Editor, sect: _Section, key: str, change: Change, new_lines: list[str]) -> None:
+def _apply_one(edit: Edit, sect: Section, key: str, change: Change, new_lines: list[str]) -> None:
     """Apply one key's change inside an existing section; lines for new keys are collected in ``new_lines``."""
-    doc = editor.doc
-    option = _find_option(sect, key)
-    if change is None:
-        if option is not None:
-            _drop_option(editor, option)
-        return
-    if isinstance(change, str):
-        if option is None:
-            new_lines.append(f"{key} = {change}" if change else f"{key} =")
-            return
-        editor.replace[option.line] = _rewrite_value(doc.contents[option.line], option.indent, change)
-        _drop_value_lines(editor, option)  # a scalar over a multi-line value or nested block replaces it all
-        return
-    # A nested block.
-    sets = {k: v for k, v in change.items() if v is not None}
-    deletes = [k for k, v in change.items() if v is None]
+    option = sect.option(key)  # configparser lower-cases keys: Region and region are the same key
     if option is None:
-        if sets:
-            new_lines.append(f"{key} =")
-            new_lines.extend(f"    {k} = {v}" if v else f"    {k} =" for k, v in sets.items())
-        return
-    first_value = _OPTION_RE.match(doc.contents[option.line], option.indent)
-    assert first_value is not None
-    is_block = not first_value.group("value").strip() and option.value_lines
-    if not is_block:
+        new_lines.extend(_render_new(key, change))
+    elif change is None:
+        edit.drop_option(option)
+    elif isinstance(change, str):
+        edit.set_value(option, change)  # a scalar over a multi-line value or nested block replaces it all
+    elif option.is_block:
+        _update_block(edit, option, change)
+    else:
         # A scalar (or an empty `key =`) becomes a block: the old scalar goes, as the person asked for sub-keys.
-        if not sets:
-            return
-        editor.replace[option.line] = _rewrite_value(doc.contents[option.line], option.indent, "")
-        _drop_value_lines(editor, option)
-        indent = _indent_text(doc, option) + "    "
-        editor.insert_after(option.end, [f"{indent}{k} = {v}" if v else f"{indent}{k} =" for k, v in sets.items()])
-        return
-    # Existing block: update sub-lines in place (the last one botocore keeps), add the others after its end.
+        sets = {k: v for k, v in change.items() if v is not None}
+        if sets:
+            edit.set_value(option, "")
+            indent = edit.indent(option) + "    "
+            edit.insert_after(option.end, [f"{indent}{k} = {v}" if v else f"{indent}{k} =" for k, v in sets.items()])
+
+
+def _update_block(edit: Edit, option: Option, change: Mapping[str, str | None]) -> None:
+    """Update an existing nested block: sub-lines in place (the last one botocore keeps), new ones after its end."""
+    contents = edit.doc.contents
     last_for: dict[str, int] = {}
     for index in option.value_lines:
-        entry = _sub_entry(doc.contents[index])
+        entry = sub_entry(contents[index])
         if entry is not None:
             last_for[entry[0]] = index
-    for sub in deletes:
+    for sub in [k for k, v in change.items() if v is None]:
         for index in option.value_lines:
-            entry = _sub_entry(doc.contents[index])
+            entry = sub_entry(contents[index])
             if entry is not None and entry[0] == sub:
-                editor.replace[index] = None
-    template = doc.contents[option.value_lines[-1]]
-    entry = _sub_entry(template)
+                edit.replace[index] = None
+    template = contents[option.value_lines[-1]]
+    entry = sub_entry(template)
     indent_width = len(template) - len(template.lstrip())
     indent = template[:indent_width]
     separator = " = "
@@ -482,27 +250,16 @@ def _apply_one(editor: _Editor, sect: _Section, key: str, change: Change, new_li
         before = template[indent_width:equals]
         separator = before[len(before.rstrip()) :] + "=" + template[equals + 1 : entry[1]]
     added: list[str] = []
-    for sub, value in sets.items():
+    for sub, value in change.items():
+        if value is None:
+            continue
         if sub in last_for:
-            editor.replace[last_for[sub]] = _rewrite_sub_value(doc.contents[last_for[sub]], value)
+            edit.set_sub_value(last_for[sub], value)
         else:
             line = f"{indent}{sub}{separator}{value}"
             added.append(line if value else line.rstrip(" \t"))
     if added:
-        editor.insert_after(option.end, added)
-
-
-def _drop_value_lines(editor: _Editor, option: _Option) -> None:
-    """Remove an option's continuation lines and the blank lines among them; comments stay."""
-    doc = editor.doc
-    for index in range(option.line + 1, option.end + 1):
-        if not _is_comment(doc.contents[index].strip()):
-            editor.replace[index] = None
-
-
-def _drop_option(editor: _Editor, option: _Option) -> None:
-    editor.replace[option.line] = None
-    _drop_value_lines(editor, option)
+        edit.insert_after(option.end, added)
 
 
 def _render_new(key: str, change: Change) -> list[str]:
@@ -547,8 +304,8 @@ def apply_changes(text: str, section: SectionRef, changes: Mapping[str, Change],
     """
     _check_section(section)
     clean = _normalise(changes)
-    doc = _scan(text, path)
-    editor = _Editor(doc)
+    doc = parse_document(text, path)
+    editor = Edit(doc)
     sect = _find_section(doc, section)
     if sect is None:
         body: list[str] = []
@@ -564,7 +321,7 @@ def apply_changes(text: str, section: SectionRef, changes: Mapping[str, Change],
     if new_lines:
         if sect.options:
             last = sect.options[-1]
-            indent = _indent_text(doc, last)
+            indent = editor.indent(last)
             editor.insert_after(last.end, [indent + line for line in new_lines])
         else:
             # Right after the header. The next header may be indented (configparser allows it after a header);
@@ -572,8 +329,7 @@ def apply_changes(text: str, section: SectionRef, changes: Mapping[str, Change],
             indent = ""
             following = sect.end + 1
             if following < len(doc.contents):
-                first = _NONSPACE_RE.search(doc.contents[following])
-                indent = doc.contents[following][: first.start() if first else 0]
+                indent = doc.contents[following][: indent_of(doc.contents[following])]
             editor.insert_after(sect.line, [indent + line for line in new_lines])
     return editor.result()
 
@@ -585,8 +341,8 @@ def remove_section_text(text: str, section: SectionRef, path: str = "<text>") ->
     last key and the next header stay (they usually describe the next section).
     """
     _check_section(section)
-    doc = _scan(text, path)
-    editor = _Editor(doc)
+    doc = parse_document(text, path)
+    editor = Edit(doc)
     for sect in doc.sections:
         if not section.matches(sect.header):
             continue
@@ -598,33 +354,14 @@ def remove_section_text(text: str, section: SectionRef, path: str = "<text>") ->
             editor.replace[index] = None
             index += 1
         following = sect.end + 1
-        if following < len(doc.contents) and doc.contents[following][:1].isspace() and _follows_option(doc, sect.line):
+        if following < len(doc.contents) and doc.contents[following][:1].isspace() and doc.follows_option(sect.line):
             # An indented header was safe after this section's header; after a key it would continue its value.
             editor.replace[following] = doc.contents[following].lstrip()
     return editor.result()
 
 
-def _follows_option(doc: _Doc, index: int) -> bool:
-    """True when the last significant line before ``index`` belongs to a key (not a header)."""
-    for sect in doc.sections:
-        if sect.line < index and sect.end >= index - 1:
-            return bool(sect.options) and sect.options[-1].end < index
-    return False
-
-
 # --------------------------------------------------------------------------------------------------------------
 # File operations
-
-
-def decode_config(data: bytes, path: str) -> str:
-    """The text of a config or credentials file read as ``data``; ``ConfigParseError`` when it is not UTF-8."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigParseError(
-            f"cannot parse {path}: it is not UTF-8 text (byte {error.start})",
-            hint="fix or remove the file; the AWS CLI cannot read it either",
-        ) from error
 
 
 def _verify(text: str, path: str, section: SectionRef, changes: Mapping[str, Change]) -> None:
@@ -642,7 +379,7 @@ def _verify(text: str, path: str, section: SectionRef, changes: Mapping[str, Cha
         raw = parse_raw(text, path)
     except ConfigParseError as error:
         raise broken() from error
-    sect = _find_section(_scan(text, path), section)
+    sect = _find_section(parse_document(text, path), section)
     values = raw.get(sect.header, {}) if sect is not None else {}
     for key, change in changes.items():
         got = values.get(key.lower())
@@ -679,16 +416,15 @@ def update_section(
     from rolecall import fileio
     from rolecall.config.parse import parse_raw
 
-    with fileio.exclusive_lock(path, timeout=lock_timeout):
-        data = fileio.read_bytes(path)
-        old = "" if data is None else decode_config(data, path)
+    def transform(old: str, exists: bool) -> str:
         parse_raw(old, path)  # refuse to edit what cannot be read: the reader's error names file and line
-        new = apply_changes(old, section, changes, path)
-        # A missing file is created only when there is something to put in it.
-        changed = new != old or (data is None and bool(new))
-        if changed:
-            _verify(new, path, section, _normalise(changes))
-            fileio.atomic_write(path, new.encode("utf-8"))
+        return apply_changes(old, section, changes, path)
+
+    # A missing file is created only when there is something to put in it (write_checked writes no empty text).
+    _old, new = write_checked(
+        path, transform, lambda new: _verify(new, path, section, _normalise(changes)), lock_timeout=lock_timeout
+    )
+    changed = new is not None
     if check_permissions:
         warning = fileio.permission_warning(path)
         if warning:
@@ -720,26 +456,22 @@ def delete_key(path: str, section: SectionRef, key: str, *, reporter: Reporter =
 
 def remove_section(path: str, section: SectionRef, *, lock_timeout: float = 30.0) -> bool:
     """Remove ``section`` (every header botocore maps to it) from ``path``; True when the file changed."""
-    from rolecall import fileio
     from rolecall.config.parse import parse_raw
 
-    with fileio.exclusive_lock(path, timeout=lock_timeout):
-        data = fileio.read_bytes(path)
-        if data is None:
-            return False
-        old = decode_config(data, path)
+    def transform(old: str, exists: bool) -> str | None:
+        if not exists:
+            return None
         parse_raw(old, path)
-        new = remove_section_text(old, section, path)
-        if new == old:
-            return False
-        remaining = _scan(new, path)
-        if _find_section(remaining, section) is not None:
+        return remove_section_text(old, section, path)
+
+    def verify(new: str) -> None:
+        if _find_section(parse_document(new, path), section) is not None:
             raise ConfigError(
                 f"internal error: removing {section.describe()} from {path} failed; the file was left unchanged",
                 hint="please report this with a copy of the file (secrets removed)",
             )
-        fileio.atomic_write(path, new.encode("utf-8"))
-    return True
+
+    return write_checked(path, transform, verify, lock_timeout=lock_timeout)[1] is not None
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ Three steps, each usable alone:
   50-100 ms, so an organisation of 2,000 accounts would take minutes one call after the other.
 * ``plan_profiles`` turns them into profiles named by a template, with names that botocore reads back verbatim.
 * ``sync_config_file`` (``apply_block`` for the pure text transform) writes them into a block of the config file
-  that rolecall owns, between two marker comments, one block per sso-session::
+  that rolecall owns, between two marker comments (``rolecall.config.owned``), one block per sso-session::
 
       # BEGIN rolecall sso sync (sso-session NAME): generated, edits inside are replaced
       [profile NAME]
@@ -30,9 +30,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rolecall.config.edit import decode_config
+from rolecall.config.document import Lines, write_checked
+from rolecall.config.owned import begin_marker, check_after_block, end_marker, find_blocks
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw
-from rolecall.config.textdiff import split_lines, unified_diff
+from rolecall.config.textdiff import unified_diff
 from rolecall.errors import AwsError, ConfigError, ConfigParseError, InvalidInputError
 
 __all__ = [
@@ -337,29 +338,10 @@ def plan_profiles(
 # --------------------------------------------------------------------------------------------------------------
 # The block in the config file
 
-_BEGIN = "# BEGIN rolecall sso sync"
-_END = "# END rolecall sso sync"
-_SESSION_OPEN = " (sso-session "
-_BEGIN_TAIL = "): generated, edits inside are replaced"
-_MARKER_HINT = (
-    "fix the markers by hand: each '# BEGIN rolecall sso sync (sso-session NAME): ...' line needs one "
-    "'# END rolecall sso sync (sso-session NAME)' line after it, one block per sso-session, none inside another "
-    "(or delete both markers and the lines between them, and run again)"
-)
 _KEY_RE = re.compile(r"[a-z0-9_]+\Z")
 # A header for the parse of the old block alone, so that lines the user put above the block's first header
 # (which botocore reads as part of the section before the block) do not make that parse fail.
 _PREAMBLE = "[rolecall sso sync: lines above the first header of the block]\n"
-
-
-def begin_marker(sso_session: str) -> str:
-    """The line that opens the block of ``sso_session`` (without line terminator)."""
-    return f"{_BEGIN}{_SESSION_OPEN}{sso_session}{_BEGIN_TAIL}"
-
-
-def end_marker(sso_session: str) -> str:
-    """The line that closes the block of ``sso_session`` (without line terminator)."""
-    return f"{_END}{_SESSION_OPEN}{sso_session})"
 
 
 def _check_session(sso_session: str) -> None:
@@ -398,85 +380,6 @@ def _check_profiles(profiles: Sequence[GeneratedProfile]) -> None:
                 good_values.add(value)
 
 
-def _marker_error(path: str, index: int, what: str) -> ConfigError:
-    return ConfigError(f"{path} line {index + 1}: {what}; nothing was written", hint=_MARKER_HINT)
-
-
-def _marker_session(stripped: str, prefix: str, path: str, index: int) -> str:
-    """The sso-session name in a marker line (``stripped`` starts with ``prefix``)."""
-    rest = stripped[len(prefix) :]
-    close = rest.rfind(")")  # the fixed tail of a BEGIN line has no ')', so the last one closes the name
-    if not rest.startswith(_SESSION_OPEN) or close <= len(_SESSION_OPEN):
-        raise _marker_error(path, index, f"a malformed rolecall marker line ({prefix} ...)")
-    return rest[len(_SESSION_OPEN) : close]
-
-
-def _find_blocks(lines: list[str], path: str) -> dict[str, tuple[int, int]]:
-    """Every well-formed block: sso-session -> (index of its BEGIN line, index of its END line).
-
-    Markers of every session are checked, since a broken block of another session leaves it unclear which
-    lines are whose. Raises ``ConfigError`` naming the file and the line.
-    """
-    blocks: dict[str, tuple[int, int]] = {}
-    opened: tuple[str, int] | None = None
-    for index, line in enumerate(lines):
-        if "rolecall sso sync" not in line:  # cheap test first: almost every line fails it
-            continue
-        stripped = line.strip()
-        if stripped.startswith(_BEGIN):
-            session = _marker_session(stripped, _BEGIN, path, index)
-            if opened is not None:
-                raise _marker_error(
-                    path,
-                    index,
-                    f"a BEGIN marker for sso-session {session} inside the block of sso-session {opened[0]} "
-                    f"opened at line {opened[1] + 1}",
-                )
-            if session in blocks:
-                raise _marker_error(
-                    path,
-                    index,
-                    f"a second block for sso-session {session} (the first begins at line {blocks[session][0] + 1})",
-                )
-            opened = (session, index)
-        elif stripped.startswith(_END):
-            session = _marker_session(stripped, _END, path, index)
-            if opened is None:
-                raise _marker_error(path, index, f"an END marker for sso-session {session} without a BEGIN marker")
-            if opened[0] != session:
-                raise _marker_error(
-                    path,
-                    index,
-                    f"an END marker for sso-session {session} closes the block of sso-session {opened[0]} "
-                    f"opened at line {opened[1] + 1}",
-                )
-            blocks[session] = (opened[1], index)
-            opened = None
-    if opened is not None:
-        raise _marker_error(path, opened[1], f"the BEGIN marker for sso-session {opened[0]} has no END marker")
-    return blocks
-
-
-def _check_after_block(lines: list[str], end: int, path: str) -> None:
-    """The first setting line after a block must be a ``[section]`` header at the start of the line.
-
-    Anything else (``key = value`` without a header, an indented line) is read by botocore as part of the block's
-    last profile; rewriting the block would silently move it, so the person decides where it belongs.
-    """
-    for index in range(end + 1, len(lines)):
-        line = lines[index]
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#;":
-            continue
-        if line[0] == "[" and stripped.rfind("]") >= 2:
-            return
-        raise ConfigError(
-            f"{path} line {index + 1}: the first line after the rolecall block is not a [section] header at the "
-            "start of the line, so botocore reads it as part of the block's last profile; nothing was written",
-            hint="move that line into a section above the block, or put a [section] header before it",
-        )
-
-
 def _render(sso_session: str, profiles: Sequence[GeneratedProfile], eol: str) -> str:
     """The whole block, in the AWS CLI's layout, every line ended by ``eol``."""
     lines = [begin_marker(sso_session)]
@@ -487,16 +390,6 @@ def _render(sso_session: str, profiles: Sequence[GeneratedProfile], eol: str) ->
         lines.extend(f"{key} = {value}" for key, value in profile.values)
     lines.append(end_marker(sso_session))
     return eol.join(lines) + eol
-
-
-def _newline(lines: list[str]) -> str:
-    """The file's own line terminator (that of its first line), else ``\\n``."""
-    for line in lines:
-        if line.endswith("\r\n"):
-            return "\r\n"
-        if line.endswith(("\n", "\r")):
-            return line[-1]
-    return "\n"
 
 
 def _profiles(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
@@ -524,32 +417,22 @@ def _plan(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], pat
     _check_session(sso_session)
     _check_profiles(profiles)
     old_raw = parse_raw(text, path)  # refuse to edit what botocore cannot read: the error names file and line
-    lines = split_lines(text)
-    eol = _newline(lines)
-    span = _find_blocks(lines, path).get(sso_session)
+    lines = Lines.of(text)
+    span = find_blocks(lines.contents, path).get(sso_session)
     if span is not None:
-        _check_after_block(lines, span[1], path)
-    block = _render(sso_session, profiles, eol)
+        check_after_block(lines.contents, span[1], path)
+    block = _render(sso_session, profiles, lines.newline)
 
     if span is None:
         outside = text
         old_block = ""
-        if not profiles:
-            new_text = text  # nothing to write and no block to empty: leave the file alone
-        else:
-            head = text
-            if head and not head.endswith(("\n", "\r")):
-                head += eol  # the old last line had no terminator
-            if head and lines[-1].strip():
-                head += eol  # one blank line before the block
-            new_text = head + block
+        # Nothing to write and no block to empty: leave the file alone; else the block goes at the end.
+        new_text = lines.append(block) if profiles else text
     else:
         begin, end = span
-        before = "".join(lines[:begin])
-        after = "".join(lines[end + 1 :])
-        outside = before + after
-        old_block = "".join(lines[begin : end + 1])
-        new_text = before + block + after
+        outside = lines.splice(begin, end + 1, "")
+        old_block = lines.span(begin, end + 1)
+        new_text = lines.splice(begin, end + 1, block)
 
     # Profiles outside the block (other sessions' blocks included), by botocore's rules: `[profile  x ]`,
     # `[profile "x"]` and `[default]` are the names x and default, whatever their spelling.
@@ -570,7 +453,7 @@ def _plan(text: str, sso_session: str, profiles: Sequence[GeneratedProfile], pat
     elif span is None:
         old_profiles = {}
     else:
-        body = "".join(lines[span[0] + 1 : span[1]])
+        body = lines.span(span[0] + 1, span[1])
         try:
             old_profiles = _profiles(_PREAMBLE + body, path)
         except ConfigParseError:
@@ -692,29 +575,19 @@ def sync_config_file(
     and checked, and nothing is written (no lock file either). Raises what ``apply_block`` raises, and
     ``FileError`` when the file cannot be read, locked or written.
     """
-    from rolecall import fileio
+    plans: list[_Plan] = []
 
-    if dry_run:
-        return _sync(path, sso_session, profiles, dry_run=True)
-    with fileio.exclusive_lock(path, timeout=lock_timeout):
-        return _sync(path, sso_session, profiles, dry_run=False)
+    def transform(old: str, exists: bool) -> str | None:
+        plans.append(_plan(old, sso_session, profiles, path))  # checks and verifies: raises before any write
+        return None if dry_run else plans[-1].text
 
-
-def _sync(path: str, sso_session: str, profiles: Sequence[GeneratedProfile], *, dry_run: bool) -> SyncResult:
-    from rolecall import fileio
-
-    data = fileio.read_bytes(path)
-    old = "" if data is None else decode_config(data, path)
-    plan = _plan(old, sso_session, profiles, path)
-    written = False
-    if plan.text != old and not dry_run:
-        fileio.atomic_write(path, plan.text.encode("utf-8"))
-        written = True
+    old, written = write_checked(path, transform, lambda new: None, lock_timeout=lock_timeout, locked=not dry_run)
+    plan = plans[-1]
     return SyncResult(
         added=plan.added,
         removed=plan.removed,
         changed=plan.changed,
         unchanged=plan.unchanged,
         diff=unified_diff(old, plan.text, path),
-        written=written,
+        written=written is not None,
     )

@@ -2,7 +2,8 @@
 
 For tools that only read ``~/.aws/credentials`` (IDEs, old SDKs). The section is written through the
 format-preserving editor (comments and other sections untouched, atomic, locked, 0600) and marked as
-rolecall's with two keys botocore ignores: ``rolecall_source_profile`` and ``rolecall_expiration``.
+rolecall's with two keys botocore ignores, ``rolecall_source_profile`` and ``rolecall_expiration``
+(the marker policy: ``rolecall.config.owned``).
 rolecall refuses to overwrite a section it did not write unless ``--force``. ``rolecall save --refresh``
 renews every section it owns that expires within the window.
 """
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
     from rolecall.cli.context import Context
     from rolecall.credentials import Credentials
-
-OWNER_KEY = "rolecall_source_profile"
-EXPIRY_KEY = "rolecall_expiration"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE --as NAME [--force] | --refresh [--within MINUTES]."""
@@ -77,12 +74,13 @@ def _source_profiles(ctx: Context, profile: str) -> list[str]:
 
 def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
     from rolecall.config.edit import SectionRef, update_section
+    from rolecall.config.owned import is_owned, owned_keys
     from rolecall.config.parse import read_raw_file
     from rolecall.timefmt import format_iso_z
 
     path = ctx.paths.credentials_file
     existing = (read_raw_file(path) or {}).get(target)
-    if existing is not None and OWNER_KEY not in existing and not force:
+    if existing is not None and not is_owned(existing) and not force:
         raise ConfigError(
             f"[{target}] in {path} was not written by rolecall; not overwriting it",
             hint=f"choose another name with --as, or pass --force to replace [{target}]",
@@ -93,13 +91,13 @@ def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, 
         "aws_session_token": credentials.session_token,
         # botocore prefers aws_security_token: a stale one would pair an old token with the new keys.
         "aws_security_token": None,
-        OWNER_KEY: source,
-        EXPIRY_KEY: format_iso_z(credentials.expiration) if credentials.expiration else None,
+        **owned_keys(source, format_iso_z(credentials.expiration) if credentials.expiration else None),
     }
     update_section(path, SectionRef.raw(target), changes, reporter=ctx.warn, check_permissions=True)
 
 
 def _refresh_all(args: argparse.Namespace, ctx: Context) -> int:
+    from rolecall.config.owned import EXPIRY_KEY, owner_of
     from rolecall.config.parse import read_raw_file
     from rolecall.timefmt import parse_timestamp
 
@@ -108,8 +106,8 @@ def _refresh_all(args: argparse.Namespace, ctx: Context) -> int:
     now = ctx.clock()
     renewed = 0
     for name, section in sections.items():
-        source = section.get(OWNER_KEY)
-        if not isinstance(source, str):
+        source = owner_of(section)
+        if source is None:
             continue
         expiry_text = section.get(EXPIRY_KEY)
         if isinstance(expiry_text, str) and expiry_text:
