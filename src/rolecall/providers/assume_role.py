@@ -83,7 +83,7 @@ class AssumeRoleProvider:
 
     def cache_key(self) -> str:
         """The file name (without .json) the AWS CLI uses for this profile's role session."""
-        from rolecall.cache import assume_role_cache_key
+        from rolecall.cachekeys import assume_role_cache_key
 
         return assume_role_cache_key(self.cache_params(), session_name_generated=not self.profile.role_session_name)
 

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Protocol
 
-    from rolecall.cache import CliCache, SessionCache
+    from rolecall.cache import CliCache
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
     from rolecall.providers.result import ConsoleFacts
     from rolecall.reporting import Reporter
+    from rolecall.sessioncache import SessionCache
 
     class Provider(Protocol):
         """A credential source."""
@@ -140,8 +141,8 @@ class Runtime:
     def session_cache(self) -> SessionCache:
         """rolecall's MFA session cache, one instance per runtime, so a bad file is reported once."""
         if self._session_cache is None:
-            from rolecall.cache import SessionCache
             from rolecall.reporting import as_warnings
+            from rolecall.sessioncache import SessionCache
 
             self._session_cache = SessionCache(self.paths.session_cache_dir, as_warnings(self.reporter))
         return self._session_cache

@@ -56,7 +56,7 @@ class SsoProvider:
 
     def cache_key(self) -> str | None:
         """The AWS CLI v2's cache key of this role, or None when the profile is incomplete."""
-        from rolecall.cache import sso_role_cache_key
+        from rolecall.cachekeys import sso_role_cache_key
 
         if self.account_id is None or self.role_name is None or (self.session_name is None and not self.start_url):
             return None

@@ -56,7 +56,7 @@ class WebIdentityProvider:
 
     def cache_key(self) -> str:
         """The AWS CLI's cache key for this web-identity role (the token is not part of it)."""
-        from rolecall.cache import assume_role_cache_key
+        from rolecall.cachekeys import assume_role_cache_key
 
         params: dict[str, Any] = {"RoleArn": self.role_arn}
         if self.session_name:
