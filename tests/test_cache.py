@@ -23,12 +23,11 @@ from rolecall.cache import (
     CacheEntry,
     CliCache,
     SessionCache,
-    _canonical_json,
-    _loads,
     assume_role_cache_key,
     has_control_characters,
 )
 from rolecall.errors import InvalidInputError
+from rolecall.fastjson import canonical_json, loads
 from rolecall.sandbox import Sandbox
 
 NOW = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)
@@ -194,7 +193,7 @@ def test_web_identity_key_equals_botocore_fetcher() -> None:
 @settings(max_examples=300, deadline=None)
 @given(value=policy_values | st.floats(allow_nan=False) | st.lists(st.floats(allow_nan=False), max_size=3))
 def test_canonical_json_is_json_dumps_sort_keys(value: Any) -> None:
-    assert _canonical_json(value) == json.dumps(value, sort_keys=True)
+    assert canonical_json(value) == json.dumps(value, sort_keys=True)
 
 
 @settings(max_examples=300, deadline=None)
@@ -211,10 +210,10 @@ def test_fast_loads_matches_json_loads(document: str) -> None:
         expected = json.loads(document)
     except ValueError:
         with pytest.raises(ValueError):
-            _loads(document)
+            loads(document)
     else:
         # Compared through json.dumps: NaN is accepted by both and is not equal to itself.
-        assert json.dumps(_loads(document)) == json.dumps(expected)
+        assert json.dumps(loads(document)) == json.dumps(expected)
 
 
 def test_bad_policy_is_invalid_input() -> None:
@@ -489,25 +488,31 @@ def test_expiry_window_boundaries(tmp_path: Path, left: timedelta, min_remaining
     assert (entry is not None) is fresh
 
 
-def test_expiry_window_agrees_with_botocore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """At the same instant, botocore's fetcher and rolecall agree on fresh vs stale, on both sides of 15 min."""
-    import botocore.credentials as bc
+def test_expiry_window_agrees_with_botocore(tmp_path: Path) -> None:
+    """botocore's fetcher (its own clock, its public ``fetch_credentials``) and rolecall agree on fresh vs stale,
+    a few seconds on each side of the 15-minute window (the exact edge: test_expiry_window_boundaries)."""
 
-    now = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)
-    monkeypatch.setattr(bc, "_local_now", lambda: now)
-    for left, fresh in ((timedelta(seconds=900), True), (timedelta(seconds=899), False)):
+    class Sts:
+        """botocore's STS client as its fetcher uses it: a stale entry makes it call AssumeRole here."""
+
+        def assume_role(self, **kwargs: Any) -> dict[str, Any]:
+            return sts_response(datetime.now(timezone.utc) + timedelta(hours=1), access_key="ASIAFROMANEWCALL01")
+
+    for left, fresh in ((timedelta(seconds=905), True), (timedelta(seconds=895), False)):
+        now = datetime.now(timezone.utc)
         key = assume_role_cache_key({"RoleArn": ROLE})
         CliCache(str(tmp_path)).put(key, sts_response(now + left))
+        assert (CliCache(str(tmp_path)).get(key, now) is not None) is fresh
         fetcher = AssumeRoleCredentialFetcher(
-            client_creator=lambda *a, **k: None,
+            client_creator=lambda *a, **k: Sts(),
             source_credentials=Credentials("AKIDSOURCE", "secret"),
             role_arn=ROLE,
             extra_args={},
             cache=JSONFileCache(str(tmp_path)),
         )
-        assert fetcher._cache_key == key
-        assert (fetcher._load_from_cache() is not None) is fresh
-        assert (CliCache(str(tmp_path)).get(key, now) is not None) is fresh
+        # Served from rolecall's entry only when botocore computed the same key and found it fresh.
+        served = fetcher.fetch_credentials()["access_key"]
+        assert (served == "ASIAEXAMPLECACHED01") is fresh, served
 
 
 def test_account_id_in_file_wins_over_arn(tmp_path: Path) -> None:

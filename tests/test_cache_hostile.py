@@ -303,14 +303,14 @@ def test_fast_loads_rejects_bad_json_without_json_imported() -> None:
     """Python 3.11's C scanner raises SystemError for a syntax error while json.decoder is not imported."""
     script = """
         import sys
-        from rolecall.cache import _loads
+        from rolecall.fastjson import loads
         assert "json.decoder" not in sys.modules
-        assert _loads('{"a": [1, 2]}') == {"a": [1, 2]}
+        assert loads('{"a": [1, 2]}') == {"a": [1, 2]}
         assert "json" not in sys.modules  # the success path stays light
         deep = "[" * 100000 + "]" * 100000
         for bad in ('{"Credentials": {"AccessKeyId": "ASIA', '{"a": }', '[1, 2', '"\\\\x"', deep):
             try:
-                _loads(bad)
+                loads(bad)
             except ValueError:
                 pass
             else:
