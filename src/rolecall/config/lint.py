@@ -1,20 +1,21 @@
 """``rolecall doctor``'s rules: a linter over the AWS config and credentials files, pure and typed.
 
 ``lint(config, credentials, now)`` takes both files as ``SourceFile`` values (path, text, mode), parses them
-with ``rolecall.config.parse`` (botocore's semantics) and with a tolerant line scan of its own (for line numbers,
-for the original spelling of names, and to keep going where botocore's parser gives up), and returns
-``Finding`` values. It never prints, reads a file or looks at the clock: ``read_source`` reads a file, and the
-caller passes ``now``. Each rule has a stable id (``RULES``); docs/doctor.md describes them.
+with ``rolecall.config.parse`` (botocore's semantics) and with the tolerant scan of the document model
+(``rolecall.config.document``: for line numbers, for the original spelling of names, and to keep going where
+botocore's parser gives up), and returns ``Finding`` values (``rolecall.config.findings``). It never prints,
+reads a file or looks at the clock: ``read_source`` reads a file, and the caller passes ``now``. Each rule has a
+stable id (``RULES``); docs/doctor.md describes them.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
 from datetime import datetime, timedelta
 
+from rolecall.config.document import parse_document
+from rolecall.config.findings import ERROR, INFO, RULES, WARNING, Finding, SourceFile, read_source
 from rolecall.config.graph import (
     ASSUME_ROLE,
     KEYS,
@@ -26,9 +27,18 @@ from rolecall.config.graph import (
     is_web_identity_role,
     text,
 )
+from rolecall.config.knownkeys import (
+    EXPIRY_KEYS,
+    FOREIGN_KEY_PREFIXES,
+    KNOWN_NESTED_KEYS,
+    KNOWN_OTHER_SECTIONS,
+    KNOWN_PROFILE_KEYS,
+    KNOWN_SSO_SESSION_KEYS,
+)
+from rolecall.config.owned import OWNER_KEY
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, split_section_name
 from rolecall.config.profiles import is_valid_region
-from rolecall.errors import ConfigParseError, FileError
+from rolecall.errors import ConfigParseError
 from rolecall.limits import CHAINING_CAP_SECONDS, CLOCK_SKEW_LIMIT_SECONDS
 from rolecall.timefmt import parse_timestamp
 
@@ -52,84 +62,6 @@ __all__ = [
     "read_source",
 ]
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
-
-#: id -> (severity, one-line title). Ids are stable: a retired rule's id is never reused.
-RULES: dict[str, tuple[str, str]] = {
-    "RC000": (ERROR, "a file botocore cannot parse (the AWS CLI and every SDK fail on it)"),
-    "RC001": (ERROR, "a source_profile loop"),
-    "RC002": (ERROR, "source_profile names a profile that does not exist"),
-    "RC003": (ERROR, "mfa_serial is not an MFA device ARN or hardware serial"),
-    "RC004": (ERROR, "source_profile together with credential_source"),
-    "RC005": (ERROR, "duration_seconds above 3600 on a chained role (AWS caps role chaining at 1 h)"),
-    "RC006": (ERROR, "an invalid region name"),
-    "RC007": (WARNING, "access keys in the config file instead of the credentials file"),
-    "RC008": (ERROR, "plaintext keys in a file others can read"),
-    "RC009": (ERROR, "two sections for one name: botocore keeps the later one and silently drops the earlier"),
-    "RC010": (WARNING, "a name that differs only by case from one botocore knows (botocore ignores it)"),
-    "RC011": (WARNING, "an unknown key (a typo botocore silently ignores)"),
-    "RC012": (WARNING, "an expired session saved in the credentials file"),
-    "RC013": (ERROR, "this computer's clock is off from STS's (requests are refused beyond 5 minutes)"),
-    "RC014": (WARNING, "a section botocore does not read as a profile"),
-}
-
-#: The keys of a profile that the AWS CLI (v1 and v2), botocore and the SDKs read (aws-cli-compat.md, config-vars),
-#: plus rolecall's own. Generous on purpose: a false "unknown key" on a working config is worse than a missed typo.
-KNOWN_PROFILE_KEYS = frozenset(
-    {
-        # credentials
-        "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token",
-        "aws_account_id", "credential_process", "credential_source", "login_session",
-        # roles
-        "role_arn", "source_profile", "external_id", "mfa_serial", "role_session_name", "duration_seconds",
-        "web_identity_token_file",
-        # IAM Identity Center
-        "sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name", "sso_registration_scopes",
-        "sso_account_name", "sso_auto_populated", "sso_login_mode",
-        # region, endpoints, transport
-        "region", "output", "endpoint_url", "ignore_configured_endpoint_urls", "services", "ca_bundle",
-        "sts_regional_endpoints", "s3_use_arn_region", "use_dualstack_endpoint", "use_fips_endpoint",
-        "endpoint_discovery_enabled", "max_attempts", "retry_mode", "parameter_validation", "tcp_keepalive",
-        "connect_timeout", "read_timeout", "request_min_compression_size_bytes", "disable_request_compression",
-        "defaults_mode", "account_id_endpoint_mode", "sigv4a_signing_region_set", "auth_scheme_preference",
-        "request_checksum_calculation", "response_checksum_validation", "disable_host_prefix_injection",
-        "ec2_metadata_service_endpoint", "ec2_metadata_service_endpoint_mode", "ec2_metadata_v1_disabled",
-        "metadata_service_timeout", "metadata_service_num_attempts", "imds_use_ipv6", "proxy_ca_bundle",
-        "api_versions", "csm_enabled", "csm_host", "csm_port", "csm_client_id", "user_agent_appid",
-        # nested blocks of services
-        "s3", "s3control", "dynamodb", "ec2", "sts", "sqs", "sns", "lambda", "iam", "kms", "cloudwatch",
-        "secretsmanager", "ssm", "ecr", "ecs", "eks", "rds", "apigateway", "cloudformation",
-        # the AWS CLI's own
-        "cli_pager", "cli_timestamp_format", "cli_follow_urlparam", "cli_binary_format", "cli_auto_prompt",
-        "cli_history", "cli_help_output", "cli_error_format", "cli_legacy_timestamp_format", "cli_max_attempts",
-        # rolecall's own
-        "mfa_strategy", "mfa_process", "mfa_session_duration", "console_federation_endpoint",
-        "rolecall_source_profile", "rolecall_expiration",
-        # widely used by other tools on the same files (aws-vault, Leapp, saml2aws, aws-sso-util...)
-        "include_profile", "parent_profile", "session_tags", "transitive_session_tags", "source_identity",
-        "mfa_prompt", "region_default", "aws_credential_expiration", "aws_expiration", "expiration",
-    }
-)
-#: Keys of an ``[sso-session NAME]`` section.
-KNOWN_SSO_SESSION_KEYS = frozenset({"sso_start_url", "sso_region", "sso_registration_scopes"})
-#: Key prefixes other tools (and people) use for their own data; never reported as unknown.
-FOREIGN_KEY_PREFIXES = ("x_", "rolecall_", "granted_", "awsume_", "leapp_", "saml2aws_", "aws_vault_", "cli_")
-#: Keys of nested blocks whose names botocore compares case-sensitively (``s3 =`` / ``[services X]`` blocks).
-KNOWN_NESTED_KEYS = frozenset(
-    {
-        "addressing_style", "use_accelerate_endpoint", "use_dualstack_endpoint", "payload_signing_enabled",
-        "signature_version", "max_concurrent_requests", "max_queue_size", "multipart_threshold",
-        "multipart_chunksize", "max_bandwidth", "use_arn_region", "us_east_1_regional_endpoint", "endpoint_url",
-        "preferred_transfer_client", "target_bandwidth", "io_chunksize", "should_stream",
-    }
-)
-#: Top-level sections of the config file the AWS CLI reads that are not profiles.
-KNOWN_OTHER_SECTIONS = frozenset({"plugins", "preview", "cli", "toplevel"})
-#: Where tools write a saved session's expiry in the credentials file (rolecall save writes rolecall_expiration).
-EXPIRY_KEYS = ("rolecall_expiration", "x_security_token_expires", "aws_credential_expiration", "aws_expiration",
-               "expiration", "aws_session_expiration")
 _SECRET_KEYS = ("aws_secret_access_key", "aws_session_token", "aws_security_token")
 _MFA_ARN = re.compile(
     r"arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?:iam::\d{12}:(?:mfa|u2f)/[\w+=,.@/-]*[\w+=,.@-]"
@@ -138,74 +70,6 @@ _MFA_ARN = re.compile(
 _HARDWARE_SERIAL = re.compile(r"[A-Z]{2,8}\d{6,12}")
 #: doctor's default --skew-limit (``limits.CLOCK_SKEW_LIMIT_SECONDS``).
 SKEW_LIMIT_SECONDS = CLOCK_SKEW_LIMIT_SECONDS
-
-
-class Finding:
-    """One problem: rule ``id``, ``severity``, the ``profile`` it is about (or ``None`` for a whole file), the
-    ``file`` and ``line`` where it is (``None`` when unknown), a one-line ``message`` and the ``fix``. Immutable."""
-
-    __slots__ = ("file", "fix", "id", "line", "message", "profile", "severity")
-
-    id: str
-    severity: str
-    profile: str | None
-    file: str | None
-    line: int | None
-    message: str
-    fix: str
-
-    def __init__(self, id: str, profile: str | None, file: str | None, line: int | None, message: str, fix: str,
-                 severity: str | None = None) -> None:
-        set_ = object.__setattr__
-        set_(self, "id", id)
-        set_(self, "severity", severity or RULES[id][0])
-        set_(self, "profile", profile)
-        set_(self, "file", file)
-        set_(self, "line", line)
-        set_(self, "message", message)
-        set_(self, "fix", fix)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Finding is immutable")
-
-    def __repr__(self) -> str:
-        return f"Finding({self.id!r}, {self.profile!r}, line={self.line!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``--output json``."""
-        return {name: getattr(self, name) for name in ("id", "severity", "profile", "file", "line", "message", "fix")}
-
-
-class SourceFile:
-    """One of the two files as the linter gets it: ``path``, its ``text`` (``None``: no such file) and its
-    permission bits ``mode`` (``None`` where modes mean nothing, e.g. Windows)."""
-
-    __slots__ = ("mode", "path", "text")
-
-    def __init__(self, path: str, text: str | None, mode: int | None = None) -> None:
-        self.path = path
-        self.text = text
-        self.mode = mode
-
-
-def read_source(path: str) -> SourceFile:
-    """Read ``path`` for ``lint``: a missing file has ``text`` ``None``; ``FileError`` if it cannot be read."""
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            return SourceFile(path, None)  # botocore treats anything but a regular file as missing
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return SourceFile(path, None)
-    except OSError as exc:
-        raise FileError(f"cannot read {path}: {exc.strerror or exc}",
-                        hint="check the file's owner and mode (ls -l); it should be readable by you") from None
-    # Undecodable bytes are kept visible (replacement characters): parse_raw then reports the file as unparsable
-    # where botocore would fail too.
-    text = data.decode("utf-8", "replace")
-    mode = None if os.name == "nt" else stat.S_IMODE(st.st_mode)
-    return SourceFile(path, text, mode)
 
 
 # --- the tolerant line scan ----------------------------------------------------------------------------------
@@ -236,40 +100,21 @@ class _Section:
 
 
 def _scan(text: str) -> list[_Section]:
-    """Headers and key lines with their line numbers, as configparser reads them but never failing."""
+    """Headers and key lines with their line numbers: the document model's tolerant scan (configparser's rules,
+    never failing), with 1-based lines and names as written."""
+    doc = parse_document(text, strict=False)
     sections: list[_Section] = []
-    current: _Section | None = None
-    key: _Key | None = None
-    key_value_empty = False
-    indent_level = 0
-    for lineno, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        value = line.strip()
-        if not value or value[0] in "#;":
-            continue
-        indent = len(line) - len(line.lstrip())
-        if key is not None and indent > indent_level:
-            if key_value_empty:
-                name, sep, _ = value.partition("=")
-                if sep:
-                    key.nested.append((name.strip(), lineno))
-            continue
-        key = None
-        indent_level = indent
-        if value[0] == "[" and value.rfind("]") >= 2:
-            current = _Section(value[1 : value.rfind("]")], lineno)
-            sections.append(current)
-            continue
-        if current is None:
-            continue
-        eq = value.find("=")
-        colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")
-        if colon >= 0:
-            eq = colon
-        if eq <= 0:
-            continue
-        key = _Key(value[:eq].rstrip(), lineno)
-        key_value_empty = not value[eq + 1 :].strip()
-        current.keys.append(key)
+    for sect in doc.sections:
+        section = _Section(sect.header, sect.line + 1)
+        for option in sect.options:
+            key = _Key(option.name, option.line + 1)
+            if option.empty_value:  # a nested block: its `name = value` lines
+                for index in option.value_lines:
+                    name, sep, _ = doc.contents[index].strip().partition("=")
+                    if sep:
+                        key.nested.append((name.strip(), index + 1))
+            section.keys.append(key)
+        sections.append(section)
     return sections
 
 
@@ -635,7 +480,7 @@ def _rule_expired(files: _Files, now: datetime) -> Iterable[Finding]:
             section = files.credentials_sections.get(name)
             line = section.key_line(key) if section else None
             ago = _ago(now - expiry)
-            owner = _text(values, "rolecall_source_profile")
+            owner = _text(values, OWNER_KEY)
             fix = (f"rolecall save {owner} --as {name} (or rolecall save --refresh)" if owner
                    else f"renew it with the tool that wrote it, or delete [{name}] from {files.credentials_src.path}")
             yield Finding("RC012", name, files.credentials_src.path, line,
