@@ -41,6 +41,7 @@ from rolecall.errors import ConfigParseError, FileError, ProfileNotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
     from rolecall.config.paths import AwsPaths
@@ -62,30 +63,7 @@ __all__ = [
 ]
 
 # Characters ``shlex`` treats specially in POSIX mode; a header without any of them splits on spaces alone.
-_SHLEX_WHITESPACE = " \t\r\n"
 _SHLEX_SPECIAL = "'\"\\\t\r\n"
-
-
-def _double_quoted(name: str, i: int, buf: list[str]) -> int:
-    """Append to ``buf`` the ``"..."`` part of ``name`` that starts at ``i`` (after the quote); the index after
-    the closing quote. ``ValueError`` as ``shlex`` raises it."""
-    n = len(name)
-    while True:
-        if i >= n:
-            raise ValueError("No closing quotation")
-        ch = name[i]
-        if ch == '"':
-            return i + 1
-        if ch == "\\":
-            if i + 1 >= n:
-                raise ValueError("No escaped character")
-            nxt = name[i + 1]
-            # Inside double quotes only a quote or a backslash can be escaped; otherwise both stay.
-            buf.append(nxt if nxt in '"\\' else ch + nxt)
-            i += 2
-        else:
-            buf.append(ch)
-            i += 1
 
 
 def split_section_name(name: str) -> list[str]:
@@ -101,42 +79,9 @@ def split_section_name(name: str) -> list[str]:
     else:
         # The common case: plain words separated by spaces.
         return [word for word in name.split(" ") if word]
-    words: list[str] = []
-    buf: list[str] = []
-    in_word = False  # a word has started, even if it is empty so far (``''`` makes an empty word)
-    i = 0
-    n = len(name)
-    while i < n:
-        ch = name[i]
-        if ch in _SHLEX_WHITESPACE:
-            if in_word:
-                words.append("".join(buf))
-                buf = []
-                in_word = False
-            i += 1
-        elif ch == "\\":
-            if i + 1 >= n:
-                raise ValueError("No escaped character")
-            buf.append(name[i + 1])
-            in_word = True
-            i += 2
-        elif ch == "'":
-            end = name.find("'", i + 1)
-            if end < 0:
-                raise ValueError("No closing quotation")
-            buf.append(name[i + 1 : end])
-            in_word = True
-            i = end + 1
-        elif ch == '"':
-            in_word = True
-            i = _double_quoted(name, i + 1, buf)
-        else:
-            buf.append(ch)
-            in_word = True
-            i += 1
-    if in_word:
-        words.append("".join(buf))
-    return words
+    from rolecall.config.shlexsplit import split_quoted  # quotes, escapes, tabs: rare, so off the load path
+
+    return split_quoted(name)
 
 
 def _display_path(path: str) -> str:
@@ -184,161 +129,149 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-_HINT_SYNTAX = (
-    "Each line must be a [section] header, a 'name = value' setting, an indented continuation of the setting above, "
-    "a blank line, or a comment starting with # or ;"
-)
-
-
-# The errors of _scan, built off its loop (they are rare; the loop is the uncached parse's hot path).
-
-
-def _duplicate_section(where: str, lineno: int, name: str, first_line: int) -> ConfigParseError:
-    return ConfigParseError(
-        f"{where} line {lineno}: duplicate section [{name}] (first at line {first_line})",
-        hint="Merge the two sections into one, or delete one of them.",
-    )
-
-
-def _not_a_header(where: str, lineno: int) -> ConfigParseError:
-    # The line is not echoed: whatever a person typed there could be a secret.
-    return ConfigParseError(
-        f"{where} line {lineno}: a line starting with '[' that is not a section header (a name is "
-        "needed between '[' and ']')",
-        hint="Write headers as [default], [profile NAME], [sso-session NAME] or [services NAME].",
-    )
-
-
-def _before_first_header(where: str, lineno: int, first: str) -> ConfigParseError:
-    if lineno == 1 and first == "\ufeff":
-        return ConfigParseError(
-            f"{where} line 1: the file starts with a byte-order mark (BOM), which the AWS CLI cannot read",
-            hint="Save the file as UTF-8 without BOM (in Notepad: 'UTF-8', not 'UTF-8 with BOM').",
-        )
-    return ConfigParseError(
-        f"{where} line {lineno}: text before the first [section] header",
-        hint="Every setting must come after a header such as [default] or [profile NAME]; move or delete this line.",
-    )
-
-
-def _not_a_setting(where: str, lineno: int, sectname: str, value: str, eq: int) -> ConfigParseError:
-    if eq < 0:
-        return ConfigParseError(
-            f"{where} line {lineno}: in [{sectname}], a line that is not a 'name = value' setting",
-            hint=_HINT_SYNTAX + ".",
-        )
-    return ConfigParseError(
-        f"{where} line {lineno}: in [{sectname}], a setting with no name before '{value[0]}'",
-        hint="Write the setting as 'name = value', or delete the line.",
-    )
-
-
-def _duplicate_key(where: str, lineno: int, sectname: str, optname: str, first_line: int) -> ConfigParseError:
-    return ConfigParseError(
-        f"{where} line {lineno}: duplicate key '{optname}' in [{sectname}] (first at line {first_line})",
-        hint="Keep one of the two lines (names are case-insensitive: 'Region' and 'region' are the same key).",
-    )
-
-
+# Without ``track`` (the fast path) _scan keeps no line numbers, and an error that needs one ("first at line N")
+# raises _Retry: the caller scans again with ``track``. Values are all strings; the type says ConfigValue so that
+# parse_raw can hand sections on uncopied.
 def _scan(text: str, path: str, track: bool) -> _Scan:
-    """Scan the text the way ``RawConfigParser.read`` does; raise ``ConfigParseError`` at the first error.
-
-    With ``track`` false (the fast path) no line numbers are recorded, and an error that needs one
-    ("first at line N") raises ``_Retry`` so the caller scans again with ``track`` true.
-    """
-    lines = _split_lines(text)
-    where = _display_path(path)
-    # Values are all strings here; the type says ConfigValue so that parse_raw can hand sections on uncopied.
-    sections: dict[str, dict[str, ConfigValue]] = {}
-    defaults: dict[str, str] = {}
-    nested: set[str] = set()
-    section_lines: dict[str, int] = {}
-    option_lines: dict[tuple[str, str], list[int]] | None = {} if track else None
+    """Scan as ``RawConfigParser.read`` does: ``ConfigParseError`` at the first error (``_Retry``: see above)."""
+    scan = _Scan({}, {}, set(), _split_lines(text), {} if track else None)
+    sections, defaults, nested, option_lines = scan.sections, scan.defaults, scan.nested, scan.option_lines
+    section_lines: dict[str, int] | None = {} if track else None
     cursect: dict[str, ConfigValue] | None = None
-    sectname = ""
+    sectname = optval = ""
     optname: str | None = None  # the option that continuation lines extend, if any
-    optval = ""
     pieces: list[str] | None = None  # the value's lines once it has more than one
-    blanks = 0  # blank lines seen since the last piece; they count only if a continuation follows
-    indent_level = 0
-    lineno = 0
-    for line in lines:
-        lineno += 1
+    blanks = indent_level = 0  # blanks: blank lines since the last piece (kept if a continuation follows)
+    for lineno, line in enumerate(scan.lines, 1):
         value = line.strip()
         if not value:
-            # A blank line belongs to the current value if more of it follows (configparser keeps them inside).
             if optname is not None:
-                blanks += 1
+                blanks += 1  # configparser keeps blank lines inside a value that goes on after them
             continue
         first = value[0]
         if first == "#" or first == ";":
-            # Full-line comments vanish without ending the current value.
-            continue
+            continue  # full-line comments vanish without ending the current value
         indent = 0 if line[0] == first else len(line) - len(line.lstrip())
         if optname is not None and indent > indent_level:
-            if pieces is None:
-                pieces = [optval]
-            if blanks:
-                pieces.extend([""] * blanks)
+            if blanks or option_lines is not None:  # the common cases stay inline
+                pieces = _continued(pieces, optval, blanks, value, option_lines, (sectname, optname), lineno)
                 blanks = 0
-            pieces.append(value)
-            if option_lines is not None:
-                option_lines[(sectname, optname)].append(lineno)
+            elif pieces is None:
+                pieces = [optval, value]
+            else:
+                pieces.append(value)
             continue
-        if pieces is not None:
+        if pieces is not None:  # the end of a multi-line value; an empty first line makes it a nested block
             assert cursect is not None and optname is not None
             cursect[optname] = "\n".join(pieces)
             if not pieces[0]:
                 nested.add(sectname)
             pieces = None
-        blanks = 0
-        indent_level = indent
-        if first == "[":
-            close = value.rfind("]")
-            if close >= 2:
-                name = value[1:close]
-                if name in sections:
-                    if not track:
-                        raise _Retry
-                    raise _duplicate_section(where, lineno, name, section_lines[name])
-                if name == "DEFAULT":
-                    cursect = defaults  # type: ignore[assignment]  # only ever holds strings
-                else:
-                    cursect = {}
-                    sections[name] = cursect
-                    if track:
-                        section_lines[name] = lineno
-                sectname = name
-                optname = None
-                continue
-            # Not a header after all ("[]", "[x" with no closing bracket): configparser reads it as a setting.
-            if cursect is None or (value.find("=") < 0 and value.find(":") < 0):
-                raise _not_a_header(where, lineno)
-        if cursect is None:
-            raise _before_first_header(where, lineno, first)
-        # The name ends at the first '=' or ':' (a ':' is only looked for before the '=').
+        blanks, indent_level = 0, indent
+        if first == "[" and value.rfind("]") >= 2:
+            sectname = value[1 : value.rfind("]")]
+            if section_lines is None and sectname not in sections and sectname != "DEFAULT":
+                cursect = sections[sectname] = {}  # the common case, inline: the uncached parse's hot loop
+            else:
+                cursect = _open_section(sections, defaults, sectname, section_lines, path, lineno)
+            optname = None
+            continue
+        if cursect is None or (first == "[" and value.find("=") < 0 and value.find(":") < 0):
+            raise _misplaced(path, lineno, first)
         eq = value.find("=")
-        colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")
-        if colon >= 0:
-            eq = colon
+        colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")  # a name ends at the first '=' or ':'
+        eq = colon if colon >= 0 else eq
         if eq <= 0:
-            raise _not_a_setting(where, lineno, sectname, value, eq)
+            raise _error().not_a_setting(_display_path(path), lineno, sectname, value, eq)
         optname = value[:eq].rstrip().lower()
-        optval = value[eq + 1 :].lstrip()
         if optname in cursect:
-            if not track:
-                raise _Retry
-            assert option_lines is not None
-            raise _duplicate_key(where, lineno, sectname, optname, option_lines[(sectname, optname)][0])
-        cursect[optname] = optval
+            raise _duplicate_key(path, lineno, sectname, optname, option_lines)
+        optval = cursect[optname] = value[eq + 1 :].lstrip()
         if option_lines is not None:
             option_lines[(sectname, optname)] = [lineno]
     if pieces is not None:
-        assert cursect is not None and optname is not None
-        cursect[optname] = "\n".join(pieces)
-        if not pieces[0]:
-            nested.add(sectname)
-    return _Scan(sections, defaults, nested, lines, option_lines)
+        _store(cursect, optname, pieces, nested, sectname)
+    return scan
+
+
+def _error() -> ModuleType:
+    """``rolecall.config.parseerrors``, imported when a file turns out broken (never on a good file's parse)."""
+    from rolecall.config import parseerrors
+
+    return parseerrors
+
+
+def _continued(
+    pieces: list[str] | None,
+    optval: str,
+    blanks: int,
+    value: str,
+    option_lines: dict[tuple[str, str], list[int]] | None,
+    option: tuple[str, str],
+    lineno: int,
+) -> list[str]:
+    """The pieces of a multi-line value with one more line (after the ``blanks`` blank lines before it)."""
+    if pieces is None:
+        pieces = [optval]
+    if blanks:
+        pieces.extend([""] * blanks)
+    pieces.append(value)
+    if option_lines is not None:
+        option_lines[option].append(lineno)
+    return pieces
+
+
+def _store(
+    cursect: dict[str, ConfigValue] | None, optname: str | None, pieces: list[str], nested: set[str], sectname: str
+) -> None:
+    """Store a finished multi-line value; one whose first line is empty makes its section hold a nested block."""
+    assert cursect is not None and optname is not None
+    cursect[optname] = "\n".join(pieces)
+    if not pieces[0]:
+        nested.add(sectname)
+
+
+def _open_section(
+    sections: dict[str, dict[str, ConfigValue]],
+    defaults: dict[str, str],
+    name: str,
+    section_lines: dict[str, int] | None,
+    path: str,
+    lineno: int,
+) -> dict[str, ConfigValue]:
+    """The dict the settings under ``[name]`` go to (``defaults`` for ``[DEFAULT]``); a repeated section is an
+    error (``_Retry`` when lines are not tracked: the message names the first one's line)."""
+    if name in sections:
+        if section_lines is None:
+            raise _Retry
+        raise _error().duplicate_section(_display_path(path), lineno, name, section_lines[name])
+    if name == "DEFAULT":
+        return defaults  # type: ignore[return-value]  # only ever holds strings
+    sections[name] = {}
+    if section_lines is not None:
+        section_lines[name] = lineno
+    return sections[name]
+
+
+def _duplicate_key(
+    path: str, lineno: int, sectname: str, optname: str, option_lines: dict[tuple[str, str], list[int]] | None
+) -> Exception:
+    """The error for a repeated key (``_Retry`` when lines are not tracked: the message names the first one's line)."""
+    if option_lines is None:
+        return _Retry()
+    first_line = option_lines[(sectname, optname)][0]
+    error: ConfigParseError = _error().duplicate_key(_display_path(path), lineno, sectname, optname, first_line)
+    return error
+
+
+def _misplaced(path: str, lineno: int, first: str) -> ConfigParseError:
+    """A line outside any section, or one starting with ``[`` that is no header ("[]", "[x" without ``]``; inside
+    a section configparser reads such a line as a setting when it has a ``=`` or ``:``)."""
+    if first == "[":
+        error: ConfigParseError = _error().not_a_header(_display_path(path), lineno)
+    else:
+        error = _error().before_first_header(_display_path(path), lineno, first)
+    return error
 
 
 def _parse_nested(value: str) -> dict[str, str] | None:
@@ -358,21 +291,10 @@ def _parse_nested(value: str) -> dict[str, str] | None:
 def _nested_error(scan: _Scan, section: str, option: str, path: str) -> ConfigParseError:
     """The error for a nested block with a line lacking ``=``, pointing at that line."""
     assert scan.option_lines is not None
-    linenos = scan.option_lines[(section, option)]
-    bad = linenos[0]
-    # The scan kept one line number per piece of the value (the key line, then each continuation line);
-    # the first piece is empty for a nested block. A piece may hold several lines for str.splitlines.
-    for lineno in linenos[1:]:
-        piece = scan.lines[lineno - 1].strip()
-        if any(part.strip() and "=" not in part for part in piece.splitlines()):
-            bad = lineno
-            break
-    return ConfigParseError(
-        f"{_display_path(path)} line {bad}: in [{section}], the nested block '{option}' has a line that is not "
-        "'name = value'",
-        hint="Lines indented under a setting with an empty value form a nested block; each must be 'name = value' "
-        "(':' is not accepted there). Indent it less if it is a setting of its own.",
+    error: ConfigParseError = _error().nested_block(
+        _display_path(path), scan.lines, scan.option_lines[(section, option)], section, option
     )
+    return error
 
 
 def parse_raw(text: str, path: str) -> dict[str, dict[str, ConfigValue]]:
