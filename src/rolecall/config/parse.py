@@ -37,7 +37,8 @@ from rolecall.config.parsecache import (
     parse_cache_path,
     purge_parse_cache,
 )
-from rolecall.errors import ConfigParseError, FileError, ProfileNotFoundError
+from rolecall.config.paths import display_path
+from rolecall.errors import ConfigParseError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,14 +85,6 @@ def split_section_name(name: str) -> list[str]:
     return split_quoted(name)
 
 
-def _display_path(path: str) -> str:
-    """The path as a person would write it: the home folder shortened to ``~``."""
-    home = os.path.expanduser("~")
-    if home and home != "/" and path.startswith(home + os.sep):
-        return "~" + path[len(home) :]
-    return path
-
-
 class _Retry(Exception):
     """Raised by a fast scan that met an error whose message needs line numbers it did not record."""
 
@@ -101,19 +94,12 @@ class _Scan:
 
     __slots__ = ("defaults", "lines", "nested", "option_lines", "sections")
 
-    def __init__(
-        self,
-        sections: dict[str, dict[str, ConfigValue]],
-        defaults: dict[str, str],
-        nested: set[str],
-        lines: list[str],
-        option_lines: dict[tuple[str, str], list[int]] | None,
-    ) -> None:
-        self.sections = sections
-        self.defaults = defaults
-        self.nested = nested  # the sections with a value that starts with a newline (a nested block)
+    def __init__(self, lines: list[str], track: bool) -> None:
+        self.sections: dict[str, dict[str, ConfigValue]] = {}
+        self.defaults: dict[str, str] = {}
+        self.nested: set[str] = set()  # the sections with a value that starts with a newline (a nested block)
         self.lines = lines
-        self.option_lines = option_lines
+        self.option_lines: dict[tuple[str, str], list[int]] | None = {} if track else None
 
 
 def _split_lines(text: str) -> list[str]:
@@ -134,7 +120,7 @@ def _split_lines(text: str) -> list[str]:
 # parse_raw can hand sections on uncopied.
 def _scan(text: str, path: str, track: bool) -> _Scan:
     """Scan as ``RawConfigParser.read`` does: ``ConfigParseError`` at the first error (``_Retry``: see above)."""
-    scan = _Scan({}, {}, set(), _split_lines(text), {} if track else None)
+    scan = _Scan(_split_lines(text), track)
     sections, defaults, nested, option_lines = scan.sections, scan.defaults, scan.nested, scan.option_lines
     section_lines: dict[str, int] | None = {} if track else None
     cursect: dict[str, ConfigValue] | None = None
@@ -177,12 +163,12 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
             optname = None
             continue
         if cursect is None or (first == "[" and value.find("=") < 0 and value.find(":") < 0):
-            raise _misplaced(path, lineno, first)
+            raise _error().misplaced(display_path(path), lineno, first)
         eq = value.find("=")
         colon = value.find(":", 0, eq) if eq >= 0 else value.find(":")  # a name ends at the first '=' or ':'
         eq = colon if colon >= 0 else eq
         if eq <= 0:
-            raise _error().not_a_setting(_display_path(path), lineno, sectname, value, eq)
+            raise _error().not_a_setting(display_path(path), lineno, sectname, value, eq)
         optname = value[:eq].rstrip().lower()
         if optname in cursect:
             raise _duplicate_key(path, lineno, sectname, optname, option_lines)
@@ -201,15 +187,9 @@ def _error() -> ModuleType:
     return parseerrors
 
 
-def _continued(
-    pieces: list[str] | None,
-    optval: str,
-    blanks: int,
-    value: str,
-    option_lines: dict[tuple[str, str], list[int]] | None,
-    option: tuple[str, str],
-    lineno: int,
-) -> list[str]:
+def _continued(pieces: list[str] | None, optval: str, blanks: int, value: str,
+               option_lines: dict[tuple[str, str], list[int]] | None, option: tuple[str, str],
+               lineno: int) -> list[str]:
     """The pieces of a multi-line value with one more line (after the ``blanks`` blank lines before it)."""
     if pieces is None:
         pieces = [optval]
@@ -231,20 +211,14 @@ def _store(
         nested.add(sectname)
 
 
-def _open_section(
-    sections: dict[str, dict[str, ConfigValue]],
-    defaults: dict[str, str],
-    name: str,
-    section_lines: dict[str, int] | None,
-    path: str,
-    lineno: int,
-) -> dict[str, ConfigValue]:
+def _open_section(sections: dict[str, dict[str, ConfigValue]], defaults: dict[str, str], name: str,
+                  section_lines: dict[str, int] | None, path: str, lineno: int) -> dict[str, ConfigValue]:
     """The dict the settings under ``[name]`` go to (``defaults`` for ``[DEFAULT]``); a repeated section is an
     error (``_Retry`` when lines are not tracked: the message names the first one's line)."""
     if name in sections:
         if section_lines is None:
             raise _Retry
-        raise _error().duplicate_section(_display_path(path), lineno, name, section_lines[name])
+        raise _error().duplicate_section(display_path(path), lineno, name, section_lines[name])
     if name == "DEFAULT":
         return defaults  # type: ignore[return-value]  # only ever holds strings
     sections[name] = {}
@@ -253,24 +227,13 @@ def _open_section(
     return sections[name]
 
 
-def _duplicate_key(
-    path: str, lineno: int, sectname: str, optname: str, option_lines: dict[tuple[str, str], list[int]] | None
-) -> Exception:
+def _duplicate_key(path: str, lineno: int, sectname: str, optname: str,
+                   option_lines: dict[tuple[str, str], list[int]] | None) -> Exception:
     """The error for a repeated key (``_Retry`` when lines are not tracked: the message names the first one's line)."""
     if option_lines is None:
         return _Retry()
     first_line = option_lines[(sectname, optname)][0]
-    error: ConfigParseError = _error().duplicate_key(_display_path(path), lineno, sectname, optname, first_line)
-    return error
-
-
-def _misplaced(path: str, lineno: int, first: str) -> ConfigParseError:
-    """A line outside any section, or one starting with ``[`` that is no header ("[]", "[x" without ``]``; inside
-    a section configparser reads such a line as a setting when it has a ``=`` or ``:``)."""
-    if first == "[":
-        error: ConfigParseError = _error().not_a_header(_display_path(path), lineno)
-    else:
-        error = _error().before_first_header(_display_path(path), lineno, first)
+    error: ConfigParseError = _error().duplicate_key(display_path(path), lineno, sectname, optname, first_line)
     return error
 
 
@@ -292,7 +255,7 @@ def _nested_error(scan: _Scan, section: str, option: str, path: str) -> ConfigPa
     """The error for a nested block with a line lacking ``=``, pointing at that line."""
     assert scan.option_lines is not None
     error: ConfigParseError = _error().nested_block(
-        _display_path(path), scan.lines, scan.option_lines[(section, option)], section, option
+        display_path(path), scan.lines, scan.option_lines[(section, option)], section, option
     )
     return error
 
@@ -357,16 +320,8 @@ def _read_text(path: str, locale_encoding: str | None = None) -> str | None:
             data = handle.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    except PermissionError as exc:
-        raise FileError(
-            f"cannot read {_display_path(path)}: permission denied",
-            hint=f"Check the file's owner and mode (ls -l {_display_path(path)}); it should be readable by you.",
-        ) from exc
     except OSError as exc:
-        raise FileError(
-            f"cannot read {_display_path(path)}: {exc.strerror or exc}",
-            hint="Check that the file is a readable regular file.",
-        ) from exc
+        raise _error().unreadable(display_path(path), exc) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -378,12 +333,7 @@ def _read_text(path: str, locale_encoding: str | None = None) -> str | None:
                 return data.decode(encoding)
             except (UnicodeDecodeError, LookupError):
                 pass
-        before = data[: exc.start].decode("utf-8", "replace")
-        lineno = len(_split_lines(before + "x"))
-        raise ConfigParseError(
-            f"{_display_path(path)} line {lineno}: bytes that are not UTF-8 text (0x{data[exc.start]:02x})",
-            hint="The AWS CLI reads these files as UTF-8; re-save the file as UTF-8 text.",
-        ) from None
+        raise _error().not_utf8(display_path(path), data, exc.start) from None
 
 
 def _locale_encoding() -> str:
@@ -579,8 +529,7 @@ class ConfigFiles:
     def _reparse_credentials(self) -> dict[str, dict[str, ConfigValue]]:
         """The cache failed us mid-way (damaged file): read the credentials file itself."""
         assert self.paths is not None
-        self._credentials = _parse_file(self.paths.credentials_file, KIND_RAW) or {}
-        self._credentials_index = None
+        self._credentials, self._credentials_index = _parse_file(self.paths.credentials_file, KIND_RAW) or {}, None
         return self._credentials
 
     @property
@@ -641,21 +590,5 @@ class ConfigFiles:
         profile = self.profile(name)
         if profile is not None:
             return profile
-        names = self.profile_names()
-        import difflib  # only on this error path
-
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        if close:
-            hint = "Did you mean " + " or ".join(repr(c) for c in close) + "?"
-        elif names:
-            shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
-            hint = f"Known profiles: {shown}."
-        else:
-            hint = (
-                f"no profile is defined yet; create one, e.g. 'rolecall configure set role_arn ARN --profile {name}' "
-                f"and 'rolecall configure set source_profile default --profile {name}'"
-            )
-        where = ""
-        if self.paths is not None:
-            where = f" in {_display_path(self.paths.config_file)} or {_display_path(self.paths.credentials_file)}"
-        raise ProfileNotFoundError(f"the profile '{name}' could not be found{where}", hint=hint)
+        files = None if self.paths is None else (self.paths.config_file, self.paths.credentials_file)
+        raise _error().profile_not_found(name, self.profile_names(), files)

@@ -1,19 +1,23 @@
-"""The errors of ``rolecall.config.parse``'s scan, built here so that the reader's hot loop stays small and this
-text is imported only when a file is broken. Each names the file (as a person writes it) and the line; none
-echoes the line itself, which could hold a secret.
+"""The errors of ``rolecall.config.parse`` (the reader), built here so that its hot loop stays small and this text
+is imported only when something is wrong: a broken or unreadable file, an unknown profile. Each names the file (as
+a person writes it) and, for a broken file, the line; none echoes the line itself, which could hold a secret.
 """
 
 from __future__ import annotations
 
-from rolecall.errors import ConfigParseError
+from rolecall.errors import ConfigParseError, FileError, ProfileNotFoundError
 
 __all__ = [
     "before_first_header",
     "duplicate_key",
     "duplicate_section",
+    "misplaced",
     "nested_block",
     "not_a_header",
     "not_a_setting",
+    "not_utf8",
+    "profile_not_found",
+    "unreadable",
 ]
 
 _HINT_SYNTAX = (
@@ -85,3 +89,55 @@ def nested_block(where: str, lines: list[str], linenos: list[int], section: str,
         hint="Lines indented under a setting with an empty value form a nested block; each must be 'name = value' "
         "(':' is not accepted there). Indent it less if it is a setting of its own.",
     )
+
+
+def unreadable(where: str, error: OSError) -> FileError:
+    """A file that exists but cannot be read."""
+    if isinstance(error, PermissionError):
+        return FileError(
+            f"cannot read {where}: permission denied",
+            hint=f"Check the file's owner and mode (ls -l {where}); it should be readable by you.",
+        )
+    return FileError(
+        f"cannot read {where}: {error.strerror or error}", hint="Check that the file is a readable regular file."
+    )
+
+
+def not_utf8(where: str, data: bytes, start: int) -> ConfigParseError:
+    """A file whose bytes from ``start`` on are not UTF-8 (nor text in the locale's encoding)."""
+    before = data[:start].decode("utf-8", "replace")
+    lineno = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    return ConfigParseError(
+        f"{where} line {lineno}: bytes that are not UTF-8 text (0x{data[start]:02x})",
+        hint="The AWS CLI reads these files as UTF-8; re-save the file as UTF-8 text.",
+    )
+
+
+def profile_not_found(name: str, names: list[str], files: tuple[str, str] | None) -> ProfileNotFoundError:
+    """No profile ``name`` among ``names`` in ``files`` (config, credentials; ``None``: not named); the hint offers
+    close names, the known ones, or how to create one."""
+    import difflib
+
+    from rolecall.config.paths import display_path
+
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        hint = "Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    elif names:
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        hint = f"Known profiles: {shown}."
+    else:
+        hint = (
+            f"no profile is defined yet; create one, e.g. 'rolecall configure set role_arn ARN --profile {name}' "
+            f"and 'rolecall configure set source_profile default --profile {name}'"
+        )
+    where = "" if files is None else f" in {display_path(files[0])} or {display_path(files[1])}"
+    return ProfileNotFoundError(f"the profile '{name}' could not be found{where}", hint=hint)
+
+
+def misplaced(where: str, lineno: int, first: str) -> ConfigParseError:
+    """A line outside any section, or one starting with ``[`` that is no header ("[]", "[x" without ``]``; inside
+    a section configparser reads such a line as a setting when it has a ``=`` or ``:``)."""
+    if first == "[":
+        return not_a_header(where, lineno)
+    return before_first_header(where, lineno, first)

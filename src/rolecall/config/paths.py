@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+def display_path(path: str) -> str:
+    """The path as a person would write it: the home folder shortened to ``~``."""
+    home = os.path.expanduser("~")
+    if home and home != "/" and path.startswith(home + os.sep):
+        return "~" + path[len(home) :]
+    return path
+
+
 def expand_vars(text: str, env: Mapping[str, str]) -> str:
     """``os.path.expandvars`` against ``env``: ``$NAME``/``${NAME}`` replaced, unknown ones left as they are."""
 
