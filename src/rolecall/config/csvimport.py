@@ -288,13 +288,13 @@ def import_keys(path: str, keys: Sequence[ImportedKey], *, overwrite: bool = Fal
 
     Nothing is written when nothing changes or when ``merge`` refuses.
     """
-    from rolecall import fileio
-    from rolecall.config.edit import decode_config
+    from rolecall.config.document import write_checked
 
-    with fileio.exclusive_lock(path):
-        data = fileio.read_bytes(path)
-        old = "" if data is None else decode_config(data, path)
-        result = merge(old, keys, overwrite=overwrite, path=path)
-        if result.text != old:
-            fileio.atomic_write(path, result.text.encode("utf-8"))
-    return result
+    results: list[MergeResult] = []
+
+    def transform(old: str, exists: bool) -> str:
+        results.append(merge(old, keys, overwrite=overwrite, path=path))  # checks the new text reads back
+        return results[-1].text
+
+    write_checked(path, transform, lambda new: None)
+    return results[-1]

@@ -432,7 +432,7 @@ def write_checked(
     """The one write path of the editors: read ``path``, ``transform`` its text, ``verify`` and write the result.
 
     ``transform(old_text, exists)`` returns the new text, or ``None`` to leave the file alone. A new text equal
-    to the old one is not written (the file keeps its mtime), unless the file is missing. ``verify(new_text)``
+    to the old one is not written (the file keeps its mtime; a missing file is not created empty). ``verify(new_text)``
     raises to refuse the write. The write is ``fileio.atomic_write`` (0600 for a new file, folders 0700); with
     ``locked`` (the default) all of it happens under the file's exclusive lock, so concurrent rolecall
     processes never lose an update. Returns (old text, new text written or ``None``).
@@ -445,7 +445,7 @@ def write_checked(
         data = fileio.read_bytes(path)
         old = "" if data is None else decode_config(data, path)
         new = transform(old, data is not None)
-        if new is None or (new == old and data is not None):
+        if new is None or new == old:  # also a missing file (old "") that would stay empty: not created
             return old, None
         verify(new)
         fileio.atomic_write(path, new.encode("utf-8"))

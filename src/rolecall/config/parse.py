@@ -131,8 +131,7 @@ def _scan(text: str, path: str, track: bool) -> _Scan:
     for lineno, line in enumerate(scan.lines, 1):
         value = line.strip()
         if not value:
-            if optname is not None:
-                blanks += 1  # configparser keeps blank lines inside a value that goes on after them
+            blanks += optname is not None  # configparser keeps blank lines inside a value that goes on after them
             continue
         first = value[0]
         if first == "#" or first == ";":
