@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from rolecall.config.textdiff import split_lines
 from rolecall.errors import ConfigParseError
 
 TYPE_CHECKING = False
@@ -43,6 +44,7 @@ __all__ = [
     "Problem",
     "Section",
     "decode_config",
+    "has_line_break",
     "indent_of",
     "is_comment",
     "parse_document",
@@ -56,8 +58,14 @@ _SECTION_RE = re.compile(r"\[(?P<header>.+)\]")
 #: A setting line (matched from its indentation): name, delimiter ``=`` or ``:``, value.
 OPTION_RE = re.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")
 _NONSPACE_RE = re.compile(r"\S")
-# Lines as Python's universal-newline reader splits them (\r\n, \r or \n), each with its own terminator.
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+# Everything str.splitlines() breaks on: botocore splits nested values with it, and a line break in a key or
+# value would turn one line into several.
+_LINE_BREAK_RE = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def has_line_break(text: str) -> bool:
+    """True when ``text`` holds a character ``str.splitlines`` breaks at: it cannot be written as one line."""
+    return _LINE_BREAK_RE.search(text) is not None
 
 
 def is_comment(stripped: str) -> bool:
@@ -86,8 +94,7 @@ class Lines:
         """Split ``text`` at ``\\r\\n``, ``\\r`` and ``\\n`` (universal newlines), keeping each terminator."""
         contents: list[str] = []
         eols: list[str] = []
-        for match in _LINE_RE.finditer(text):
-            line = match.group(0)
+        for line in split_lines(text):
             body = line.rstrip("\r\n")
             contents.append(body)
             eols.append(line[len(body) :])

@@ -30,6 +30,7 @@ from rolecall.config.document import (
     Option,
     Section,
     decode_config,
+    has_line_break,
     indent_of,
     parse_document,
     sub_entry,
@@ -136,13 +137,8 @@ def _split_ok(header: str, kind: str, name: str) -> bool:
 # --------------------------------------------------------------------------------------------------------------
 # Validation of what is written
 
-# Everything str.splitlines() breaks on: botocore splits nested values with it, and a line break in a key or
-# value would turn one line into several.
-_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
-
-
 def _check_no_break(text: str, what: str) -> None:
-    if any(char in _LINE_BREAKS for char in text):
+    if has_line_break(text):
         raise InvalidInputError(
             f"invalid {what}: newline characters and carriage returns are not allowed",
             hint="a value in these files is one line; pass it without line breaks",

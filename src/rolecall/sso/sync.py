@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rolecall.config.document import Lines, write_checked
+from rolecall.config.document import Lines, has_line_break, write_checked
 from rolecall.config.owned import begin_marker, check_after_block, end_marker, find_blocks
 from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw
 from rolecall.config.textdiff import unified_diff
@@ -186,9 +186,6 @@ class GeneratedProfile:
 # quotes, backslashes), so the header reads back as exactly NAME.
 _UNSAFE_RUN = re.compile(r"[^\w+=,.@-]+")
 
-# Everything str.splitlines() breaks on: a line break in a value would turn one line of the file into several.
-_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-
 _FIELDS_HINT = "the template fields are " + ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
 
 
@@ -239,7 +236,7 @@ def _check_template(template: str) -> None:
 
 def _check_one_line(value: str, what: str) -> None:
     """A value written to the file must be one non-empty line without surrounding spaces (botocore strips them)."""
-    if not value or value != value.strip() or _LINE_BREAK.search(value):
+    if not value or value != value.strip() or has_line_break(value):
         raise InvalidInputError(
             f"invalid {what} {value!r}: it is empty, has line breaks, or starts or ends with a space",
             hint="a value in the AWS config file is one line",
@@ -345,7 +342,7 @@ _PREAMBLE = "[rolecall sso sync: lines above the first header of the block]\n"
 
 
 def _check_session(sso_session: str) -> None:
-    if not sso_session or sso_session != sso_session.strip() or _LINE_BREAK.search(sso_session):
+    if not sso_session or sso_session != sso_session.strip() or has_line_break(sso_session):
         raise InvalidInputError(
             f"invalid sso-session name {sso_session!r}: it is empty, has line breaks, or starts or ends with a space",
             hint="pass the NAME of an [sso-session NAME] section of the config file",
