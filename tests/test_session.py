@@ -97,6 +97,28 @@ def test_the_hook_counts_real_reads(sandbox: Sandbox, aws_home: AwsHome) -> None
     assert opens[paths.config_file] == 1 and opens[paths.credentials_file] == 1
 
 
+def test_exec_reads_each_file_once(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """exec resolves and verifies, then replaces itself with CMD: a CMD that cannot run ends it in-process."""
+    env = seeded_env(sandbox, aws_home)
+    paths = AwsPaths.from_env(env)
+    code, _out, err, opens = _run(["exec", "readonly", "--verify", "--", "/nonexistent/rolecall-test-cmd"], env)
+    assert code != 0 and "cannot run '/nonexistent/rolecall-test-cmd'" in err
+    assert opens[paths.config_file] <= 1 and opens[paths.credentials_file] <= 1, opens
+
+
+def test_add_role_reads_the_config_once_before_it_writes(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """add-role: the files read once (the config text the new profile is tried in included), the role assumed once,
+    then the edit's own read under the file's lock."""
+    env = seeded_env(sandbox, aws_home)
+    paths = AwsPaths.from_env(env)
+    code, out, err, opens = _run(["add-role", "--yes", "--name", "p2", "--role-arn", sandbox.role_arn("readonly"),
+                                  "--source-profile", "default", "--mfa-serial", "none"], env)
+    assert code == 0, err
+    assert out.startswith("[profile p2]\n") and "it works" in err
+    assert opens[paths.config_file] == 2, opens  # one read, and the locked read-modify-write of the edit
+    assert opens[paths.credentials_file] <= 1, opens
+
+
 #: Commands of other parts of issue 16 that still read the files twice (through ``_resolve_options.verify`` or
 #: their own loads); each must be converted to the session, then moves to ``ONCE``.
 TWICE = [

@@ -76,6 +76,30 @@ class Session:
             self._files = ConfigFiles.load(self.paths)
         return self._files
 
+    def files_and_config_text(self) -> tuple[ConfigFiles, str]:
+        """``files`` and the config file's text (``""`` when missing), for a command that edits it in memory first
+        (add-role tries its profile before writing it): the config file read once for both.
+
+        Anything out of the ordinary (not a regular file, unreadable, not UTF-8) takes the two reads of before, so
+        that the errors are those of every command.
+        """
+        if self._files is None:
+            read = _utf8_text(self.paths.config_file)
+            if read is not None:
+                from rolecall.config.parse import ConfigFiles, build_profile_map, parse_raw, read_raw_file
+
+                text, exists = read
+                config = build_profile_map(parse_raw(text, self.paths.config_file)) if exists else None
+                if self.on_load is not None:
+                    self.on_load(self.paths)
+                self._files = ConfigFiles(config, read_raw_file(self.paths.credentials_file), self.paths)
+                return self._files, text
+        files = self.files
+        from rolecall import fileio
+
+        data = fileio.read_bytes(self.paths.config_file)
+        return files, data.decode("utf-8") if data is not None else ""
+
     def adopt_files(self, files: ConfigFiles) -> None:
         """Use ``files`` (already read by the caller, e.g. from the texts doctor lints) instead of reading them."""
         self.forget_files()
@@ -198,6 +222,26 @@ def files_from_texts(paths: AwsPaths, config: str | None, credentials: str | Non
     return ConfigFiles(
         None if config_raw is None else build_profile_map(config_raw), raw(credentials, paths.credentials_file), paths
     )
+
+
+def _utf8_text(path: str) -> tuple[str, bool] | None:
+    """(the text of ``path``, True) for a readable regular UTF-8 file, ``("", False)`` when there is no such file,
+    None for anything else (the caller then reads it the ordinary way, which explains what is wrong)."""
+    import os
+
+    try:
+        if os.stat(path).st_mode & 0o170000 != 0o100000:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return "", False
+    except OSError:
+        return None
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return None
 
 
 def _check_options(options: Mapping[str, Any]) -> None:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from rolecall.addrole import RoleProfile
     from rolecall.cli.context import Context
-    from rolecall.config.parse import ConfigFiles
     from rolecall.providers.base import Runtime
 
 
@@ -77,7 +76,8 @@ class _Answers:
         self.args = args
         self.ctx = ctx
         self.asker = _Asker(ctx, args.yes)
-        self.files: ConfigFiles = ctx.session.files
+        #: The files, and the config file's text to try the new profile in (the config file read once).
+        self.files, self.config_text = ctx.session.files_and_config_text()
         #: One runtime for the MFA-device listing and the verification: a --token-code is used once.
         self.runtime: Runtime = ctx.session.runtime(token_code=args.token_code, mfa_strategy=args.mfa_strategy)
         self.role_arn = ""
@@ -86,7 +86,6 @@ class _Answers:
         self.serial: str | None = None
         self.external: str | None = None
         self.session_name: str | None = None
-        self.config_text = ""
         self.kind = ""
         self.strategy: str | None = args.mfa_strategy
         self.duration: int | None = None
@@ -147,10 +146,8 @@ def _mfa(a: _Answers) -> None:
 
 def _strategy(a: _Answers) -> None:
     """What the source gives, by the chain's own rule (the role's session cap and the MFA strategy depend on it)."""
-    from rolecall import addrole, fileio
+    from rolecall import addrole
 
-    data = fileio.read_bytes(a.ctx.paths.config_file)
-    a.config_text = data.decode("utf-8") if data is not None else ""
     a.kind = addrole.source_kind(a.files, a.config_text, addrole.RoleProfile(a.profile, a.role_arn, a.source))
     if a.serial and a.strategy is None:
         # reuse needs long-term keys (GetSessionToken); with anything else the chain would refuse it.
