@@ -36,7 +36,8 @@ from botocore.credentials import JSONFileCache, SSOTokenProvider
 from botocore.utils import SSOTokenLoader
 
 from conftest import AwsHome, run_aws, run_rolecall
-from rolecall import sts
+from rolecall.aws import sts
+from rolecall.aws.settings import resolve_settings
 from rolecall.config.edit import SectionRef, apply_changes
 from rolecall.config.parse import ConfigFiles, load_config_file
 from rolecall.config.paths import AwsPaths
@@ -400,7 +401,7 @@ def _arn(sb: Sandbox, credentials: Credentials) -> str:
             for role in backend.assumed_roles:
                 if role.access_key_id == credentials.access_key_id and role.role_arn.split("/")[-1].startswith("web"):
                     return f"arn:aws:sts::{account}:assumed-role/{role.role_arn.split('/')[-1]}/{role.session_name}"
-    settings = sts.resolve_settings(dict(os.environ), None, None, endpoint_url=sb.endpoint_url, region="us-east-1")
+    settings = resolve_settings(dict(os.environ), None, None, endpoint_url=sb.endpoint_url, region="us-east-1")
     return str(sts.get_caller_identity(settings, credentials)["Arn"])
 
 

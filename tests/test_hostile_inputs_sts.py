@@ -144,18 +144,19 @@ def test_endpoint_flag_is_invalid_input_and_hides_a_password(sandbox: Sandbox, a
 def test_hand_made_settings_are_translated_too() -> None:
     """Settings built without resolve_settings (library callers) reach botocore unchecked: its refusal while the
     client is made is still one rolecall error."""
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.settings import StsSettings
     from rolecall.credentials import Credentials
     from rolecall.errors import ConfigError
 
     keys = Credentials("AKIAEXAMPLEEXAMPLE00", "notasecretnotasecretnotasecret00")
     with pytest.raises(ConfigError, match="bad region"):
-        sts.get_caller_identity(sts.StsSettings(region="bad region!", endpoint_url="http://127.0.0.1:9"), keys)
+        sts.get_caller_identity(StsSettings(region="bad region!", endpoint_url="http://127.0.0.1:9"), keys)
     with pytest.raises(ConfigError, match="Invalid endpoint"):
-        sts.get_caller_identity(sts.StsSettings(region="us-east-1", endpoint_url="not-a-url"), keys)
+        sts.get_caller_identity(StsSettings(region="us-east-1", endpoint_url="not-a-url"), keys)
     with pytest.raises(ConfigError, match="Invalid endpoint"):
         sts.get_caller_identity(
-            sts.StsSettings(region="us-east-1", endpoint_url="http://[::1", no_proxy="example.com"), keys
+            StsSettings(region="us-east-1", endpoint_url="http://[::1", no_proxy="example.com"), keys
         )
 
 

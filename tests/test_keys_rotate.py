@@ -9,7 +9,9 @@ import boto3
 import pytest
 
 from conftest import AwsHome, run_rolecall
-from rolecall import sts
+from rolecall.aws import sts
+from rolecall.aws.settings import StsSettings
+from rolecall.aws.transport import Transport
 from rolecall.errors import AwsError, ExitCode
 from rolecall.keys.filestore import EncryptedFileStore
 from rolecall.keys.rotate import rotate_key
@@ -27,7 +29,7 @@ def _iam_keys(sb: Sandbox, user: str = "alice") -> dict[str, str]:
 
 
 def _works(sb: Sandbox, key: StoredKey) -> bool:
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url)
+    settings = StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url)
     try:
         return bool(sts.get_caller_identity(settings, key.credentials())["Arn"] == sb.user_arn)
     except AwsError:
@@ -105,7 +107,7 @@ def test_a_failed_store_deletes_the_new_key_again(
 ) -> None:
     _cli_env(sandbox, aws_home)
     store = _FailingStore(str(aws_home.root / ".aws" / "rolecall" / "keys.enc"), fail_pending)
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    settings = StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
     with pytest.raises(KeyStoreError) as caught:
         rotate_key("default", store, settings, sleep=lambda seconds: None)
     assert "was deleted again" in caught.value.message and "still stored and works" in str(caught.value.hint)
@@ -115,48 +117,47 @@ def test_a_failed_store_deletes_the_new_key_again(
     assert _file_store(aws_home).get("default", pending=True) is None
 
 
-def _new_key_refused(monkeypatch: pytest.MonkeyPatch, old_key_id: str, times: int) -> list[int]:
-    """STS refuses the new key ``times`` times (IAM's propagation delay, as AWS shows it); returns the count."""
-    real = sts.get_caller_identity
-    refused = [0]
+class _NotYetPropagated(Transport):
+    """A transport on which STS refuses any key but ``old_key_id`` ``times`` times (IAM's propagation delay, as AWS
+    shows it); every other call goes to the sandbox. ``refused`` counts the refusals."""
 
-    def get_caller_identity(settings: sts.StsSettings, credentials: Any) -> dict[str, Any]:
-        if credentials.access_key_id != old_key_id and refused[0] < times:
-            refused[0] += 1
+    def __init__(self, old_key_id: str, times: int) -> None:
+        super().__init__()
+        self.old_key_id, self.times, self.refused = old_key_id, times, 0
+
+    def call(
+        self, operation: str, settings: StsSettings, credentials: Any, params: Any, signed: bool = True
+    ) -> dict[str, Any]:
+        new_key = credentials.access_key_id != self.old_key_id
+        if operation == "GetCallerIdentity" and new_key and self.refused < self.times:
+            self.refused += 1
             raise AwsError("GetCallerIdentity refused: InvalidClientTokenId", code="InvalidClientTokenId")
-        return real(settings, credentials)
-
-    monkeypatch.setattr(sts, "get_caller_identity", get_caller_identity)
-    return refused
+        return super().call(operation, settings, credentials, params, signed)
 
 
-def test_verification_waits_for_propagation_with_backoff(
-    sandbox: Sandbox, aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch  # noqa: F811
-) -> None:
+def test_verification_waits_for_propagation_with_backoff(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     _cli_env(sandbox, aws_home)
-    _new_key_refused(monkeypatch, sandbox.access_key_id, times=3)
+    transport = _NotYetPropagated(sandbox.access_key_id, times=3)
     slept: list[float] = []
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
-    result = rotate_key("default", _file_store(aws_home), settings, sleep=slept.append)
+    settings = StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    result = rotate_key("default", _file_store(aws_home), settings, sleep=slept.append, transport=transport)
+    assert transport.refused == 3
     assert slept == [0.5, 1.0, 2.0] and result.verify_attempts == 4
     assert _iam_keys(sandbox) == {result.new_access_key_id: "Active"}
 
 
-def test_a_key_that_never_verifies_is_deleted_again(
-    sandbox: Sandbox, aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch  # noqa: F811
-) -> None:
+def test_a_key_that_never_verifies_is_deleted_again(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     _cli_env(sandbox, aws_home)
-    refused = _new_key_refused(monkeypatch, sandbox.access_key_id, times=1000)
+    transport = _NotYetPropagated(sandbox.access_key_id, times=1000)
     slept: list[float] = []
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    settings = StsSettings(region="us-east-1", endpoint_url=sandbox.endpoint_url)
     with pytest.raises(AwsError) as caught:
-        rotate_key("default", _file_store(aws_home), settings, sleep=slept.append, attempts=5)
-    assert refused[0] == 5 and slept == [0.5, 1.0, 2.0, 4.0]  # bounded
+        rotate_key("default", _file_store(aws_home), settings, sleep=slept.append, attempts=5, transport=transport)
+    assert transport.refused == 5 and slept == [0.5, 1.0, 2.0, 4.0]  # bounded
     assert "did not work after 5 tries" in caught.value.message and "deleted again" in caught.value.message
     stored = _file_store(aws_home).get("default")
     assert stored == StoredKey(sandbox.access_key_id, sandbox.secret_access_key)
     assert _iam_keys(sandbox) == {sandbox.access_key_id: "Active"}
-    monkeypatch.undo()
     assert _works(sandbox, stored)
 
 

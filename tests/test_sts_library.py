@@ -1,4 +1,4 @@
-"""``rolecall.sts`` as a library: settings resolution (botocore as the oracle for endpoints), isolation from
+"""``rolecall.aws`` as a library: settings resolution (botocore as the oracle for endpoints), isolation from
 ``os.environ``, the per-process client cache, timestamps, proxies and TLS, and error mapping details."""
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import botocore.session
 import pytest
 
 from conftest import AwsHome
-from rolecall import sts
+from rolecall.aws import sts
+from rolecall.aws.redaction import redact
+from rolecall.aws.settings import StsSettings, resolve_settings
+from rolecall.aws.transport import DEFAULT, Transport, botocore_source_credentials
 from rolecall.config.parse import ConfigFiles
 from rolecall.config.paths import AwsPaths
 from rolecall.credentials import Credentials
@@ -35,8 +38,8 @@ def alice(sb: Sandbox) -> Credentials:
     return Credentials(sb.access_key_id, sb.secret_access_key)
 
 
-def direct(sb: Sandbox, **changes: Any) -> sts.StsSettings:
-    return sts.StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url).with_overrides(**changes)
+def direct(sb: Sandbox, **changes: Any) -> StsSettings:
+    return StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url).with_overrides(**changes)
 
 
 def free_port() -> int:
@@ -52,28 +55,28 @@ def free_port() -> int:
 def test_region_order_is_flag_then_aws_region_then_default_region_then_profile() -> None:
     profile = {"region": "eu-west-1"}
     env = {"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "ap-south-1"}
-    assert sts.resolve_settings(env, profile, {}, region="ca-central-1").region == "ca-central-1"
-    assert sts.resolve_settings(env, profile, {}).region == "us-west-2"
-    assert sts.resolve_settings({"AWS_DEFAULT_REGION": "ap-south-1"}, profile, {}).region == "ap-south-1"
-    assert sts.resolve_settings({}, profile, {}).region == "eu-west-1"
-    assert sts.resolve_settings({}, None, None).region is None
+    assert resolve_settings(env, profile, {}, region="ca-central-1").region == "ca-central-1"
+    assert resolve_settings(env, profile, {}).region == "us-west-2"
+    assert resolve_settings({"AWS_DEFAULT_REGION": "ap-south-1"}, profile, {}).region == "ap-south-1"
+    assert resolve_settings({}, profile, {}).region == "eu-west-1"
+    assert resolve_settings({}, None, None).region is None
 
 
 def test_other_settings_from_env_and_profile() -> None:
     profile = {"ca_bundle": "/p/ca.pem", "max_attempts": "7", "retry_mode": "adaptive", "cli_timestamp_format": "none"}
-    from_profile = sts.resolve_settings({}, profile, {})
+    from_profile = resolve_settings({}, profile, {})
     assert (from_profile.ca_bundle, from_profile.max_attempts, from_profile.retry_mode) == ("/p/ca.pem", 7, "adaptive")
     assert from_profile.raw_timestamps
     env = {"AWS_CA_BUNDLE": "/e/ca.pem", "AWS_MAX_ATTEMPTS": "2", "AWS_RETRY_MODE": "legacy"}
-    from_env = sts.resolve_settings(env, profile, {})
+    from_env = resolve_settings(env, profile, {})
     assert (from_env.ca_bundle, from_env.max_attempts, from_env.retry_mode) == ("/e/ca.pem", 2, "legacy")
-    default = sts.resolve_settings({}, {}, {})
+    default = resolve_settings({}, {}, {})
     assert (default.timestamp_format, default.sts_regional_endpoints, default.raw_timestamps) == (
         "iso8601",
         "regional",
         False,
     )
-    proxied = sts.resolve_settings({"HTTPS_PROXY": "http://p:3128", "no_proxy": "internal"}, {}, {})
+    proxied = resolve_settings({"HTTPS_PROXY": "http://p:3128", "no_proxy": "internal"}, {}, {})
     assert (proxied.proxies, proxied.no_proxy) == ({"https": "http://p:3128"}, "internal")
 
 
@@ -90,7 +93,7 @@ def test_other_settings_from_env_and_profile() -> None:
 )
 def test_invalid_settings_are_config_errors(env: dict[str, str], profile: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        sts.resolve_settings(env, profile, {"services": {}})
+        resolve_settings(env, profile, {"services": {}})
     assert named in caught.value.message and caught.value.hint
 
 
@@ -137,14 +140,14 @@ def test_endpoint_is_the_one_botocore_picks(
         "sts", region_name=region, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
     ).meta.endpoint_url
     files = ConfigFiles.load(AwsPaths.from_env(dict(aws_home.env, **env)))
-    settings = sts.resolve_settings(dict(aws_home.env, **env), files.profile("default"), files.full_config)
+    settings = resolve_settings(dict(aws_home.env, **env), files.profile("default"), files.full_config)
     settings = settings.with_overrides(region=region)
-    assert sts._client(settings, DUMMY).meta.endpoint_url == expected
+    assert DEFAULT.client(settings, DUMMY).meta.endpoint_url == expected
 
 
 def test_settings_are_hashable_values() -> None:
-    one = sts.StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
-    two = sts.StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
+    one = StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
+    two = StsSettings(region="us-east-1", proxies={"https": "http://p:3128"})
     assert one == two and hash(one) == hash(two) and len({one, two}) == 1
     assert one.with_overrides(region="eu-west-1") != one
     with pytest.raises(AttributeError):
@@ -153,7 +156,7 @@ def test_settings_are_hashable_values() -> None:
 
 def test_explicit_endpoint_beats_everything() -> None:
     env = {"AWS_ENDPOINT_URL_STS": "http://sts-env.example", "AWS_ENDPOINT_URL": "http://env.example"}
-    settings = sts.resolve_settings(env, {"endpoint_url": "http://p.example"}, {}, endpoint_url="http://flag.example")
+    settings = resolve_settings(env, {"endpoint_url": "http://p.example"}, {}, endpoint_url="http://flag.example")
     assert settings.endpoint_url == "http://flag.example"
 
 
@@ -185,42 +188,44 @@ def test_os_environ_is_never_consulted(sandbox: Sandbox, monkeypatch: pytest.Mon
     }.items():
         monkeypatch.setenv(key, value)
     sandbox.disable_region("eu-south-1")
-    sts.clear_caches()
+    DEFAULT.clear_caches()
     identity = sts.get_caller_identity(direct(sandbox), alice(sandbox))
     assert identity["Arn"] == sandbox.user_arn
     assert "ResponseMetadata" not in identity
     # Without a region in the settings, the global endpoint: AWS_DEFAULT_REGION and FIPS are not read.
-    client = sts._client(sts.StsSettings(), DUMMY)
+    client = DEFAULT.client(StsSettings(), DUMMY)
     assert client.meta.endpoint_url == "https://sts.amazonaws.com"
 
 
 def test_clients_and_the_model_are_loaded_once_per_process(sandbox: Sandbox) -> None:
-    sts.clear_caches()
+    transport = Transport()  # its own caches, passed to every call
     settings = direct(sandbox)
-    first = sts._client(settings, alice(sandbox))
-    loader = sts._LOADER
-    assert sts._client(direct(sandbox), alice(sandbox)) is first  # equal settings: the same client
-    other = sts._client(settings.with_overrides(region="eu-west-1"), alice(sandbox))
-    raw = sts._client(settings.with_overrides(timestamp_format="none"), alice(sandbox))
+    first = transport.client(settings, alice(sandbox))
+    loader = transport.loader
+    assert transport.client(direct(sandbox), alice(sandbox)) is first  # equal settings: the same client
+    other = transport.client(settings.with_overrides(region="eu-west-1"), alice(sandbox))
+    raw = transport.client(settings.with_overrides(timestamp_format="none"), alice(sandbox))
     assert other is not first and raw is not first
-    assert sts._LOADER is loader and len(sts._SESSIONS) == 2  # one shared loader; sessions per timestamp mode
+    assert transport.loader is loader and len(transport.sessions) == 2  # one shared loader; sessions per timestamp mode
     started = time.perf_counter()
     for _ in range(20):
-        sts.get_caller_identity(settings, alice(sandbox))
+        sts.get_caller_identity(settings, alice(sandbox), transport=transport)
     # Twenty calls through the cached client: no per-call client creation (which costs tens of ms each).
     assert time.perf_counter() - started < 20 * 0.25
+    transport.clear_caches()
+    assert not transport.clients and not transport.sessions
 
 
 def test_concurrent_calls_share_one_client(sandbox: Sandbox) -> None:
     """A credentials server calls STS from many threads: one client, every call answered."""
     from concurrent.futures import ThreadPoolExecutor
 
-    sts.clear_caches()
+    transport = Transport()
     settings, creds = direct(sandbox), alice(sandbox)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        arns = list(pool.map(lambda _: sts.get_caller_identity(settings, creds)["Arn"], range(24)))
+        arns = list(pool.map(lambda _: sts.get_caller_identity(settings, creds, transport=transport)["Arn"], range(24)))
     assert arns == [sandbox.user_arn] * 24
-    assert len(sts._CLIENTS) == 1 and len(sts._SESSIONS) == 1
+    assert len(transport.clients) == 1 and len(transport.sessions) == 1
     assert sandbox.calls("GetCallerIdentity") == 24
 
 
@@ -249,7 +254,7 @@ def test_credentials_from_assume_role_carry_the_account(sandbox: Sandbox) -> Non
 def test_web_identity_is_unsigned_and_validated(sandbox: Sandbox) -> None:
     from botocore import UNSIGNED
 
-    assert sts._client(direct(sandbox), None, signed=False).meta.config.signature_version is UNSIGNED
+    assert DEFAULT.client(direct(sandbox), None, signed=False).meta.config.signature_version is UNSIGNED
     response = sts.assume_role_with_web_identity(
         direct(sandbox), RoleArn=sandbox.role_arn("readonly"), RoleSessionName="ci", WebIdentityToken="header.body.sig"
     )
@@ -273,7 +278,7 @@ def test_throttling_reports_the_attempts(sandbox: Sandbox) -> None:
 
 
 def test_unreachable_endpoint_is_a_network_error() -> None:
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1)
+    settings = StsSettings(region="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1)
     with pytest.raises(NetworkError) as caught:
         sts.get_caller_identity(settings, DUMMY)
     assert "could not reach" in caught.value.message and "endpoint_url" in (caught.value.hint or "")
@@ -293,7 +298,7 @@ def test_proxy_failure_hides_proxy_passwords_and_no_proxy_bypasses(sandbox: Sand
 def test_token_code_and_secrets_are_redacted_from_aws_messages() -> None:
     params = {"TokenCode": "123456"}
     message = "Value '123456' at 'tokenCode' failed; account 1234567890 secret wJalrXUtnFEMI/K7MDENG"
-    redacted = sts._redact(message, params, Credentials("AKID", "wJalrXUtnFEMI/K7MDENG"))
+    redacted = redact(message, params, Credentials("AKID", "wJalrXUtnFEMI/K7MDENG"))
     assert "123456'" not in redacted and "wJalrXUtnFEMI" not in redacted
     assert "1234567890" in redacted  # a longer number that merely contains the digits is left alone
 
@@ -346,13 +351,13 @@ def https_front(sandbox: Sandbox, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def test_tls_failure_points_at_the_ca_bundle(sandbox: Sandbox, https_front: tuple[str, Path]) -> None:
     url, cert = https_front
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=url, max_attempts=1)
+    settings = StsSettings(region="us-east-1", endpoint_url=url, max_attempts=1)
     with pytest.raises(NetworkError) as caught:
         sts.get_caller_identity(settings, alice(sandbox))
     assert "TLS" in caught.value.message and "AWS_CA_BUNDLE" in (caught.value.hint or "")
     trusted = settings.with_overrides(ca_bundle=str(cert))
     assert sts.get_caller_identity(trusted, alice(sandbox))["Arn"] == sandbox.user_arn
-    from_env = sts.resolve_settings({"AWS_CA_BUNDLE": str(cert)}, {}, {}, region="us-east-1", endpoint_url=url)
+    from_env = resolve_settings({"AWS_CA_BUNDLE": str(cert)}, {}, {}, region="us-east-1", endpoint_url=url)
     assert sts.get_caller_identity(from_env, alice(sandbox))["Account"] == sandbox.account_id
 
 
@@ -394,7 +399,7 @@ def test_container_credentials_come_from_the_given_env_only(
     url, seen = container_endpoint
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/elsewhere")
     env = {**aws_home.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI": url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok-1"}
-    creds = sts.botocore_source_credentials("container-role", "default", env)
+    creds = botocore_source_credentials("container-role", "default", env)
     assert (creds.access_key_id, creds.secret_access_key, creds.session_token) == (
         "ASIACONTAINER0000001",
         "container-secret",
@@ -406,14 +411,14 @@ def test_container_credentials_come_from_the_given_env_only(
 
 def test_botocore_sources_without_credentials_explain_what_to_do(aws_home: AwsHome) -> None:
     with pytest.raises(ConfigError, match="gave no credentials"):
-        sts.botocore_source_credentials("container-role", "default", aws_home.env)  # no AWS_CONTAINER_* at all
+        botocore_source_credentials("container-role", "default", aws_home.env)  # no AWS_CONTAINER_* at all
     with pytest.raises(ConfigError, match="gave no credentials"):
-        sts.botocore_source_credentials("iam-role", "default", {**aws_home.env, "AWS_EC2_METADATA_DISABLED": "true"})
+        botocore_source_credentials("iam-role", "default", {**aws_home.env, "AWS_EC2_METADATA_DISABLED": "true"})
     with pytest.raises(NetworkError):
-        sts.botocore_source_credentials(
+        botocore_source_credentials(
             "container-role",
             "default",
             {**aws_home.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{free_port()}/x"},
         )
     with pytest.raises(ConfigError, match="unknown botocore credential source"):
-        sts.botocore_source_credentials("telepathy", "default", aws_home.env)
+        botocore_source_credentials("telepathy", "default", aws_home.env)

@@ -359,10 +359,11 @@ CASES: list[Case] = [
 def _world(sb: Sandbox, aws_home: AwsHome) -> World:
     """The seeded files, and the credentials and ports the cases refer to (some expired, one closed)."""
     world = World(sb, seeded_env(sb, aws_home))
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.settings import StsSettings
     from rolecall.credentials import Credentials
 
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url)
+    settings = StsSettings(region="us-east-1", endpoint_url=sb.endpoint_url)
     alice = Credentials(sb.access_key_id, sb.secret_access_key)
     world.extra["readonly"] = sts.assume_role(
         settings, alice, RoleArn=sb.role_arn("readonly"), RoleSessionName="setup"

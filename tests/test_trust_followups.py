@@ -1,6 +1,6 @@
 """Issue 15, follow-ups of items 17-20 and of botocore's own test cases (tests/test_botocore_cases.py).
 
-* sts.py is the one place that turns botocore's "refreshed credentials are still expired" into
+* rolecall.aws.transport is the one place that turns botocore's "refreshed credentials are still expired" into
   ``ExpiredCredentialsError`` (exit 4), which lives in ``rolecall.errors`` (still importable from
   ``rolecall.providers.base``).
 * Instance metadata is asked as botocore's own resolver asks it: the endpoint (``AWS_EC2_METADATA_SERVICE_ENDPOINT``
@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
-from rolecall import errors, sts
+from rolecall import errors
+from rolecall.aws.transport import botocore_source_credentials, imds_region
 from rolecall.cli.context import Context
 from rolecall.cli.main import main
 from rolecall.errors import ConfigError, ProfileNotFoundError, RolecallError
@@ -52,7 +53,7 @@ def rc(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# ExpiredCredentialsError: in errors.py, raised by sts.py for botocore's sources
+# ExpiredCredentialsError: in errors.py, raised by rolecall.aws.transport for botocore's sources
 
 
 def test_expired_credentials_error_is_in_errors_and_still_importable_from_providers_base() -> None:
@@ -74,7 +75,7 @@ def test_sts_turns_a_still_expired_container_answer_into_expired_credentials(aws
     with local_server(container) as (url, seen):
         env = dict(aws_home.env, AWS_CONTAINER_CREDENTIALS_FULL_URI=url + "/creds")
         with pytest.raises(Exception) as caught:  # before the fix: botocore's RuntimeError
-            sts.botocore_source_credentials("container-role", "default", env)
+            botocore_source_credentials("container-role", "default", env)
     assert type(caught.value).__name__ == "ExpiredCredentialsError" and isinstance(caught.value, errors.AwsError)
     assert isinstance(caught.value, RolecallError) and caught.value.exit_code == 4
     message = caught.value.message
@@ -148,30 +149,38 @@ def test_imds_attempts_from_the_given_environment(aws_home: AwsHome) -> None:
 
 
 def test_imds_region_reads_the_given_environment_through_sts(aws_home: AwsHome) -> None:
-    """sts.imds_region is where the region lookup's botocore lives; the endpoint comes from the given env."""
+    """aws.transport.imds_region is where the region lookup's botocore lives; the endpoint comes from the given env."""
     from test_trust_resolution import fake_imds
 
     with fake_imds("ap-southeast-2a") as (url, _seen):
         env = _imds_env(aws_home, AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/")
-        assert sts.imds_region(env, None) == "ap-southeast-2"
-        from rolecall.providers.botocore_source import imds_region
-
         assert imds_region(env, None) == "ap-southeast-2"
-        assert imds_region({**env, "ROLECALL_USE_IMDS": "0"}, None) is None
+        from rolecall.providers.botocore_source import imds_region as provider_region
+
+        assert provider_region(env, None) == "ap-southeast-2"
+        assert provider_region({**env, "ROLECALL_USE_IMDS": "0"}, None) is None
 
 
-def test_only_sts_imports_botocore_among_providers() -> None:
-    """Outside sts.py, resolve.py's boto3_session and the sandbox, no module of rolecall imports botocore."""
+def test_only_the_transport_imports_botocore() -> None:
+    """In src/rolecall, only rolecall.aws.transport (and the sandbox) import botocore or boto3, at any depth (an AST
+    scan: imports inside functions count too)."""
+    import ast
+
     root = Path(__file__).resolve().parent.parent / "src" / "rolecall"
     offenders = []
-    for path in root.rglob("*.py"):
+    for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()
-        if relative in ("sts.py", "resolve.py") or relative.startswith("sandbox/"):
+        if relative.startswith(("aws/transport/", "sandbox/")):
             continue
-        for line in path.read_text().splitlines():
-            stripped = line.strip()
-            if stripped.startswith(("import botocore", "from botocore")):
-                offenders.append(f"{relative}: {stripped}")
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            offenders += [f"{relative}:{node.lineno}: {name}" for name in names
+                          if name.split(".")[0] in ("botocore", "boto3")]  # fmt: skip
     assert offenders == []
 
 

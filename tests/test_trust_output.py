@@ -205,11 +205,12 @@ def test_library_error_carries_no_body_in_any_chain_or_log(
 ) -> None:
     """The exception a library caller gets: no __cause__/__context__ from botocore, nothing secret in its args or
     its formatted traceback; botocore's debug log ("Response body: ...") masked."""
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.settings import StsSettings
     from rolecall.credentials import Credentials
     from rolecall.errors import ExitCode
 
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=hostile.url, max_attempts=1)
+    settings = StsSettings(region="us-east-1", endpoint_url=hostile.url, max_attempts=1)
     keys = Credentials("AKIAEXAMPLEEXAMPLE00", "notasecretnotasecretnot")
     for shape in SHAPES:
         hostile.shape = shape
@@ -231,7 +232,8 @@ def test_library_error_carries_no_body_in_any_chain_or_log(
 def test_json_services_nested_too_deeply_are_named_too() -> None:
     """The IAM Identity Center portal (rest-json): '[' * 100000 made json.loads raise RecursionError, an internal
     error; now the same one line as for STS, naming the portal and its variable."""
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.settings import StsSettings
     from rolecall.errors import ExitCode
 
     class Deep(http.server.BaseHTTPRequestHandler):
@@ -250,7 +252,7 @@ def test_json_services_nested_too_deeply_are_named_too() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        settings = sts.StsSettings(region="us-east-1", endpoint_url=url, service="sso", max_attempts=1)
+        settings = StsSettings(region="us-east-1", endpoint_url=url, service="sso", max_attempts=1)
         with pytest.raises(Exception) as caught:  # the type is checked below
             sts.call_service(settings, "GetRoleCredentials", roleName="r", accountId="123456789012",
                              accessToken=f"portal-token-{SECRET}")  # fmt: skip
@@ -271,12 +273,13 @@ def test_credentials_server_answers_a_clean_500(hostile: HostileEndpoint) -> Non
     """Item 10: the credentials server's 500 for a refresh against the hostile endpoint: the same one line."""
     import http.client
 
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.settings import StsSettings
     from rolecall.credentials import Credentials
     from rolecall.refresh import RefreshingCredentials
     from rolecall.server import CredentialsServer
 
-    settings = sts.StsSettings(region="us-east-1", endpoint_url=hostile.url, max_attempts=1)
+    settings = StsSettings(region="us-east-1", endpoint_url=hostile.url, max_attempts=1)
     keys = Credentials("AKIAEXAMPLEEXAMPLE00", "notasecretnotasecretnot")
 
     def fetch() -> Credentials:

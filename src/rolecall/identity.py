@@ -2,7 +2,7 @@
 
 Behind ``--verify`` (env, assume, exec, credential-process, serve) and ``whoami``. The endpoint and region come
 from the caller's ``region``/``endpoint_url`` (the command line), then the environment, then the profile, as
-for every STS call (``sts.resolve_settings``). Nothing here prints or exits. Off the fast path.
+for every STS call (``rolecall.aws.settings.resolve_settings``). Nothing here prints or exits. Off the fast path.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from rolecall.aws.transport import Transport
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
 
@@ -26,16 +27,20 @@ def caller_identity(
     *,
     region: str | None = None,
     endpoint_url: str | None = None,
+    transport: Transport | None = None,
 ) -> dict[str, Any]:
     """GetCallerIdentity's answer for ``credentials``, sent where profile ``profile``'s STS calls go.
 
-    Raises ``AwsError`` (AWS's own message) when the credentials do not work.
+    Raises ``AwsError`` (AWS's own message) when the credentials do not work. ``transport`` carries the call
+    (default: the process-wide one; tests pass their own).
     """
-    from rolecall import sts
+    from rolecall.aws.settings import resolve_settings
+    from rolecall.aws.sts import get_caller_identity
+    from rolecall.aws.transport import DEFAULT
     from rolecall.config.parse import ConfigFiles
 
     files = ConfigFiles.load(paths)
-    settings = sts.resolve_settings(
+    settings = resolve_settings(
         env, files.profile(profile), files.full_config, region=region, endpoint_url=endpoint_url
     )
-    return sts.get_caller_identity(settings, credentials)
+    return get_caller_identity(settings, credentials, transport=transport or DEFAULT)

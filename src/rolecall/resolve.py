@@ -74,29 +74,11 @@ def boto3_session(profile: str | None = None, **options: Any) -> Any:
 
     The region is the profile's (or ``region=``). Requires boto3 (``pip install 'rolecall[boto3]'``).
     """
-    import boto3
-    import botocore.session
-    from botocore.credentials import RefreshableCredentials
+    from rolecall.aws.transport import refreshing_boto3_session, require_boto3
 
-    from rolecall.timefmt import format_iso_z
-
+    require_boto3()  # first, as always: without boto3, nothing is resolved
     runtime = make_runtime(**options)
     chain = resolve_chain(profile, runtime)
-
-    def fetch() -> dict[str, str]:
-        # A refresh must not reuse the cached entry that is about to expire: retrieve() applies the 15-minute
-        # window of the AWS CLI cache, so an entry inside it is a miss and a new session is made.
-        credentials = chain.provider.retrieve()
-        return {
-            "access_key": credentials.access_key_id,
-            "secret_key": credentials.secret_access_key,
-            "token": credentials.session_token or "",
-            "expiry_time": format_iso_z(credentials.expiration) if credentials.expiration else "2999-12-31T00:00:00Z",
-        }
-
-    core = botocore.session.Session()
-    core._credentials = RefreshableCredentials.create_from_metadata(  # the documented way to plug a refresher
-        metadata=fetch(), refresh_using=fetch, method="rolecall"
-    )
-    region = options.get("region") or chain.region
-    return boto3.Session(botocore_session=core, region_name=region)
+    # A refresh must not reuse the cached entry that is about to expire: retrieve() applies the 15-minute window
+    # of the AWS CLI cache, so an entry inside it is a miss and a new session is made.
+    return refreshing_boto3_session(chain.provider.retrieve, options.get("region") or chain.region)

@@ -2,10 +2,11 @@
 
 ``StsCallInput`` is the command line, typed (the AWS CLI's option names, values as typed); ``make_call`` does
 the rest in the AWS CLI's order: the profile (a named one must exist), the output format, the query, where STS
-is (``sts.resolve_settings`` plus the TLS and timeout options), the parameters (``rolecall.shorthand``: shorthand,
-JSON, ``file://``), AWS's limits (``rolecall.validation``) before anything is asked or sent, the signing
-credentials (the full resolver, so a role profile signs as its role), the MFA code, and the call. It returns
-the response and how to show it; ``rolecall.cli.commands.sts`` renders it. Nothing here prints or exits.
+is (``rolecall.aws.settings.resolve_settings`` plus the TLS and timeout options), the parameters
+(``rolecall.shorthand``: shorthand, JSON, ``file://``), AWS's limits (``rolecall.validation``) before anything
+is asked or sent, the signing credentials (the full resolver, so a role profile signs as its role), the MFA code,
+and the call. It returns the response and how to show it; ``rolecall.cli.commands.sts`` renders it. Nothing here
+prints or exits.
 
 Off the fast path.
 """
@@ -23,12 +24,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
+    from rolecall.aws.settings import StsSettings
+    from rolecall.aws.transport import Transport
     from rolecall.config.parse import ConfigFiles
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
     from rolecall.mfa import MfaCodeSource
     from rolecall.reporting import Reporter
-    from rolecall.sts import StsSettings
 
 __all__ = ["OPERATIONS", "StsCall", "StsCallInput", "make_call", "output_format", "sts_parameters"]
 
@@ -85,13 +87,16 @@ def make_call(
     reporter: Reporter,
     *,
     prompt: MfaCodeSource | None = None,
+    transport: Transport | None = None,
 ) -> StsCall:
     """Check and make the call ``request`` describes; raise a ``RolecallError`` at the first problem.
 
     ``prompt`` asks for an MFA code when ``--serial-number`` is given without ``--token-code`` (default: the
     terminal, as the AWS CLI). No code is asked for, and nothing is sent, for a request that breaks a limit.
+    ``transport`` carries the call (default: the process-wide one; tests pass their own).
     """
-    from rolecall import sts
+    from rolecall.aws import sts
+    from rolecall.aws.transport import DEFAULT
     from rolecall.config.parse import ConfigFiles
 
     files = ConfigFiles.load(paths)
@@ -121,12 +126,13 @@ def make_call(
     if params.get("SerialNumber"):
         params["TokenCode"] = _mfa_code(paths, reporter, params["SerialNumber"], params.get("TokenCode"), prompt)
 
+    via = transport or DEFAULT
     if request.operation == "assume-role":
-        response = sts.assume_role(settings, credentials, **params)
+        response = sts.assume_role(settings, credentials, transport=via, **params)
     elif request.operation == "get-session-token":
-        response = sts.get_session_token(settings, credentials, **params)
+        response = sts.get_session_token(settings, credentials, transport=via, **params)
     else:
-        response = sts.get_caller_identity(settings, credentials)
+        response = sts.get_caller_identity(settings, credentials, transport=via)
     return StsCall(response, output, query, OPERATIONS.get(request.operation, "GetCallerIdentity"))
 
 
@@ -144,10 +150,10 @@ def output_format(flag: str | None, env: Mapping[str, str], profile: Mapping[str
 def _settings(
     request: StsCallInput, env: Mapping[str, str], profile: Mapping[str, object], full_config: Mapping[str, Any]
 ) -> StsSettings:
-    """``sts.resolve_settings`` with the command line's TLS and timeout options over it."""
-    from rolecall import sts
+    """``resolve_settings`` with the command line's TLS and timeout options over it."""
+    from rolecall.aws.settings import resolve_settings
 
-    settings = sts.resolve_settings(env, profile, full_config, region=request.region, endpoint_url=request.endpoint_url)
+    settings = resolve_settings(env, profile, full_config, region=request.region, endpoint_url=request.endpoint_url)
     changes: dict[str, Any] = {}
     if request.no_verify_ssl:
         changes["ca_bundle"] = False

@@ -1,9 +1,10 @@
 """The IAM Identity Center calls: ``sso-oidc`` (client registration, device and authorization-code logins,
 refresh) and the ``sso`` portal (role credentials, accounts, roles, logout).
 
-The requests go through ``rolecall.sts`` (the one module that imports botocore), unsigned as botocore sends
-them; this module gives AWS's refusals their meaning for a person. Errors whose code the login flow acts on
-(``AuthorizationPendingException``, ``SlowDownException``) stay ``AwsError``s with that ``code``.
+The requests go through ``rolecall.aws.sts.call_service`` (botocore lives in ``rolecall.aws.transport``),
+unsigned as botocore sends them; this module gives AWS's refusals their meaning for a person. Errors whose code
+the login flow acts on (``AuthorizationPendingException``, ``SlowDownException``) stay ``AwsError``s with that
+``code``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.config.parse import ConfigFiles
     from rolecall.sso.settings import SsoLogin
-    from rolecall.sts import StsSettings
 
 class RegistrationRefusedError(LoginError):
     """The service no longer accepts rolecall's OIDC client registration (expired early or revoked)."""
@@ -44,18 +45,18 @@ def settings_for(
 ) -> StsSettings:
     """How to reach ``service`` (``sso-oidc`` or ``sso``) for ``login``: its ``sso_region``, and the endpoint and
     network settings of ``profile`` (or of none) and the environment, with botocore's precedence."""
-    from rolecall import sts
+    from rolecall.aws.settings import resolve_settings
 
     values = files.profile(profile) if profile is not None else None
-    settings = sts.resolve_settings(env, values, files.full_config, service=service)
+    settings = resolve_settings(env, values, files.full_config, service=service)
     # The SSO services live in the login's own region, whatever region the profile uses for the rest.
     return settings.with_overrides(region=login.region)
 
 
 def _call(settings: StsSettings, operation: str, **params: Any) -> dict[str, Any]:
-    from rolecall import sts
+    from rolecall.aws.sts import call_service
 
-    return sts.call_service(settings, operation, **params)
+    return call_service(settings, operation, **params)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.reporting import Reporter
     from rolecall.sso.login import LoginFlow
     from rolecall.sso.settings import SsoLogin
-    from rolecall.sts import StsSettings
 
 #: How long a process waits for another one that is logging in (a person approving in a browser).
 LOGIN_LOCK_TIMEOUT = 660.0

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.reporting import Reporter
     from rolecall.sso.settings import SsoLogin
-    from rolecall.sts import StsSettings
 
 #: Where the browser is sent back to (any port: the registration names it without one, as the AWS CLI does).
 REDIRECT_PATH = "/oauth/callback"
