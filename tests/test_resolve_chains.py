@@ -11,7 +11,8 @@ import botocore.session
 import pytest
 
 from conftest import AwsHome, run_aws, run_rolecall
-from rolecall import sts
+from rolecall.aws.settings import resolve_settings
+from rolecall.aws.sts import get_caller_identity
 from rolecall.errors import ConfigError, ProfileNotFoundError
 from rolecall.resolve import get_credentials
 from rolecall.sandbox import Sandbox
@@ -20,8 +21,8 @@ from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 def _identity(sb: Sandbox, env: dict[str, str], profile: str) -> str:
     credentials = get_credentials(profile, env=env)
-    settings = sts.resolve_settings(env, None, None, endpoint_url=sb.endpoint_url, region="us-east-1")
-    return str(sts.get_caller_identity(settings, credentials)["Arn"])
+    settings = resolve_settings(env, None, None, endpoint_url=sb.endpoint_url, region="us-east-1")
+    return str(get_caller_identity(settings, credentials)["Arn"])
 
 
 @pytest.mark.parametrize(

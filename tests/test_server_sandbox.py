@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from conftest import AwsHome, run_aws
-from rolecall import sts
+from rolecall.aws import sts
 from rolecall.credentials import Credentials
 from rolecall.errors import MfaError
 from rolecall.refresh import RefreshingCredentials

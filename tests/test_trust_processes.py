@@ -338,7 +338,7 @@ def test_sync_stops_when_the_portal_repeats_its_next_token(
 
 def test_listing_stops_after_the_page_cap(portal: Callable[..., Portal], monkeypatch: pytest.MonkeyPatch) -> None:
     """A portal that gives a new nextToken on every page, forever: the listing ends at the cap with an error."""
-    from rolecall import sts
+    from rolecall.aws import sts
     from rolecall.errors import NetworkError
     from rolecall.sso import api
     from rolecall.sso.settings import SsoLogin

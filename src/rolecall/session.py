@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.config.graph import ProfileGraph
     from rolecall.config.parse import ConfigFiles
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Runtime
     from rolecall.providers.chain import Chain
     from rolecall.reporting import Reporter
-    from rolecall.sts import StsSettings
 
 __all__ = ["Session", "files_from_texts"]
 
@@ -133,17 +133,17 @@ class Session:
         region: str | None = None,
         endpoint_url: str | None = None,
     ) -> StsSettings:
-        """Where ``service``'s calls for profile ``profile`` go (``sts.resolve_settings``), worked out once per
+        """Where ``service``'s calls for profile ``profile`` go (``aws.settings.resolve_settings``), worked out once per
         profile, service and command-line override. ``profile`` None: the environment and the files' defaults only
         (no profile's keys)."""
         key = (profile, service, region, endpoint_url)
         found = self._settings.get(key)
         if found is None:
-            from rolecall import sts
+            from rolecall.aws.settings import resolve_settings
 
             files = self.files
             values = files.profile(profile) if profile is not None else None
-            found = sts.resolve_settings(
+            found = resolve_settings(
                 self.env, values, files.full_config, region=region, endpoint_url=endpoint_url, service=service
             )
             self._settings[key] = found
@@ -186,10 +186,10 @@ class Session:
         """GetCallerIdentity's answer for ``credentials``, sent where profile ``profile``'s STS calls go (the command
         line's ``region``/``endpoint_url``, then the environment, then the profile). ``AwsError`` when they do not
         work."""
-        from rolecall import sts
+        from rolecall.aws.sts import get_caller_identity
 
         settings = self.settings(profile, region=region, endpoint_url=endpoint_url)
-        return sts.get_caller_identity(settings, credentials)
+        return get_caller_identity(settings, credentials)
 
     def mfa_devices(self, profile: str, runtime: Runtime) -> list[str]:
         """The MFA devices of the IAM user behind ``profile``'s credentials ([] for a role or federated session).
@@ -197,14 +197,14 @@ class Session:
         Resolves the profile (MFA as usual through ``runtime``), asks GetCallerIdentity who it is and IAM
         ListMFADevices for that user. Raises ``RolecallError`` (an ``AwsError`` when IAM refuses the listing).
         """
-        from rolecall import sts
+        from rolecall.aws.iam import list_mfa_devices
 
         credentials = self.chain(profile, runtime).provider.retrieve()
         arn = str(self.caller_identity(profile, credentials).get("Arn", ""))
         if ":user/" not in arn:
             return []  # a role or federated session has no MFA devices of its own
         # The user's name, as AWS would take from the caller; some emulators need it spelled out.
-        return sts.list_mfa_devices(self.settings(profile, "iam"), credentials, arn.rsplit("/", 1)[-1])
+        return list_mfa_devices(self.settings(profile, "iam"), credentials, arn.rsplit("/", 1)[-1])
 
 
 def files_from_texts(paths: AwsPaths, config: str | None, credentials: str | None) -> ConfigFiles:

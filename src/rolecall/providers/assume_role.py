@@ -131,7 +131,7 @@ class AssumeRoleProvider:
 
     def fetch(self) -> Fetched:
         """One AssumeRole call with the source's credentials (or the MFA session's), a code when direct."""
-        from rolecall import sts
+        from rolecall.aws import sts
         from rolecall.validation import default_session_name
 
         params: dict[str, Any] = {

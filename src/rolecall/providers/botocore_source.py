@@ -45,12 +45,12 @@ class BotocoreProvider:
 
     def retrieve(self) -> Credentials:
         """Ask botocore for this one source only; expired credentials are refused, as botocore refuses them."""
-        from rolecall import sts
+        from rolecall.aws.transport.sources import botocore_source_credentials
 
         what = _DESCRIPTIONS.get(self.kind, self.kind)
-        # sts.botocore_source_credentials refuses what botocore refreshed and found still expired (exit 4); what is
+        # botocore_source_credentials refuses what botocore refreshed and found still expired (exit 4); what is
         # checked here is an answer botocore handed on without refreshing it.
-        credentials = sts.botocore_source_credentials(self.kind, self.profile, self.runtime.env)
+        credentials = botocore_source_credentials(self.kind, self.profile, self.runtime.env)
         return refuse_expired(credentials, what, self.runtime.clock())
 
     def console_facts(self) -> ConsoleFacts:
@@ -83,12 +83,13 @@ def imds_enabled(env: Mapping[str, str]) -> bool:
 def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
     """The instance's region from the metadata service, as the AWS CLI v2 finds it when neither the environment
     nor the config names one; None when IMDS is not enabled (``imds_enabled``), cannot be reached or gives nothing.
-    The botocore work is ``rolecall.sts.imds_region`` (sts.py is where botocore is imported)."""
+    The botocore work is ``rolecall.aws.transport.sources.imds_region`` (the transport is where botocore is
+    imported)."""
     if not imds_enabled(env):
         return None
-    from rolecall import sts
+    from rolecall.aws.transport.sources import imds_region as botocore_imds_region
 
-    return sts.imds_region(env, profile)
+    return botocore_imds_region(env, profile)
 
 
 def build(context: BuildContext, profile: Profile) -> Provider:

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.config.parse import ConfigFiles
     from rolecall.providers.base import Provider, Runtime
-    from rolecall.sts import StsSettings
 
     class BuildContext(Protocol):
         """What a source's ``build(context, profile)`` may use: the files, the runtime, the MFA inputs, and where
@@ -122,9 +122,9 @@ class _Builder:
         self.top_name = top_name
 
     def _settings(self) -> StsSettings:
-        from rolecall import sts
+        from rolecall.aws.settings import resolve_settings
 
-        return sts.resolve_settings(
+        return resolve_settings(
             self.runtime.env,
             self.files.profile(self.top_name),
             self.files.full_config,

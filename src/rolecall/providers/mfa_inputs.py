@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.config.profiles import Profile
     from rolecall.mfa import MfaCodeSource
     from rolecall.providers.base import Runtime
-    from rolecall.sts import StsSettings
 
 
 class MfaInputs:

@@ -71,7 +71,7 @@ class MfaSessionProvider:
 
     def retrieve(self) -> Credentials:
         """The cached MFA session, or a new one (asks for a code). The caller holds the device lock."""
-        from rolecall import sts
+        from rolecall.aws import sts
 
         source = self._source_keys()
         cache = self.runtime.session_cache()

@@ -86,7 +86,7 @@ class WebIdentityProvider:
 
     def fetch(self) -> Fetched:
         """The token, re-read from its file, then one unsigned AssumeRoleWithWebIdentity call."""
-        from rolecall import sts
+        from rolecall.aws import sts
         from rolecall.validation import default_session_name
 
         response = sts.assume_role_with_web_identity(

@@ -112,20 +112,25 @@ def _environment_region(ctx: Context) -> str | None:
 def _federation_token(
     chain: Chain, files: object, credentials: Credentials, args: argparse.Namespace, ctx: Context
 ) -> Credentials:
-    from rolecall import console, sts
+    from rolecall import console
+    from rolecall.aws.settings import resolve_settings
+    from rolecall.aws.sts import credentials_from_response, get_federation_token
     from rolecall.config.parse import ConfigFiles
     from rolecall.validation import sanitize_session_name
 
     assert isinstance(files, ConfigFiles)
-    settings = sts.resolve_settings(
+    settings = resolve_settings(
         ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
     )
     name = sanitize_session_name(f"rolecall-{chain.profile}")[:32]
-    params: dict[str, object] = {"Name": name if len(name) >= 2 else "rolecall", "Policy": console.ALLOW_ALL_POLICY}
-    if args.duration is not None:
-        params["DurationSeconds"] = args.duration
-    response = sts.get_federation_token(settings, credentials, **params)
-    return sts.credentials_from_response(response)
+    response = get_federation_token(
+        settings,
+        credentials,
+        Name=name if len(name) >= 2 else "rolecall",
+        Policy=console.ALLOW_ALL_POLICY,
+        DurationSeconds=args.duration,  # None: not sent
+    )
+    return credentials_from_response(response)
 
 
 def _open(url: str, browser: str | None, ctx: Context) -> None:

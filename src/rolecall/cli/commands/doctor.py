@@ -86,7 +86,8 @@ def _not_found(profile: str, names: list[str]) -> ProfileNotFoundError:
 def _clock_skew(args: argparse.Namespace, ctx: Context, config: SourceFile,
                 credentials: SourceFile) -> Finding | None:
     """RC013 from one unsigned STS request, the region and endpoint chosen as for the profile."""
-    from rolecall import sts
+    from rolecall.aws.settings import resolve_settings
+    from rolecall.aws.sts import server_time
     from rolecall.config import lint
     from rolecall.errors import ConfigError
     from rolecall.session import files_from_texts
@@ -99,13 +100,13 @@ def _clock_skew(args: argparse.Namespace, ctx: Context, config: SourceFile,
         session.adopt_files(files_from_texts(session.paths, config.text, credentials.text))
     except ConfigError:
         # The file rules have said why; STS can still be asked with the environment.
-        settings = sts.resolve_settings(ctx.env, None, None, region=args.region)
+        settings = resolve_settings(ctx.env, None, None, region=args.region)
     else:
         settings = session.settings(profile_name, region=args.region)
     if settings.region is None:
         settings = settings.with_overrides(region="us-east-1")  # any region dates its answer
     before = ctx.clock()
-    server = sts.server_time(settings)
+    server = server_time(settings)
     after = ctx.clock()
     limit = lint.SKEW_LIMIT_SECONDS if args.skew_limit is None else args.skew_limit
     return lint.clock_skew_finding(before, server, after, limit)

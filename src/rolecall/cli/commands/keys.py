@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
+    from rolecall.aws.settings import StsSettings
     from rolecall.cli.context import Context
     from rolecall.credentials import Credentials
     from rolecall.keys.store import KeyStore
-    from rolecall.sts import StsSettings
 
 _ACTIONS = (
     ("add", "store a profile's access key (prompted without echo, or read from stdin; never from the command line)"),
