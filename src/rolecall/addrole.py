@@ -3,7 +3,8 @@
 ``RoleProfile`` holds the answers (role, source profile, MFA device, external id, session name, duration,
 MFA strategy, region); ``changes()`` gives the config-file keys in the AWS CLI's names; ``try_profile`` builds the
 chain of the would-be profile against the config text with the profile added, in memory, and assumes the role
-once (MFA as usual), so nothing is written that does not work. Off the fast path.
+once with a new call from the profile's own source (MFA as usual; never a cached session), so nothing is written
+that does not work. Off the fast path.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from rolecall.errors import ConfigError, InvalidInputError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rolecall.config.parse import ConfigFiles
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Runtime
@@ -140,9 +143,38 @@ def source_kind(files: ConfigFiles, config_text: str, spec: RoleProfile) -> str:
     return graph.role_source_temporary(bare.name)
 
 
-def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> Credentials:
-    """Assume the role of ``spec`` once, as its profile would, without writing anything (``RolecallError`` on
-    failure). The role session lands in the AWS CLI cache as for any assume, so the first use costs nothing."""
+class Trial:
+    """A verification that worked: the role's credentials, and the session to keep once the profile is written.
+
+    The session is not in the AWS CLI cache yet: ``keep()`` puts it there (under the key the AWS CLI computes for
+    the new profile) after the profile is written, so a refused or abandoned profile leaves no cache entry behind.
+    """
+
+    __slots__ = ("_keep", "credentials")
+
+    def __init__(self, credentials: Credentials, keep: Callable[[], object]) -> None:
+        self.credentials = credentials
+        self._keep = keep
+
+    def keep(self) -> None:
+        """Put the session in the AWS CLI cache, so the first use of the profile needs no call (nor MFA code).
+
+        A cache that cannot be written is one warning (``CliCache.put``): the profile is written all the same.
+        """
+        self._keep()
+
+
+def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime: Runtime) -> Trial:
+    """Assume the role of ``spec`` once, as its profile would, without writing it (``RolecallError`` on failure).
+
+    Always a new AssumeRole call with the new profile's own source: the AWS CLI's cache key for a role session
+    does not include the source, so an entry another profile got for the same role (another source, one the role
+    may trust when this one is refused) must not answer. No cache entry is read for the role, and none is written
+    here (``Trial.keep`` writes it once the profile is). The source's own credentials are had as for any use of
+    the source (its cache, its MFA session), since they are the source's and not the role's.
+    """
+    from rolecall.providers.assume_role import AssumeRoleProvider
+    from rolecall.providers.base import refuse_expired
     from rolecall.providers.chain import build_chain
 
     if files.profile(spec.source_profile) is None:
@@ -150,4 +182,16 @@ def try_profile(files: ConfigFiles, config_text: str, spec: RoleProfile, runtime
             f'the source profile "{spec.source_profile}" does not exist',
             hint="run `rolecall configure list-profiles`, or add keys first with `rolecall configure`",
         )
-    return build_chain(_trial_files(files, config_text, spec), spec.name, runtime, explicit=True).provider.retrieve()
+    provider = build_chain(_trial_files(files, config_text, spec), spec.name, runtime, explicit=True).provider
+    if not isinstance(provider, AssumeRoleProvider):
+        # Keys left in a replaced (--force) section can make it something else (web identity, SSO...).
+        raise ConfigError(
+            f'profile "{spec.name}" would not assume {spec.role_arn} from "{spec.source_profile}": other keys in '
+            "its section come first",
+            hint="pick another --name, or remove the old section first",
+        )
+    with provider.lock():  # the MFA device's: parallel runs share one prompt, as for any assume
+        fetched = provider.fetch()
+    credentials = refuse_expired(fetched.credentials, provider.answered_by(), runtime.clock())
+    key = provider.cache_key()
+    return Trial(credentials, lambda: runtime.cli_cache().put(key, fetched.document))

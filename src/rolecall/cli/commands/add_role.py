@@ -169,14 +169,18 @@ def _verify_and_write(a: _Answers) -> None:
 
     spec = a.spec()
     ctx = a.ctx
+    trial: addrole.Trial | None = None
     if not a.args.no_verify:
         from rolecall.timefmt import format_local_hm
 
-        credentials = addrole.try_profile(a.files, a.config_text, spec, a.runtime)
-        expiry = credentials.expiration
+        # A new call from the profile's own source, never a cached session (docs/add-role.md).
+        trial = addrole.try_profile(a.files, a.config_text, spec, a.runtime)
+        expiry = trial.credentials.expiration
         until = f" (its session lasts until {format_local_hm(expiry)})" if expiry else ""
         ctx.say(f"{a.profile}: assumed {a.role_arn} once: it works{until}")
     update_section(ctx.paths.config_file, SectionRef.profile(a.profile), spec.changes(), reporter=ctx.say)
+    if trial is not None:
+        trial.keep()  # only now that the profile is written: its first use needs no call
     ctx.say(f"wrote profile {a.profile} to {ctx.paths.config_file}:")
     ctx.out(spec.section_text())
 
