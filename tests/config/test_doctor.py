@@ -21,7 +21,7 @@ from rolecall.sandbox import Sandbox
 from rolecall.timefmt import utc_now
 from sandbox_fixtures import seeded_env
 
-CORPUS = Path(__file__).parent / "data" / "doctor"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "doctor"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.name.startswith("RC"))
 
 

@@ -20,7 +20,7 @@ from conftest import AwsHome, run_aws, run_rolecall
 from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
-CODE_SCRIPT = Path(__file__).with_name("mfa_code_process.py")
+CODE_SCRIPT = Path(__file__).resolve().parents[1] / "mfa_code_process.py"
 MFA_TRUST = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 

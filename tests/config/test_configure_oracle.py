@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-CORPUS = Path(__file__).parent / "data" / "configure_corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "configure_corpus"
 FILES = sorted(p.name for p in CORPUS.glob("*.ini"))
 
 # (id, argv after "configure", extra environment)

@@ -213,7 +213,7 @@ def test_console_facts_are_part_of_the_contract() -> None:
 def test_cli_never_asks_which_class_a_provider_is() -> None:
     """No ``isinstance`` on a provider class and no provider class imported anywhere in cli/ except to construct
     one (keys and credential-process build a key store source themselves)."""
-    root = Path(__file__).resolve().parent.parent / "src" / "rolecall" / "cli"
+    root = Path(__file__).resolve().parents[2] / "src" / "rolecall" / "cli"
     offenders = []
     for path in root.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ from rolecall.config.parse import (
 from rolecall.config.paths import AwsPaths
 from rolecall.errors import ConfigParseError, ExitCode, FileError, ProfileNotFoundError
 
-CORPUS = Path(__file__).parent / "data" / "parse_corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "parse_corpus"
 OK_FILES = sorted(p.name for p in CORPUS.glob("ok-*.ini"))
 ERROR_FILES = sorted(p.name for p in CORPUS.glob("err-*.ini"))
 

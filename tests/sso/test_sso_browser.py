@@ -23,7 +23,7 @@ from test_sso import SESSION, _boto3_whoami, _env, _sso_arn_prefix, _token_path
 
 pytestmark = pytest.mark.skipif(not browser_approve.available(), reason="needs chromium, chromedriver and selenium")
 
-ARTIFACTS = Path(os.environ.get("ROLECALL_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / ".artifacts")
+ARTIFACTS = Path(os.environ.get("ROLECALL_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / ".artifacts")
 
 
 @pytest.mark.parametrize("flow", ["authorization-code", "device-code"])

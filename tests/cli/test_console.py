@@ -27,7 +27,7 @@ from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_sso import _env as sso_env
 from test_sso import _login as sso_login
 
-ARTIFACTS = Path(os.environ.get("ROLECALL_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / ".artifacts")
+ARTIFACTS = Path(os.environ.get("ROLECALL_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / ".artifacts")
 
 
 def _sign_in_over_http(url: str) -> tuple[int, str]:

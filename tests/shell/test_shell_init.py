@@ -43,7 +43,7 @@ TOKEN = "tok\n\nen==\n"  # blank line and final newline: they must survive $(...
 
 FAKE_ROLECALL = r"""#!{python}
 # Test double of the `rolecall env` and `rolecall configure list-profiles` commands (see the module docstring
-# of tests/test_shell_init.py): prints what the real renderers print for fixed credentials.
+# of tests/shell/test_shell_init.py): prints what the real renderers print for fixed credentials.
 import json, os, sys
 from datetime import datetime, timedelta, timezone
 from rolecall import export

@@ -7,7 +7,7 @@ against real ``rolecall`` processes (``python -m rolecall``), killed with SIGKIL
 with botocore's own parser as the oracle, and prints the counts it reached (``pytest -s`` shows them; they
 are in the assertion messages too).
 
-tests/test_configure_crash.py kills the editor library in forked children; these kill whole processes
+tests/config/test_configure_crash.py kills the editor library in forked children; these kill whole processes
 (interpreter start, argument parsing, lock, read, edit, temporary file, fsync, rename, folder sync) at
 random points in their run, so every step of the real command is interrupted somewhere.
 
