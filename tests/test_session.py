@@ -71,6 +71,11 @@ ONCE = [
     (["configure", "get", "role_arn", "--profile", "readonly"], "arn:aws:iam::"),
     (["configure", "list-profiles"], "readonly"),
     (["configure", "set", "region", "eu-west-1", "--profile", "scratch"], ""),
+    (["whoami", "readonly"], "assumed-role/readonly/"),
+    (["sts", "get-caller-identity"], '"Arn"'),
+    (["sts", "get-caller-identity", "--profile", "readonly"], "assumed-role/readonly/"),
+    (["console", "readonly", "--print"], "Action=login"),
+    (["console", "default", "--print"], "getting a federation token first"),
 ]
 
 
@@ -106,6 +111,18 @@ def test_exec_reads_each_file_once(sandbox: Sandbox, aws_home: AwsHome) -> None:
     assert opens[paths.config_file] <= 1 and opens[paths.credentials_file] <= 1, opens
 
 
+def test_save_reads_each_file_once_before_it_writes(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """save: the files read once (the source guard, the chain and the section's owner check), then the edit's own
+    read of the credentials file under its lock."""
+    env = seeded_env(sandbox, aws_home)
+    paths = AwsPaths.from_env(env)
+    code, _out, err, opens = _run(["save", "readonly", "--as", "saved"], env)
+    assert code == 0, err
+    assert "saved readonly as [saved]" in err
+    assert opens[paths.config_file] <= 1, opens
+    assert opens[paths.credentials_file] == 2, opens  # one read, and the locked read-modify-write of the edit
+
+
 def test_add_role_reads_the_config_once_before_it_writes(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
     """add-role: the files read once (the config text the new profile is tried in included), the role assumed once,
     then the edit's own read under the file's lock."""
@@ -117,33 +134,6 @@ def test_add_role_reads_the_config_once_before_it_writes(sandbox: Sandbox, aws_h
     assert out.startswith("[profile p2]\n") and "it works" in err
     assert opens[paths.config_file] == 2, opens  # one read, and the locked read-modify-write of the edit
     assert opens[paths.credentials_file] <= 1, opens
-
-
-#: Commands of other parts of issue 16 that still read the files twice (through ``_resolve_options.verify`` or
-#: their own loads); each must be converted to the session, then moves to ``ONCE``.
-TWICE = [
-    (["whoami", "readonly"], "whoami: chain_for and _resolve_options.verify each read the files (owned elsewhere)"),
-    (["sts", "get-caller-identity"], "sts: sts_call.make_call reads the files, then resolve.resolve_chain again"),
-    (["console", "readonly", "--print"], "console: chain_for and its own ConfigFiles.load (owned elsewhere)"),
-    (["save", "readonly", "--as", "saved"], "save: chain_for, then the graph's own load (owned elsewhere)"),
-]
-
-
-class ReadTwice(Exception):
-    """A file was read more than once: what the xfail of ``TWICE`` expects (any other failure is a failure)."""
-
-
-@pytest.mark.parametrize(("argv", "reason"), TWICE, ids=[" ".join(argv) for argv, _ in TWICE])
-def test_commands_not_yet_on_the_session(
-    sandbox: Sandbox, aws_home: AwsHome, argv: list[str], reason: str, request: pytest.FixtureRequest  # noqa: F811
-) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, raises=ReadTwice, reason=reason))
-    env = seeded_env(sandbox, aws_home)
-    paths = AwsPaths.from_env(env)
-    code, _out, err, opens = _run(argv, env)
-    assert code == 0, err
-    if opens[paths.config_file] > 1 or opens[paths.credentials_file] > 1:
-        raise ReadTwice(f"{opens}")
 
 
 def test_a_context_starts_each_command_with_a_new_session(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811

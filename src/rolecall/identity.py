@@ -1,8 +1,10 @@
 """Who a set of credentials belongs to: GetCallerIdentity at the STS endpoint a profile's calls go to.
 
-Behind ``--verify`` (env, assume, exec, credential-process, serve) and ``whoami``. The endpoint and region come
-from the caller's ``region``/``endpoint_url`` (the command line), then the environment, then the profile, as
-for every STS call (``rolecall.aws.settings.resolve_settings``). Nothing here prints or exits. Off the fast path.
+For library callers without a session: a one-call ``rolecall.session.Session`` does the work
+(``Session.caller_identity``, which the commands' ``--verify`` and ``whoami`` call on their own session). The
+endpoint and region come from the caller's ``region``/``endpoint_url`` (the command line), then the environment,
+then the profile, as for every STS call (``rolecall.aws.settings.resolve_settings``). Nothing here prints or
+exits. Off the fast path.
 """
 
 from __future__ import annotations
@@ -34,13 +36,7 @@ def caller_identity(
     Raises ``AwsError`` (AWS's own message) when the credentials do not work. ``transport`` carries the call
     (default: the process-wide one; tests pass their own).
     """
-    from rolecall.aws.settings import resolve_settings
-    from rolecall.aws.sts import get_caller_identity
-    from rolecall.aws.transport import DEFAULT
-    from rolecall.config.parse import ConfigFiles
+    from rolecall.session import Session
 
-    files = ConfigFiles.load(paths)
-    settings = resolve_settings(
-        env, files.profile(profile), files.full_config, region=region, endpoint_url=endpoint_url
-    )
-    return get_caller_identity(settings, credentials, transport=transport or DEFAULT)
+    session = Session(env, paths=paths, transport=transport)
+    return session.caller_identity(profile, credentials, region=region, endpoint_url=endpoint_url)

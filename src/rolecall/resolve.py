@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from rolecall.config.paths import AwsPaths, profile_from_env
+from rolecall.config.paths import AwsPaths
 from rolecall.providers.base import Runtime
 from rolecall.reporting import ignore
 from rolecall.timefmt import utc_now
@@ -49,14 +49,12 @@ def make_runtime(
 
 
 def resolve_chain(profile: str | None, runtime: Runtime) -> Chain:
-    """Read the files and build the provider chain for ``profile`` (None: AWS_PROFILE, then ``default``)."""
-    from rolecall.config.parse import ConfigFiles
-    from rolecall.providers.chain import build_chain
+    """Read the files and build the provider chain for ``profile`` (None: AWS_PROFILE, then ``default``): a
+    one-call ``rolecall.session.Session`` on ``runtime``'s environment and paths (``Session.chain``)."""
+    from rolecall.session import Session
 
-    files = ConfigFiles.load(runtime.paths)
-    explicit = profile is not None
-    name = profile or profile_from_env(runtime.env) or "default"
-    return build_chain(files, name, runtime, explicit=explicit)
+    session = Session(runtime.env, paths=runtime.paths, clock=runtime.clock, reporter=runtime.reporter)
+    return session.chain(profile, runtime)
 
 
 def get_credentials(profile: str | None = None, **options: Any) -> Credentials:

@@ -4,7 +4,9 @@ Built once per command (the CLI builds it from its ``Context``: ``ctx.session``)
 and the reporters. It reads the config and credentials files at most once, when first asked (``files``), and
 keeps what is derived from them: the profile graph (``graph``), the settings of each AWS call per profile and
 service (``settings``), a profile's provider chain (``chain``). Library helpers that need those (who the
-credentials belong to, the MFA devices a user may list) take them from here instead of reading the files again.
+credentials belong to, a federation token for the console, the MFA devices a user may list) are methods here,
+so they take the files from here instead of reading them again; their AWS calls go through ``transport``
+(default: the process-wide one; tests pass their own).
 
 A command that writes one of the files and then reads it again calls ``forget_files()`` in between.
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from rolecall.aws.settings import StsSettings
+    from rolecall.aws.transport import Transport
     from rolecall.config.graph import ProfileGraph
     from rolecall.config.parse import ConfigFiles
     from rolecall.credentials import Credentials
@@ -39,7 +42,9 @@ __all__ = ["Session", "files_from_texts"]
 class Session:
     """The environment, paths, clock and reporters of one command, and the AWS files loaded lazily and once."""
 
-    __slots__ = ("_files", "_graph", "_settings", "clock", "env", "on_load", "paths", "reporter", "warn")
+    __slots__ = (
+        "_files", "_graph", "_settings", "_transport", "clock", "env", "on_load", "paths", "reporter", "warn"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -50,10 +55,11 @@ class Session:
         reporter: Reporter = ignore,
         warn: Reporter | None = None,
         on_load: Callable[[AwsPaths], None] | None = None,
+        transport: Transport | None = None,
     ) -> None:
         """``reporter`` tells a person what happens (``ctx.say``), ``warn`` says a warning once (``ctx.warn``;
         default: ``reporter``). ``on_load`` is called each time the files are read (a counting hook for tests
-        and tools)."""
+        and tools). ``transport`` carries the session's own AWS calls (default: the process-wide one)."""
         self.env = env
         self.paths = paths if paths is not None else AwsPaths.from_env(env)
         self.clock = clock
@@ -63,6 +69,7 @@ class Session:
         self._files: ConfigFiles | None = None
         self._graph: ProfileGraph | None = None
         self._settings: dict[tuple[str | None, str, str | None, str | None], StsSettings] = {}
+        self._transport = transport
 
     # -- the files, read once -----------------------------------------------------------------------------------
     @property
@@ -149,6 +156,15 @@ class Session:
             self._settings[key] = found
         return found
 
+    @property
+    def transport(self) -> Transport:
+        """The transport the session's AWS calls go through (imported on first use: off the fast path)."""
+        if self._transport is None:
+            from rolecall.aws.transport import DEFAULT
+
+            self._transport = DEFAULT
+        return self._transport
+
     def runtime(self, **options: Any) -> Runtime:
         """A ``Runtime`` on this session's environment, paths, clock and reporter.
 
@@ -189,7 +205,35 @@ class Session:
         from rolecall.aws.sts import get_caller_identity
 
         settings = self.settings(profile, region=region, endpoint_url=endpoint_url)
-        return get_caller_identity(settings, credentials)
+        return get_caller_identity(settings, credentials, transport=self.transport)
+
+    def federation_token(
+        self,
+        profile: str,
+        credentials: Credentials,
+        *,
+        policy: str,
+        duration_seconds: int | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> Credentials:
+        """Temporary credentials from an IAM user's long-term ``credentials`` (GetFederationToken, named
+        ``rolecall-PROFILE`` as far as AWS's 32 characters allow, with ``policy``), sent where profile ``profile``'s
+        STS calls go. ``duration_seconds`` None: AWS's default. ``AwsError`` when AWS refuses."""
+        from rolecall.aws.sts import credentials_from_response, get_federation_token
+        from rolecall.validation import sanitize_session_name
+
+        settings = self.settings(profile, region=region, endpoint_url=endpoint_url)
+        name = sanitize_session_name(f"rolecall-{profile}")[:32]
+        response = get_federation_token(
+            settings,
+            credentials,
+            transport=self.transport,
+            Name=name if len(name) >= 2 else "rolecall",
+            Policy=policy,
+            DurationSeconds=duration_seconds,  # None: not sent
+        )
+        return credentials_from_response(response)
 
     def mfa_devices(self, profile: str, runtime: Runtime) -> list[str]:
         """The MFA devices of the IAM user behind ``profile``'s credentials ([] for a role or federated session).
@@ -204,7 +248,9 @@ class Session:
         if ":user/" not in arn:
             return []  # a role or federated session has no MFA devices of its own
         # The user's name, as AWS would take from the caller; some emulators need it spelled out.
-        return list_mfa_devices(self.settings(profile, "iam"), credentials, arn.rsplit("/", 1)[-1])
+        return list_mfa_devices(
+            self.settings(profile, "iam"), credentials, arn.rsplit("/", 1)[-1], transport=self.transport
+        )
 
 
 def files_from_texts(paths: AwsPaths, config: str | None, credentials: str | None) -> ConfigFiles:

@@ -1,12 +1,13 @@
 """One raw STS call as ``aws sts`` makes it: the library behind ``rolecall sts OPERATION``.
 
 ``StsCallInput`` is the command line, typed (the AWS CLI's option names, values as typed); ``make_call`` does
-the rest in the AWS CLI's order: the profile (a named one must exist), the output format, the query, where STS
-is (``rolecall.aws.settings.resolve_settings`` plus the TLS and timeout options), the parameters
+the rest in the AWS CLI's order, on the command's ``rolecall.session.Session`` (the AWS files read once): the
+profile (a named one must exist), the output format, the query, where STS is
+(``rolecall.aws.settings.resolve_settings`` plus the TLS and timeout options), the parameters
 (``rolecall.shorthand``: shorthand, JSON, ``file://``), AWS's limits (``rolecall.validation``) before anything
-is asked or sent, the signing credentials (the full resolver, so a role profile signs as its role), the MFA code,
-and the call. It returns the response and how to show it; ``rolecall.cli.commands.sts`` renders it. Nothing here
-prints or exits.
+is asked or sent, the signing credentials (the session's provider chain, so a role profile signs as its role),
+the MFA code, and the call. It returns the response and how to show it; ``rolecall.cli.commands.sts`` renders
+it. Nothing here prints or exits.
 
 Off the fast path.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from rolecall import awsoutput, validation
 from rolecall.config.paths import expand_user, profile_from_env
-from rolecall.errors import ConfigError, UsageError
+from rolecall.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 
     from rolecall.aws.settings import StsSettings
     from rolecall.aws.transport import Transport
-    from rolecall.config.parse import ConfigFiles
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
     from rolecall.mfa import MfaCodeSource
     from rolecall.reporting import Reporter
+    from rolecall.session import Session
 
 __all__ = ["OPERATIONS", "StsCall", "StsCallInput", "make_call", "output_format", "sts_parameters"]
 
@@ -81,25 +82,21 @@ class StsCall:
 
 def make_call(
     request: StsCallInput,
-    env: Mapping[str, str],
-    paths: AwsPaths,
-    clock: Callable[[], datetime],
-    reporter: Reporter,
+    session: Session,
     *,
     prompt: MfaCodeSource | None = None,
     transport: Transport | None = None,
 ) -> StsCall:
     """Check and make the call ``request`` describes; raise a ``RolecallError`` at the first problem.
 
-    ``prompt`` asks for an MFA code when ``--serial-number`` is given without ``--token-code`` (default: the
-    terminal, as the AWS CLI). No code is asked for, and nothing is sent, for a request that breaks a limit.
-    ``transport`` carries the call (default: the process-wide one; tests pass their own).
+    ``session`` gives the environment, the files (read once, for the profile and the signing credentials), the
+    clock and the reporter. ``prompt`` asks for an MFA code when ``--serial-number`` is given without
+    ``--token-code`` (default: the terminal, as the AWS CLI). No code is asked for, and nothing is sent, for a
+    request that breaks a limit. ``transport`` carries the call (default: the session's).
     """
     from rolecall.aws import sts
-    from rolecall.aws.transport import DEFAULT
-    from rolecall.config.parse import ConfigFiles
 
-    files = ConfigFiles.load(paths)
+    env, files, clock = session.env, session.files, session.clock
     explicit = request.profile is not None
     name = request.profile or profile_from_env(env) or "default"
     if name != "default" or explicit or profile_from_env(env) is not None:
@@ -122,11 +119,12 @@ def make_call(
     elif request.operation == "get-session-token":
         validation.validate_get_session_token(unsent)
 
-    credentials = _source_credentials(env, files, name if explicit else None, settings, clock, reporter)
+    credentials = _source_credentials(session, name if explicit else None, settings)
     if params.get("SerialNumber"):
-        params["TokenCode"] = _mfa_code(paths, reporter, params["SerialNumber"], params.get("TokenCode"), prompt)
+        serial, given = params["SerialNumber"], params.get("TokenCode")
+        params["TokenCode"] = _mfa_code(session.paths, session.reporter, serial, given, prompt)
 
-    via = transport or DEFAULT
+    via = transport or session.transport
     if request.operation == "assume-role":
         response = sts.assume_role(settings, credentials, transport=via, **params)
     elif request.operation == "get-session-token":
@@ -166,48 +164,16 @@ def _settings(
     return settings.with_overrides(**changes) if changes else settings
 
 
-def _source_credentials(
-    env: Mapping[str, str],
-    files: ConfigFiles,
-    profile: str | None,
-    settings: StsSettings,
-    clock: Callable[[], datetime],
-    reporter: Reporter,
-) -> Credentials:
-    """The credentials that sign the request: the seam to the full resolver.
+def _source_credentials(session: Session, profile: str | None, settings: StsSettings) -> Credentials:
+    """The credentials that sign the request: the session's provider chain for ``profile``, on the files already
+    read (roles, source profiles, credential_process, caches, MFA).
 
     ``profile`` is the name given with ``--profile`` (``None`` when none was named: then, as in the AWS CLI,
-    keys in the environment win, then AWS_PROFILE, then ``default``). When ``rolecall.resolve`` is
-    installed, it resolves the profile completely (roles, source profiles, credential_process, caches,
-    MFA); otherwise only static keys are understood.
+    keys in the environment win, then AWS_PROFILE, then ``default``).
     """
-    try:
-        from rolecall.resolve import make_runtime, resolve_chain
-    except ImportError:
-        return _static_credentials(env, files, profile)
     # The source profile's own STS calls (role chains) go where this command's go, as in the AWS CLI.
-    runtime = make_runtime(
-        env, clock=clock, reporter=reporter, region=settings.region, endpoint_url=settings.endpoint_url
-    )
-    return resolve_chain(profile, runtime).provider.retrieve()
-
-
-def _static_credentials(env: Mapping[str, str], files: ConfigFiles, profile: str | None) -> Credentials:
-    """Static keys only: the environment's (unless a profile was named), then the profile's."""
-    from rolecall.credentials import Credentials
-
-    if profile is None and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN") or None)
-    name = profile or profile_from_env(env) or "default"
-    section = files.profile(name) or {}
-    key, secret = section.get("aws_access_key_id"), section.get("aws_secret_access_key")
-    if isinstance(key, str) and isinstance(secret, str) and key and secret:
-        token = section.get("aws_session_token") or section.get("aws_security_token")
-        return Credentials(key, secret, token if isinstance(token, str) and token else None)
-    raise ConfigError(
-        f'profile "{name}" has no access keys',
-        hint=f"add aws_access_key_id and aws_secret_access_key to [{name}] in the credentials file",
-    )
+    runtime = session.runtime(region=settings.region, endpoint_url=settings.endpoint_url)
+    return session.chain(profile, runtime).provider.retrieve()
 
 
 def sts_parameters(request: StsCallInput, env: Mapping[str, str], clock: Callable[[], datetime]) -> dict[str, Any]:

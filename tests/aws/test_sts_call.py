@@ -17,6 +17,7 @@ from conftest import AwsHome
 from rolecall.config.paths import AwsPaths
 from rolecall.errors import InvalidInputError, UsageError
 from rolecall.sandbox import Sandbox
+from rolecall.session import Session
 from rolecall.sts_call import StsCallInput, make_call, output_format, sts_parameters
 from sandbox_fixtures import sandbox, seeded_env
 
@@ -99,7 +100,8 @@ def test_a_whole_call_with_the_code_source_passed_in(sandbox: Sandbox, aws_home:
         output="text",
     )
     codes = Codes(sandbox.fresh_code())
-    call = make_call(request, env, paths, clock, said.append, prompt=codes)
+    session = Session(env, paths=paths, clock=clock, reporter=said.append)
+    call = make_call(request, session, prompt=codes)
     assert codes.asked == 1
     assert call.response["AssumedRoleUser"]["Arn"].endswith(":assumed-role/admin/lib")
     assert (call.output, call.query, call.title) == ("text", None, "AssumeRole")
@@ -109,7 +111,7 @@ def test_a_whole_call_with_the_code_source_passed_in(sandbox: Sandbox, aws_home:
     codes = Codes(sandbox.fresh_code())
     too_short = dataclasses.replace(request, duration_seconds=60)
     with pytest.raises(InvalidInputError, match="between 900 and"):
-        make_call(too_short, env, paths, clock, said.append, prompt=codes)
+        make_call(too_short, session, prompt=codes)
     assert (codes.asked, sandbox.calls()) == (0, before)
 
 

@@ -32,7 +32,7 @@ from rolecall.cli.main import main
 out, err = io.StringIO(), io.StringIO()
 code = main(sys.argv[1:], Context(io.StringIO(), out, err, dict(os.environ)))
 loaded = sorted({name.split('.')[0] for name in sys.modules})
-aws = sorted(name for name in sys.modules if name.startswith(("rolecall.aws", "rolecall.sts")))
+aws = sorted(name for name in sys.modules if name.startswith(("rolecall.aws", "rolecall.sts_call")))
 import json  # only now: the probe's own output must not count
 sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(), "loaded": loaded,
                                  "aws": aws}))
@@ -68,7 +68,7 @@ def test_cached_lookup_imports_nothing_heavy(
     assert sandbox.calls() == calls  # really served from the cache
     loaded = set(result["loaded"])  # type: ignore[arg-type]
     assert loaded & forbidden == set(), f"imported on the cached path: {sorted(loaded & forbidden)}"
-    assert result["aws"] == [], "the AWS layer (rolecall.aws, the rolecall.sts facade) is off the cached path"
+    assert result["aws"] == [], "the AWS layer (rolecall.aws, rolecall.sts_call) is off the cached path"
 
 
 @pytest.mark.parametrize("profile", ["sso-admin", "sso-chained"])

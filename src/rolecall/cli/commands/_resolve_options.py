@@ -1,12 +1,11 @@
 """Options and helpers shared by every command that resolves a profile's credentials.
 
-(assume, env, exec, credential-process, save, whoami, serve)
+(assume, env, exec, credential-process, save, whoami, console, serve.) The chain and ``--verify`` come from the
+command's session (``ctx.session``, ``rolecall.session``), so the AWS files are read once for both. On the fast
+path (``env``): imports nothing at load time.
 """
 
 from __future__ import annotations
-
-from rolecall.resolve import make_runtime, resolve_chain
-from rolecall.timefmt import format_duration, format_local_hm
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,21 +43,13 @@ def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True
 
 
 def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = True) -> Chain:
-    """Build the profile's chain from the parsed options."""
-    if args.token_code is not None:
-        from rolecall.validation import check_token_code
+    """The chain of ``args.profile`` from the command's session (the files read once), with the resolve options.
 
-        check_token_code(args.token_code)
-    if args.region:
-        # Checked here, not only before an STS call: a cached role makes none, yet --region is still exported
-        # (env, exec, assume), and a region no SDK accepts must not reach the shell. (The hot path never has one.)
-        from rolecall.validation import check_region
-
-        check_region(args.region)
-    runtime = make_runtime(
-        ctx.env,
-        clock=ctx.clock,
-        reporter=ctx.say,
+    ``--token-code`` and ``--region`` are checked first (``Session.chain``): a cached role makes no STS call, yet
+    --region is still exported (env, exec, assume), and a region no SDK accepts must not reach the shell.
+    """
+    return ctx.session.chain(
+        args.profile,
         token_code=args.token_code,
         mfa_strategy=args.mfa_strategy,
         region=args.region,
@@ -66,21 +57,16 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
         allow_prompt=allow_prompt,
         force_refresh=args.force_refresh,
     )
-    return resolve_chain(args.profile, runtime)
 
 
 def verify(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> dict[str, Any]:
     """GetCallerIdentity with ``credentials``, at the STS endpoint of the profile (``--verify`` and ``whoami``).
 
     The endpoint and region come from the command line, then the environment, then the profile, as for every
-    STS call (``rolecall.identity.caller_identity``). Raises ``AwsError`` (AWS's own message) when the
-    credentials do not work.
+    STS call (``Session.caller_identity``, on the session's files). Raises ``AwsError`` (AWS's own message) when
+    the credentials do not work.
     """
-    from rolecall.identity import caller_identity
-
-    return caller_identity(
-        ctx.env, ctx.paths, chain.profile, credentials, region=args.region, endpoint_url=args.endpoint_url
-    )
+    return ctx.session.caller_identity(chain.profile, credentials, region=args.region, endpoint_url=args.endpoint_url)
 
 
 def refreshing_source(chain: Chain, args: argparse.Namespace, ctx: Context) -> RefreshingCredentials:
@@ -106,6 +92,7 @@ def summary_line(chain: Chain, credentials: Credentials, identity: dict[str, Any
     Where they came from and the assumed-role ARN travel with the credentials (``providers.result.Retrieved``).
     """
     from rolecall.providers.result import origin_of
+    from rolecall.timefmt import format_duration, format_local_hm
 
     origin, identity_arn = origin_of(credentials)
     who = (identity or {}).get("Arn") or identity_arn or credentials.access_key_id

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     import argparse
 
     from rolecall.cli.context import Context
-    from rolecall.credentials import Credentials
-    from rolecall.providers.chain import Chain
 
 #: How long the forwarding page stays on disk: long enough for a browser to start and read it.
 FORWARD_PAGE_SECONDS = 60
@@ -43,17 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve, federate, sign in, open (or print)."""
     from rolecall import console
-    from rolecall.config.parse import ConfigFiles
     from rolecall.timefmt import format_local_hm, timedelta
 
     chain = chain_for(args, ctx)
-    files = ConfigFiles.load(ctx.paths)
     facts = chain.provider.console_facts()
     role_arn, chained, long_term = facts.role_arn, facts.chained, facts.long_term
     # The region as every SDK picks it: --region, the environment, then the profile's.
     region = args.region or _environment_region(ctx) or chain.region
     partition = console.partition_for(role_arn, region)
-    endpoint = console.federation_endpoint(partition, ctx.env, files.profile(chain.profile))
+    endpoint = console.federation_endpoint(partition, ctx.env, ctx.session.files.profile(chain.profile))
     destination = (
         console.check_destination(args.destination)
         if args.destination
@@ -72,7 +68,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not credentials.session_token:
         ctx.say(f"{chain.profile}: long-term IAM user keys: getting a federation token first (GetFederationToken), "
                 "since the console takes temporary credentials only")  # fmt: skip
-        credentials = _federation_token(chain, files, credentials, args, ctx)
+        credentials = ctx.session.federation_token(
+            chain.profile,
+            credentials,
+            policy=console.ALLOW_ALL_POLICY,
+            duration_seconds=args.duration,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+        )
         session_duration = None  # AWS refuses SessionDuration for federation tokens; DurationSeconds set it
     else:
         session_duration = duration
@@ -107,30 +110,6 @@ def _environment_region(ctx: Context) -> str | None:
                 )
             return value
     return None
-
-
-def _federation_token(
-    chain: Chain, files: object, credentials: Credentials, args: argparse.Namespace, ctx: Context
-) -> Credentials:
-    from rolecall import console
-    from rolecall.aws.settings import resolve_settings
-    from rolecall.aws.sts import credentials_from_response, get_federation_token
-    from rolecall.config.parse import ConfigFiles
-    from rolecall.validation import sanitize_session_name
-
-    assert isinstance(files, ConfigFiles)
-    settings = resolve_settings(
-        ctx.env, files.profile(chain.profile), files.full_config, region=args.region, endpoint_url=args.endpoint_url
-    )
-    name = sanitize_session_name(f"rolecall-{chain.profile}")[:32]
-    response = get_federation_token(
-        settings,
-        credentials,
-        Name=name if len(name) >= 2 else "rolecall",
-        Policy=console.ALLOW_ALL_POLICY,
-        DurationSeconds=args.duration,  # None: not sent
-    )
-    return credentials_from_response(response)
 
 
 def _open(url: str, browser: str | None, ctx: Context) -> None:

@@ -51,9 +51,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     # Children (a source profile's own credential_process) see where we are.
     ctx.env[CHAIN_VARIABLE] = ",".join([*seen, args.profile])
-    from rolecall.cli.commands._session_chain import chain_of, verify
+    from rolecall.cli.commands._resolve_options import chain_for, verify
 
-    chain = chain_of(args, ctx)
+    chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
     if args.verify:
         verify(chain, credentials, args, ctx)

@@ -92,9 +92,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"already inside `rolecall exec {outer}`; running {args.profile} inside it mixes two identities",
             hint="leave the outer command first, or pass --allow-nested if you mean it",
         )
-    from rolecall.cli.commands._session_chain import chain_of, verify
+    from rolecall.cli.commands._resolve_options import chain_for, verify
 
-    chain = chain_of(args, ctx)
+    chain = chain_for(args, ctx)
     if args.server:
         return _run_with_server(chain, command, args, ctx)
     credentials = chain.provider.retrieve()

@@ -65,21 +65,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _source_profiles(ctx: Context, profile: str) -> list[str]:
     """``profile`` and the profiles whose credentials its resolution uses, in order: the resolver's own walk
     (``config.graph.ProfileGraph.chain``), so a web identity profile's ``source_profile`` or the sources past a
-    profile with keys, which nothing reads, do not count."""
-    from rolecall.config.graph import ProfileGraph
-    from rolecall.config.parse import ConfigFiles
-
-    return ProfileGraph.of(ConfigFiles.load(ctx.paths)).chain(profile)
+    profile with keys, which nothing reads, do not count. The session's graph: the files are read once for this
+    and the chain."""
+    return ctx.session.graph.chain(profile)
 
 
 def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, force: bool) -> None:
     from rolecall.config.edit import SectionRef, update_section
     from rolecall.config.owned import is_owned, owned_keys
-    from rolecall.config.parse import read_raw_file
     from rolecall.timefmt import format_iso_z
 
     path = ctx.paths.credentials_file
-    existing = (read_raw_file(path) or {}).get(target)
+    existing = ctx.session.files.credentials_section(target)  # as read for the chain (the edit reads it locked)
     if existing is not None and not is_owned(existing) and not force:
         raise ConfigError(
             f"[{target}] in {path} was not written by rolecall; not overwriting it",
@@ -94,14 +91,14 @@ def _write(ctx: Context, target: str, source: str, credentials: Credentials, *, 
         **owned_keys(source, format_iso_z(credentials.expiration) if credentials.expiration else None),
     }
     update_section(path, SectionRef.raw(target), changes, reporter=ctx.warn, check_permissions=True)
+    ctx.session.forget_files()  # the next profile saved or resolved in this command sees this section
 
 
 def _refresh_all(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.config.owned import EXPIRY_KEY, owner_of
-    from rolecall.config.parse import read_raw_file
     from rolecall.timefmt import parse_timestamp
 
-    sections = read_raw_file(ctx.paths.credentials_file) or {}
+    sections = ctx.session.files.credentials
     window = timedelta(minutes=args.within)
     now = ctx.clock()
     renewed = 0

@@ -49,12 +49,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until SIGINT, SIGTERM or SIGHUP."""
     import signal
 
-    from rolecall.cli.commands._resolve_options import refreshing_source
-    from rolecall.cli.commands._session_chain import chain_of
+    from rolecall.cli.commands._resolve_options import chain_for, refreshing_source
     from rolecall.cli.commands.exec_ import point_clients_at
     from rolecall.server import serve_in_background
 
-    chain = chain_of(args, ctx)
+    chain = chain_for(args, ctx)
     source = refreshing_source(chain, args, ctx)  # resolves (and asks for MFA) now, before anything runs
     # Blocked before the server's threads start (they inherit the mask), so the signals wait for sigwait below
     # instead of interrupting a thread; the server then always stops cleanly.

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall import awsoutput
     from rolecall.sts_call import make_call
 
-    call = make_call(_input(args), ctx.env, ctx.paths, ctx.clock, ctx.say)
+    call = make_call(_input(args), ctx.session)
     ctx.out(awsoutput.render(call.response, call.output, call.query, title=call.title, width=_terminal_width(ctx)))
     return 0
 
