@@ -108,7 +108,9 @@ def build_parser(command: str) -> tuple[ArgumentParser, CommandModule]:
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run rolecall with ``argv`` (without the program name); return the exit code."""
     ctx = ctx or Context.from_process()
-    args_list, ctx.debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] != ["__complete"]:  # the words to complete are the user's, --debug included
+        args_list, ctx.debug = _split_debug(args_list)
     ctx.new_session()  # one session per command: its files are read at most once, and afresh for each command
     try:
         code = _dispatch(args_list, ctx)
@@ -196,6 +198,10 @@ def _dispatch(argv: list[str], ctx: Context) -> int:
         ctx.out(f"rolecall {__version__}\n")
         return 0
     command = argv[0]
+    if command == "__complete":  # hidden: Tab completion for the shells (shell/completion.*)
+        from rolecall.cli.commands.complete import run_words
+
+        return run_words(argv[1:], ctx)
     if command not in COMMANDS:
         _unknown(command)
     from rolecall.cli.fastargs import parse_fast

@@ -12,10 +12,11 @@ from rolecall.errors import InvalidInputError
 from rolecall.export import MANAGED_VARS, UNSET_VARS
 
 #: Shells ``snippet`` knows, and the files that make up each snippet.
+#: completion.* complete rolecall itself through `rolecall __complete` (cli/commands/complete.py), on Tab only.
 SHELLS: dict[str, tuple[str, ...]] = {
-    "bash": ("common.sh", "bash.sh"),
-    "zsh": ("common.sh", "zsh.zsh"),
-    "fish": ("rolecall.fish",),
+    "bash": ("common.sh", "bash.sh", "completion.bash"),
+    "zsh": ("common.sh", "zsh.zsh", "completion.zsh"),
+    "fish": ("rolecall.fish", "completion.fish"),
     "pwsh": ("rolecall.ps1",),
 }
 
