@@ -117,13 +117,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         ctx.finish_output()
         return code
     except RolecallError as error:
-        if ctx.debug:
-            _print_traceback(error, ctx.stderr)
-        line = f"rolecall: {error.message}"
-        if error.hint:
-            line += f" (hint: {error.hint})"
-        ctx.say(line)
-        return error.exit_code
+        return _report(error, error, ctx)
     except KeyboardInterrupt:
         ctx.say("rolecall: interrupted")
         return ExitCode.INTERRUPTED
@@ -131,6 +125,9 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         # The reader went away (e.g. `rolecall ... | head`); nothing to say.
         return 0
     except Exception as error:  # the last line of defence: never a raw traceback without --debug
+        missing = _missing_extra(error)
+        if missing is not None:
+            return _report(missing, error, ctx)
         if ctx.debug:
             _print_traceback(error, ctx.stderr)
         # Only the type is shown: an arbitrary exception's text could carry a secret.
@@ -139,6 +136,27 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
             "(hint: rerun with --debug for the traceback, secrets masked, and report it)"
         )
         return 70
+
+
+def _report(error: RolecallError, raised: BaseException, ctx: Context) -> int:
+    """Say ``error`` in one line (``raised``'s traceback first with --debug); its exit code."""
+    if ctx.debug:
+        _print_traceback(raised, ctx.stderr)
+    line = f"rolecall: {error.message}"
+    if error.hint:
+        line += f" (hint: {error.hint})"
+    ctx.say(line)
+    return error.exit_code
+
+
+def _missing_extra(error: Exception) -> RolecallError | None:
+    """A package of an optional extra (moto, keyring...) that is not installed: what to install, not a bug."""
+    if not isinstance(error, ModuleNotFoundError):
+        return None
+    from rolecall.extras import extra_for_module, missing_extra
+
+    extra = extra_for_module(error.name)
+    return missing_extra(extra, error.name) if extra is not None else None
 
 
 #: Python's own sentences between the exceptions of a chain.

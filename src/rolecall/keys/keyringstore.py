@@ -67,9 +67,10 @@ class KeyringStore:
         try:
             import keyring
         except ImportError:
+            from rolecall.extras import install_hint
+
             raise NoBackendError(
-                "the keyring library is not installed, so the keychain cannot be used",
-                hint=f"pip install 'rolecall[keys]', or use an encrypted file: {BACKEND_VARIABLE}=file",
+                "the keyring library is not installed, so the keychain cannot be used", hint=install_hint("keys")
             ) from None
         backend = keyring.get_keyring()
         if _unusable(backend):

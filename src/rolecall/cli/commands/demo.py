@@ -82,15 +82,17 @@ class _Demo:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Start the sandbox in this process and walk through the workflow."""
+    from rolecall.extras import MissingExtraError, require
+
     try:
-        from rolecall.sandbox import Sandbox
-    except ImportError:
-        raise RolecallError(
-            "the demo needs the sandbox's optional dependencies (moto, pyotp)",
-            hint="pip install 'rolecall[sandbox]', or run: bash scripts/demo.sh",
-        ) from None
+        require("sandbox")
+    except MissingExtraError as error:
+        error.hint = f"{error.hint}; in a clone of rolecall's repository: bash scripts/demo.sh"
+        raise
     import shutil
     import tempfile
+
+    from rolecall.sandbox import Sandbox
 
     folder = tempfile.mkdtemp(prefix="rolecall-demo-")
     try:

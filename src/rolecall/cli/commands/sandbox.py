@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import shlex
 
-from rolecall.errors import RolecallError
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -50,14 +48,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _import_sandbox() -> None:
-    try:
-        import moto  # noqa: F401
-        import pyotp  # noqa: F401
-    except ImportError:
-        raise RolecallError(
-            "the sandbox needs the optional dependencies moto and pyotp",
-            hint="pip install 'rolecall[sandbox]'",
-        ) from None
+    from rolecall.extras import require
+
+    require("sandbox")  # else: which packages, with the pip and the pipx command
 
 
 def _code(args: argparse.Namespace, ctx: Context) -> int:
