@@ -1,8 +1,11 @@
 """``rolecall env PROFILE``: shell code that exports a profile's credentials, for ``eval``.
 
-``eval "$(rolecall env prod)"`` (bash, zsh), ``rolecall env prod --format fish | source``. This is the
-cached fast path: with a fresh cache entry it reads the files, computes the cache key, reads one JSON
-file and prints — no botocore, no prompt.
+``eval "$(rolecall env prod)"`` (bash, zsh), ``rolecall env prod | source`` (fish). This is the cached fast path:
+with a fresh cache entry it reads the files, computes the cache key, reads one JSON file and prints — no
+botocore, no prompt.
+
+Without ``--format`` the format is that of the shell running rolecall (its parent process), else of ``$SHELL``
+(``rolecall.parentshell``).
 """
 
 from __future__ import annotations
@@ -10,16 +13,21 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from rolecall.cli.context import Context
 
 FORMATS = ("sh", "fish", "powershell", "cmd", "dotenv", "json", "process")
 
+#: The export format each shell reads (``rolecall.parentshell`` names); any other shell, or none known: ``sh``.
+_SHELL_FORMATS = {"fish": "fish", "pwsh": "powershell"}
 
-def default_format(env: dict[str, str] | object) -> str:
-    """``fish`` when $SHELL is fish, else ``sh`` (bash and zsh)."""
-    shell = env.get("SHELL", "") if isinstance(env, dict) else ""
-    return "fish" if shell.rstrip("/").endswith("fish") else "sh"
+
+def default_format(env: Mapping[str, str]) -> str:
+    """The format of the shell that runs rolecall (its parent process), else of ``$SHELL``: fish, powershell or sh."""
+    from rolecall.parentshell import running_shell
+
+    return _SHELL_FORMATS.get(running_shell(env) or "", "sh")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
     parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
-    parser.add_argument("--format", "-f", choices=FORMATS, help="output format (default: sh, or fish under fish)")
+    parser.add_argument(
+        "--format", "-f", choices=FORMATS, help="output format (default: that of the shell running rolecall)"
+    )
     parser.add_argument(
         "--profile-only",
         action="store_true",
@@ -40,13 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the export code on stdout; messages and prompts go to stderr and the terminal."""
     from rolecall import export
-    from rolecall.cli.commands._session_chain import chain_of, verify
+    from rolecall.cli.commands._resolve_options import chain_for, verify
 
-    fmt = args.format or default_format(dict(ctx.env))
+    fmt = args.format or default_format(ctx.env)
     if args.unset:
         ctx.out(export.render_unset(fmt))
         return 0
-    chain = chain_of(args, ctx)
+    chain = chain_for(args, ctx)
     if args.explain:
         for step, line in enumerate(chain.explain(), 1):
             ctx.say(f"{step}. {line}")

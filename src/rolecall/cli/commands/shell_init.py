@@ -11,13 +11,12 @@ See docs/shells.md.
 
 from __future__ import annotations
 
-import os.path
-
 from rolecall.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from rolecall.cli.context import Context
 
@@ -25,9 +24,12 @@ _SHELLS = ("bash", "zsh", "fish", "pwsh")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the one argument: which shell (default: the one $SHELL names)."""
+    """Declare the one argument: which shell (default: the one running rolecall, else the one $SHELL names)."""
     parser.add_argument(
-        "shell", nargs="?", choices=_SHELLS, help="the shell to print the integration code for (default: from $SHELL)"
+        "shell",
+        nargs="?",
+        choices=_SHELLS,
+        help="the shell to print the integration code for (default: the shell running rolecall, else $SHELL's)",
     )
 
 
@@ -35,18 +37,28 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the snippet for the shell on stdout."""
     from rolecall.shell import snippet
 
-    shell = args.shell or _shell_from_env(ctx.env.get("SHELL", ""))
+    shell = args.shell or _running_shell(ctx.env)
     ctx.out(snippet(shell))
     return 0
 
 
+def _running_shell(env: Mapping[str, str]) -> str:
+    """The shell that runs this command (its parent process: fish started from a bash login keeps SHELL=bash),
+    else the one $SHELL names (``rolecall.parentshell``)."""
+    from rolecall.parentshell import parent_program, shell_name
+
+    parent = parent_program()
+    name = shell_name(parent) if parent is not None else None
+    if name is not None and name in _SHELLS:
+        return name
+    return _shell_from_env(env.get("SHELL", ""))
+
+
 def _shell_from_env(path: str) -> str:
-    name = os.path.basename(path)
-    if name.endswith(".exe"):  # pwsh.exe on Windows
-        name = name[:-4]
-    if name in ("powershell", "pwsh-preview"):
-        name = "pwsh"
-    if name not in _SHELLS:
+    from rolecall.parentshell import shell_name
+
+    name = shell_name(path) if path else None
+    if name is None or name not in _SHELLS:
         raise UsageError(
             f"cannot tell the shell from $SHELL ({path or 'not set'})",
             hint="name it: rolecall shell-init bash|zsh|fish|pwsh",
