@@ -2,10 +2,11 @@
 to move, Enter to choose; most recently used first, each profile shown with its chain and the minutes left
 in its cache.
 
+Also opened by bare ``assume`` in a shell (``rolecall env --pick`` inside the shell function's ``$(...)``).
 ``rank`` is the pure part (tested directly); ``pick`` draws on the controlling terminal (``/dev/tty``) with
-plain ANSI sequences in cbreak mode, so it works under redirected stdout (``eval "$(rolecall ...)"``) and
-needs no curses. ``RecentProfiles`` remembers what was assumed (``~/.aws/rolecall/recent-profiles.json``).
-Off the fast path.
+plain ANSI sequences in cbreak mode, so it works under captured stdout (``eval "$(rolecall ...)"``), needs no
+curses, and erases itself when done. ``RecentProfiles`` remembers what was assumed
+(``~/.aws/rolecall/recent-profiles.json``). Off the fast path.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class _PickerState:
         if key == "\x03":
             raise KeyboardInterrupt
         if key in ("\x1b", "\x04"):
-            raise UsageError("no profile was picked", hint="name it: rolecall assume PROFILE")
+            raise UsageError("no profile was picked", hint="name it instead: assume PROFILE")
         if key in ("\x1b[A", "\x1bOA", "\x10"):
             self.selected = max(self.selected - 1, 0)
         elif key in ("\x1b[B", "\x1bOB", "\x0e", "\t"):
@@ -153,7 +154,6 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
     ``UsageError`` when there is no terminal, no profile, or the person cancels (Esc, Ctrl-D); Ctrl-C raises
     ``KeyboardInterrupt`` as everywhere.
     """
-    import shutil
     import termios
     import tty as ttymode
 
@@ -168,7 +168,12 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
             "no profile named and no terminal to pick one", hint="name it: rolecall assume PROFILE"
         ) from None
     saved = termios.tcgetattr(fd)
-    state = _PickerState(rows, recent, shutil.get_terminal_size((100, 24)).columns)
+    try:
+        # The width of the terminal drawn on: stdout is often a pipe here (the shell function's $(...)).
+        width = os.get_terminal_size(fd).columns
+    except OSError:
+        width = 100
+    state = _PickerState(rows, recent, width)
 
     def write(text: str) -> None:
         os.write(fd, text.encode("utf-8", "replace"))
@@ -182,6 +187,8 @@ def pick(rows: Sequence[Mapping[str, Any]], recent: Sequence[str] = (), tty: str
             if chosen is not None:
                 return chosen
     finally:
-        write("\x1b[?25h")
+        # The picker leaves no trace: its lines are erased and the cursor is back where it started, so the
+        # terminal shows what comes next (the summary or status line, the prompt) where the picker was.
+        write((f"\x1b[{state.drawn}A" if state.drawn else "") + "\r\x1b[J\x1b[?25h")
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         os.close(fd)

@@ -220,7 +220,10 @@ echo {pid} >&2
     # unassume restores what was there before the FIRST assume, not what the second one replaced.
     assert _managed(restored) == mine
     fmt = {"bash": "sh", "zsh": "sh", "fish": "fish"}[rig.shell]
-    assert rig.calls() == [["env", "--format", fmt, "prod", "--duration", "900"], ["env", "--format", fmt, "dev"]]
+    assert rig.calls() == [
+        ["env", "--format", fmt, "--pick", "prod", "--duration", "900"],
+        ["env", "--format", fmt, "--pick", "dev"],
+    ]
 
 
 def test_failed_assume_evaluates_nothing_and_passes_stderr_and_status(rig: ShellRig) -> None:

@@ -2,7 +2,8 @@
 
 Importing ``argparse`` pulls in ``re``, ``gettext``, ``locale`` and ``shutil`` (with ``bz2`` and ``lzma``):
 together more than the rest of a cached lookup. The common invocations (``rolecall env prod``,
-``rolecall env prod --format fish``, ``rolecall credential-process prod``) are recognised here and give the
+``rolecall env prod --format fish``, what the ``assume`` shell function runs: ``rolecall env --format sh --pick
+prod``, ``rolecall credential-process prod``) are recognised here and give the
 same namespace argparse would; anything else returns None and goes through argparse as usual.
 ``tests/test_fastargs.py`` checks the namespaces are identical.
 """
@@ -45,9 +46,14 @@ def _is_name(arg: str) -> bool:
     return bool(arg) and not arg.startswith("-")
 
 
+#: The switches of ``env`` read here (``--pick`` comes from the ``assume`` shell function).
+_ENV_SWITCHES = {"--pick": "pick"}
+
+
 def _env(argv: Sequence[str]) -> SimpleNamespace | None:
     profile: str | None = None
     fmt: str | None = None
+    switches = {"pick": False}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -57,6 +63,9 @@ def _env(argv: Sequence[str]) -> SimpleNamespace | None:
         elif arg.startswith("--format="):
             fmt = arg.partition("=")[2]
             index += 1
+        elif arg in _ENV_SWITCHES:
+            switches[_ENV_SWITCHES[arg]] = True
+            index += 1
         elif _is_name(arg) and profile is None:
             profile = arg
             index += 1
@@ -65,5 +74,5 @@ def _env(argv: Sequence[str]) -> SimpleNamespace | None:
     if fmt is not None and fmt not in _ENV_FORMATS:
         return None  # let argparse produce its usage error
     return SimpleNamespace(
-        profile=profile, format=fmt, profile_only=False, unset=False, explain=False, **_RESOLVE_DEFAULTS
+        profile=profile, format=fmt, profile_only=False, unset=False, explain=False, **switches, **_RESOLVE_DEFAULTS
     )

@@ -21,7 +21,9 @@ _rolecall_save() {
 }
 
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this shell.
-# rolecall's stderr (messages, the MFA prompt) goes straight to you; its stdout is evaluated only on success.
+# rolecall's stderr (messages, the MFA prompt, the status line) goes straight to you; its stdout is evaluated only
+# on success. --pick: with no profile named (no argument, no AWS_PROFILE) on a terminal, rolecall opens its picker
+# on the terminal (/dev/tty: stdout is captured here); without a terminal it takes the default profile.
 assume() {
     @ZSH_LOCAL@
     local __rc_arg __rc_out
@@ -32,7 +34,7 @@ assume() {
     done
     # rolecall runs with the variables as they were before the first assume (restored inside the $(...)
     # subshell only): switching roles starts from your own identity, not from the role assumed last.
-    __rc_out=$([ -z "${_ROLECALL_SAVED+x}" ] || unassume; command rolecall env --format sh "$@") || return
+    __rc_out=$([ -z "${_ROLECALL_SAVED+x}" ] || unassume; command rolecall env --format sh --pick "$@") || return
     _rolecall_save
     eval "$__rc_out"
 }

@@ -20,15 +20,16 @@ end
 # inside a loop or an `if` would be local to that block.
 function _rolecall_env_from_baseline
     if not set -q _rolecall_saved
-        command rolecall env --format fish $argv
+        command rolecall env --format fish --pick $argv
         return
     end
 @FISH_BASELINE@
-    command rolecall env --format fish $argv
+    command rolecall env --format fish --pick $argv
 end
 
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this shell.
-# rolecall's stderr (messages, the MFA prompt) goes straight to you; its stdout is sourced only on success.
+# rolecall's stderr (messages, the MFA prompt, the status line) goes straight to you; its stdout is sourced only
+# on success. With no profile named on a terminal, rolecall's picker opens on the terminal (--pick, /dev/tty).
 function assume --description 'Export an AWS profile\'s credentials into this shell (rolecall)'
     if contains -- -h $argv; or contains -- --help $argv
         command rolecall env $argv

@@ -23,7 +23,8 @@ function global:_rolecall_apply($table) {
 }
 
 # assume [PROFILE] [OPTIONS]: export a profile's credentials into this session.
-# rolecall's stderr (messages, the MFA prompt) goes straight to you; its output is evaluated only on success.
+# rolecall's stderr (messages, the MFA prompt, the status line) goes straight to you; its output is evaluated only
+# on success. With no profile named on a terminal (Linux, macOS), rolecall's picker opens on /dev/tty (--pick).
 # rolecall runs with the variables as they were before the first assume (switching is not chaining); the
 # current ones are put back before the output is evaluated.
 function global:assume {
@@ -37,7 +38,7 @@ function global:assume {
     }
     try {
         if ($null -ne $global:_RolecallSaved) { _rolecall_apply $global:_RolecallSaved }
-        $out = & rolecall env --format powershell @args
+        $out = & rolecall env --format powershell --pick @args
         $status = $LASTEXITCODE
     } finally {
         _rolecall_apply $current

@@ -26,14 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve the profile's credentials (or explain how they would be); no profile on a terminal: pick one."""
-    from rolecall.config.paths import profile_from_env
+    from rolecall.cli.commands._picking import pick_profile, remember, wants_picker
 
-    picked = args.profile is None and profile_from_env(ctx.env) is None and ctx.stdin_is_tty and ctx.stderr_is_tty
-    if picked:
-        args.profile = _pick(ctx)
-    from rolecall.cli.commands._session_chain import chain_of
+    if wants_picker(args, ctx):
+        args.profile = pick_profile(ctx)
+    from rolecall.cli.commands._resolve_options import chain_for
 
-    chain = chain_of(args, ctx)
+    chain = chain_for(args, ctx)
     if args.explain:
         for line in chain.decisions:
             ctx.out(f"why: {line}\n")
@@ -43,28 +42,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     credentials = chain.provider.retrieve()
     identity = None
     if args.verify:
-        from rolecall.cli.commands._session_chain import verify
+        from rolecall.cli.commands._resolve_options import verify
 
         identity = verify(chain, credentials, args, ctx)
     ctx.say(summary_line(chain, credentials, identity))
     if args.profile is not None:
-        from rolecall.picker import RecentProfiles
-
-        RecentProfiles(ctx.paths.rolecall_dir).touch(chain.profile)  # the picker shows it first next time
+        remember(ctx, chain.profile)  # the picker shows it first next time
     if args.output == "json":
         from rolecall import export
 
         ctx.out(export.render(credentials, "json", profile=chain.profile, region=chain.region))
     return 0
 
-
-def _pick(ctx: Context) -> str:
-    """The profile a person picks on the terminal, shown with its chain and cached minutes."""
-    from rolecall.overview import profile_row
-    from rolecall.picker import RecentProfiles, pick
-    from rolecall.reporting import ignore
-
-    files = ctx.session.files
-    runtime = ctx.session.runtime(allow_prompt=False, reporter=ignore)
-    rows = [profile_row(files, name, runtime, ctx.session.graph) for name in files.profile_names()]
-    return pick(rows, RecentProfiles(ctx.paths.rolecall_dir).load())

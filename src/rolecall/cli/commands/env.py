@@ -5,7 +5,8 @@ with a fresh cache entry it reads the files, computes the cache key, reads one J
 botocore, no prompt.
 
 Without ``--format`` the format is that of the shell running rolecall (its parent process), else of ``$SHELL``
-(``rolecall.parentshell``).
+(``rolecall.parentshell``). ``--pick`` (what the ``assume`` shell function passes): with no profile named and a
+person at the terminal, a picker drawn on the terminal chooses it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def default_format(env: Mapping[str, str]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --format, --profile-only, --unset and the shared resolve options."""
+    """PROFILE, --format, --profile-only, --unset, --pick and the shared resolve options."""
     from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
     parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
@@ -44,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="export only AWS_PROFILE (and the region) for SDKs that refresh by themselves; no keys",
     )
     parser.add_argument("--unset", action="store_true", help="print code that removes what rolecall exported")
+    parser.add_argument(
+        "--pick",
+        action="store_true",
+        help="no profile named (argument, AWS_PROFILE) and a terminal: choose one in a picker drawn on the "
+        "terminal; without a terminal the default profile (the assume shell function passes this)",
+    )
     add_resolve_options(parser)
 
 
@@ -56,6 +63,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.unset:
         ctx.out(export.render_unset(fmt))
         return 0
+    picked = args.pick and args.profile is None and _picked(args, ctx)
     chain = chain_for(args, ctx)
     if args.explain:
         for step, line in enumerate(chain.explain(), 1):
@@ -75,4 +83,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"
         ctx.say(f"rolecall: to set these in your shell run: {hint} (or use `assume` from `rolecall shell-init`)")
     ctx.out(export.render(credentials, fmt, profile=chain.profile, region=args.region or chain.region))
+    if picked:
+        from rolecall.cli.commands._picking import remember
+
+        remember(ctx, chain.profile)
     return 0
+
+
+def _picked(args: argparse.Namespace, ctx: Context) -> bool:
+    """``--pick`` without a profile: open the picker when a person is at the terminal; True when it chose one."""
+    from rolecall.cli.commands._picking import pick_profile, wants_picker
+
+    if not wants_picker(args, ctx):
+        return False  # no terminal, or AWS_PROFILE names one: as without --pick
+    args.profile = pick_profile(ctx)
+    return True
