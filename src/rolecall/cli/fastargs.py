@@ -46,14 +46,14 @@ def _is_name(arg: str) -> bool:
     return bool(arg) and not arg.startswith("-")
 
 
-#: The switches of ``env`` read here (``--pick`` comes from the ``assume`` shell function).
-_ENV_SWITCHES = {"--pick": "pick"}
+#: The switches of ``env`` read here (``--pick`` and ``--quiet`` come from the ``assume`` shell function).
+_ENV_SWITCHES = {"--pick": "pick", "--quiet": "quiet", "-q": "quiet"}
 
 
 def _env(argv: Sequence[str]) -> SimpleNamespace | None:
     profile: str | None = None
     fmt: str | None = None
-    switches = {"pick": False}
+    switches = {"pick": False, "quiet": False}
     index = 0
     while index < len(argv):
         arg = argv[index]

@@ -3,7 +3,8 @@
 A summary goes to stderr (who, until when, which caches); ``--output json`` prints the credentials as
 JSON on stdout; ``--explain`` prints the plan without making any call. Without a profile (no argument, no
 AWS_PROFILE) on a terminal, a picker lets the person choose one (``rolecall.picker``); elsewhere the
-default profile is used, as before.
+default profile is used, as before. On a terminal it also says how to export them (it exports nothing itself);
+``--quiet`` or ``ROLECALL_QUIET=1`` silences the summary and that hint.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, output, and the options every credential-getting command shares."""
     parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
     parser.add_argument("--output", choices=("none", "json"), default="none", help="print the credentials as JSON")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no summary or hint on stderr (also: ROLECALL_QUIET=1)"
+    )
     add_resolve_options(parser)
 
 
@@ -45,7 +49,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from rolecall.cli.commands._resolve_options import verify
 
         identity = verify(chain, credentials, args, ctx)
-    ctx.say(summary_line(chain, credentials, identity))
+    if not _quiet(args, ctx):
+        ctx.say(summary_line(chain, credentials, identity))
+        if args.output == "none" and ctx.stderr_is_tty:
+            # Nothing was exported: a person on a terminal learns how to get these into the shell.
+            ctx.say(
+                f"not exported: to use them in this shell run `assume {chain.profile}` (from `rolecall shell-init`) "
+                f'or eval "$(rolecall env {chain.profile})"'
+            )
     if args.profile is not None:
         remember(ctx, chain.profile)  # the picker shows it first next time
     if args.output == "json":
@@ -54,3 +65,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(export.render(credentials, "json", profile=chain.profile, region=chain.region))
     return 0
 
+
+def _quiet(args: argparse.Namespace, ctx: Context) -> bool:
+    from rolecall.statusline import quiet
+
+    return quiet(ctx.env, args.quiet)

@@ -6,7 +6,9 @@ botocore, no prompt.
 
 Without ``--format`` the format is that of the shell running rolecall (its parent process), else of ``$SHELL``
 (``rolecall.parentshell``). ``--pick`` (what the ``assume`` shell function passes): with no profile named and a
-person at the terminal, a picker drawn on the terminal chooses it.
+person at the terminal, a picker drawn on the terminal chooses it. On success, when the code goes into a shell
+and a person watches stderr, one status line says who, for how long, and whether it was cached
+(``rolecall.statusline``); ``--quiet`` or ``ROLECALL_QUIET=1`` silences it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def default_format(env: Mapping[str, str]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --format, --profile-only, --unset, --pick and the shared resolve options."""
+    """PROFILE, --format, --profile-only, --unset, --pick, --quiet and the shared resolve options."""
     from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
     parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
@@ -50,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no profile named (argument, AWS_PROFILE) and a terminal: choose one in a picker drawn on the "
         "terminal; without a terminal the default profile (the assume shell function passes this)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no status line on stderr (also: ROLECALL_QUIET=1)"
     )
     add_resolve_options(parser)
 
@@ -69,20 +74,28 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         for step, line in enumerate(chain.explain(), 1):
             ctx.say(f"{step}. {line}")
         return 0
+    region = args.region or chain.region
     if args.profile_only:
         # The SDK resolves (and refreshes) the profile itself. Building the chain above already rejected a
         # misconfigured profile; no STS call or MFA prompt is made here (--verify asks for one).
         if args.verify:
             verify(chain, chain.provider.retrieve(), args, ctx)
-        ctx.out(export.render_profile_only(chain.profile, fmt, region=args.region or chain.region))
+        ctx.out(export.render_profile_only(chain.profile, fmt, region=region))
+        if _status_due(args, ctx, fmt, chain.profile):
+            from rolecall.statusline import profile_only_line
+
+            ctx.say(profile_only_line(chain.profile))
         return 0
     credentials = chain.provider.retrieve()
-    if args.verify:
-        verify(chain, credentials, args, ctx)
-    if ctx.stdout_is_tty and fmt in ("sh", "fish"):
-        hint = f'eval "$(rolecall env {chain.profile})"' if fmt == "sh" else f"rolecall env {chain.profile} | source"
-        ctx.say(f"rolecall: to set these in your shell run: {hint} (or use `assume` from `rolecall shell-init`)")
-    ctx.out(export.render(credentials, fmt, profile=chain.profile, region=args.region or chain.region))
+    identity = verify(chain, credentials, args, ctx) if args.verify else None
+    ctx.out(export.render(credentials, fmt, profile=chain.profile, region=region))
+    if _status_due(args, ctx, fmt, chain.profile):
+        from rolecall.statusline import status_line
+
+        settings = ctx.session.files.profile(chain.profile)
+        method = chain.provider.method
+        ctx.say(status_line(chain.profile, credentials, settings=settings, identity=identity, method=method,
+                            now=ctx.clock()))  # fmt: skip
     if picked:
         from rolecall.cli.commands._picking import remember
 
@@ -98,3 +111,20 @@ def _picked(args: argparse.Namespace, ctx: Context) -> bool:
         return False  # no terminal, or AWS_PROFILE names one: as without --pick
     args.profile = pick_profile(ctx)
     return True
+
+
+def _status_due(args: argparse.Namespace, ctx: Context, fmt: str, profile: str) -> bool:
+    """After a success, unless quiet: say how to export when the code went to a terminal (nothing was exported);
+    True when the status line is due instead: the code goes into a shell and a person sees stderr."""
+    if not (ctx.stdout_is_tty or ctx.stderr_is_tty):
+        return False  # nobody watches (a script, a pipe into a file): not even the quiet setting is read
+    from rolecall.statusline import quiet
+
+    if quiet(ctx.env, args.quiet):
+        return False
+    if ctx.stdout_is_tty:
+        if fmt in ("sh", "fish"):
+            hint = f'eval "$(rolecall env {profile})"' if fmt == "sh" else f"rolecall env {profile} | source"
+            ctx.say(f"not exported: to set these in your shell run {hint} (or `assume` from `rolecall shell-init`)")
+        return False
+    return fmt in ("sh", "fish", "powershell", "cmd")
