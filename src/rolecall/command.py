@@ -31,18 +31,13 @@ def run_configured(
     split, an empty command, a missing program, a timeout or an OS error raise ``error`` with a hint. The exit
     status is the caller's to judge.
     """
-    import shlex
     import subprocess
 
-    try:
-        argv = shlex.split(command)
-    except ValueError as problem:
-        raise error(
-            f"{what} is not a valid command line ({problem})",
-            hint="quote arguments with spaces the way a POSIX shell would",
-        ) from None
-    if not argv or not argv[0]:
-        raise error(f"{what} is empty", hint="set the command in the profile")
+    from rolecall.config.refusals import command_line, program_not_found
+
+    argv, refusal = command_line(command, what)
+    if refusal is not None:
+        raise error(refusal.message, hint=refusal.hint)
     program = argv[0]
     try:
         # stdin is inherited: a program that prompts (a YubiKey tool, rolecall itself) reaches the terminal.
@@ -55,10 +50,8 @@ def run_configured(
             check=False,
         )
     except FileNotFoundError:
-        raise error(
-            f"{what}: the program {program} was not found",
-            hint="install it, or give its full path (no shell is used: no ~, $VAR or pipes)",
-        ) from None
+        missing = program_not_found(what, program)  # doctor's RC022 predicts this one (config.refusals)
+        raise error(missing.message, hint=missing.hint) from None
     except subprocess.TimeoutExpired:
         raise error(
             f"{what}: {program} did not finish within {timeout:g} s",

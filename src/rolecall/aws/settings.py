@@ -69,12 +69,16 @@ class StsSettings:
     user_agent_extra: str = field(default="rolecall")
     #: The botocore service name the settings are for: ``sts`` (default), ``sso-oidc`` or ``sso``.
     service: str = "sts"
+    #: The profile these settings were worked out for, when known: for messages only (an unreachable endpoint names
+    #: it), so it takes no part in equality, hashing or ``cache_key`` (one client serves every profile alike).
+    profile: str | None = field(default=None, compare=False)
 
     def cache_key(self) -> tuple[object, ...]:
         """The settings as a hashable tuple (``proxies`` is a dict: its items are hashed), to key a cache."""
         return tuple(
             (name, tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
             for name, value in sorted(vars(self).items())
+            if name != "profile"
         )
 
     def __hash__(self) -> int:

@@ -38,6 +38,22 @@ RULES: dict[str, tuple[str, str]] = {
     "RC012": (WARNING, "an expired session saved in the credentials file"),
     "RC013": (ERROR, "this computer's clock is off from STS's (requests are refused beyond 5 minutes)"),
     "RC014": (WARNING, "a section botocore does not read as a profile"),
+    "RC015": (WARNING, "a region no AWS partition has: a typo (with a did-you-mean) or an availability zone"),
+    "RC016": (ERROR, "role_arn with neither source_profile nor credential_source"),
+    "RC017": (ERROR, "credential_source is not Environment, Ec2InstanceMetadata or EcsContainer"),
+    "RC018": (ERROR, "role_arn is not a role ARN"),
+    "RC019": (ERROR, "an IAM Identity Center profile missing a required setting"),
+    "RC020": (ERROR, "sso_session names a [sso-session] that is missing or incomplete"),
+    "RC021": (ERROR, "a profile and its sso-session disagree on sso_start_url or sso_region"),
+    "RC022": (ERROR, "a credential_process or mfa_process that cannot be run"),
+    "RC023": (ERROR, "mfa_strategy, duration_seconds or mfa_session_duration that rolecall cannot read"),
+    "RC024": (ERROR, "a session name, external id or duration STS refuses"),
+    "RC025": (ERROR, "a source profile without credentials"),
+    "RC026": (ERROR, "mfa_strategy = reuse with a source that has no long-term keys"),
+    "RC027": (ERROR, "an empty access key, or an access key without its secret"),
+    "RC028": (ERROR, "web_identity_token_file without role_arn"),
+    "RC029": (ERROR, "a setting the AWS SDKs refuse (services section, retries, endpoints, timestamps)"),
+    "RC030": (ERROR, "a source_profile chain longer than rolecall resolves"),
 }
 
 

@@ -206,21 +206,28 @@ def _set_command(key: str, value: str, profile: str) -> str:
     return f"rolecall configure set {key} {value} --profile {profile}"
 
 
-def lint(config: SourceFile, credentials: SourceFile, now: datetime) -> list[Finding]:
-    """Every finding over both files, in rule order then file order. ``now`` (tz-aware UTC) dates expiries."""
+def lint(config: SourceFile, credentials: SourceFile, now: datetime,
+         env: Mapping[str, str] | None = None) -> list[Finding]:
+    """Every finding over both files, in rule order then file order. ``now`` (tz-aware UTC) dates expiries; ``env``
+    is the environment whose ``PATH`` configured commands are looked up on (None: they are not looked up)."""
+    from rolecall.config import resolverrules
+
     findings: list[Finding] = []
     files = _Files(config, credentials, findings)
     for rule in (_rule_sources, _rule_mfa_serial, _rule_chained_duration, _rule_regions, _rule_keys_in_config,
                  _rule_readable_keys, _rule_duplicates, _rule_case, _rule_unknown_keys, _rule_expired,
                  _rule_not_profiles):
         findings.extend(rule(files, now))
+    # What the resolver refuses, by the resolver's own checks (config.refusals).
+    findings.extend(resolverrules.findings(files, env))
     order = list(RULES)
     findings.sort(key=lambda f: (order.index(f.id), f.file or "", f.line or 0))
     return findings
 
 
 def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
-    """RC001 loops, RC002 missing source profiles, RC004 source_profile with credential_source.
+    """RC001 loops, RC002 missing source profiles (RC004, source_profile with credential_source, is the resolver's
+    own check: ``config.resolverrules``).
 
     The chain is walked as the resolver walks it (``config.graph.ProfileGraph``, botocore's rules): a profile
     with ``role_arn`` and ``web_identity_token_file`` is a web identity profile whose ``source_profile`` botocore
@@ -231,12 +238,6 @@ def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
         source = _text(profile, "source_profile")
         if source is None or is_web_identity_role(profile):
             continue
-        if _text(profile, "credential_source") is not None:
-            file, line = files.where(name, "credential_source")
-            yield Finding("RC004", name, file, line,
-                          f'profile "{name}": source_profile and credential_source are both set (botocore refuses '
-                          "the profile)",
-                          f"keep one: delete the source_profile line or the credential_source line of {name}")
         if source not in files.profiles:
             file, line = files.where(name, "source_profile")
             close = difflib.get_close_matches(source, list(files.profiles), n=1, cutoff=0.6)
@@ -260,7 +261,8 @@ def _rule_mfa_serial(files: _Files, now: datetime) -> Iterable[Finding]:
     """RC003: mfa_serial must be an MFA device ARN or a hardware token serial."""
     for name, profile in files.profiles.items():
         serial = _text(profile, "mfa_serial")
-        if serial is None or _MFA_ARN.fullmatch(serial) or _HARDWARE_SERIAL.fullmatch(serial):
+        shaped = serial is not None and (_MFA_ARN.fullmatch(serial) or _HARDWARE_SERIAL.fullmatch(serial))
+        if serial is None or (shaped and _sendable(serial)):
             continue
         file, line = files.where(name, "mfa_serial")
         account = re.search(r"::(\d{12}):", serial)
@@ -270,6 +272,18 @@ def _rule_mfa_serial(files: _Files, now: datetime) -> Iterable[Finding]:
                       f'profile "{name}": mfa_serial "{serial}" is not an MFA device ARN',
                       f"{_set_command('mfa_serial', arn, name)} (the device's ARN is in the IAM console under "
                       "Security credentials, or: aws iam list-mfa-devices)")
+
+
+def _sendable(serial: str) -> bool:
+    """True when ``validation.check_serial_number`` (what every call goes through) takes ``serial``."""
+    from rolecall.errors import InvalidInputError
+    from rolecall.validation import check_serial_number
+
+    try:
+        check_serial_number(serial)
+    except InvalidInputError:
+        return False
+    return True
 
 
 #: Why a source's credentials are temporary, by the kind the graph resolves it as (keys: with a session token).

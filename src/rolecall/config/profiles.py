@@ -6,9 +6,10 @@ The keys and their meaning are the AWS CLI's (aws-cli-compat.md 3.3), plus rolec
 
 from __future__ import annotations
 
-from rolecall.config import graph
+from rolecall.config import graph, refusals
 from rolecall.config.graph import STATIC_KEY_NAMES as STATIC_KEY_NAMES
-from rolecall.errors import ConfigError
+from rolecall.config.refusals import CREDENTIAL_SOURCES as CREDENTIAL_SOURCES
+from rolecall.config.refusals import MFA_STRATEGIES as MFA_STRATEGIES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,10 +17,6 @@ if TYPE_CHECKING:
 
     from rolecall.config.parse import ConfigFiles, ConfigValue
 
-#: Values ``credential_source`` may take (botocore checks them case-sensitively, so do we).
-CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
-#: rolecall's MFA strategies (docs/mfa.md).
-MFA_STRATEGIES = ("reuse", "direct")
 #: The hint of every bad-region message (the profile's, --region's, sts.resolve_settings').
 REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
 #: The longest region name botocore accepts (a DNS label).
@@ -98,11 +95,9 @@ class Profile:
         set_(self, "duration_seconds", _integer(raw, "duration_seconds", name))
         set_(self, "mfa_session_duration", _integer(raw, "mfa_session_duration", name))
         strategy = _text(raw, "mfa_strategy")
-        if strategy is not None and strategy not in MFA_STRATEGIES:
-            raise ConfigError(
-                f'profile "{name}": mfa_strategy = {strategy} is not one of {", ".join(MFA_STRATEGIES)}',
-                hint="reuse: one MFA code for all roles (1 h role sessions); direct: a code per role, longer sessions",
-            )
+        refusal = refusals.mfa_strategy(name, strategy)
+        if refusal is not None:
+            raise refusal.error()
         set_(self, "mfa_strategy", strategy)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -159,13 +154,7 @@ _text = graph.text
 
 def _integer(raw: Mapping[str, ConfigValue], key: str, profile: str) -> int | None:
     value = _text(raw, key)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        # botocore silently ignores a non-integer duration; rolecall says so instead of guessing.
-        raise ConfigError(
-            f'profile "{profile}": {key} = {value} is not a whole number of seconds',
-            hint=f"set it with: rolecall configure set {key} 3600 --profile {profile}",
-        ) from None
+    refusal = refusals.whole_seconds(profile, key, value)
+    if refusal is not None:
+        raise refusal.error()
+    return None if value is None else int(value)

@@ -8,6 +8,7 @@ botocore's (aws-cli-compat.md 3.1-3.3): environment keys (unless the profile was
 
 from __future__ import annotations
 
+from rolecall.config import refusals
 from rolecall.config.graph import (
     EMPTY,
     KEYS,
@@ -20,7 +21,8 @@ from rolecall.config.graph import (
     resolves_as_role,
 )
 from rolecall.config.paths import profile_from_env
-from rolecall.config.profiles import CREDENTIAL_SOURCES, REGION_HINT, Profile, is_valid_region
+from rolecall.config.profiles import Profile
+from rolecall.config.refusals import MAX_CHAIN_LENGTH as MAX_CHAIN_LENGTH
 from rolecall.errors import ConfigError
 from rolecall.limits import CHAINING_CAP_SECONDS
 from rolecall.providers.assume_role import AssumeRoleProvider
@@ -90,11 +92,6 @@ class Chain:
         return self.provider.explain()
 
 
-#: More hops than any real role chain has; beyond it (a generated config gone wrong) the chain is refused before
-#: resolving it would exhaust Python's recursion limit.
-MAX_CHAIN_LENGTH = 64
-
-
 def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, explicit: bool = True) -> Chain:
     """Build the provider tree for ``profile_name``.
 
@@ -104,12 +101,10 @@ def build_chain(files: ConfigFiles, profile_name: str, runtime: Runtime, *, expl
     builder = _Builder(files, runtime, profile_name)
     provider = builder.top(profile_name, explicit)
     region = (files.profile(profile_name) or {}).get("region")
-    if isinstance(region, str) and not is_valid_region(region):
-        # It would be exported to every consumer, which would then fail on it; say so here, once.
-        raise ConfigError(
-            f"the region {region!r} of profile \"{profile_name}\" is not a valid region name",
-            hint=f"fix region in the profile; {REGION_HINT}",
-        )
+    # It would be exported to every consumer, which would then fail on it; say so here, once.
+    refusal = refusals.region(profile_name, region) if isinstance(region, str) else None
+    if refusal is not None:
+        raise refusal.error()
     return Chain(profile_name, provider, builder.decisions, region if isinstance(region, str) else None)
 
 
@@ -130,7 +125,7 @@ class _Builder:
             self.files.full_config,
             region=self.runtime.region,
             endpoint_url=self.runtime.endpoint_url,
-        )
+        ).with_overrides(profile=self.top_name)  # an unreachable endpoint's message names the profile
 
     def _profile(self, name: str) -> Profile:
         return Profile(name, self.files.require_profile(name))
@@ -246,18 +241,9 @@ class _Builder:
 
     # -- role assumption (botocore's AssumeRoleProvider) -------------------------------------------------------
     def _assume_role(self, profile: Profile, visited: list[str], top_level: bool) -> Provider:
-        if profile.source_profile and profile.credential_source:
-            raise ConfigError(
-                f'profile "{profile.name}" has both source_profile and credential_source',
-                hint="keep one: source_profile names another profile, credential_source names "
-                "Environment, Ec2InstanceMetadata or EcsContainer",
-            )
-        if not profile.source_profile and not profile.credential_source:
-            raise ConfigError(
-                f'profile "{profile.name}" has role_arn but no source_profile or credential_source',
-                hint=f"say whose credentials assume the role: rolecall configure set source_profile default "
-                f"--profile {profile.name}",
-            )
+        refusal = refusals.role_source(profile.name, profile.source_profile, profile.credential_source)
+        if refusal is not None:
+            raise refusal.error()
         source: Provider
         via = f"credential_source {profile.credential_source}" if profile.credential_source else (
             f"source_profile {profile.source_profile}"
@@ -286,14 +272,9 @@ class _Builder:
         from rolecall.providers.botocore_source import canonical_source
 
         name = profile.credential_source or ""
-        if name not in CREDENTIAL_SOURCES:
-            close = [s for s in CREDENTIAL_SOURCES if s.lower() == name.lower()]
-            raise ConfigError(
-                f'credential_source "{name}" in profile "{profile.name}" is not valid',
-                hint=f'did you mean "{close[0]}"? (the value is case-sensitive)'
-                if close
-                else f"use one of {', '.join(CREDENTIAL_SOURCES)}",
-            )
+        refusal = refusals.credential_source(profile.name, name)
+        if refusal is not None:
+            raise refusal.error()
         self.decisions.append(f"{profile.name}: source credentials from credential_source {name}")
         if name == "Environment":
             # As in botocore: the environment counts here even when a profile was named explicitly.
@@ -302,33 +283,21 @@ class _Builder:
 
     def _source_profile(self, profile: Profile, source_name: str, visited: list[str]) -> Provider:
         if self.files.profile(source_name) is None:
-            raise ConfigError(
-                f'the source_profile "{source_name}" named in profile "{profile.name}" does not exist',
-                hint="run `rolecall configure list-profiles` to see the profiles there are",
-            )
+            raise refusals.missing_source(profile.name, source_name).error()
         source = self._profile(source_name)
         self.inputs.register_profile(source)
         self_reference = source_name == profile.name
         if source_name in visited and not (self_reference and has_static_keys(source.raw) and len(visited) == 1):
-            loop = " -> ".join([*visited, source_name])
-            raise ConfigError(
-                f"profile chain loops: {loop}",
-                hint="one profile in the loop must have keys (or credential_source) instead of source_profile",
-            )
-        if len(visited) >= MAX_CHAIN_LENGTH:
-            raise ConfigError(
-                f'the source_profile chain of "{visited[0]}" is longer than {MAX_CHAIN_LENGTH} profiles',
-                hint="shorten it: a profile can name the keys' profile as its source_profile directly",
-            )
+            raise refusals.loop([*visited, source_name]).error()
+        too_long = refusals.chain_too_long(visited[0], len(visited) + 1)
+        if too_long is not None:
+            raise too_long.error()
         if not resolves_as_role(source.raw, self_reference=self_reference):
             # botocore: static keys in a source profile win over its own role_arn, and a source profile with
             # web_identity_token_file is resolved by web identity (its role_arn is the web identity role).
             found = self._source_sources(source)
             if found is None:
-                raise ConfigError(
-                    f'the source profile "{source_name}" (of "{profile.name}") has no credentials',
-                    hint=f"give it keys: rolecall configure set aws_access_key_id ... --profile {source_name}",
-                )
+                raise refusals.source_without_credentials(source_name, profile.name).error()
             return found
         return self._assume_role(source, [*visited, source_name], top_level=False)
 
@@ -347,12 +316,9 @@ class _Builder:
         if chosen == "direct":
             return "direct", "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile"), None
         if chosen == "reuse":
-            if not source_is_long_term:
-                raise ConfigError(
-                    f'profile "{profile.name}": mfa_strategy reuse needs long-term keys in its source '
-                    "(GetSessionToken does not accept temporary credentials)",
-                    hint="use mfa_strategy = direct for this profile",
-                )
+            refusal = refusals.reuse_source(profile.name, source_is_long_term)
+            if refusal is not None:
+                raise refusal.error()
             reason = "asked for by " + ("--mfa-strategy" if self.runtime.mfa_strategy else "the profile")
         else:
             if profile.duration_seconds is not None and profile.duration_seconds > CHAINING_CAP_SECONDS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rolecall.credentials import Credentials
-from rolecall.errors import ConfigError
 from rolecall.providers.result import ConsoleFacts
 
 TYPE_CHECKING = False
@@ -29,22 +28,15 @@ def credentials_from_section(
     there, so it (and every ``aws`` command) signs with the empty key, where skipping it would silently resolve
     to the next source's keys, another identity.
     """
+    from rolecall.config.refusals import keys
+
+    refusal = keys(section, where, profile)
+    if refusal is not None:
+        raise refusal.error()
     access_key = _text(section, "aws_access_key_id")
-    if access_key is None:
-        if "aws_access_key_id" not in section:
-            return None
-        target = f" --profile {profile}" if profile else ""
-        raise ConfigError(
-            f"aws_access_key_id is empty in {where}",
-            hint=f"set it (rolecall configure set aws_access_key_id AKIA...{target}) or delete the line; rolecall does "
-            "not fall back to other keys, and the AWS CLI would sign with an empty key",
-        )
     secret = _text(section, "aws_secret_access_key")
-    if secret is None:
-        raise ConfigError(
-            f"partial credentials in {where}: aws_access_key_id is set but aws_secret_access_key is missing",
-            hint="add aws_secret_access_key next to the access key, or remove both",
-        )
+    if access_key is None or secret is None:
+        return None
     token = _text(section, "aws_security_token") or _text(section, "aws_session_token")
     return Credentials(access_key, secret, token, account_id=_text(section, "aws_account_id"))
 

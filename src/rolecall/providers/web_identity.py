@@ -7,7 +7,8 @@ profile for the chain builder, which registers it under the profile graph's ``we
 
 from __future__ import annotations
 
-from rolecall.errors import ConfigError, FileError
+from rolecall.config.refusals import web_identity_role
+from rolecall.errors import FileError
 from rolecall.providers.caching import CachedSource, Fetched
 from rolecall.providers.result import NO_CONSOLE_FACTS
 from rolecall.timefmt import format_local_hm
@@ -40,11 +41,9 @@ class WebIdentityProvider:
         runtime: Runtime,
         inputs: MfaInputs,
     ) -> None:
-        if not role_arn:
-            raise ConfigError(
-                f'profile "{profile_name}" is configured to assume a role with web identity but has no role ARN',
-                hint="set role_arn in the profile (or AWS_ROLE_ARN)",
-            )
+        refusal = web_identity_role(profile_name, role_arn)
+        if refusal is not None:
+            raise refusal.error()
         self.profile_name = profile_name
         self.role_arn = role_arn
         self.token_file = token_file

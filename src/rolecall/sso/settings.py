@@ -11,8 +11,7 @@ On the cached path (``rolecall env`` of an SSO profile whose role credentials ar
 
 from __future__ import annotations
 
-from rolecall.config.profiles import REGION_HINT, is_valid_region
-from rolecall.errors import ConfigError
+from rolecall.config import refusals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -110,8 +109,9 @@ def _scopes(raw: str | None) -> tuple[str, ...]:
 
 
 def _check_region(region: str, where: str) -> None:
-    if not is_valid_region(region):
-        raise ConfigError(f"sso_region {region!r} in {where} is not a valid region name", hint=REGION_HINT)
+    refusal = refusals.sso_region(region, where)
+    if refusal is not None:
+        raise refusal.error()
 
 
 def login_for_session(files: ConfigFiles, name: str) -> SsoLogin:
@@ -119,21 +119,12 @@ def login_for_session(files: ConfigFiles, name: str) -> SsoLogin:
     sessions = files.config.get("sso_sessions") or {}
     section = sessions.get(name)
     if not isinstance(section, dict):
-        known = ", ".join(sorted(sessions)) or "none"
-        raise ConfigError(
-            f'The specified sso-session does not exist: "{name}"',
-            hint=f"sso-sessions in the config file: {known}; add one with [sso-session {name}], sso_start_url and "
-            "sso_region",
-        )
+        raise refusals.sso_session_missing(name, list(sessions)).error()
     start_url, region = _text(section, "sso_start_url"), _text(section, "sso_region")
     missing = [key for key, value in (("sso_start_url", start_url), ("sso_region", region)) if value is None]
-    if missing:
-        raise ConfigError(
-            f"Missing the following required SSO configuration values: {', '.join(missing)} "
-            f"(in [sso-session {name}])",
-            hint=f"add them: rolecall configure set sso_start_url https://.../start  (in the [sso-session {name}] "
-            "section of the config file)",
-        )
+    incomplete = refusals.sso_session_incomplete(name, missing)
+    if incomplete is not None:
+        raise incomplete.error()
     assert start_url is not None and region is not None
     _check_region(region, f"[sso-session {name}]")
     return SsoLogin(name, start_url, region, _scopes(_text(section, "sso_registration_scopes")))
@@ -146,21 +137,15 @@ def login_for_profile(files: ConfigFiles, name: str) -> SsoLogin:
     if session is not None:
         login = login_for_session(files, session)
         for key, theirs in (("sso_start_url", login.start_url), ("sso_region", login.region)):
-            mine = _text(values, key)
-            if mine is not None and mine != theirs:
-                raise ConfigError(
-                    f"The value for {key} is inconsistent between profile ({mine}) and sso-session ({theirs}).",
-                    hint=f'remove {key} from profile "{name}": the sso-session "{session}" already sets it',
-                )
+            refusal = refusals.sso_inconsistent(name, session, key, _text(values, key), theirs)
+            if refusal is not None:
+                raise refusal.error()
         return login
     start_url, region = _text(values, "sso_start_url"), _text(values, "sso_region")
     missing = [key for key, value in (("sso_start_url", start_url), ("sso_region", region)) if value is None]
-    if missing:
-        raise ConfigError(
-            f'The profile "{name}" is configured to use SSO but is missing required configuration: '
-            f"{', '.join(missing)}",
-            hint=f"add sso_session = NAME (an [sso-session NAME] section) to profile \"{name}\", or set the keys named",
-        )
+    incomplete = refusals.sso_profile_incomplete(name, missing, role=False)
+    if incomplete is not None:
+        raise incomplete.error()
     assert start_url is not None and region is not None
     _check_region(region, f'profile "{name}"')
     return SsoLogin(None, start_url, region)
@@ -171,11 +156,8 @@ def role_for_profile(files: ConfigFiles, name: str) -> SsoRole:
     values = files.require_profile(name)
     account, role = _text(values, "sso_account_id"), _text(values, "sso_role_name")
     missing = [key for key, value in (("sso_account_id", account), ("sso_role_name", role)) if value is None]
-    if missing:
-        raise ConfigError(
-            f'The profile "{name}" is configured to use SSO but is missing required configuration: '
-            f"{', '.join(missing)}",
-            hint="`rolecall sso sync --sso-session NAME` writes a profile for every account and role you can use",
-        )
+    incomplete = refusals.sso_profile_incomplete(name, missing, role=True)
+    if incomplete is not None:
+        raise incomplete.error()
     assert account is not None and role is not None
     return SsoRole(name, login_for_profile(files, name), account, role)

@@ -42,11 +42,32 @@ def _network_error(error: Exception, operation: str, settings: StsSettings) -> R
             hint=f"check the network, the region and endpoint_url / {settings.endpoint_variable}",
         )
     if isinstance(error, bce.EndpointConnectionError | bce.ConnectionClosedError | bce.HTTPClientError):
+        where, region_hint = _region_advice(settings)
         return NetworkError(
-            f"could not reach the {name} endpoint {endpoint_text(settings, error)} for {operation}",
-            hint=f"check the network, the region (--region) and endpoint_url / {settings.endpoint_variable}",
+            f"could not reach the {name} endpoint {endpoint_text(settings, error)} for {operation}{where}",
+            hint=region_hint or f"check the network, the region (--region) and endpoint_url / "
+            f"{settings.endpoint_variable}",
         )
     return None
+
+
+def _region_advice(settings: StsSettings) -> tuple[str, str | None]:
+    """For an AWS endpoint that cannot be reached: `` (profile "prod", region eu-wset-1)`` and, when the region is no
+    region AWS has (a typo, an availability zone: ``rolecall.regions``), a hint with the did-you-mean. Worked out on
+    this error path only (the partition table is read here, never on a cached lookup)."""
+    region = settings.region
+    if region is None or settings.endpoint_url is not None:
+        return "", None  # an endpoint of the user's own: the region is not what picks the host
+    who = f'profile "{settings.profile}", ' if settings.profile else ""
+    where = f" ({who}region {region})"
+    from rolecall import regions
+
+    advice = regions.advise(region)
+    if advice is None or not advice.is_problem:
+        return where, None
+    fix = f"rolecall configure set region {advice.suggestion} --profile {settings.profile}" if (
+        advice.suggestion and settings.profile) else "set the region meant"
+    return where, f"{advice.message}; fix it: {fix}, or --region / AWS_REGION if it came from there"
 
 
 def translate(

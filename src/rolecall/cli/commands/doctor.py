@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     paths = ctx.paths
     config = lint.read_source(paths.config_file)
     credentials = lint.read_source(paths.credentials_file)
-    findings = lint.lint(config, credentials, ctx.clock())
+    findings = lint.lint(config, credentials, ctx.clock(), ctx.env)
     if args.profile:
         chain = lint.profile_chain(config, credentials, args.profile)
         if chain is None:
@@ -53,13 +53,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(json.dumps([f.as_dict() for f in findings], indent=4) + "\n")
     else:
         ctx.out("".join(_line(f) + "\n" for f in findings))
-    errors = sum(f.severity == lint.ERROR for f in findings)
-    warnings = sum(f.severity == lint.WARNING for f in findings)
+    return _summary(args, ctx, findings, no_files=config.text is None and credentials.text is None)
+
+
+def _summary(args: argparse.Namespace, ctx: Context, findings: list[Finding], *, no_files: bool) -> int:
+    """The line on stderr and the exit code. With neither file there is nothing to check: it says so (exit 0,
+    3 with ``--strict``) rather than "no problems found"."""
+    from rolecall.config.findings import ERROR, WARNING
+
+    paths = ctx.paths
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
     notes = len(findings) - errors - warnings
     scope = f" for {args.profile}" if args.profile else ""
     if findings:
         ctx.say(f"rolecall doctor: {errors} error(s), {warnings} warning(s), {notes} note(s){scope} in "
                 f"{paths.config_file} and {paths.credentials_file}")
+    elif no_files:
+        ctx.say(f"rolecall doctor: nothing to check: neither {paths.config_file} nor {paths.credentials_file} "
+                "exists (hint: `rolecall configure` or `rolecall add-role` writes them; AWS_CONFIG_FILE and "
+                "AWS_SHARED_CREDENTIALS_FILE name other files)")
+        return ExitCode.CONFIG if args.strict else ExitCode.OK
     else:
         ctx.say(f"rolecall doctor: no problems found{scope} in {paths.config_file} and {paths.credentials_file}")
     if errors or (args.strict and warnings):
