@@ -8,7 +8,8 @@ run; ``--peers-venv DIR`` to put it elsewhere): ``awsume`` 4.5.x and ``awscli`` 
 IAM user with its own virtual MFA device (so no tool waits for another's codes): ``admin`` and ``billing``, two
 roles whose trust requires MFA (``mfa_serial`` in the profile), and the 3-hop chain default -> ``readonly`` ->
 ``deploy`` -> ``ops``; every profile carries ``endpoint_url`` (the sandbox), which botocore, and so all three
-tools, honour. Then one interactive bash on a pseudo-terminal (pexpect) runs the tasks in order:
+tools, honour. Then one interactive bash per tool on a pseudo-terminal (pexpect) runs the tasks in order,
+the tools interleaved task by task:
 
 1. assume a role that requires MFA into the shell, typing the code at the prompt
 2. a second MFA role from the same source, without a new code
@@ -17,6 +18,7 @@ tools, honour. Then one interactive bash on a pseudo-terminal (pexpect) runs the
 5. list the profiles
 6. a 3-hop chain into the shell
 7. a typo in the profile name
+8. the first role again, as a new terminal within the hour would (from a cache where the tool keeps one)
 
 For each task and tool it prints the command lines typed, the prompts seen, whether it worked (exit status and,
 after the timing, the identity the shell has according to ``aws sts get-caller-identity``), the STS calls the
@@ -32,6 +34,7 @@ followed by the first command, which asks the code (timed together). awsume has 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import re
@@ -41,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -342,8 +345,10 @@ def aws_files(sb: Sandbox, user: SandboxUser, home: str) -> None:
     write_private(os.path.join(folder, "credentials"), keys)
 
 
-def one_round(sb: Sandbox, tool: str, round_: int, path: str, verbose: bool) -> dict[int, Result]:
-    """A fresh HOME, user and bash for ``tool``; every task once."""
+@contextlib.contextmanager
+def tool_shell(sb: Sandbox, tool: str, round_: int, path: str) -> Iterator[Shell]:
+    """A bash for ``tool`` in a fresh HOME with the AWS files of a new IAM user and MFA device, set up as its
+    users set it up (the rc-file lines, a first run); removed afterwards."""
     user = sb.create_user(f"{tool.replace(' ', '-')}-{round_}", with_mfa=True)
     with tempfile.TemporaryDirectory() as home:
         aws_files(sb, user, home)
@@ -355,13 +360,24 @@ def one_round(sb: Sandbox, tool: str, round_: int, path: str, verbose: bool) -> 
                 step = shell.run(line)
                 if step.status != 0:
                     raise SystemExit(f"{tool}: `{line}` failed: {step.output[-300:]}")
-            results = {}
-            for task, plan in PLANS[tool].items():
-                results[task] = run_task(shell, sb, plan)
-                if verbose:
-                    _show(tool, task, results[task])
+            yield shell
         finally:
             shell.close()
+
+
+def one_round(sb: Sandbox, round_: int, path: str, verbose: bool) -> dict[str, dict[int, Result]]:
+    """Every tool does every task once, each in its own shell; interleaved task by task, the tools in an order
+    that turns with the round, so that machine noise hits every tool alike."""
+    tools = list(PLANS)
+    order = tools[round_ % len(tools) :] + tools[: round_ % len(tools)]
+    results: dict[str, dict[int, Result]] = {tool: {} for tool in tools}
+    with contextlib.ExitStack() as stack:
+        shells = {tool: stack.enter_context(tool_shell(sb, tool, round_, path)) for tool in order}
+        for task in TASKS:
+            for tool in order:
+                results[tool][task] = run_task(shells[tool], sb, PLANS[tool][task])
+                if verbose:
+                    _show(tool, task, results[tool][task])
     return results
 
 
@@ -437,8 +453,8 @@ def main() -> None:
         sb.create_role("billing", trust_policy(root, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
         path = bin_dir(scratch, options.peers_venv.resolve()) + ":/usr/bin:/bin"
         for round_ in range(1, rounds + 1):
-            for tool in PLANS:  # interleaved: machine noise hits every tool alike
-                for task, result in one_round(sb, tool, round_, path, options.verbose).items():
+            for tool, by_task in one_round(sb, round_, path, options.verbose).items():
+                for task, result in by_task.items():
                     results[tool][task].append(result)
             print(f"round {round_}/{rounds} done", file=sys.stderr)
     print(f"rolecall {__version__}, awsume {versions['awsume']}, AWS CLI {versions['awscli']}, "
