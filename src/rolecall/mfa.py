@@ -4,8 +4,10 @@
   wording, ``ProcessCodeSource`` runs the profile's ``mfa_process`` (a YubiKey or ``oathtool``), ``StaticCode``
   is ``--token-code``.
 * ``UsedCodes`` remembers, per device, which codes were sent in the last few minutes (as hashes, never the
-  code), because STS refuses a TOTP code it has already seen; ``obtain_fresh_code`` then waits for the next
-  30-second window instead of sending a code that will be refused.
+  code), and which of them AWS refused, because STS refuses a TOTP code it has already seen; ``obtain_fresh_code``
+  then waits for the next 30-second window instead of sending a code that will be refused.
+* ``send_with_code`` sends a fresh code and, when AWS refuses it, asks a person at the terminal again (up to 3
+  codes); a device AWS does not know for the caller (a wrong ``mfa_serial``) ends at once, the code unspent.
 * ``device_lock`` makes parallel invocations for one device share one prompt: the first asks and calls STS
   while the others wait, then find the fresh credentials in the cache.
 
@@ -16,9 +18,10 @@ Not on the fast path (only used when a code is actually needed), but still light
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rolecall.errors import FileError, InvalidInputError, MfaError
 from rolecall.reporting import as_warnings, ignore
@@ -27,9 +30,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from rolecall.aws.hints import MfaRejectedError
     from rolecall.reporting import Reporter
 
 __all__ = [
+    "CODE_TRIES",
     "PROMPT",
     "TOTP_STEP",
     "MfaCodeSource",
@@ -39,7 +44,10 @@ __all__ = [
     "UsedCodes",
     "device_lock",
     "obtain_fresh_code",
+    "send_with_code",
 ]
+
+T = TypeVar("T")
 
 #: The AWS CLI's prompt, word for word (botocore ``AssumeRoleCredentialFetcher``), so people recognise it.
 PROMPT = "Enter MFA code for {serial}: "
@@ -237,11 +245,11 @@ class UsedCodes:
     """The memory of MFA codes already sent, per device, shared by every rolecall process of this user.
 
     One JSON file per device in ``state_dir`` (``AwsPaths.mfa_state_dir``; 0700, files 0600), holding for each
-    code sent in the last ``forget_after`` seconds a SHA-256 of (device, code, TOTP time step) and the time it
-    was sent: never the code itself. A code counts as used when it was sent for that device within
-    ``forget_after`` (STS accepts a code in neighbouring time steps too, and refuses it the second time in
-    any of them). Writes are read-modify-write under a file lock, so concurrent processes lose nothing.
-    A corrupt or unreadable memory counts as empty: the worst outcome is one refused code.
+    code sent in the last ``forget_after`` seconds a SHA-256 of (device, code, TOTP time step), the time it
+    was sent and whether AWS refused it (``"r": 1``): never the code itself. A code counts as used when it was
+    sent for that device within ``forget_after`` (STS accepts a code in neighbouring time steps too, and refuses
+    it the second time in any of them). Writes are read-modify-write under a file lock, so concurrent processes
+    lose nothing. A corrupt or unreadable memory counts as empty: the worst outcome is one refused code.
     """
 
     __slots__ = ("forget_after", "state_dir")
@@ -265,8 +273,8 @@ class UsedCodes:
 
         return hashlib.sha256(f"rolecall-used-mfa-code\0{serial}\0{code}\0{step}".encode()).hexdigest()
 
-    def _load(self, path: str, now: float) -> list[tuple[str, float]]:
-        """The remembered (digest, time) pairs that are not yet forgotten."""
+    def _load(self, path: str, now: float) -> list[tuple[str, float, bool]]:
+        """The remembered (digest, time, refused by AWS) entries that are not yet forgotten."""
         import json
 
         from rolecall.cache import read_regular_file
@@ -280,26 +288,62 @@ class UsedCodes:
                 return []
             document = json.loads(raw.decode("utf-8"))
             entries = document["used"]
-            pairs = [(str(item["h"]), float(item["t"])) for item in entries]
-        except (OSError, ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
+            triples = [(str(item["h"]), float(item["t"]), bool(item.get("r", False))) for item in entries]
+        except (OSError, ValueError, TypeError, KeyError, ArithmeticError, RecursionError, AttributeError):
             return []  # see the class docstring: an unreadable memory is an empty one
-        return [(digest, sent) for digest, sent in pairs if now - self.forget_after <= sent <= now + self.forget_after]
+        low, high = now - self.forget_after, now + self.forget_after
+        return [(digest, sent, refused) for digest, sent, refused in triples if low <= sent <= high]
+
+    def _digests(self, serial: str, code: str, now: float) -> set[str]:
+        """The digests ``code`` may have been remembered under: one per time step of the last ``forget_after``."""
+        last = int(now // TOTP_STEP) + 1  # one step ahead: another process's clock may be a little ahead
+        first = int((now - self.forget_after) // TOTP_STEP) - 1
+        return {self._digest(serial, code, step) for step in range(first, last + 1)}
+
+    def _entries(self, serial: str, code: str, now: float) -> list[tuple[str, float, bool]]:
+        remembered = self._load(self._path(serial), now)
+        if not remembered:
+            return []
+        digests = self._digests(serial, code, now)
+        return [entry for entry in remembered if entry[0] in digests]
 
     def was_used(self, serial: str, code: str, now: float) -> bool:
         """True when ``code`` was sent for ``serial`` in the last ``forget_after`` seconds before ``now``."""
-        remembered = self._load(self._path(serial), now)
-        if not remembered:
-            return False
-        digests = {digest for digest, _ in remembered}
-        last = int(now // TOTP_STEP) + 1  # one step ahead: another process's clock may be a little ahead
-        first = int((now - self.forget_after) // TOTP_STEP) - 1
-        return any(self._digest(serial, code, step) in digests for step in range(first, last + 1))
+        return bool(self._entries(serial, code, now))
 
-    def remember(self, serial: str, code: str, now: float) -> None:
-        """Record that ``code`` was sent for ``serial`` at ``now``; forget entries older than ``forget_after``.
+    def was_refused(self, serial: str, code: str, now: float) -> bool:
+        """True when AWS refused ``code`` for ``serial`` (``remember(..., refused=True)``) in the last minutes."""
+        return any(refused for _, _, refused in self._entries(serial, code, now))
 
-        Raises ``FileError`` when the memory cannot be written.
-        """
+    def refusals(self, serial: str, now: float) -> int:
+        """How many codes AWS refused for ``serial`` in the last ``forget_after`` seconds (as far as rolecall saw)."""
+        return sum(1 for _, _, refused in self._load(self._path(serial), now) if refused)
+
+    def remember(self, serial: str, code: str, now: float, *, refused: bool = False) -> None:
+        """Record that ``code`` was sent for ``serial`` at ``now`` (with ``refused``: and that AWS refused it);
+        forget entries older than ``forget_after``. Raises ``FileError`` when the memory cannot be written."""
+        digests = self._digests(serial, code, now)
+
+        def update(remembered: list[tuple[str, float, bool]]) -> list[tuple[str, float, bool]]:
+            if not any(digest in digests for digest, _, _ in remembered):
+                return [*remembered, (self._digest(serial, code, int(now // TOTP_STEP)), now, refused)]
+            return [(d, t, r or (refused and d in digests)) for d, t, r in remembered]
+
+        self._rewrite(serial, now, update)
+
+    def forget(self, serial: str, code: str, now: float) -> None:
+        """Drop ``code`` from the memory of ``serial``: AWS never checked it (it knew no such device for the caller),
+        so the code is still good. Raises ``FileError`` when the memory cannot be written."""
+        digests = self._digests(serial, code, now)
+        self._rewrite(serial, now, lambda remembered: [entry for entry in remembered if entry[0] not in digests])
+
+    def _rewrite(
+        self,
+        serial: str,
+        now: float,
+        update: Callable[[list[tuple[str, float, bool]]], list[tuple[str, float, bool]]],
+    ) -> None:
+        """Read, ``update`` and write the memory of ``serial`` under its lock (entries past ``forget_after`` go)."""
         import json
 
         from rolecall.fileio import atomic_write, exclusive_lock, private_folder
@@ -310,11 +354,9 @@ class UsedCodes:
         # Whatever is in place of the memory (a pipe, a link, another user's file) is replaced, never written
         # through; a link at the lock file is refused, never followed.
         with exclusive_lock(path, timeout=10.0, private=True):
-            remembered = self._load(path, now)
-            digest = self._digest(serial, code, int(now // TOTP_STEP))
-            if digest not in {d for d, _ in remembered}:
-                remembered.append((digest, now))
-            document = {"version": 1, "used": [{"h": d, "t": t} for d, t in remembered]}
+            remembered = update(self._load(path, now))
+            entries = [{"h": d, "t": t, **({"r": 1} if r else {})} for d, t, r in remembered]
+            document = {"version": 1, "used": entries}
             atomic_write(path, json.dumps(document).encode("utf-8"), mode=0o600, dir_mode=0o700, private=True)
 
 
@@ -361,17 +403,19 @@ def obtain_fresh_code(
         now = clock()
         if not used.was_used(serial, code, now):
             return _hand_out(code, serial, used, now, remember=remember, reporter=reporter)
-        if _ask_again(source, serial, asked, now, reporter):
+        # A code AWS refused is not called "used": AWS did not say so (it gives one answer for every bad code).
+        refused = used.was_refused(serial, code, now)
+        if _ask_again(source, serial, asked, now, reporter, refused=refused):
             continue
         pause = 2.0 if waited else _until_next_step(now) + 1.0
         if now - start + pause > max_wait:
             raise MfaError(
-                f"the MFA code for {serial} was still one already used after waiting {now - start:.0f} s",
+                f"the MFA code for {serial} was still one already {'refused' if refused else 'used'} after waiting "
+                f"{now - start:.0f} s",
                 hint="check that the clocks of this machine and of the MFA device are right (codes follow the time)",
             )
-        reporter(
-            f"waiting {int(pause + 0.999)} s for the next MFA code for {serial} (the current one was already used)"
-        )
+        why = "AWS refused the current one" if refused else "the current one was already used"
+        reporter(f"waiting {int(pause + 0.999)} s for the next MFA code for {serial} ({why})")
         sleep(pause)
         waited = True
 
@@ -387,9 +431,16 @@ def _hand_out(code: str, serial: str, used: UsedCodes, now: float, *, remember: 
     return code
 
 
-def _ask_again(source: MfaCodeSource, serial: str, asked: int, now: float, reporter: Reporter) -> bool:
-    """After a used code: True to ask a person again, False to wait for a process; raises when neither can help."""
+def _ask_again(
+    source: MfaCodeSource, serial: str, asked: int, now: float, reporter: Reporter, *, refused: bool = False
+) -> bool:
+    """After a code already sent (``refused``: and refused by AWS): True to ask a person again, False to wait for a
+    process; raises when neither can help."""
     if getattr(source, "fixed", False):
+        if refused:
+            raise MfaError(
+                f"AWS refused the MFA code given for {serial} a moment ago", hint="pass the code your device shows now"
+            )
         raise MfaError(
             f"the MFA code given for {serial} was already used, and AWS accepts each code once",
             hint="wait for the next code on your device and pass that one",
@@ -397,15 +448,111 @@ def _ask_again(source: MfaCodeSource, serial: str, asked: int, now: float, repor
     if not getattr(source, "interactive", False):
         return False
     if asked >= 3:
+        what = "one AWS refused a moment ago" if refused else "already used"
         raise MfaError(
-            f"the MFA code entered for {serial} was already used, {asked} times",
+            f"the MFA code entered for {serial} was {what}, {asked} times",
             hint="wait for your device to show a new code, then run the command again",
         )
-    reporter(
-        f"that MFA code for {serial} was already used; enter the next code your device shows "
-        f"(in about {int(_until_next_step(now)) + 1} s)"
-    )
+    if refused:
+        reporter(f"AWS refused that MFA code for {serial} a moment ago; enter the code your device shows now")
+    else:
+        reporter(
+            f"that MFA code for {serial} was already used; enter the next code your device shows "
+            f"(in about {int(_until_next_step(now)) + 1} s)"
+        )
     return True
+
+
+#: How many codes a person may have sent in all when AWS refuses them (then the command ends, exit MFA).
+CODE_TRIES = 3
+
+
+def send_with_code(
+    source: MfaCodeSource,
+    serial: str,
+    used: UsedCodes,
+    send: Callable[[str], T],
+    *,
+    reporter: Reporter,
+    tries: int = CODE_TRIES,
+    device_hint: str | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``send(code)`` with a fresh code for ``serial`` (``obtain_fresh_code``); a person is asked again when AWS
+    refuses the code, instead of the command ending.
+
+    What AWS's refusal (``aws.hints.MfaRejectedError``) says decides:
+
+    * the code (``MFA_WRONG_CODE``): it is remembered as refused, so it is not sent again (it could only be refused
+      again, and each refusal counts toward AWS locking the device); a person (an ``interactive`` source) hears
+      one line and is asked for the code the device shows now, up to ``tries`` codes sent in all, then one
+      ``MfaRejectedError`` saying how many were refused; any other source (``--token-code``, ``mfa_process``,
+      no terminal): the refusal as it is;
+    * the device (``MFA_WRONG_DEVICE``): AWS never checked the code, so it is forgotten (still good for the right
+      device) and the refusal is raised at once: another code would meet the same answer. Its hint is
+      ``device_hint`` (the caller knows which profile names the device), unless rolecall saw AWS refuse codes
+      of this device lately: AWS then locks a device for some minutes and answers as for a wrong serial.
+
+    Any other error passes through untouched (the code stays remembered as sent).
+    """
+    sent = 0
+    while True:
+        code = obtain_fresh_code(source, serial, used, reporter=reporter, clock=clock, sleep=sleep)
+        sent += 1
+        try:
+            return send(code)
+        except MfaError as error:
+            from rolecall.aws.hints import MFA_WRONG_CODE, MFA_WRONG_DEVICE, MfaRejectedError
+
+            if not isinstance(error, MfaRejectedError) or error.reason not in (MFA_WRONG_CODE, MFA_WRONG_DEVICE):
+                raise
+            if error.reason == MFA_WRONG_DEVICE:
+                raise _device_refused(error, code, used, clock(), reporter, device_hint) from None
+            _note(functools.partial(used.remember, serial, code, clock(), refused=True), reporter)
+            if not getattr(source, "interactive", False):
+                raise
+            if sent >= tries:
+                raise MfaRejectedError(
+                    f"AWS refused {sent} MFA codes in a row for {serial} ({_aws_words(error.message)})",
+                    hint=f"check that {serial} is the device your authenticator shows the codes of, and that its "
+                    "clock is right; after several refused codes in a row AWS locks the device for some minutes",
+                    code=error.code,
+                    reason=error.reason,
+                    serial=serial,
+                ) from None
+            reporter(
+                f"AWS did not accept that MFA code for {serial}; enter the code your device shows now "
+                f"(try {sent + 1} of {tries})"
+            )
+
+
+def _aws_words(message: str) -> str:
+    """The part of ``OPERATION refused: CODE: words`` after the code (AWS's own words), or the whole."""
+    return message.split(": ", 2)[-1].strip()
+
+
+def _note(write: Callable[[], None], reporter: Reporter) -> None:
+    """Update the used-code memory; a failure is a warning (the memory only spares a refused call later)."""
+    try:
+        write()
+    except FileError as error:
+        as_warnings(reporter)(f"could not update the memory of MFA codes: {error.message}")
+
+
+def _device_refused(
+    error: MfaRejectedError, code: str, used: UsedCodes, now: float, reporter: Reporter, device_hint: str | None
+) -> MfaRejectedError:
+    """AWS knew no device ``error.serial`` for the caller: forget the code (never checked); the error to raise."""
+    from rolecall.aws.hints import MfaRejectedError, locked_device_hint
+
+    serial = error.serial or ""
+    refusals = used.refusals(serial, now)
+    _note(functools.partial(used.forget, serial, code, now), reporter)
+    hint = locked_device_hint(serial, refusals) if refusals else device_hint
+    if hint is None:
+        return error
+    return MfaRejectedError(error.message, hint=hint, code=error.code, reason=error.reason, serial=error.serial)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ from rolecall.aws.settings import SERVICE_IDS, StsSettings
 from rolecall.credentials import Credentials
 from rolecall.errors import AwsError, ConfigError, EndpointAnswerError, MfaError, RolecallError
 
-__all__ = ["HINTS", "MfaRejectedError", "UnusableAnswer", "client_error", "no_credentials", "unusable_answer"]
+__all__ = [
+    "HINTS", "MFA_WRONG_CODE", "MFA_WRONG_DEVICE", "MfaRejectedError", "UnusableAnswer", "client_error",
+    "locked_device_hint", "no_credentials", "unusable_answer",
+]  # fmt: skip
 
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "RequestLimitExceeded",
@@ -26,12 +29,28 @@ THROTTLING_CODES = frozenset(
 )  # fmt: skip
 
 
-class MfaRejectedError(MfaError):
-    """STS refused the MFA code that was sent (exit code MFA); ``code`` is the AWS error code."""
+#: Why STS refused an MFA request (``MfaRejectedError.reason``): the code, the device, or something else.
+MFA_WRONG_CODE = "code"
+MFA_WRONG_DEVICE = "device"
 
-    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+
+class MfaRejectedError(MfaError):
+    """STS refused the MFA code or device that was sent (exit code MFA); ``code`` is the AWS error code.
+
+    ``reason`` tells the two refusals AWS words differently apart: ``MFA_WRONG_CODE`` ("invalid MFA one time pass
+    code": the device did not make this code now; AWS says the same for a typo, another device's code, a code out
+    of its time window and a code already used) and ``MFA_WRONG_DEVICE`` ("unable to validate MFA code. Please
+    verify your MFA serial number": no such device for this caller, so the code was never checked); ``""`` for
+    any other MFA refusal. ``serial`` is the device that was named (``SerialNumber``), when there was one.
+    """
+
+    def __init__(
+        self, message: str, hint: str | None = None, code: str = "", *, reason: str = "", serial: str | None = None
+    ) -> None:
         super().__init__(message, hint)
         self.code = code
+        self.reason = reason
+        self.serial = serial
 
 
 class UnusableAnswer(Exception):
@@ -102,9 +121,9 @@ class Refusal:
 def _assume_role_denied_hints(refusal: Refusal) -> list[str]:
     """Why AssumeRole may have been denied: MFA, the external id, or the trust policy."""
     hints: list[str] = []
-    if refusal.had_code:
-        hints.append("the MFA code may be wrong or already used (wait for the next one)")
-    else:
+    # With a code, AWS checked it before the trust policy (a refused code or device has its own words, see
+    # _mfa_refused): it is not what was denied here.
+    if not refusal.had_code:
         hints.append(
             "if the role requires MFA, send a code (--serial-number and --token-code, or mfa_serial in the profile)"
         )
@@ -116,20 +135,63 @@ def _assume_role_denied_hints(refusal: Refusal) -> list[str]:
     return hints
 
 
-def _access_denied(refusal: Refusal) -> RolecallError:
-    """AccessDenied: a refused MFA code (exit MFA), or what the caller may be missing for this operation."""
-    if refusal.had_code and ("multifactor" in refusal.lowered or "mfa" in refusal.lowered):
-        return MfaRejectedError(
-            refusal.message,
-            hint="the MFA code was wrong or already used: wait for the next code and try again",
-            code=refusal.code,
+#: AWS's words (lower case) when it matched no MFA device with the caller: the code was never checked.
+_DEVICE_WORDS = ("verify your mfa serial number", "unable to validate mfa code")
+#: AWS's words when the device did not make the code now (a typo, another device's code, another time window, or
+#: a code already used: AWS gives the same answer for each, so rolecall cannot tell them apart either).
+_CODE_WORDS = "invalid mfa one time pass code"
+
+
+def _wrong_device_hint(serial: str) -> str:
+    """What to do when AWS knows no MFA device ``serial`` for the caller."""
+    what = (
+        f"{serial} is a user's ARN, not an MFA device's (arn:aws:iam::ACCOUNT:mfa/NAME)"
+        if ":user/" in serial
+        else f"AWS knows no MFA device {serial} for the user making the call"
+    )
+    return (
+        f"{what}, so it did not check the code (no need to wait for another one): use the ARN `aws iam "
+        "list-mfa-devices` lists for that user (in the user's own account, not the role's), or let `rolecall "
+        "add-role` find it; if this device worked before, AWS may have locked it for some minutes after several "
+        "refused codes in a row (it then answers the same)"
+    )
+
+
+def locked_device_hint(serial: str, refusals: int) -> str:
+    """The hint when AWS says it knows no device ``serial`` right after refusing ``refusals`` of its codes."""
+    return (
+        f"AWS refused {refusals} code(s) for {serial} in the last minutes: after several refused codes in a row it "
+        "locks the device for some minutes, then answers as for a wrong serial; wait a few minutes and use the "
+        f"current code (if {serial} never worked, fix mfa_serial: `aws iam list-mfa-devices` lists the devices)"
+    )
+
+
+def _mfa_refused(refusal: Refusal) -> MfaRejectedError:
+    """An MFA refusal: a wrong device (the code is still good), a code the device did not make, or other."""
+    serial = str(refusal.params.get("SerialNumber") or "") or None
+    device = serial or "the MFA device"
+    if any(words in refusal.lowered for words in _DEVICE_WORDS):
+        reason, hint = MFA_WRONG_DEVICE, _wrong_device_hint(device)
+    elif _CODE_WORDS in refusal.lowered:
+        reason = MFA_WRONG_CODE
+        hint = (
+            f"AWS did not accept the code for {device}: type the code that device shows now (AWS gives this answer "
+            "for a typo, a code of another device or from another time, and a code already sent); if every code "
+            "is refused, check the device's clock"
         )
+    else:
+        reason, hint = "", f"check the MFA device ({device}) and the code"
+    return MfaRejectedError(refusal.message, hint=hint, code=refusal.code, reason=reason, serial=serial)
+
+
+def _access_denied(refusal: Refusal) -> RolecallError:
+    """AccessDenied: a refused MFA code or device (exit MFA), or what the caller may be missing for this operation."""
+    if refusal.had_code and ("multifactor" in refusal.lowered or "mfa" in refusal.lowered):
+        return _mfa_refused(refusal)
     if refusal.operation == "AssumeRole":
         hints = _assume_role_denied_hints(refusal)
     elif refusal.operation == "GetSessionToken" and "session credentials" in refusal.lowered:
         hints = ["GetSessionToken needs an IAM user's long-term access keys, not session credentials"]
-    elif refusal.operation == "GetSessionToken" and refusal.had_code:
-        hints = ["the MFA code or the device serial number is wrong, or the code was already used"]
     else:
         hints = ["these credentials are not allowed to make this call"]
     return refusal.error("; ".join(hints))

@@ -144,22 +144,27 @@ class AssumeRoleProvider:
         duration = self._effective_duration()
         if duration is not None:
             params["DurationSeconds"] = duration
-        code: str | None = None
+        serial = self.profile.mfa_serial if self.strategy == "direct" else None
         if self.strategy == "reuse" and self.mfa_session is not None:
             self._announce()
             caller = self.mfa_session.retrieve()
         else:
             caller = self.source.retrieve()
-            if self.strategy == "direct" and self.profile.mfa_serial:
+            if serial:
                 self._announce()
-                code = self.inputs.code(self.profile.mfa_serial)
-                params["SerialNumber"] = self.profile.mfa_serial
-                params["TokenCode"] = code
-        response = sts.assume_role(self.inputs.settings(), caller, **params)
+        settings = self.inputs.settings()
+        if serial:
+            # At a terminal, a code AWS refuses is asked again (up to 3); a wrong serial ends at once.
+            response = self.inputs.send_with_code(
+                serial,
+                lambda code: sts.assume_role(settings, caller, **params, SerialNumber=serial, TokenCode=code),
+            )
+        else:
+            response = sts.assume_role(settings, caller, **params)
         return Fetched(
             sts.credentials_from_response(response),
             response,
-            origin="a new AssumeRole call" + (" with an MFA code" if code else ""),
+            origin="a new AssumeRole call" + (" with an MFA code" if serial else ""),
             identity_arn=assumed_arn(response),
         )
 

@@ -12,11 +12,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
+    from typing import TypeVar
 
     from rolecall.aws.settings import StsSettings
     from rolecall.config.profiles import Profile
     from rolecall.mfa import MfaCodeSource
     from rolecall.providers.base import Runtime
+
+    T = TypeVar("T")
 
 
 class MfaInputs:
@@ -29,6 +32,8 @@ class MfaInputs:
         self._token_code = runtime.token_code
         #: Per-device code source, chosen from the profile that names the device (mfa_process) or the terminal.
         self._process_commands: dict[str, str] = {}
+        #: Per device: the profile that names it and that profile's source_profile (for a wrong serial's hint).
+        self._named_by: dict[str, tuple[str, str | None]] = {}
 
     def settings(self) -> StsSettings:
         """The STS settings of the top-level profile (computed once)."""
@@ -40,6 +45,8 @@ class MfaInputs:
         """Note the profile's ``mfa_process`` for its device, so the right command is run for it."""
         if profile.mfa_serial and profile.mfa_process:
             self._process_commands.setdefault(profile.mfa_serial, profile.mfa_process)
+        if profile.mfa_serial:
+            self._named_by.setdefault(profile.mfa_serial, (profile.name, profile.source_profile))
 
     def source_for(self, serial: str) -> MfaCodeSource:
         """Where a code for ``serial`` comes from: --token-code, then mfa_process, then the terminal."""
@@ -58,15 +65,21 @@ class MfaInputs:
             )
         return mfa.TerminalPrompt()
 
-    def code(self, serial: str) -> str:
-        """A code for ``serial`` that has not been sent before (waits for the next window if needed).
-
-        The code is remembered as used as soon as it is handed out (see ``mfa.obtain_fresh_code``).
-        """
+    def send_with_code(self, serial: str, send: Callable[[str], T]) -> T:
+        """``send(code)`` with a fresh code for ``serial``; at a terminal a code AWS refuses is asked again, up to
+        3 codes (``mfa.send_with_code``). When AWS knows no such device, the hint names the profile whose
+        ``mfa_serial`` it is and how to list the devices of its source's user."""
         from rolecall import mfa
 
-        used = mfa.UsedCodes(self.runtime.paths.mfa_state_dir)
-        return mfa.obtain_fresh_code(self.source_for(serial), serial, used, reporter=self.runtime.reporter)
+        named_by = self._named_by.get(serial)
+        return mfa.send_with_code(
+            self.source_for(serial),
+            serial,
+            mfa.UsedCodes(self.runtime.paths.mfa_state_dir),
+            send,
+            reporter=self.runtime.reporter,
+            device_hint=wrong_device_hint(serial, *named_by) if named_by else None,
+        )
 
     def device_lock(self, serial: str) -> AbstractContextManager[None]:
         """The cross-process lock that makes parallel invocations share one prompt for a device."""
@@ -75,3 +88,20 @@ class MfaInputs:
         return mfa.device_lock(self.runtime.paths.mfa_state_dir, serial, reporter=self.runtime.reporter)
 
 
+
+
+def wrong_device_hint(serial: str, profile: str, source_profile: str | None) -> str:
+    """The fix when AWS knows no MFA device ``serial`` for the caller: the profile's ``mfa_serial`` is wrong."""
+    listing = "aws iam list-mfa-devices" + (f" --profile {source_profile}" if source_profile else "")
+    user = f'the user of profile "{source_profile}"' if source_profile else "the user whose keys make the call"
+    what = (
+        "is a user's ARN, not an MFA device's (arn:aws:iam::ACCOUNT:mfa/NAME)"
+        if ":user/" in serial
+        else f"is not an MFA device of {user}"
+    )
+    return (
+        f'mfa_serial {serial} of profile "{profile}" {what}, so AWS did not check the code (no need to wait for '
+        f"another one): set mfa_serial to the ARN `{listing}` shows, or make the profile again with `rolecall "
+        "add-role`, which finds the device (if this serial worked before: after several refused codes in a row "
+        "AWS locks a device for some minutes and answers the same)"
+    )

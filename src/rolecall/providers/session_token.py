@@ -79,13 +79,13 @@ class MfaSessionProvider:
         entry = cache.get(key, self.runtime.clock(), MIN_SESSION_LEFT)
         if entry is not None:
             return entry.credentials
-        code = self.inputs.code(self.mfa_serial)
-        response = sts.get_session_token(
-            self.inputs.settings(),
-            source,
-            SerialNumber=self.mfa_serial,
-            TokenCode=code,
-            DurationSeconds=self.duration_seconds,
+        settings = self.inputs.settings()
+        # At a terminal, a code AWS refuses is asked again (up to 3); a wrong serial ends at once.
+        response = self.inputs.send_with_code(
+            self.mfa_serial,
+            lambda code: sts.get_session_token(
+                settings, source, SerialNumber=self.mfa_serial, TokenCode=code, DurationSeconds=self.duration_seconds
+            ),
         )
         credentials = refuse_expired(
             sts.credentials_from_response(response),

@@ -276,10 +276,16 @@ class StrictSts:
         ):
             raise awsxml.access_denied(MFA_UNKNOWN_DEVICE)
         now = self.clock()
+        if self.state.mfa_locked(device.serial, now):
+            # As AWS does after MFA_LOCK_AFTER refused codes in a row: any code, good or bad, gets the words of an
+            # unknown device until the lock passes.
+            raise awsxml.access_denied(MFA_UNKNOWN_DEVICE)
         step = totp.matching_step(device.seed, code, now)
         # A code works once per device, as on AWS: a replay is refused even inside its window.
         if step is None or not self.state.use_code(device.serial, step):
+            self.state.mfa_refused(device.serial, now)
             raise awsxml.access_denied(MFA_INVALID_CODE)
+        self.state.mfa_accepted(device.serial)
         return datetime.fromtimestamp(now, timezone.utc)
 
     def _lifetime(self, requested: int) -> int:

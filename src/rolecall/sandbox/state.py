@@ -16,6 +16,13 @@ from datetime import datetime
 from typing import Literal
 
 FaultKind = Literal["throttle", "error500", "slow"]
+
+#: AWS locks an MFA device after this many refused codes in a row: 7 then a good code work, 8 do not (captures of
+#: real STS in radkawar/stackd testdata/aws/iam/mfa_rejection_threshold.json). A success resets the count.
+MFA_LOCK_AFTER = 8
+#: How long the lock lasts. AWS documents none; captures show it still on 2 minutes after the last refusal, so
+#: the sandbox takes 5 minutes from the last refused code.
+MFA_LOCK_SECONDS = 300.0
 FAULT_KINDS: tuple[str, ...] = ("throttle", "error500", "slow")
 
 
@@ -85,6 +92,8 @@ class SandboxState:
     faults: dict[str, deque[_Fault]] = field(default_factory=dict)
     credential_lifetime: int | None = None
     disabled_regions: set[str] = field(default_factory=set)
+    #: Per device serial: codes refused in a row, and when the last one was (AWS's lock, ``mfa_locked``).
+    mfa_refusals: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget everything (issued credentials, used codes, counters, faults, settings)."""
@@ -95,6 +104,7 @@ class SandboxState:
             self.faults.clear()
             self.credential_lifetime = None
             self.disabled_regions.clear()
+            self.mfa_refusals.clear()
 
     def record(self, credential: IssuedCredential) -> None:
         """Remember issued temporary credentials."""
@@ -138,6 +148,29 @@ class SandboxState:
                 return False
             self.used_codes.add((serial, step))
             return True
+
+    def mfa_refused(self, serial: str, now: float) -> None:
+        """Count one refused code for device ``serial`` at Unix time ``now``."""
+        with self.lock:
+            count, _ = self.mfa_refusals.get(serial, (0, now))
+            self.mfa_refusals[serial] = (count + 1, now)
+
+    def mfa_accepted(self, serial: str) -> None:
+        """A code of ``serial`` was accepted: the count of refusals in a row starts again."""
+        with self.lock:
+            self.mfa_refusals.pop(serial, None)
+
+    def mfa_locked(self, serial: str, now: float) -> bool:
+        """True while device ``serial`` is locked: ``MFA_LOCK_AFTER`` refused codes in a row, the last one less
+        than ``MFA_LOCK_SECONDS`` ago (after that the count starts again)."""
+        with self.lock:
+            count, last = self.mfa_refusals.get(serial, (0, 0.0))
+            if count < MFA_LOCK_AFTER:
+                return False
+            if now - last < MFA_LOCK_SECONDS:
+                return True
+            del self.mfa_refusals[serial]
+            return False
 
     def code_used(self, serial: str, step: int) -> bool:
         """True when the code of ``step`` was already accepted for ``serial``."""
