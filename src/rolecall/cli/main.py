@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shell-init": ("shell_init", "Print the assume/unassume shell functions for bash, zsh, fish or pwsh."),
     "add-role": ("add_role", "A wizard that writes a working role profile (verified by assuming it once)."),
     "doctor": ("doctor", "Lint the AWS config and credentials files: one line per problem, with the fix."),
+    "forget": ("forget", "Drop a profile's cached role session and MFA session (the next assume makes a fresh call)."),
     "configure": ("configure", "Get and set values in the AWS config and credentials files (as aws configure)."),
     "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
     "keys": ("keys", "Keep long-term access keys in the keychain or an encrypted file instead of plaintext."),
