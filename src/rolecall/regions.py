@@ -97,6 +97,7 @@ class RegionAdvice:
 
 
 _LOADED: dict[str, tuple[Partition, ...]] = {}
+_KNOWN: dict[tuple[Partition, ...], frozenset[str]] = {}
 
 
 def data_file() -> str | None:
@@ -120,12 +121,11 @@ def data_file() -> str | None:
 def load_partitions(path: str | None = None) -> tuple[Partition, ...]:
     """The partitions of ``path`` (default: ``data_file()``), read once per path; empty when there is no table or
     it cannot be read (then nothing is known, and nothing is reported)."""
-    path = path if path is not None else data_file()
-    if path is None:
-        return ()
-    found = _LOADED.get(path)
+    key = path if path is not None else ""  # "": the installed botocore's, looked for once
+    found = _LOADED.get(key)
     if found is None:
-        found = _LOADED[path] = _read(path)
+        chosen = path if path is not None else data_file()
+        found = _LOADED[key] = _read(chosen) if chosen is not None else ()
     return found
 
 
@@ -149,8 +149,11 @@ def _read(path: str) -> tuple[Partition, ...]:
 
 def known_regions(partitions: Iterable[Partition] | None = None) -> frozenset[str]:
     """Every region some partition lists (``aws-global`` and the like included)."""
-    chosen = load_partitions() if partitions is None else partitions
-    return frozenset(name for partition in chosen for name in partition.regions)
+    chosen = tuple(load_partitions() if partitions is None else partitions)
+    found = _KNOWN.get(chosen)
+    if found is None:
+        found = _KNOWN[chosen] = frozenset(name for partition in chosen for name in partition.regions)
+    return found
 
 
 def _shape(region: str) -> tuple[str, str] | None:
