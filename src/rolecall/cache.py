@@ -2,7 +2,7 @@
 
 ``CliCache`` reads and writes the folder the AWS CLI (v1 and v2) and botocore's ``JSONFileCache`` use for
 assume-role, web-identity and SSO role credentials, under the same key (``rolecall.cachekeys``) and in the same
-format, so an MFA code typed once serves rolecall, ``aws --profile X`` and boto3 alike. ``_JsonFolderCache`` is
+format, so an MFA code typed once serves rolecall, ``aws --profile X`` and boto3 alike. ``JsonFolderCache`` is
 what the caches share (``<key>.json`` files read leniently, written atomically 0600); rolecall's MFA-session cache
 (``rolecall.sessioncache.SessionCache``) and the SSO token cache build on it.
 
@@ -14,8 +14,7 @@ The cache modules, one job each:
 - ``guardedread``: reading a file without trusting what is at its path (regular files only, size cap, owner);
 - ``fastjson``: JSON and SHA-1 without ``json``/``hashlib``.
 
-The names of those modules stay importable from here (``from rolecall.cache import SessionCache`` imports the
-MFA-session cache when first asked, so a cached role lookup does not load it).
+``sessioncache`` builds on this module, never the other way round: import ``SessionCache`` from there.
 
 This module is on the fast path (a cached ``rolecall env prod`` reads one entry here and exits), so at load
 time it imports only what ``credentials`` already needs, plus ``fastjson`` and ``guardedread``, never ``json``
@@ -29,9 +28,7 @@ import os
 from rolecall.cachekeys import assume_role_cache_key, sso_role_cache_key
 from rolecall.credentials import Credentials
 from rolecall.errors import FileError, InvalidInputError
-from rolecall.fastjson import canonical_json as _canonical_json
-from rolecall.fastjson import loads as _loads
-from rolecall.fastjson import sha1_hex as _sha1_hex
+from rolecall.fastjson import loads
 from rolecall.guardedread import (
     MAX_FILE_SIZE,
     UntrustedFileError,
@@ -49,18 +46,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from rolecall.reporting import Reporter
-    from rolecall.sessioncache import SessionCache as SessionCache
 
 __all__ = [
     "DEFAULT_MIN_REMAINING",
     "MAX_FILE_SIZE",
     "CacheEntry",
     "CliCache",
-    "SessionCache",
     "UntrustedFileError",
-    "_canonical_json",
-    "_loads",
-    "_sha1_hex",
     "assume_role_cache_key",
     "has_control_characters",
     "read_regular_file",
@@ -68,14 +60,6 @@ __all__ = [
     "trusted_owner",
 ]
 
-
-def __getattr__(name: str) -> object:
-    """``SessionCache``, imported when first asked for (it is off the cached lookup's path)."""
-    if name == "SessionCache":
-        from rolecall.sessioncache import SessionCache
-
-        return SessionCache
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: The AWS CLI ignores a cached entry with less than 15 minutes left
@@ -179,7 +163,7 @@ def _serialisable(value: Any) -> Any:
     )
 
 
-class _JsonFolderCache:
+class JsonFolderCache:
     """What both caches share: ``<directory>/<key>.json`` files, read leniently, written atomically 0600.
 
     Each problem with a file is reported once per cache object (a run reads an entry again after taking the
@@ -256,7 +240,7 @@ class _JsonFolderCache:
             self._ignoring(path, f"its folder belongs to another user (uid {folder_owner})")
             return None
         try:
-            return path, _loads(raw.decode("utf-8"))
+            return path, loads(raw.decode("utf-8"))
         except ValueError:  # UnicodeDecodeError, a JSON syntax error, nesting too deep: all ValueErrors here
             self._ignoring(path, f"it is not valid JSON ({self._not_json_note})")
             return None
@@ -329,7 +313,7 @@ class _JsonFolderCache:
         return True
 
 
-def _checked_response(response: Mapping[str, Any]) -> dict[str, Any]:
+def checked_response(response: Mapping[str, Any]) -> dict[str, Any]:
     """A deep copy of an STS response, refusing one that would read back as a foreign entry."""
     document = _serialisable(response)
     if not isinstance(document, dict):
@@ -345,7 +329,7 @@ def _checked_response(response: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-class CliCache(_JsonFolderCache):
+class CliCache(JsonFolderCache):
     """The AWS CLI's credential cache (``~/.aws/cli/cache``), shared with ``aws`` and with boto3 users of it.
 
     Files are ``<key>.json`` with the whole STS response, exactly as botocore's ``JSONFileCache`` writes
@@ -367,7 +351,7 @@ class CliCache(_JsonFolderCache):
         the result is False: the caller's credentials are still good, only not cached. Raises
         ``InvalidInputError`` when ``response`` has no complete ``Credentials``.
         """
-        document = _checked_response(response)
+        document = checked_response(response)
         user = document.get("AssumedRoleUser")
         account = _account_from_arn(user.get("Arn") if isinstance(user, dict) else None)
         if account is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rolecall.cache import DEFAULT_MIN_REMAINING, _checked_response, _JsonFolderCache
+from rolecall.cache import DEFAULT_MIN_REMAINING, JsonFolderCache, checked_response
 from rolecall.errors import InvalidInputError
 from rolecall.fastjson import canonical_json, sha1_hex
 
@@ -20,7 +20,7 @@ __all__ = ["SessionCache"]
 _SESSION_META = "Rolecall"
 
 
-class SessionCache(_JsonFolderCache):
+class SessionCache(JsonFolderCache):
     """rolecall's own cache of GetSessionToken (MFA session) credentials, apart from the AWS CLI's.
 
     One entry per source identity and MFA device (``key``), so every role reached from that identity reuses
@@ -67,7 +67,7 @@ class SessionCache(_JsonFolderCache):
                 "the MFA session cache key does not match its identity and device",
                 hint="this is a bug in the caller: compute the key with SessionCache.key",
             )
-        document = _checked_response(response)
+        document = checked_response(response)
         document[_SESSION_META] = {"SourceAccessKeyId": source_access_key_id, "SerialNumber": mfa_serial}
         return self._write(key, document)
 

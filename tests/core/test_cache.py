@@ -22,13 +22,13 @@ from rolecall.cache import (
     DEFAULT_MIN_REMAINING,
     CacheEntry,
     CliCache,
-    SessionCache,
     assume_role_cache_key,
     has_control_characters,
 )
 from rolecall.errors import InvalidInputError
 from rolecall.fastjson import canonical_json, loads
 from rolecall.sandbox import Sandbox
+from rolecall.sessioncache import SessionCache
 
 NOW = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)
 ROLE = "arn:aws:iam::123456789012:role/demo"

@@ -26,10 +26,11 @@ from typing import Any
 import pytest
 
 from conftest import AwsHome
-from rolecall.cache import CliCache, SessionCache, assume_role_cache_key, read_regular_file
+from rolecall.cache import CliCache, assume_role_cache_key, read_regular_file
 from rolecall.fileio import remove_special
 from rolecall.mfa import UsedCodes
 from rolecall.sandbox import Sandbox
+from rolecall.sessioncache import SessionCache
 from sandbox_fixtures import seeded_env
 
 NOW = datetime(2026, 11, 27, 23, 0, 0, tzinfo=timezone.utc)

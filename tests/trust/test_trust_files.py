@@ -34,10 +34,11 @@ from typing import Any
 import pytest
 
 from conftest import AwsHome
-from rolecall.cache import CliCache, SessionCache, assume_role_cache_key
+from rolecall.cache import CliCache, assume_role_cache_key
 from rolecall.mfa import UsedCodes, _device_id, device_lock
 from rolecall.picker import RecentProfiles
 from rolecall.sandbox import Sandbox
+from rolecall.sessioncache import SessionCache
 from rolecall.sso.settings import SsoLogin
 from rolecall.sso.tokens import SsoTokenCache, token_key
 

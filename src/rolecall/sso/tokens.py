@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 
-from rolecall.cache import _JsonFolderCache, _sha1_hex, has_control_characters
+from rolecall.cache import JsonFolderCache, has_control_characters
+from rolecall.fastjson import sha1_hex
 from rolecall.timefmt import format_iso_z, parse_timestamp, timedelta, to_utc
 
 TYPE_CHECKING = False
@@ -36,7 +37,7 @@ REFRESH_WINDOW = timedelta(minutes=15)
 
 def token_key(login: SsoLogin) -> str:
     """The cache key of a login's token: SHA-1 of the session name, or of the start URL for a legacy profile."""
-    return _sha1_hex(login.session_name if login.session_name is not None else login.start_url)
+    return sha1_hex(login.session_name if login.session_name is not None else login.start_url)
 
 
 def registration_key(login: SsoLogin) -> str:
@@ -51,7 +52,7 @@ def registration_key(login: SsoLogin) -> str:
         "scopes": list(login.scopes) if login.scopes else None,
         "session_name": login.session_name,
     }
-    return _sha1_hex(json.dumps(args, sort_keys=True))
+    return sha1_hex(json.dumps(args, sort_keys=True))
 
 
 class SsoToken:
@@ -170,7 +171,7 @@ def new_token_document(
     return document
 
 
-class SsoTokenCache(_JsonFolderCache):
+class SsoTokenCache(JsonFolderCache):
     """``~/.aws/sso/cache``: tokens and client registrations of IAM Identity Center logins."""
 
     __slots__ = ()
