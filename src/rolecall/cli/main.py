@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),
     "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
     "demo": ("demo", "Walk through the whole workflow against the local sandbox."),
+    "help": ("help", "Show a documentation page: exit codes, profiles, MFA, SSO, shells... (rolecall help TOPIC)."),
 }
 
 
@@ -65,7 +66,8 @@ def available_commands() -> list[str]:
     return [name for name in COMMANDS if find_spec(_module_name(name)) is not None]
 
 
-def _top_help() -> str:
+def top_help() -> str:
+    """``rolecall --help``: the usage line and one line per command."""
     lines = [
         "usage: rolecall [--debug] [--version] COMMAND [ARGS...]",
         "",
@@ -75,7 +77,11 @@ def _top_help() -> str:
     ]
     for name in available_commands():
         lines.append(f"  {name:<20}{COMMANDS[name][1]}")
-    lines += ["", "Run 'rolecall COMMAND --help' for a command's options. Exit codes: docs/exit-codes.md."]
+    lines += [
+        "",
+        "Run 'rolecall COMMAND --help' for a command's options, 'rolecall help' for the documentation topics",
+        "(exit codes: rolecall help exit-codes).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -210,8 +216,8 @@ def _print_traceback(error: BaseException, stream: TextIO) -> None:
 
 
 def _dispatch(argv: list[str], ctx: Context) -> int:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        ctx.out(_top_help())
+    if not argv or argv[0] in ("-h", "--help"):
+        ctx.out(top_help())
         return 0
     if argv[0] == "--version":
         ctx.out(f"rolecall {__version__}\n")

@@ -38,6 +38,7 @@ VALUE_KINDS = {
     "sso_session": "sso-session",
     "service": "service",
     "region": "region",
+    "topic": "topic",
     "ca_bundle": "@files",
     "csv": "@files",
     "dir": "@dirs",
@@ -76,7 +77,7 @@ class Names:
         return self._files
 
     def values(self, kind: str) -> Candidates:
-        """The names of ``kind`` (profile, sso-session, service, region); none when they cannot be read."""
+        """The names of ``kind`` (profile, sso-session, service, region, topic); none when they cannot be read."""
         try:
             return self._values(kind)
         except (RolecallError, OSError, ValueError):
@@ -93,6 +94,13 @@ class Names:
             return [(name, "console service") for name in sorted(SERVICES)]
         if kind == "region":
             return [(name, "region") for name in _regions()]
+        if kind == "topic":  # `rolecall help`: the pages, then the commands (help COMMAND is COMMAND --help)
+            from rolecall.cli.commands.help import topics
+            from rolecall.cli.main import COMMANDS
+
+            pages = topics()
+            commands = [(name, summary) for name, (_, summary) in COMMANDS.items() if name not in pages]
+            return list(pages.items()) + commands
         return []
 
 

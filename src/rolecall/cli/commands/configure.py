@@ -24,7 +24,15 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare ``set``, ``get``, ``list`` and ``list-profiles``; ``--profile`` is accepted before or after them."""
     parser.add_argument("--profile", dest="outer_profile", metavar="PROFILE", help="the profile to use")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=False)
+    parser.usage = "rolecall configure [-h] [--profile PROFILE] [ACTION ...]"
+    parser.epilog = (
+        "Without an ACTION, `rolecall configure [--profile PROFILE]` asks the AWS CLI's four questions (access key "
+        "ID, secret access key, default region, output format) and writes the answers; Enter keeps a value "
+        "(rolecall help configure)."
+    )
+    actions = parser.add_subparsers(
+        dest="action", metavar="ACTION", required=False, title="actions (optional: none asks the four questions)"
+    )
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, description=help_text)

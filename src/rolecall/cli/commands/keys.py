@@ -84,9 +84,9 @@ def _add(args: argparse.Namespace, ctx: Context) -> int:
     store = _store(ctx)
     replaced = store.get(args.profile) is not None
     store.put(args.profile, key)
-    ctx.say(f"rolecall: {'replaced' if replaced else 'stored'} the key {mask(key.access_key_id)} of "
+    ctx.say(f"{'replaced' if replaced else 'stored'} the key {mask(key.access_key_id)} of "
             f'"{args.profile}" in {store.description}')  # fmt: skip
-    ctx.say(f"rolecall: a profile uses it with: credential_process = {credential_process_command(args.profile)}")
+    ctx.say(f"a profile uses it with: credential_process = {credential_process_command(args.profile)}")
     return 0
 
 
@@ -100,7 +100,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
         if key is not None:
             rows.append((name, mask(key.access_key_id), getattr(store, "label", store.name)))
     if not rows:
-        ctx.say(f"rolecall: no keys are stored in {store.description}")
+        ctx.say(f"no keys are stored in {store.description}")
         return 0
     width = max(len(name) for name, _, _ in rows)
     for name, masked, backend in rows:
@@ -116,7 +116,7 @@ def _remove(args: argparse.Namespace, ctx: Context) -> int:
         raise NotFoundError(f'no key is stored for "{args.profile}" in {store.description}',
                             hint="run `rolecall keys list` for the stored ones")  # fmt: skip
     store.delete(args.profile, pending=True)
-    ctx.say(f'rolecall: removed the key of "{args.profile}" from {store.description}')
+    ctx.say(f'removed the key of "{args.profile}" from {store.description}')
     return 0
 
 
@@ -134,14 +134,14 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
     result = import_keys(path, store, None if args.all else args.profiles, clock=ctx.clock,
                          rolecall_dir=ctx.paths.rolecall_dir)  # fmt: skip
     for name, why in result.skipped:
-        ctx.say(f"rolecall: [{name}] left as it is: {why}")
+        ctx.say(f"[{name}] left as it is: {why}")
     if not result.imported:
-        ctx.say(f"rolecall: no keys to import in {path}")
+        ctx.say(f"no keys to import in {path}")
         return 0
     for name, key_id in result.imported:
-        ctx.say(f"rolecall: moved the key {mask(key_id)} of [{name}] into {store.description}")
-    ctx.say(f"rolecall: {path} now has no secret for them: each runs `rolecall credential-process --keys NAME`")
-    ctx.say(f"rolecall: the old file, with the plaintext keys, is kept (0600) as {result.backup}; once everything "
+        ctx.say(f"moved the key {mask(key_id)} of [{name}] into {store.description}")
+    ctx.say(f"{path} now has no secret for them: each runs `rolecall credential-process --keys NAME`")
+    ctx.say(f"the old file, with the plaintext keys, is kept (0600) as {result.backup}; once everything "
             "works, delete it with: rolecall keys import --confirm")  # fmt: skip
     if shutil.which("rolecall", path=ctx.env.get("PATH")) is None:
         ctx.warn("`rolecall` is not on PATH: the AWS CLI and SDKs need it there to run the credential_process")
@@ -155,11 +155,11 @@ def _confirm(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("--confirm takes no profiles", hint="rolecall keys import --confirm")
     done = confirm_import(ctx.paths.credentials_file, ctx.paths.rolecall_dir)
     if not done.backups:
-        ctx.say("rolecall: no backups of the credentials file to delete")
+        ctx.say("no backups of the credentials file to delete")
     for path in done.backups:
-        ctx.say(f"rolecall: deleted the backup {path}")
+        ctx.say(f"deleted the backup {path}")
     for path in done.leftovers:
-        ctx.say(f"rolecall: deleted {path}, an unfinished copy an interrupted rolecall left")
+        ctx.say(f"deleted {path}, an unfinished copy an interrupted rolecall left")
     return 0
 
 
@@ -196,7 +196,7 @@ def _rotate(args: argparse.Namespace, ctx: Context) -> int:
         signer = _mfa_signer(args, ctx, serial.strip(), settings)
     store = _store(ctx)
     result = rotate_key(args.profile, store, settings, iam_credentials=signer, reporter=ctx.say)
-    ctx.say(f"rolecall: {args.profile}: rotated the key of {result.user_name}: {short(result.old_access_key_id)} "
+    ctx.say(f"{args.profile}: rotated the key of {result.user_name}: {short(result.old_access_key_id)} "
             f"deleted, {short(result.new_access_key_id)} stored in {store.description} and verified")  # fmt: skip
     return 0
 

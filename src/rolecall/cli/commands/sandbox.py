@@ -87,6 +87,9 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
         # Ctrl-C or SIGTERM at any moment after the start (even while the exports are printed) is a clean stop.
         try:
             env = sandbox.write_aws_files_in(folder)
+            # The seeded profiles carry console_federation_endpoint; profiles the user adds (add-role, configure)
+            # do not: the variable makes `rolecall console` sign in through the sandbox for them too.
+            env["ROLECALL_FEDERATION_ENDPOINT"] = sandbox.federation_endpoint
             env["ROLECALL_HOME"] = os.path.join(folder, "rolecall")
             env["ROLECALL_SANDBOX_DIR"] = folder
             statefile.write_state(sandbox, folder, env, pointer_dir)
@@ -99,7 +102,9 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
             ctx.say(f"  profiles: {PROFILES_SUMMARY}")
             ctx.say(f"  IAM Identity Center: {SSO_SUMMARY}; start URL {sandbox.sso_start_url} "
                     "(rolecall sso login --sso-session sandbox, then approve on the page it opens)")
-            ctx.say(f"  console sign-in: {sandbox.federation_endpoint} (rolecall console readonly)")
+            ctx.say(f"  console sign-in: {sandbox.federation_endpoint} (rolecall console readonly); exported above as "
+                    "ROLECALL_FEDERATION_ENDPOINT, so profiles you add sign in there too (or give one "
+                    f"console_federation_endpoint = {sandbox.federation_endpoint})")
             ctx.say(f"  files in {folder}")
             ctx.say("  point a shell at it: paste the lines above (stdout) into it")
             ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")

@@ -31,6 +31,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=_SHELLS,
         help="the shell to print the integration code for (default: the shell running rolecall, else $SHELL's)",
     )
+    import argparse
+
+    # The line to put in the start-up file is what a person looks for here: shown as written, not re-wrapped.
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = SETUP_LINES
+
+
+#: The line for each shell's start-up file (also in docs/shells.md).
+SETUP_LINES = """\
+Put one line in your shell's start-up file, then open a new shell:
+  bash  ~/.bashrc                       eval "$(rolecall shell-init bash)"
+  zsh   ~/.zshrc (after compinit)       eval "$(rolecall shell-init zsh)"
+  fish  ~/.config/fish/config.fish      rolecall shell-init fish | source
+  pwsh  $PROFILE                        rolecall shell-init pwsh | Out-String | Invoke-Expression
+It defines assume and unassume, Tab completion of rolecall and of assume, and the prompt segment
+(rolecall help shells)."""
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

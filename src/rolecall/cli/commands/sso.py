@@ -29,13 +29,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions.required = True
     for name, summary in (
         ("login", "log in to IAM Identity Center and cache the token (as aws sso login)"),
-        ("logout", "end IAM Identity Center sessions and remove their cached tokens and role credentials"),
+        ("logout", "end IAM Identity Center sessions on the service side, remove their cached tokens and SSO role "
+                   "credentials: every cached login without an option (as aws sso logout), one with --profile or "
+                   "--sso-session"),
         ("sync", "write a profile for every account and role you can use into the config file"),
     ):
         sub = actions.add_parser(name, help=summary, description=summary)
         where = sub.add_mutually_exclusive_group()
-        where.add_argument("--profile", help="a profile that uses the login (default: $AWS_PROFILE, then 'default')")
-        where.add_argument("--sso-session", metavar="NAME", help="the [sso-session NAME] to use")
+        if name == "logout":
+            where.add_argument("--profile", help="only the login this profile uses (default: every cached login)")
+            where.add_argument("--sso-session", metavar="NAME", help="only the login of [sso-session NAME]")
+        else:
+            where.add_argument(
+                "--profile", help="a profile that uses the login (default: $AWS_PROFILE, then 'default')"
+            )
+            where.add_argument("--sso-session", metavar="NAME", help="the [sso-session NAME] to use")
         if name in ("login", "sync"):
             sub.add_argument("--use-device-code", action="store_true",
                              help="approve with a code on any device instead of a browser redirect to this computer")
