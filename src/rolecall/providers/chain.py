@@ -32,29 +32,10 @@ from rolecall.providers.mfa_inputs import MfaInputs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Protocol
-
     from rolecall.aws.settings import StsSettings
     from rolecall.config.parse import ConfigFiles
     from rolecall.providers.base import Provider, Runtime
-
-    class BuildContext(Protocol):
-        """What a source's ``build(context, profile)`` may use: the files, the runtime, the MFA inputs, and where
-        to record why it was chosen."""
-
-        files: ConfigFiles
-        runtime: Runtime
-        inputs: MfaInputs
-
-        def decide(self, sentence: str) -> None:
-            """Record why this source was chosen (``--explain`` shows the sentences in order)."""
-
-        def path(self, which: str) -> str:
-            """`` (~/.aws/credentials)``: the file ``which`` (an ``AwsPaths`` attribute) for messages, or nothing."""
-
-    #: A source's factory: the provider for a profile of its kind, or None when the profile turns out to have none.
-    SourceFactory = Callable[[BuildContext, Profile], "Provider | None"]
+    from rolecall.providers.contract import SourceFactory
 
 
 #: The registry of credential sources: a profile's own kind (``config.graph.own_kind``, botocore's order) -> the

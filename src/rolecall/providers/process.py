@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from rolecall.config.profiles import Profile
     from rolecall.providers.base import Provider
-    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.contract import BuildContext
     from rolecall.providers.result import ConsoleFacts
 
 

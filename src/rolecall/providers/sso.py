@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
-    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.contract import BuildContext
     from rolecall.providers.result import ConsoleFacts, Retrieved
     from rolecall.sso.auth import TokenSource
     from rolecall.sso.settings import SsoLogin, SsoRole

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rolecall.config.parse import ConfigValue
     from rolecall.config.profiles import Profile
     from rolecall.providers.base import Provider
-    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.contract import BuildContext
 
 
 def credentials_from_section(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
     from rolecall.providers.base import Provider, Runtime
-    from rolecall.providers.chain import BuildContext
+    from rolecall.providers.contract import BuildContext
     from rolecall.providers.mfa_inputs import MfaInputs
     from rolecall.providers.result import ConsoleFacts, Retrieved
 
