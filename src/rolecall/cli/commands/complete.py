@@ -105,21 +105,10 @@ class Names:
 
 
 def _regions() -> list[str]:
-    """The region names botocore ships (its partitions file), read without importing botocore."""
-    import json
-    import os
-    from importlib.util import find_spec
+    """The region names botocore ships (its partitions file, read without importing botocore)."""
+    from rolecall.regions import known_regions
 
-    spec = find_spec("botocore")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    path = os.path.join(next(iter(spec.submodule_search_locations)), "data", "partitions.json")
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    return sorted(
-        name for partition in data.get("partitions", []) for name in partition.get("regions", {})
-        if not name.endswith("-global")
-    )
+    return sorted(name for name in known_regions() if not name.endswith("-global"))
 
 
 # -------------------------------------------------------------------------------------------- the command line
