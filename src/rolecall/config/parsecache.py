@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
-    from rolecall.config.parse import ConfigValue
-
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "DEFAULT_MIN_BYTES",
@@ -178,7 +176,7 @@ class Indexed:
         except (ValueError, EOFError, TypeError) as exc:
             raise CacheBroken from exc
 
-    def get(self, name: str) -> dict[str, ConfigValue] | None:
+    def get(self, name: str) -> dict[str, str | dict[str, str]] | None:  # parse.ConfigValue, spelt out: no circle
         """The value stored under ``name``, or ``None``; raises ``CacheBroken``."""
         if "\n" in name:
             return None  # names never hold a newline; one here would match across two entries
