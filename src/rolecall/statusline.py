@@ -20,7 +20,7 @@ On the fast path (the cached ``rolecall env``): imports nothing but what is load
 
 from __future__ import annotations
 
-from rolecall.providers.result import origin_of
+from rolecall.providers.result import Retrieved, origin_of
 from rolecall.timefmt import format_duration
 
 TYPE_CHECKING = False
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 #: The environment variable that silences the line for good (``export ROLECALL_QUIET=1``).
 QUIET_VARIABLE = "ROLECALL_QUIET"
-
-#: How a provider's ``origin`` begins when an AWS CLI cache entry served the credentials (providers/caching.py).
-_CACHE_ORIGIN = "the AWS CLI cache"
 
 #: Where the credentials came from, for sources that do not say it themselves (keys in a file, a helper...).
 _FROM_METHOD = {
@@ -51,11 +48,14 @@ def quiet(env: Mapping[str, str], flag: bool = False) -> bool:
     return flag or env.get(QUIET_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def came_from(origin: str | None) -> str | None:
-    """``cached`` or ``new session`` for a provider's ``origin`` (``Retrieved.origin``), None when it said nothing."""
-    if origin is None:
+def came_from(credentials: Credentials) -> str | None:
+    """``cached`` when an AWS CLI cache entry served ``credentials`` (``Retrieved.from_cache``), ``new session`` when
+    a call made them and the source says so (``Retrieved.origin``), None when the source says nothing."""
+    if not isinstance(credentials, Retrieved):
         return None
-    return "cached" if origin.startswith(_CACHE_ORIGIN) else "new session"
+    if credentials.from_cache:
+        return "cached"
+    return "new session" if credentials.origin is not None else None
 
 
 def status_line(
@@ -73,7 +73,7 @@ def status_line(
     the credentials do not); ``identity``: GetCallerIdentity's answer, when one was asked for; ``method``: the
     provider's ``method``, saying where keys came from when the credentials do not carry an origin.
     """
-    origin, identity_arn = origin_of(credentials)
+    _, identity_arn = origin_of(credentials)
     account, who = _who(credentials, settings or {}, identity, identity_arn)
     head = f"[{profile}] " + " ".join(part for part in (account, who) if part)
     left = credentials.remaining(now)
@@ -84,7 +84,7 @@ def status_line(
     else:
         # Rounded up to the minute, as the prompt segment does: with 30 s left it says 1 min, never 0.
         when = format_duration(-(-int(left.total_seconds()) // 60) * 60) + " left"
-    source = came_from(origin) or _FROM_METHOD.get(method)
+    source = came_from(credentials) or _FROM_METHOD.get(method)
     return f"{head}, {when}" + (f" ({source})" if source else "")
 
 

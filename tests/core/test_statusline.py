@@ -25,14 +25,14 @@ NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
 ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/admin/alice-session"
 
 
-def _creds(seconds: float, origin: str | None = None, arn: str | None = None) -> Retrieved:
+def _creds(seconds: float, origin: str | None = None, arn: str | None = None, *, cached: bool = False) -> Retrieved:
     """Role credentials expiring ``seconds`` after NOW, with where they came from."""
     expiry = NOW + timedelta(seconds=seconds)
-    return Retrieved("ASIAEXAMPLE", "secret", "TOKEN", expiry, origin=origin, identity_arn=arn)
+    return Retrieved("ASIAEXAMPLE", "secret", "TOKEN", expiry, origin=origin, identity_arn=arn, from_cache=cached)
 
 
 def test_a_role_from_the_cache_and_from_a_new_call() -> None:
-    cached = _creds(58 * 60 - 10, "the AWS CLI cache (abc.json)", ROLE_ARN)
+    cached = _creds(58 * 60 - 10, "the AWS CLI cache (abc.json)", ROLE_ARN, cached=True)
     assert status_line("prod", cached, now=NOW) == "[prod] 123456789012 role/admin, 58 min left (cached)"
     fresh = _creds(3600, "a new AssumeRole call with an MFA code", ROLE_ARN)
     assert status_line("prod", fresh, now=NOW) == "[prod] 123456789012 role/admin, 1 h left (new session)"
@@ -68,9 +68,13 @@ def test_quiet_and_origin_words() -> None:
         assert quiet({"ROLECALL_QUIET": value})
     for value in ("", "0", "false", "no"):
         assert not quiet({"ROLECALL_QUIET": value})
-    assert came_from(None) is None
-    assert came_from("the AWS CLI cache (k.json)") == "cached"
-    assert came_from("a new AssumeRole call") == "new session"
+    keys = Credentials("AKIAIOSFODNN7EXAMPLE", "secret")
+    assert came_from(keys) is None
+    assert came_from(Retrieved.of(keys, origin=None)) is None
+    # From the flag CachedSource sets, not the words: a source that reports no origin is still "cached".
+    assert came_from(Retrieved.of(keys, origin=None, from_cache=True)) == "cached"
+    assert came_from(Retrieved.of(keys, origin="the AWS CLI cache (k.json)", from_cache=True)) == "cached"
+    assert came_from(Retrieved.of(keys, origin="a new AssumeRole call")) == "new session"
 
 
 # The cached `rolecall env` with its status line: stderr is the pty this probe runs on (os.openpty below).

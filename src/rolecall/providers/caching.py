@@ -10,7 +10,8 @@ its cache key and how to fetch; the wrapper does the rest, the same way for each
    read again once the lock is held, so parallel runs make one call;
 4. **refuse expired answers** (``refuse_expired``, naming ``Fetcher.answered_by``) before anything is stored;
 5. **save**: ``CliCache.put`` (a file that cannot be written is one warning; the credentials are still used);
-6. **say where they came from**: the result is a ``Retrieved`` naming the cache entry or the fetcher's own words.
+6. **say where they came from**: the result is a ``Retrieved`` naming the cache entry or the fetcher's own words,
+   its ``from_cache`` True when the entry served it (whether or not the fetcher reports its origin).
 
 AssumeRole, AssumeRoleWithWebIdentity and IAM Identity Center roles use it. A new cached source writes a
 ``Fetcher`` and gets all of the above, and ``explain``/``cached`` answers from the same entry.
@@ -120,12 +121,13 @@ class CachedSource:
         if entry is None:
             return None
         if not self.fetcher.reports_origin:
-            return Retrieved.of(entry.credentials, origin=None, source_method=self.fetcher.method)
+            return Retrieved.of(entry.credentials, origin=None, source_method=self.fetcher.method, from_cache=True)
         return Retrieved.of(
             entry.credentials,
             origin=f"the AWS CLI cache ({self.fetcher.cache_key()}.json)",
             identity_arn=assumed_arn(entry.response),
             source_method=self.fetcher.method,
+            from_cache=True,
         )
 
     def _fetch(self) -> Retrieved:

@@ -1,12 +1,12 @@
 """What a provider hands back, and the facts about a source that callers may ask before using it.
 
 ``Retrieved`` is the provider's answer: the credentials together with where they came from (a cache entry or a
-fresh call, in the words of the summary line), the assumed-role ARN when the answer says it, and the method of the
-source. It *is* a ``Credentials`` (a subclass adding three read-only fields), so ``retrieve()`` returns it to
-library callers unchanged (``rolecall.resolve.get_credentials``), while ``assume``'s summary line reads
-``origin``/``identity_arn`` from the value itself instead of from the provider after the call: providers keep no
-state that callers read. Equality and hashing are those of the credentials (where they came from is not part of
-what they are); ``plain()`` drops the extra fields.
+fresh call, in the words of the summary line, and as a flag: ``from_cache``), the assumed-role ARN when the answer
+says it, and the method of the source. It *is* a ``Credentials`` (a subclass adding four read-only fields), so
+``retrieve()`` returns it to library callers unchanged (``rolecall.resolve.get_credentials``), while ``assume``'s
+summary line reads ``origin``/``identity_arn`` (and the status line ``from_cache``) from the value itself instead of
+from the provider after the call: providers keep no state that callers read. Equality and hashing are those of the
+credentials (where they came from is not part of what they are); ``plain()`` drops the extra fields.
 
 ``ConsoleFacts`` answers what ``rolecall console`` must know before any call (is it a role, reached by chaining,
 are the keys long-term?), so ``cli/`` never asks which class a provider is.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class Retrieved(Credentials):
     """Credentials and where they came from: an immutable value (equal to the plain credentials it carries)."""
 
-    __slots__ = ("identity_arn", "origin", "source_method")
+    __slots__ = ("from_cache", "identity_arn", "origin", "source_method")
 
     #: Where the credentials came from, as the summary line says it after "from " (``the AWS CLI cache (KEY.json)``,
     #: ``a new AssumeRole call``), or None when the source does not say (keys in a file, the environment).
@@ -35,6 +35,9 @@ class Retrieved(Credentials):
     identity_arn: str | None
     #: The ``method`` of the source that answered (``assume-role``, ``sso``...).
     source_method: str
+    #: True when an entry of the AWS CLI cache served them (no call was made: ``providers.caching.CachedSource``),
+    #: whether or not the source reports its ``origin``; False for a fresh call and for sources without a cache.
+    from_cache: bool
 
     def __init__(
         self,
@@ -47,16 +50,24 @@ class Retrieved(Credentials):
         origin: str | None = None,
         identity_arn: str | None = None,
         source_method: str = "",
+        from_cache: bool = False,
     ) -> None:
         super().__init__(access_key_id, secret_access_key, session_token, expiration, account_id)
         set_ = object.__setattr__
         set_(self, "origin", origin)
         set_(self, "identity_arn", identity_arn)
         set_(self, "source_method", source_method)
+        set_(self, "from_cache", from_cache)
 
     @classmethod
     def of(
-        cls, credentials: Credentials, *, origin: str | None, identity_arn: str | None = None, source_method: str = ""
+        cls,
+        credentials: Credentials,
+        *,
+        origin: str | None,
+        identity_arn: str | None = None,
+        source_method: str = "",
+        from_cache: bool = False,
     ) -> Retrieved:
         """``credentials`` with where they came from."""
         return cls(
@@ -68,6 +79,7 @@ class Retrieved(Credentials):
             origin=origin,
             identity_arn=identity_arn,
             source_method=source_method,
+            from_cache=from_cache,
         )
 
     def plain(self) -> Credentials:
@@ -82,7 +94,7 @@ class Retrieved(Credentials):
     def __repr__(self) -> str:
         return (
             f"Retrieved(access_key_id={self.access_key_id!r}, expiration={self.expiration!r}, "
-            f"account_id={self.account_id!r}, origin={self.origin!r})"
+            f"account_id={self.account_id!r}, origin={self.origin!r}, from_cache={self.from_cache})"
         )
 
 
