@@ -14,6 +14,7 @@ import difflib
 import re
 from datetime import datetime, timedelta
 
+from rolecall.config import refusals
 from rolecall.config.document import parse_document
 from rolecall.config.findings import ERROR, INFO, RULES, WARNING, Finding, SourceFile, read_source
 from rolecall.config.graph import (
@@ -240,9 +241,9 @@ def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
             continue
         if source not in files.profiles:
             file, line = files.where(name, "source_profile")
-            close = difflib.get_close_matches(source, list(files.profiles), n=1, cutoff=0.6)
-            fix = (f"did you mean {close[0]!r}? {_set_command('source_profile', close[0], name)}" if close
-                   else f"create [profile {source}] (keys go in the credentials file), or point source_profile at "
+            # the did-you-mean is the resolver's own (refusals.missing_source's hint at run time)
+            fix = (refusals.source_typo_fix(name, source, files.profiles)
+                   or f"create [profile {source}] (keys go in the credentials file), or point source_profile at "
                    "an existing profile")
             yield Finding("RC002", name, file, line,
                           f'profile "{name}": source_profile "{source}" does not exist in either file', fix)

@@ -17,7 +17,7 @@ from rolecall.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from rolecall.config.parse import ConfigValue
 
@@ -137,11 +137,30 @@ def credential_source(profile: str, value: str) -> Refusal | None:
     )
 
 
-def missing_source(profile: str, source: str) -> Refusal:
-    """RC002: ``source_profile`` names a profile in neither file."""
+def missing_source(profile: str, source: str, names: Iterable[str] = ()) -> Refusal:
+    """RC002: ``source_profile`` names a profile in neither file (``names``: those there are, for a did-you-mean)."""
     return Refusal("RC002", f'the source_profile "{source}" named in profile "{profile}" does not exist',
-                   "run `rolecall configure list-profiles` to see the profiles there are", profile=profile,
-                   key="source_profile")
+                   source_typo_fix(profile, source, names)
+                   or "run `rolecall configure list-profiles` to see the profiles there are",
+                   profile=profile, key="source_profile")
+
+
+def closest_profile(name: str, names: Iterable[str]) -> str | None:
+    """The one profile of ``names`` whose name is close to ``name`` (a typo), or None."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def source_typo_fix(profile: str, source: str, names: Iterable[str]) -> str | None:
+    """``did you mean 'prod'? rolecall configure set source_profile prod --profile PROFILE`` for a ``source_profile``
+    that names no profile but is close to one of ``names``, else None: the same words at run time (RC002's hint)
+    and in doctor (RC002's fix)."""
+    close = closest_profile(source, names)
+    if close is None:
+        return None
+    return f"did you mean {close!r}? rolecall configure set source_profile {close} --profile {profile}"
 
 
 def loop(chain: Sequence[str]) -> Refusal:

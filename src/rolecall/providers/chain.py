@@ -264,7 +264,7 @@ class _Builder:
 
     def _source_profile(self, profile: Profile, source_name: str, visited: list[str]) -> Provider:
         if self.files.profile(source_name) is None:
-            raise refusals.missing_source(profile.name, source_name).error()
+            raise refusals.missing_source(profile.name, source_name, self.files.profile_names()).error()
         source = self._profile(source_name)
         self.inputs.register_profile(source)
         self_reference = source_name == profile.name
