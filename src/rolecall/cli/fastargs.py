@@ -3,9 +3,10 @@
 Importing ``argparse`` pulls in ``re``, ``gettext``, ``locale`` and ``shutil`` (with ``bz2`` and ``lzma``):
 together more than the rest of a cached lookup. The common invocations (``rolecall env prod``,
 ``rolecall env prod --format fish``, what the ``assume`` shell function runs: ``rolecall env --format sh --pick
-prod``, ``rolecall credential-process prod``) are recognised here and give the
-same namespace argparse would; anything else returns None and goes through argparse as usual.
-``tests/test_fastargs.py`` checks the namespaces are identical.
+prod``, ``rolecall credential-process prod``, each also with ``--profile prod``) are recognised here and give the
+same namespace argparse would; anything else (two different profiles included) returns None and goes through
+argparse as usual. ``tests/cli/test_fastargs.py`` and ``tests/cli/test_profile_option.py`` check the namespaces
+are identical.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ def parse_fast(command: str, argv: Sequence[str]) -> SimpleNamespace | None:
     """The namespace for ``argv`` when it is a plain invocation of a hot command, else None."""
     if command == "env":
         return _env(argv)
-    if command == "credential-process" and len(argv) == 1 and _is_name(argv[0]):
-        return SimpleNamespace(profile=argv[0], keys=None, **_RESOLVE_DEFAULTS)
+    if command == "credential-process" and argv:
+        profile = _Profile()
+        index = 0
+        while index < len(argv):
+            index = profile.read(argv, index)
+            if index < 0:
+                return None
+        return SimpleNamespace(profile=profile.name, keys=None, **_RESOLVE_DEFAULTS)
     return None
 
 
@@ -46,12 +53,38 @@ def _is_name(arg: str) -> bool:
     return bool(arg) and not arg.startswith("-")
 
 
+class _Profile:
+    """The profile named by ``PROFILE`` (once) and ``--profile PROFILE`` / ``--profile=PROFILE`` (any number of
+    times): the same name each time, or the command line is left to argparse (which names the conflict)."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.positional = False
+
+    def read(self, argv: Sequence[str], index: int) -> int:
+        """Take the profile at ``argv[index]``; the index after it, or -1 when argparse must decide."""
+        arg = argv[index]
+        if _is_name(arg) and not self.positional:
+            self.positional = True
+            name, index = arg, index + 1
+        elif arg == "--profile" and index + 1 < len(argv) and _is_name(argv[index + 1]):
+            name, index = argv[index + 1], index + 2
+        elif arg.startswith("--profile=") and _is_name(arg[10:]):
+            name, index = arg[10:], index + 1
+        else:
+            return -1
+        if self.name not in (None, name):
+            return -1
+        self.name = name
+        return index
+
+
 #: The switches of ``env`` read here (``--pick`` and ``--quiet`` come from the ``assume`` shell function).
 _ENV_SWITCHES = {"--pick": "pick", "--quiet": "quiet", "-q": "quiet"}
 
 
 def _env(argv: Sequence[str]) -> SimpleNamespace | None:
-    profile: str | None = None
+    profile = _Profile()
     fmt: str | None = None
     switches = {"pick": False, "quiet": False}
     index = 0
@@ -66,13 +99,11 @@ def _env(argv: Sequence[str]) -> SimpleNamespace | None:
         elif arg in _ENV_SWITCHES:
             switches[_ENV_SWITCHES[arg]] = True
             index += 1
-        elif _is_name(arg) and profile is None:
-            profile = arg
-            index += 1
         else:
-            return None
+            index = profile.read(argv, index)
+            if index < 0:
+                return None
     if fmt is not None and fmt not in _ENV_FORMATS:
         return None  # let argparse produce its usage error
-    return SimpleNamespace(
-        profile=profile, format=fmt, profile_only=False, unset=False, explain=False, **switches, **_RESOLVE_DEFAULTS
-    )
+    return SimpleNamespace(profile=profile.name, format=fmt, profile_only=False, unset=False, explain=False,
+                           **switches, **_RESOLVE_DEFAULTS)  # fmt: skip

@@ -9,6 +9,7 @@ default profile is used, as before. On a terminal it also says how to export the
 
 from __future__ import annotations
 
+from rolecall.cli.commands._profile_arg import add_profile_arguments
 from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, summary_line
 
 TYPE_CHECKING = False
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, output, and the options every credential-getting command shares."""
-    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    """PROFILE (or --profile PROFILE), output, and the options every credential-getting command shares."""
+    add_profile_arguments(parser, PROFILE_HELP)
     parser.add_argument("--output", choices=("none", "json"), default="none", help="print the credentials as JSON")
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no summary or hint on stderr (also: ROLECALL_QUIET=1)"

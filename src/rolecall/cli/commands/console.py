@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from rolecall.cli.commands._profile_arg import add_profile_arguments
 from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for
 from rolecall.errors import ExecError
 
@@ -26,7 +27,7 @@ FORWARD_PAGE_SECONDS = 60
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, where to land, how long, how to open it, and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    add_profile_arguments(parser, PROFILE_HELP)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--service", metavar="S", help="land on a service's console: s3, ec2, cloudwatch, iam, ...")
     where.add_argument("--destination", metavar="URL", help="land on this console URL (https://...)")

@@ -27,8 +27,10 @@ CHAIN_VARIABLE = "ROLECALL_CREDENTIAL_PROCESS_CHAIN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE (or --keys NAME) and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help="the profile whose credentials to print")
+    """PROFILE (or --profile PROFILE, or --keys NAME) and the shared resolve options."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments  # imports argparse: not on the fast path
+
+    add_profile_arguments(parser, "the profile whose credentials to print")
     parser.add_argument(
         "--keys", metavar="NAME", help="print the long-term keys stored under NAME by `rolecall keys` instead"
     )

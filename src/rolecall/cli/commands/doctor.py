@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """[PROFILE] [--output text|json] [--strict] [--online [--region R] [--skew-limit S]]."""
-    parser.add_argument("profile", nargs="?", help="only this profile and its source chain (file rules still apply)")
+    """[PROFILE | --profile PROFILE] [--output text|json] [--strict] [--online [--region R] [--skew-limit S]]."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
+
+    add_profile_arguments(parser, "only this profile and its source chain (file rules still apply)")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
     parser.add_argument("--strict", action="store_true", help="exit 3 on warnings too, not only on errors")
     parser.add_argument("--online", action="store_true",

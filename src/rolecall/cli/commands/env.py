@@ -34,10 +34,11 @@ def default_format(env: Mapping[str, str]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --format, --profile-only, --unset, --pick, --quiet and the shared resolve options."""
+    """PROFILE (or --profile PROFILE), --format, --profile-only, --unset, --pick, --quiet and the resolve options."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
     from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
-    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    add_profile_arguments(parser, PROFILE_HELP)
     parser.add_argument(
         "--format", "-f", choices=FORMATS, help="output format (default: that of the shell running rolecall)"
     )

@@ -1,4 +1,10 @@
-"""``rolecall exec PROFILE -- CMD ARGS...``: run CMD with the profile's credentials in its environment only.
+"""``rolecall exec PROFILE CMD ARGS...``: run CMD with the profile's credentials in its environment only.
+
+Everything after the profile is the command, as in ``aws-vault exec prod aws s3 ls``: ``rolecall exec admin aws
+sts get-caller-identity --query Arn`` runs ``aws`` with ``--query Arn``. rolecall's own options go before the
+command (before the profile, or between it and the command: a command never starts with ``-``); a ``--`` there
+is optional (``rolecall exec prod -- CMD`` as before), and ``--profile PROFILE`` may name the profile instead
+(``rolecall exec --profile prod CMD``).
 
 The credentials never appear in argv. Without ``--server`` rolecall replaces itself with CMD (``execvpe``):
 signals reach CMD directly and its exit code is rolecall's. With ``--server`` a local container-credentials
@@ -28,8 +34,18 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --server, --allow-nested, the shared options, then ``-- CMD ARGS...``."""
-    parser.add_argument("profile", help="the profile whose credentials CMD gets")
+    """[OPTIONS] PROFILE (or --profile PROFILE) [OPTIONS] [--] CMD ARGS..."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
+
+    parser.usage = (
+        "rolecall exec [OPTIONS] PROFILE [--] CMD [ARGS...]\n"
+        "       rolecall exec [OPTIONS] --profile PROFILE [--] CMD [ARGS...]"
+    )
+    parser.epilog = (
+        "Everything from CMD on is the command, its own options included (rolecall exec prod aws sts "
+        "get-caller-identity --query Arn); rolecall's options go before CMD; -- before CMD is optional."
+    )
+    add_profile_arguments(parser, "the profile whose credentials CMD gets")
     parser.add_argument(
         "--server",
         action="store_true",
@@ -37,31 +53,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--allow-nested", action="store_true", help="allow running inside another rolecall exec")
     add_resolve_options(parser, explain=False)
-    parser.add_argument("command", nargs="*", help="the command to run, after --")
-    _split_at_double_dash(parser)
+    parser.add_argument("command", nargs="*", metavar="CMD", help="the command to run, with its arguments")
+    _split_off_command(parser)
 
 
-def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
-    """Make ``parser`` hand everything after the first ``--`` to CMD verbatim, however it looks.
+def _split_off_command(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` hand the command line (``command_start``) to CMD verbatim, however it looks.
 
-    argparse (3.11) removes every ``--`` from a positional's values, and can take words after a second ``--``
-    for options of its own: ``rolecall exec p -- git log -- file`` or a nested ``rolecall exec`` would reach CMD
-    changed. So the words after the first ``--`` never reach argparse at all.
+    argparse (3.11) would take CMD's options for rolecall's (``--query Arn``: unrecognized; ``--region``: rolecall's)
+    and removes every ``--`` from a positional's values, so ``rolecall exec p git log -- file`` or a nested
+    ``rolecall exec`` would reach CMD changed. So the command's words never reach argparse at all.
     """
     parse_known = parser.parse_known_args
 
     def parse_known_args(args: Any = None, namespace: Any = None) -> Any:
         words = list(sys.argv[1:] if args is None else args)
-        tail: list[str] | None = None
-        if "--" in words:
-            index = words.index("--")
-            words, tail = words[:index], words[index + 1 :]
-        parsed, extras = parse_known(words, namespace)
-        if tail is not None:
-            parsed.command = [*parsed.command, *tail]
+        start, skip = command_start(words, _takes_value(parser))
+        parsed, extras = parse_known(words[:start], namespace)
+        parsed.command = words[start + skip :]
         return parsed, extras
 
     parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def _takes_value(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings of ``parser`` followed by a value (``--region R``), as opposed to flags (``--server``)."""
+    return frozenset(
+        option for action in parser._actions if action.nargs != 0 for option in action.option_strings
+    )
+
+
+def command_start(words: list[str], takes_value: frozenset[str]) -> tuple[int, int]:
+    """``(index, skip)``: CMD is ``words[index + skip:]``; ``skip`` is 1 when a ``--`` announces it, else 0.
+
+    rolecall's words are options (with the value of those in ``takes_value``) and one profile, unless
+    ``--profile`` names it; the first other word, or the word after a ``--``, starts the command. Nothing of the
+    command is looked at, so its own ``--``, ``--profile`` or ``--region`` are its own.
+    """
+    named = False
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            return index, 1
+        if word.startswith("-") and word != "-":
+            if word == "--profile" or word.startswith("--profile="):
+                named = True
+            index += 2 if word in takes_value else 1
+        elif not named:
+            named = True  # the profile
+            index += 1
+        else:
+            return index, 0
+    return len(words), 0
 
 
 def point_clients_at(
@@ -81,8 +125,10 @@ def point_clients_at(
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve, then run CMD."""
     command = list(args.command)
+    if args.profile is None:
+        raise UsageError("exec: no profile named", hint="rolecall exec PROFILE CMD ARGS... (or --profile PROFILE CMD)")
     if not command:
-        raise UsageError("rolecall exec: no command given", hint="rolecall exec PROFILE -- CMD ARGS...")
+        raise UsageError("exec: no command given", hint="rolecall exec PROFILE CMD ARGS...")
     if not command[0]:
         # execve refuses it with a ValueError: say so before resolving anything.
         raise ExecError("cannot run the command: its name is empty", hint="check the quoting of CMD")

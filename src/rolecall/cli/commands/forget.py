@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE (or --profile), --all, --role-session / --mfa-session, --dry-run, --output."""
-    parser.add_argument("profile", nargs="?",
-                        help="the profile (default: $AWS_PROFILE, $AWS_DEFAULT_PROFILE, then 'default')")
-    parser.add_argument("--profile", dest="profile_option", metavar="PROFILE", help="the same, as the AWS CLI names it")
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
+    from rolecall.cli.commands._resolve_options import PROFILE_HELP
+
+    add_profile_arguments(parser, PROFILE_HELP)
     parser.add_argument("--all", action="store_true",
                         help="every profile's sessions, and every MFA session (AWS CLI cache entries no profile "
                         "accounts for are left alone)")
@@ -42,10 +43,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Forget, then say what went."""
     from rolecall.forget import forget
 
-    named = args.profile or args.profile_option
-    if args.profile and args.profile_option and args.profile != args.profile_option:
-        raise UsageError(f"two profiles named: {args.profile} and --profile {args.profile_option}",
-                         hint="name one")
+    named = args.profile  # PROFILE or --profile PROFILE (two different ones: a usage error from the parser)
     if args.all and named:
         raise UsageError("--all forgets every profile's sessions: name no profile with it",
                          hint=f"rolecall forget {named}, or rolecall forget --all")

@@ -38,12 +38,15 @@ _ACTIONS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The actions and their options."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
+
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     for name, summary in _ACTIONS:
         sub = actions.add_parser(name, help=summary, description=summary)
-        if name in ("add", "remove", "export", "rotate"):
-            sub.add_argument("profile", help="the profile (the name the key is stored under)")
+        if name in _ONE_PROFILE:
+            # PROFILE or --profile PROFILE: one of them is needed (run says so)
+            add_profile_arguments(sub, "the profile (the name the key is stored under)")
         if name == "import":
             sub.add_argument("profiles", nargs="*", metavar="PROFILE", help="the profiles to import")
             sub.add_argument("--all", action="store_true", help="every section of the credentials file with keys")
@@ -60,8 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             sub.add_argument("--endpoint-url", help="STS and IAM endpoint URL (e.g. the local sandbox)")
 
 
+#: The actions that take one profile (PROFILE or --profile PROFILE, required).
+_ONE_PROFILE = ("add", "remove", "export", "rotate")
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Dispatch to the action."""
+    if args.action in _ONE_PROFILE and args.profile is None:
+        raise UsageError(f"keys {args.action}: no profile named",
+                         hint=f"rolecall keys {args.action} PROFILE (or --profile PROFILE)")  # fmt: skip
     if args.action == "import" and args.confirm:
         return _confirm(args, ctx)
     handler = {"add": _add, "list": _list, "remove": _remove, "import": _import, "export": _export,

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--names (one name a line, for completion) and --output json."""
+    """[PROFILE | --profile PROFILE], --names (one name a line, for completion) and --output json."""
+    from rolecall.cli.commands._profile_arg import add_profile_arguments
+
+    # AWS_PROFILE does not narrow the list: a profile named here does.
+    add_profile_arguments(parser, "only this profile (default: every profile; AWS_PROFILE does not narrow the list)")
     parser.add_argument("--names", action="store_true", help="print only the profile names, one a line")
     parser.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
 
@@ -26,7 +30,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     session = ctx.session
     files = session.files
-    names = files.profile_names()
+    if args.profile is not None:
+        files.require_profile(args.profile)  # a name that is no profile: an error with the close names
+        names = [args.profile]
+    else:
+        names = files.profile_names()
     if args.names:
         ctx.out("".join(f"{name}\n" for name in names))
         return 0

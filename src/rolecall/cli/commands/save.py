@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rolecall.cli.commands._profile_arg import add_profile_arguments
 from rolecall.cli.commands._resolve_options import add_resolve_options, chain_for
 from rolecall.errors import ConfigError, UsageError
 
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from rolecall.credentials import Credentials
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE --as NAME [--force] | --refresh [--within MINUTES]."""
-    parser.add_argument("profile", nargs="?", help="the profile whose credentials to save")
+    """PROFILE (or --profile PROFILE) --as NAME [--force] | --refresh [--within MINUTES]."""
+    add_profile_arguments(parser, "the profile whose credentials to save")
     parser.add_argument("--as", dest="target", metavar="NAME", help="the credentials-file section to write")
     parser.add_argument("--force", action="store_true", help="overwrite a section rolecall did not write")
     parser.add_argument("--refresh", action="store_true", help="renew every section rolecall wrote that is near expiry")

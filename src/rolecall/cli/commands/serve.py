@@ -9,6 +9,7 @@ SIGTERM or SIGHUP, then stops and exits 0.
 
 from __future__ import annotations
 
+from rolecall.cli.commands._profile_arg import add_profile_arguments
 from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options
 
 TYPE_CHECKING = False
@@ -21,8 +22,8 @@ FORMATS = ("sh", "fish", "powershell")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --format and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    """PROFILE (or --profile PROFILE), --format and the shared resolve options."""
+    add_profile_arguments(parser, PROFILE_HELP)
     parser.add_argument("--format", "-f", choices=FORMATS, default="sh",
                         help="how to print the variables to export (default: sh, for bash and zsh)")
     add_resolve_options(parser, explain=False)

@@ -7,6 +7,7 @@ fail with AWS's own error line and exit code 4 (docs/exit-codes.md).
 
 from __future__ import annotations
 
+from rolecall.cli.commands._profile_arg import add_profile_arguments
 from rolecall.cli.commands._resolve_options import PROFILE_HELP, add_resolve_options, chain_for, verify
 from rolecall.timefmt import format_duration, format_iso_offset
 
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """PROFILE, --output and the shared resolve options."""
-    parser.add_argument("profile", nargs="?", help=PROFILE_HELP)
+    """PROFILE (or --profile PROFILE), --output and the shared resolve options."""
+    add_profile_arguments(parser, PROFILE_HELP)
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
     add_resolve_options(parser, explain=False)
 
