@@ -12,13 +12,50 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from rolecall.aws.transport import Transport
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
 
-__all__ = ["caller_identity"]
+__all__ = ["caller_identity", "exported_profile"]
+
+#: Set by ``rolecall env`` (the ``assume`` shell function) and ``rolecall exec`` next to the keys they export.
+_EXPORTED = "ROLECALL_PROFILE"
+
+
+def exported_profile(
+    env: Mapping[str, str],
+    arn: str | None = None,
+    settings_of: Callable[[str], Mapping[str, Any] | None] | None = None,
+) -> str | None:
+    """The profile whose credentials rolecall exported into ``env`` (``ROLECALL_PROFILE``), or None.
+
+    For naming keys found in the environment: ``whoami`` after ``assume ops`` says ``ops``, not only
+    "environment variables". ``unassume`` removes the variable with the keys. With the identity's ``arn``
+    (GetCallerIdentity's) and ``settings_of`` (a profile's settings by name, e.g. ``ConfigFiles.profile``), a name
+    that cannot be right is not given: the profile's ``role_arn`` names another role than the one the keys are a
+    session of (keys exported by hand since).
+    """
+    name = env.get(_EXPORTED, "").strip()
+    if not name:
+        return None
+    settings = settings_of(name) if settings_of is not None else None
+    role_arn = (settings or {}).get("role_arn")
+    if isinstance(role_arn, str) and arn is not None and _role_name(role_arn) != _role_name(arn):
+        return None
+    return name
+
+
+def _role_name(arn: str) -> str | None:
+    """The role of a role ARN (``role/PATH/NAME``) or an assumed-role ARN (``assumed-role/NAME/SESSION``), else None."""
+    resource = arn.split(":", 5)[-1]
+    kind, _, rest = resource.partition("/")
+    if kind == "role":
+        return rest.rsplit("/", 1)[-1]
+    if kind == "assumed-role":
+        return rest.partition("/")[0]
+    return None
 
 
 def caller_identity(

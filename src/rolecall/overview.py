@@ -1,5 +1,6 @@
-"""Where each profile stands, without a network call: its kind, its source chain, its MFA device, and how long
-its cached credentials last. Shared by ``rolecall list`` and the profile picker of ``rolecall assume``."""
+"""Where each profile stands, without a network call: its kind, its account and region, its source chain, its MFA
+device, and how long its cached credentials last. Shared by ``rolecall list`` and the profile picker of
+``rolecall assume``."""
 
 from __future__ import annotations
 
@@ -43,15 +44,50 @@ def kind(profile: Mapping[str, Any]) -> str:
     return "keys" if profile.get("aws_access_key_id") else "other"
 
 
+def account(profile: Mapping[str, Any]) -> str | None:
+    """The account the profile's credentials belong to, from its settings alone (no call): the account of its
+    ``role_arn``, its ``sso_account_id`` or ``aws_account_id``, that of its ``mfa_serial`` (keys of a user with an
+    MFA device); None."""
+    role_arn = profile.get("role_arn")
+    if isinstance(role_arn, str):
+        return _arn_account(role_arn)  # a malformed ARN names no account (doctor says why)
+    for key in ("sso_account_id", "aws_account_id"):
+        value = profile.get(key)
+        if isinstance(value, str) and _is_account(value):
+            return value
+    serial = profile.get("mfa_serial")  # a user's MFA device is in the user's account
+    return _arn_account(serial) if isinstance(serial, str) else None
+
+
+def _arn_account(arn: str) -> str | None:
+    """The account of ``arn:PARTITION:iam::ACCOUNT:...``, or None."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) >= 6 and parts[0] == "arn" and _is_account(parts[4]) else None
+
+
+def _is_account(value: str) -> bool:
+    return len(value) == 12 and value.isdigit()
+
+
+def region(profile: Mapping[str, Any]) -> str | None:
+    """The profile's own ``region`` (what ``rolecall env`` exports for it, and botocore uses when neither
+    ``AWS_REGION`` nor ``AWS_DEFAULT_REGION`` is set); None. A source profile's region is not inherited."""
+    value = profile.get("region")
+    return value if isinstance(value, str) and value else None
+
+
 def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileGraph | None = None) -> dict[str, Any]:
-    """One profile: ``profile``, ``kind``, ``chain``, ``mfa``, ``cached`` ("yes", "" or "error: ...") and
-    ``minutes_left`` of its cached credentials (None when nothing is cached)."""
+    """One profile: ``profile``, ``kind``, ``account``, ``region`` (``account``, ``region``; None when not known
+    without a call), ``chain``, ``mfa``, ``cached`` ("yes", "" or "error: ...") and ``minutes_left`` of its cached
+    credentials (None when nothing is cached)."""
     from rolecall.providers.chain import build_chain
 
     profile = files.profile(name) or {}
     row: dict[str, Any] = {
         "profile": name,
         "kind": kind(profile),
+        "account": account(profile),
+        "region": region(profile),
         "chain": chain_text(files, name, graph),
         "mfa": profile.get("mfa_serial") or "",
         "cached": "",

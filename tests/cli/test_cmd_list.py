@@ -29,7 +29,7 @@ def test_list_shows_chains_and_what_is_cached(sandbox: Sandbox, sandbox_env: dic
 
     table = run_rolecall(["list"], env)
     assert table.returncode == 0
-    assert table.stdout.splitlines()[0].split() == ["PROFILE", "KIND", "CHAIN", "MFA", "CACHED"]
+    assert table.stdout.splitlines()[0].split() == ["PROFILE", "KIND", "ACCOUNT", "REGION", "CHAIN", "MFA", "CACHED"]
     assert any(line.startswith("deploy") and "min left" in line for line in table.stdout.splitlines())
 
     names = run_rolecall(["list", "--names"], env)

@@ -33,14 +33,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     chain = chain_for(args, ctx)
     credentials = chain.provider.retrieve()
     identity = verify(chain, credentials, args, ctx)
-    # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so instead of a profile name.
-    source = "(environment variables)" if chain.provider.method == "env" else chain.profile
+    # Keys from the environment win over an unnamed profile (as in the AWS CLI): say so, and name the profile when
+    # rolecall exported them (assume, env, exec set ROLECALL_PROFILE with the keys).
+    from_environment = chain.provider.method == "env"
+    source, exported = chain.profile, None
+    if from_environment:
+        from rolecall.identity import exported_profile
+
+        exported = exported_profile(ctx.env, identity.get("Arn"), ctx.session.files.profile)
+        source = f"{exported} (environment variables)" if exported else "(environment variables)"
     result: dict[str, Any] = {
-        "Profile": source,
+        "Profile": exported or source,
         "Account": identity.get("Account"),
         "Arn": identity.get("Arn"),
         "UserId": identity.get("UserId"),
     }
+    if from_environment:
+        result["FromEnvironment"] = True
     if credentials.expiration is not None:
         result["Expiration"] = format_iso_offset(credentials.expiration)
     if args.output == "json":
