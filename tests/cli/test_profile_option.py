@@ -211,3 +211,26 @@ def test_exec_usage_errors(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa
         assert result.stderr.startswith(line + " (hint: "), result.stderr
         assert len(result.stderr.splitlines()) == 1
     assert sandbox.calls() == 0
+
+
+def _complete(env: dict[str, str], *words: str) -> list[str]:
+    """What ``rolecall __complete`` offers for ``words`` (the last being the cursor's), as the shells ask it."""
+    import io
+
+    from rolecall.cli.context import Context
+    from rolecall.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["__complete", "fish", "--", *words], Context(io.StringIO(), out, err, dict(env))) == 0, err.getvalue()
+    return [line.split("\t")[0] for line in out.getvalue().splitlines()]
+
+
+def test_completion_after_the_option(aws_home: AwsHome) -> None:
+    aws_home.write_config("[profile prod]\nregion = eu-west-1\n[profile dev]\nregion = eu-west-1\n")
+    env = aws_home.env
+    assert _complete(env, "whoami", "--profile", "") == ["prod", "dev"]
+    assert _complete(env, "exec", "") == ["prod", "dev"]
+    # --profile named it: the next word is the command (exec) or an option (whoami), not a second profile
+    assert _complete(env, "exec", "--profile", "prod", "") == ["@commands"]
+    assert _complete(env, "exec", "--profile", "prod", "git", "") == ["@delegate 4"]  # git: word 4
+    assert "prod" not in _complete(env, "whoami", "--profile", "prod", "")

@@ -184,7 +184,9 @@ class _Walk:
         """The positional the next word goes to, or None when every one is full."""
         while self.used_positionals < len(self.positionals):
             action = self.positionals[self.used_positionals]
-            if action.nargs in _MANY or self.filled == 0:
+            # An option already gave its value (PROFILE after --profile PROFILE): the next positional takes the word.
+            given = self.filled == 0 and any(seen.dest == action.dest for seen in self.seen)
+            if not given and (action.nargs in _MANY or self.filled == 0):
                 return action
             self.used_positionals += 1
             self.filled = 0
