@@ -16,7 +16,7 @@ import pytest
 from conftest import AwsHome
 from keyring_fixtures import keyring_env, secret_service  # noqa: F401 - the fixtures
 from rolecall.config.paths import AwsPaths
-from rolecall.keys.store import open_store
+from rolecall.keys.backends import open_store
 from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_keys_store import keys_env

@@ -14,7 +14,6 @@ from rolecall.errors import ConfigError, ExitCode, InvalidInputError, RolecallEr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
     from typing import Protocol
 
     from rolecall.config.paths import AwsPaths
@@ -141,29 +140,6 @@ def check_key(key_id: str, secret: str) -> StoredKey:
             "the secret access key contains spaces or control characters", hint="paste it again, on its own line"
         )
     return StoredKey(key_id, secret)
-
-
-def open_store(
-    env: Mapping[str, str], paths: AwsPaths, passphrase: Callable[[bool], str] | None = None
-) -> KeyStore:
-    """The store ``ROLECALL_KEYS_BACKEND`` asks for, or the keychain when it is usable, else ``NoBackendError``.
-
-    ``passphrase(creating)`` gives the encrypted file's passphrase (``creating``: the file does not exist yet,
-    so ask twice); by default ``ROLECALL_KEYS_PASSPHRASE``, then a prompt on the terminal.
-    """
-    chosen = (env.get(BACKEND_VARIABLE) or "").strip().lower()
-    if chosen and chosen not in BACKENDS:
-        raise ConfigError(
-            f"{BACKEND_VARIABLE}={chosen!r} is not a key store backend",
-            hint=f"set {BACKEND_VARIABLE} to keyring or file",
-        )
-    if chosen == "file":
-        from rolecall.keys.filestore import EncryptedFileStore, default_passphrase
-
-        return EncryptedFileStore(keys_file(paths), passphrase or default_passphrase(env))
-    from rolecall.keys.keyringstore import KeyringStore
-
-    return KeyringStore.detect(explicit=chosen == "keyring")
 
 
 def keys_file(paths: AwsPaths) -> str:

@@ -72,7 +72,7 @@ class KeystoreProvider:
     def store(self) -> KeyStore:
         """The backend (chosen by ROLECALL_KEYS_BACKEND), opened once."""
         if self._store is None:
-            from rolecall.keys.store import open_store
+            from rolecall.keys.backends import open_store
 
             self._store = open_store(self._env, self._paths)
         return self._store

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _store(ctx: Context) -> KeyStore:
-    from rolecall.keys.store import open_store
+    from rolecall.keys.backends import open_store
 
     return open_store(ctx.env, ctx.paths)
 
