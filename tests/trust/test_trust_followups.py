@@ -1,4 +1,4 @@
-"""Issue 15, follow-ups of items 17-20 and of botocore's own test cases (tests/test_botocore_cases.py).
+"""Issue 15, follow-ups of items 17-20 and of botocore's own test cases (tests/trust/test_botocore_cases.py).
 
 * rolecall.aws.transport is the one place that turns botocore's "refreshed credentials are still expired" into
   ``ExpiredCredentialsError`` (exit 4), which lives in ``rolecall.errors`` (still importable from
@@ -166,7 +166,7 @@ def test_only_the_transport_imports_botocore() -> None:
     scan: imports inside functions count too)."""
     import ast
 
-    root = Path(__file__).resolve().parent.parent / "src" / "rolecall"
+    root = Path(__file__).resolve().parents[2] / "src" / "rolecall"
     offenders = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()

@@ -38,7 +38,7 @@ from sandbox_fixtures import (
 from test_cmd_exec import MODES
 from test_sso import SESSION, _env, _token_path
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 # ---------------------------------------------------------------------------------------------------------------
