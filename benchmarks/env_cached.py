@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from revisions import worktree_of
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -52,14 +54,6 @@ def _big_config(base: str, count: int) -> str:
     )
     return filler + base  # the looked-up profiles come last: the whole file must be read
 
-
-def _worktree_of(revision: str, parent: str) -> str:
-    """A checkout of ``revision`` (its ``src`` compiled to bytecode) in ``parent``; removed with ``parent``."""
-    path = os.path.join(parent, "tree")
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", path, revision],
-                   check=True, capture_output=True)  # fmt: skip
-    compileall.compile_dir(os.path.join(path, "src", "rolecall"), quiet=1)
-    return path
 
 
 def _home_copy(env: dict[str, str], parent: str, name: str) -> dict[str, str]:
@@ -104,7 +98,7 @@ def main() -> None:
             "rolecall env ops (5,000 profiles)": ([rolecall, "env", "ops"], big),
         }
         if options.against:
-            tree = _worktree_of(options.against, other)
+            tree = worktree_of(options.against, other)
             for label, env in (("", small), (" (5,000 profiles)", big)):
                 before = _home_copy(env, other, "home" + str(len(cases)))
                 before["PYTHONPATH"] = os.path.join(tree, "src")

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from revisions import worktree_of
+
 ROOT = Path(__file__).resolve().parents[1]
 _NO_TTY_NOISE = re.compile(r"job control|terminal process group|^exit$|^$")
 
@@ -67,14 +69,6 @@ def _time(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def _worktree_of(revision: str, parent: str) -> str:
-    """A checkout of ``revision`` (its ``src`` compiled to bytecode) in ``parent``."""
-    path = os.path.join(parent, "tree")
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", path, revision],
-                   check=True, capture_output=True)  # fmt: skip
-    compileall.compile_dir(os.path.join(path, "src", "rolecall"), quiet=1)
-    return path
-
 
 def _cases(shells: list[str], work: Path, tree: str | None, label: str) -> dict[str, tuple[list[str], dict[str, str]]]:
     bindir = str(Path(sys.executable).parent)
@@ -105,7 +99,7 @@ def main() -> None:
     compileall.compile_dir(str(ROOT / "src" / "rolecall"), quiet=1)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        tree = _worktree_of(options.against, scratch) if options.against else None
+        tree = worktree_of(options.against, scratch) if options.against else None
         try:
             cases = _cases(shells, work, tree, (options.against or "")[:12])
             times: dict[str, list[float]] = {name: [] for name in cases}
