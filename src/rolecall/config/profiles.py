@@ -10,33 +10,15 @@ from rolecall.config import graph, refusals
 from rolecall.config.graph import STATIC_KEY_NAMES as STATIC_KEY_NAMES
 from rolecall.config.refusals import CREDENTIAL_SOURCES as CREDENTIAL_SOURCES
 from rolecall.config.refusals import MFA_STRATEGIES as MFA_STRATEGIES
+from rolecall.config.refusals import REGION_HINT as REGION_HINT
+from rolecall.config.refusals import REGION_MAX as REGION_MAX
+from rolecall.config.refusals import is_valid_region as is_valid_region
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from rolecall.config.parse import ConfigFiles, ConfigValue
-
-#: The hint of every bad-region message (the profile's, --region's, sts.resolve_settings').
-REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
-#: The longest region name botocore accepts (a DNS label).
-REGION_MAX = 63
-_REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
-
-
-def is_valid_region(value: str) -> bool:
-    """True for a region name botocore accepts: a DNS label (letters, digits, ``-``; not all digits, no ``-`` at
-    either end, at most 63 characters). botocore's own check (``validate_region_name``) also lets a trailing
-    newline through, which could only fail later; it is refused here. Written without ``re``: the cached path
-    checks the region it exports."""
-    return (
-        0 < len(value) <= REGION_MAX
-        and all(char in _REGION_CHARS for char in value)
-        and not value.isdigit()
-        and value[0] != "-"
-        and value[-1] != "-"
-    )
-
 
 class Profile:
     """The settings of one profile that matter for getting credentials. Immutable."""

@@ -30,6 +30,28 @@ MFA_STRATEGIES = ("reuse", "direct")
 MAX_CHAIN_LENGTH = 64
 
 
+#: The hint of every bad-region message (the profile's, --region's, aws.settings.resolve_settings').
+REGION_HINT = "a region name is letters, digits and hyphens, e.g. us-east-1"
+#: The longest region name botocore accepts (a DNS label).
+REGION_MAX = 63
+_REGION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def is_valid_region(value: str) -> bool:
+    """True for a region name botocore accepts: a DNS label (letters, digits, ``-``; not all digits, no ``-`` at
+    either end, at most 63 characters). botocore's own check (``validate_region_name``) also lets a trailing
+    newline through, which could only fail later; it is refused here. Written without ``re``: the cached path
+    checks the region it exports."""
+    return (
+        0 < len(value) <= REGION_MAX
+        and all(char in _REGION_CHARS for char in value)
+        and not value.isdigit()
+        and value[0] != "-"
+        and value[-1] != "-"
+    )
+
+
+
 class Refusal:
     """One configuration the resolver refuses: doctor's ``rule`` id, the resolver's ``message`` and ``hint``, and
     the ``profile`` and ``key`` it is about (for doctor's line numbers). Immutable."""
@@ -78,7 +100,6 @@ def _text(values: Mapping[str, ConfigValue], key: str) -> str | None:
 # -- one profile's own values (config.profiles.Profile, providers.chain.build_chain) ------------------------------
 def region(profile: str, value: str | None) -> Refusal | None:
     """RC006: the profile's ``region`` is no name botocore accepts (it would be exported to every consumer)."""
-    from rolecall.config.profiles import REGION_HINT, is_valid_region
 
     if value is None or is_valid_region(value):
         return None
@@ -242,7 +263,6 @@ def sso_session_incomplete(name: str, missing: Sequence[str]) -> Refusal | None:
 
 def sso_region(value: str, where: str) -> Refusal | None:
     """RC006: an ``sso_region`` botocore would refuse."""
-    from rolecall.config.profiles import REGION_HINT, is_valid_region
 
     if is_valid_region(value):
         return None
