@@ -71,9 +71,7 @@ class Names:
 
     def _config_files(self) -> ConfigFiles:
         if self._files is None:
-            from rolecall.config.parse import ConfigFiles
-
-            self._files = ConfigFiles.load(self._ctx.paths)
+            self._files = self._ctx.session.files  # the command's session: the files read once
         return self._files
 
     def values(self, kind: str) -> Candidates:
