@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["caller_identity", "exported_profile"]
 
-#: Set by ``rolecall env`` (the ``assume`` shell function) and ``rolecall exec`` next to the keys they export.
-_EXPORTED = "ROLECALL_PROFILE"
-
 
 def exported_profile(
     env: Mapping[str, str],
@@ -37,25 +34,17 @@ def exported_profile(
     that cannot be right is not given: the profile's ``role_arn`` names another role than the one the keys are a
     session of (keys exported by hand since).
     """
-    name = env.get(_EXPORTED, "").strip()
+    from rolecall.export import ROLECALL_PROFILE  # set by env (the assume function) and exec next to the keys
+    from rolecall.statusline import role_name
+
+    name = env.get(ROLECALL_PROFILE, "").strip()
     if not name:
         return None
     settings = settings_of(name) if settings_of is not None else None
     role_arn = (settings or {}).get("role_arn")
-    if isinstance(role_arn, str) and arn is not None and _role_name(role_arn) != _role_name(arn):
+    if isinstance(role_arn, str) and arn is not None and role_name(role_arn) != role_name(arn):
         return None
     return name
-
-
-def _role_name(arn: str) -> str | None:
-    """The role of a role ARN (``role/PATH/NAME``) or an assumed-role ARN (``assumed-role/NAME/SESSION``), else None."""
-    resource = arn.split(":", 5)[-1]
-    kind, _, rest = resource.partition("/")
-    if kind == "role":
-        return rest.rsplit("/", 1)[-1]
-    if kind == "assumed-role":
-        return rest.partition("/")[0]
-    return None
 
 
 def caller_identity(

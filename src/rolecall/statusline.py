@@ -119,9 +119,21 @@ def _from_arn(arn: str) -> tuple[str, str] | None:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[4]:
         return None
+    role = role_name(arn)
+    if role is not None:
+        return parts[4], "role/" + role
     kind, _, rest = parts[5].partition("/")
-    if kind == "assumed-role":
-        return parts[4], "role/" + rest.partition("/")[0]  # assumed-role/NAME/SESSION
-    if kind in ("role", "user"):
-        return parts[4], f"{kind}/" + rest.rsplit("/", 1)[-1]  # a path (role/service-role/NAME) is left out
+    if kind == "user":
+        return parts[4], "user/" + rest.rsplit("/", 1)[-1]  # a path (user/division/NAME) is left out
     return parts[4], parts[5]
+
+
+def role_name(arn: str) -> str | None:
+    """The role of a role ARN (``role/PATH/NAME``: the path is left out) or an assumed-role ARN
+    (``assumed-role/NAME/SESSION``), else None."""
+    kind, _, rest = arn.split(":", 5)[-1].partition("/")
+    if kind == "role":
+        return rest.rsplit("/", 1)[-1]
+    if kind == "assumed-role":
+        return rest.partition("/")[0]
+    return None
