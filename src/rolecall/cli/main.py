@@ -233,16 +233,8 @@ def _dispatch(argv: list[str], ctx: Context) -> int:
 
     fast = parse_fast(command, argv[1:])
     if fast is not None:
-        # The hot path: no argparse (see cli/fastargs.py); the module is imported directly.
-        try:
-            # __import__ rather than importlib.import_module: importing importlib costs the hot path.
-            __import__(_module_name(command))
-            module: CommandModule = sys.modules[_module_name(command)]
-        except ModuleNotFoundError as error:
-            if error.name != _module_name(command):
-                raise
-            _unknown(command)
-        return module.run(fast, ctx)  # type: ignore[arg-type]
+        return _run_fast(command, fast, ctx)
+    _resume_collector()
     from importlib.util import find_spec
 
     if find_spec(_module_name(command)) is None:
@@ -250,6 +242,20 @@ def _dispatch(argv: list[str], ctx: Context) -> int:
     parser, module = build_parser(command)
     args = parser.parse_args(argv[1:])
     return module.run(args, ctx)
+
+
+def _run_fast(command: str, fast: object, ctx: Context) -> int:
+    """The hot path (``env``, ``credential-process``): no argparse (see cli/fastargs.py), the module imported
+    directly."""
+    try:
+        # __import__ rather than importlib.import_module: importing importlib costs the hot path.
+        __import__(_module_name(command))
+        module: CommandModule = sys.modules[_module_name(command)]
+    except ModuleNotFoundError as error:
+        if error.name != _module_name(command):
+            raise
+        _unknown(command)
+    return module.run(fast, ctx)  # type: ignore[arg-type]
 
 
 def _unknown(command: str) -> NoReturn:
@@ -260,8 +266,68 @@ def _unknown(command: str) -> NoReturn:
     raise UsageError(f"unknown command '{command}'", hint=hint)
 
 
+#: True while ``entry_point`` holds the cyclic garbage collector off (see there).
+_collector_paused = False
+
+
+def _pause_collector() -> None:
+    """Hold the cyclic garbage collector off for a process that is about to run one short command and exit.
+
+    A cached lookup imports some 40 modules; their thousands of new functions and classes set off collector
+    passes (one of about 0.8 ms among them) that find nothing to free, as the lookup keeps what it makes until it
+    exits: about 1 ms of a 24 ms command (benchmarks/env_cached.py). Reference counting still frees every object
+    outside a cycle. Only the console script pauses it: in-process callers of ``main`` keep their collector.
+    """
+    global _collector_paused
+    import gc
+
+    if gc.isenabled():
+        gc.disable()
+        _collector_paused = True
+
+
+def _resume_collector() -> None:
+    """Switch the collector back on for the commands that are not the hot path: they may run for hours (``serve``,
+    ``exec``, ``sso sync``) and make cyclic garbage all along."""
+    global _collector_paused
+    if _collector_paused:
+        import gc
+
+        gc.enable()
+        _collector_paused = False
+
+
+def _idle_for_exit() -> bool:
+    """True when nothing would run at the interpreter's teardown but freeing memory the kernel frees anyway.
+
+    That is: the collector is still paused (only the hot path, help or completion ran, never a command that may
+    leave work behind), no AWS call was made (botocore, its connection pools and logging never loaded), and no
+    other thread is alive, and nobody registered ``atexit`` work (rolecall registers none on that path; a
+    coverage tool or an embedding program may). rolecall writes every file it keeps through ``with`` blocks
+    (``fileio``), so there is nothing to lose.
+    """
+    if not _collector_paused or "botocore" in sys.modules:
+        return False
+    import atexit
+
+    # CPython's count of registered exit functions; an interpreter without it gets the full teardown.
+    registered = getattr(atexit, "_ncallbacks", None)
+    if registered is None or registered() != 0:
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
 def entry_point() -> None:
-    """The ``rolecall`` console script."""
+    """The ``rolecall`` console script.
+
+    After a hot-path command the process leaves with ``os._exit`` once its output is flushed: Python's teardown
+    (unloading some 40 modules and collecting every object) costs about a tenth of a cached lookup's instructions
+    (benchmarks/env_cached.py, docs/architecture.md) and does nothing the kernel does not do at exit.
+    """
+    import os
+
+    _pause_collector()
     code = main()
     try:
         if sys.stdout is not None:
@@ -269,9 +335,14 @@ def entry_point() -> None:
     except (OSError, ValueError):
         # main() has said why stdout could not be written; what is left in its buffer would fail once more at
         # exit, with Python's own two-line complaint and exit status 120: send it nowhere instead.
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+    if _idle_for_exit():
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # stderr is gone: nothing more can be said, and the exit code still tells
+        os._exit(code)
     sys.exit(code)
