@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 from conftest import AwsHome, run_rolecall
 from login_helpers import PROFILE, expire, login_env, read_token, sign_in, token_path
@@ -60,7 +61,7 @@ def test_logout_deletes_only_the_token_file(sandbox: Sandbox, aws_home: AwsHome)
     done = run_rolecall(["logout", "--profile", PROFILE], env)
     assert done.returncode == 0, done.stderr
     assert not token_path(env, session).exists()
-    assert "login_session" in open(env["AWS_CONFIG_FILE"]).read()
+    assert "login_session" in Path(env["AWS_CONFIG_FILE"]).read_text()
     after = run_rolecall(["whoami", PROFILE], env)
     assert after.returncode == 10, after.stderr
     assert "rolecall login --profile console" in after.stderr
@@ -110,7 +111,7 @@ def test_sign_in_refusals_are_one_line_with_a_hint(sandbox: Sandbox, aws_home: A
     denied = login_env(sandbox, aws_home, decision="deny")
     line = _one_line_exit_10(run_rolecall(["login", "--profile", PROFILE], denied, timeout=90))
     assert "denied in the browser" in line
-    assert "login_session" not in open(env["AWS_CONFIG_FILE"]).read()
+    assert "login_session" not in Path(env["AWS_CONFIG_FILE"]).read_text()
 
 
 def test_a_symlink_at_the_token_path_is_refused(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
