@@ -240,7 +240,7 @@ class SigninState:
         if _b64url(hashlib.sha256(verifier.encode()).digest()) != wanted.challenge:
             raise _invalid("the code verifier does not match the code challenge (PKCE)", "invalid_grant")
         account, _, _, _ = self.user()
-        arn = f"arn:aws:signin:{REGION}:{account}:session/{uuid.uuid4().hex}"
+        arn = f"arn:aws:signin:{REGION}:{account}:session/{uuid.uuid4()}"
         session = _Session(arn, thumbprint, now + self.session_lifetime, "")
         self.sessions[arn] = session
         output = self._issue(session, now)
