@@ -39,6 +39,8 @@ def test_login_writes_the_cli_v2_token_and_the_profile(sandbox: Sandbox, aws_hom
     assert "/readonly/" in _whoami(env, "via-console")["Arn"]
     explained = run_rolecall(["env", PROFILE, "--explain"], env)
     assert "`aws login` credentials valid until" in explained.stderr, explained.stderr
+    listed = run_rolecall(["list", PROFILE], env)
+    assert listed.returncode == 0 and PROFILE in listed.stdout + listed.stderr, listed.stderr
     assert sandbox.signin.grants == {"authorization_code": 1, "refresh_token": 0}
 
 
