@@ -180,9 +180,15 @@ def test_signature_outside_fifteen_minutes(sandbox: Sandbox, monkeypatch: pytest
     import datetime as dt
 
     import botocore.auth
+    import botocore.compat
 
     skewed = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(minutes=minutes)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: skewed)
+    if botocore.compat.HAS_CRT:  # with awscrt (botocore[crt], for `aws login`) botocore signs through the CRT
+        import botocore.crt.auth
+
+        aware = skewed.replace(tzinfo=dt.timezone.utc)
+        monkeypatch.setattr(botocore.crt.auth, "get_current_datetime", lambda **_: aware)
     assert identity(alice(sandbox, plain_moto_url()))["Arn"] == sandbox.user_arn
     with pytest.raises(ClientError) as caught:
         identity(alice(sandbox, retries=1))

@@ -28,13 +28,14 @@ LEGACY_GLOBAL_STS_REGIONS = frozenset(
 )  # fmt: skip
 
 #: botocore's service ids of the services rolecall talks to (they name the endpoint variables and blocks).
-SERVICE_IDS = {"sts": "STS", "sso-oidc": "SSO OIDC", "sso": "SSO", "iam": "IAM"}
+SERVICE_IDS = {"sts": "STS", "sso-oidc": "SSO OIDC", "sso": "SSO", "iam": "IAM", "signin": "Signin"}
 #: How messages name each service.
 SERVICE_NAMES = {
     "sts": "STS",
     "sso-oidc": "IAM Identity Center (OIDC)",
     "sso": "the IAM Identity Center portal",
     "iam": "IAM",
+    "signin": "AWS Sign-In",
 }
 
 _TIMESTAMP_FORMATS = ("iso8601", "none", "wire")

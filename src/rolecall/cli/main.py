@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "configure": ("configure", "Get and set values in the AWS config and credentials files (as aws configure)."),
     "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
     "keys": ("keys", "Keep long-term access keys in the keychain or an encrypted file instead of plaintext."),
+    "login": ("login", "Sign in with console credentials, as aws login (a login_session profile rolecall renews)."),
+    "logout": ("logout", "Delete a profile's aws login token file, as aws logout."),
     "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),
     "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
     "demo": ("demo", "Walk through the whole workflow against the local sandbox."),

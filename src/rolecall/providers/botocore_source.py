@@ -1,4 +1,5 @@
-"""Sources rolecall leaves to botocore itself: ``aws login``, container and instance metadata.
+"""Sources rolecall leaves to botocore itself: container and instance metadata (``aws login`` sessions are
+rolecall's own since issue 18: ``providers/login_session.py``).
 
 These need botocore's own machinery (token caches, IMDS); delegating keeps their behaviour identical to
 the AWS CLI's. They are never on the cached fast path.
@@ -14,10 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from rolecall.config.profiles import Profile
     from rolecall.credentials import Credentials
-    from rolecall.providers.base import Provider, Runtime
-    from rolecall.providers.contract import BuildContext
+    from rolecall.providers.base import Runtime
     from rolecall.providers.result import ConsoleFacts
 
 #: credential_source value -> botocore provider method name
@@ -91,8 +90,3 @@ def imds_region(env: Mapping[str, str], profile: str | None) -> str | None:
 
     return botocore_imds_region(env, profile)
 
-
-def build(context: BuildContext, profile: Profile) -> Provider:
-    """The chain builder's factory for the ``login_session`` kind: an ``aws login`` session, left to botocore."""
-    context.decide(f"{profile.name}: `aws login` session, resolved by botocore")
-    return BotocoreProvider("login", profile.name, context.runtime)

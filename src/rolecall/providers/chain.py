@@ -45,7 +45,7 @@ SOURCES: dict[str, str] = {
     WEB_IDENTITY: "rolecall.providers.web_identity",
     SSO: "rolecall.providers.sso",
     KEYS: "rolecall.providers.static",
-    LOGIN_SESSION: "rolecall.providers.botocore_source",
+    LOGIN_SESSION: "rolecall.providers.login_session",
     PROCESS: "rolecall.providers.process",
 }
 

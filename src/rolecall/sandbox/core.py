@@ -45,6 +45,8 @@ from rolecall.sandbox.identitycenter import (
 )
 from rolecall.sandbox.router import Router, Service
 from rolecall.sandbox.server import SandboxServer
+from rolecall.sandbox.signin import SigninApp
+from rolecall.sandbox.signinstate import SigninState
 from rolecall.sandbox.sso import SsoApp
 from rolecall.sandbox.ssomodel import SsoAccount
 from rolecall.sandbox.ssostate import SsoState
@@ -83,6 +85,8 @@ class Sandbox:
         self.account = SeededAccount(self.state)
         self.faults = FaultControl(self.state)
         self.identity_center = IdentityCenterControl(self.sso_state, self.clock)
+        #: AWS Sign-In (`aws login`): its state and controls (auto_approve, insufficient_permissions, revoke_all...).
+        self.signin = SigninState(self.state, self._signin_user)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -98,6 +102,7 @@ class Sandbox:
         """The services in front of moto's WSGI app ``moto``, in the order the router asks them."""
         return [
             SsoApp(self.state, self.sso_state, self.clock),
+            SigninApp(self.signin, lambda: self.clock()),
             self.federation,
             StrictSts(moto, self.state, self.clock),
             IamFaults(moto, self.state),
@@ -109,6 +114,13 @@ class Sandbox:
 
         moto = DomainDispatcherApplication(create_backend_app)
         return Router(self.services(moto), fallback=moto)
+
+    def _signin_user(self) -> tuple[str, str, str, str]:
+        """Who signs in to AWS Sign-In: the seeded user (account, ARN, user id, name)."""
+        from moto.iam.models import iam_backends
+
+        user = self.account.user
+        return ACCOUNT_ID, user.arn, iam_backends[ACCOUNT_ID]["aws"].get_user(user.name).id, user.name
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
@@ -158,6 +170,7 @@ class Sandbox:
         moto_api_backend.reset()
         self.state.reset()
         self.federation.reset()
+        self.signin.reset()
         self.account.seed()
         self.identity_center.seed()
 

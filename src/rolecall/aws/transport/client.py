@@ -46,7 +46,8 @@ def _service_host(settings: StsSettings) -> str | None:
     if settings.service != "sts":
         region = settings.region or "us-east-1"
         suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        hosts = {"sso-oidc": f"oidc.{region}.{suffix}", "sso": f"portal.sso.{region}.{suffix}", "iam": f"iam.{suffix}"}
+        hosts = {"sso-oidc": f"oidc.{region}.{suffix}", "sso": f"portal.sso.{region}.{suffix}", "iam": f"iam.{suffix}",
+                 "signin": f"{region}.signin.aws.amazon.com"}
         return hosts.get(settings.service, f"{settings.service}.{region}.{suffix}")
     region = settings.region or "aws-global"
     legacy = settings.sts_regional_endpoints == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS

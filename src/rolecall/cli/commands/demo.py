@@ -125,6 +125,7 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     _profiles_part(demo, box)
     _export_part(demo, env)
     _sso_part(demo, box, env)
+    _login_part(demo, box, env)
     demo.step("Check where you stand")
     demo.run(["list"])
     _console_part(demo, box)
@@ -290,6 +291,44 @@ def _sso_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
     demo.run(["sso", "sync", "--sso-session", "corp"])
     demo.run(["sso", "sync", "--sso-session", "corp"])
     demo.note("The second run changed nothing: the block is rolecall's, the rest of the file is untouched.")
+
+
+def _login_part(demo: _Demo, box: Any, env: dict[str, str]) -> None:
+    """Console credentials (`aws login`): a sign-in, the token file, a role whose source is the session."""
+    import threading
+    import urllib.request
+
+    from rolecall.config.parse import ConfigFiles
+    from rolecall.config.paths import AwsPaths
+    from rolecall.login.flow import SignInFlow
+    from rolecall.login.profile import write_login_session
+    from rolecall.login.tokens import LoginTokenCache, cache_directory
+    from rolecall.providers.login_session import signin_settings
+    from rolecall.reporting import as_warnings
+
+    demo.step("Console credentials, as aws login: rolecall login --profile console")
+    demo.note("The browser signs in at AWS Sign-In (here the sandbox's, set to approve at once) and comes back to a")
+    demo.note("127.0.0.1 port of rolecall's; the demo plays the browser.")
+    box.signin.auto_approve = True
+
+    def browse(url: str) -> None:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        threading.Thread(target=lambda: opener.open(url, timeout=30).read(), daemon=True).start()
+
+    paths = AwsPaths.from_env(env)
+    files = ConfigFiles.load(paths)
+    flow = SignInFlow(signin_settings(env, None, files), login_command="rolecall login --profile console",
+                      open_browser=browse, reporter=lambda line: demo.ctx.out(f"   {line}\n"))  # fmt: skip
+    signed_in = flow.run()
+    LoginTokenCache(cache_directory(env), as_warnings(demo.ctx.say)).save(signed_in.login_session, signed_in.document)
+    write_login_session(paths.config_file, "console", signed_in.login_session, "us-east-1")
+    demo.note(f"login_session = {signed_in.login_session} went to [profile console]; the token to")
+    demo.note("~/.aws/login/cache/<sha256>.json (0600), as the AWS CLI v2 writes it. rolecall renews it by itself.")
+    demo.step("A role whose source is the console session: rolecall env console-readonly")
+    demo.run(["configure", "set", "role_arn", f"arn:aws:iam::{box.account_id}:role/readonly", "--profile",
+              "console-readonly"])  # fmt: skip
+    demo.run(["configure", "set", "source_profile", "console", "--profile", "console-readonly"])
+    demo.run(["env", "console-readonly", "--format", "sh"])
 
 
 def _fetch_console(url: str) -> str:
