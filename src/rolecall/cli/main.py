@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sts": ("sts", "The raw STS calls, as `aws sts` makes them."),
     "keys": ("keys", "Keep long-term access keys in the keychain or an encrypted file instead of plaintext."),
     "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),
+    "saml": ("saml", "SAML through any identity provider: sign in in a browser, assume the role it grants."),
     "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
     "demo": ("demo", "Walk through the whole workflow against the local sandbox."),
     "help": ("help", "Show a documentation page: exit codes, profiles, MFA, SSO, shells... (rolecall help TOPIC)."),
