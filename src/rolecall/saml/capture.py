@@ -111,6 +111,9 @@ class Capture:
         self.hook = hook
         self.sessions: dict[str, str] = {}  # session id -> target id
         self.main_target = ""
+        #: The SAMLResponse once caught (by the interceptor, possibly while the hook waits on the page).
+        self.found: str | None = None
+        self.pipe.interceptor = self._intercept
 
     def run(self, saml_url: str, timeout: float) -> str | None:
         """The posted ``SAMLResponse`` (base64 text), or None when none came within ``timeout`` seconds."""
@@ -124,12 +127,12 @@ class Capture:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
+            if self.found is not None:
+                return self.found
             event = self.pipe.next_event(left)
             if event is None:
-                return None
-            found = self._handle(event)
-            if found is not None:
-                return found
+                return self.found
+            self._handle(event)
 
     def _attach(self, target_id: str) -> str:
         answer = self.pipe.call("Target.attachToTarget", {"targetId": target_id, "flatten": True})
@@ -139,11 +142,19 @@ class Capture:
         self.pipe.call("Page.enable", {}, session)
         return session
 
-    def _handle(self, event: dict[str, Any]) -> str | None:
+    def _intercept(self, event: dict[str, Any]) -> bool:
+        """Paused requests are answered as they arrive (the page may be waiting on one while we wait on it)."""
+        session = event.get("sessionId")
+        if event.get("method") != "Fetch.requestPaused" or session not in self.sessions:
+            return False
+        found = self._paused(str(session), event.get("params") or {})
+        if found is not None:
+            self.found = found
+        return True
+
+    def _handle(self, event: dict[str, Any]) -> None:
         method, params = event.get("method"), event.get("params") or {}
         session = event.get("sessionId")
-        if method == "Fetch.requestPaused" and session in self.sessions:
-            return self._paused(str(session), params)
         if method == "Page.loadEventFired" and session in self.sessions and self.hook is not None:
             self._run_hook(str(session))
         elif method == "Target.targetCreated":
@@ -156,7 +167,6 @@ class Capture:
                 "the browser window was closed before the sign-in finished",
                 hint="run the command again and sign in at your identity provider",
             )
-        return None
 
     def _paused(self, session: str, params: dict[str, Any]) -> str | None:
         request = params.get("request") or {}
@@ -179,7 +189,7 @@ class Capture:
         try:
             self.hook(Page(self.pipe, session))
         except CdpError:
-            raise
+            pass  # the page went on (navigated, closed) under the hook: it is called again on the next load
         except Exception as error:
             raise LoginError(
                 f"the browser test hook failed ({type(error).__name__})", hint=f"unset {TEST_HOOK_VARIABLE}"

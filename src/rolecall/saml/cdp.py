@@ -38,6 +38,10 @@ class Pipe:
         self._next_id = 0
         self._buffer = b""
         self._events: deque[dict[str, Any]] = deque()
+        self._answers: dict[int, dict[str, Any]] = {}
+        #: Called with each event as it arrives, even while a command waits for its answer; True: handled (not
+        #: queued). Intercepted requests must be answered at once: a page may wait on them before it answers us.
+        self.interceptor: Callable[[dict[str, Any]], bool] | None = None
 
     def close(self) -> None:
         """Close both ends (idempotent)."""
@@ -66,30 +70,36 @@ class Pipe:
         """Send a command and return its ``result``; ``CdpError`` with the browser's message when it failed."""
         wanted = self.send(method, params, session)
         deadline = self.clock() + timeout
-        while True:
+        while wanted not in self._answers:
             message = self._read(deadline)
             if message is None:
                 raise CdpError(f"the browser did not answer {method} in {timeout:.0f} s")
-            if message.get("id") == wanted:
-                if "error" in message:
-                    error = message["error"]
-                    raise CdpError(f"{method}: {error.get('message', error) if isinstance(error, dict) else error}")
-                result = message.get("result")
-                return result if isinstance(result, dict) else {}
-            if "method" in message:
-                self._events.append(message)
+            self._sort(message)
+        message = self._answers.pop(wanted)
+        if "error" in message:
+            error = message["error"]
+            raise CdpError(f"{method}: {error.get('message', error) if isinstance(error, dict) else error}")
+        result = message.get("result")
+        return result if isinstance(result, dict) else {}
+
+    def _sort(self, message: dict[str, Any]) -> None:
+        """An answer is kept for its command (a nested call may read it first); an event is intercepted or queued."""
+        if isinstance(message.get("id"), int):
+            self._answers[message["id"]] = message
+        elif "method" in message and not (self.interceptor is not None and self.interceptor(message)):
+            self._events.append(message)
 
     def next_event(self, timeout: float) -> dict[str, Any] | None:
         """The next event (``{"method", "params", "sessionId"}``), or None when none came within ``timeout``."""
         if self._events:
             return self._events.popleft()
         deadline = self.clock() + timeout
-        while True:
+        while not self._events:
             message = self._read(deadline)
             if message is None:
                 return None
-            if "method" in message:
-                return message
+            self._sort(message)
+        return self._events.popleft()
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
         """One message, or None at the deadline. ``BrowserGone`` at the end of the pipe."""

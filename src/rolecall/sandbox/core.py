@@ -44,6 +44,9 @@ from rolecall.sandbox.identitycenter import (
     IdentityCenterControl,
 )
 from rolecall.sandbox.router import Router, Service
+from rolecall.sandbox.samlidp import IdpState, SamlIdp
+from rolecall.sandbox.samlsts import SamlSts
+from rolecall.sandbox.samlsts import seed as seed_saml
 from rolecall.sandbox.server import SandboxServer
 from rolecall.sandbox.sso import SsoApp
 from rolecall.sandbox.ssomodel import SsoAccount
@@ -83,6 +86,8 @@ class Sandbox:
         self.account = SeededAccount(self.state)
         self.faults = FaultControl(self.state)
         self.identity_center = IdentityCenterControl(self.sso_state, self.clock)
+        #: The SAML identity provider's state (users, sessions, key, time offset): docs/saml.md.
+        self.saml = IdpState()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -99,6 +104,8 @@ class Sandbox:
         return [
             SsoApp(self.state, self.sso_state, self.clock),
             self.federation,
+            SamlIdp(self.saml, self.clock),
+            SamlSts(self.state, self.saml, self.clock),
             StrictSts(moto, self.state, self.clock),
             IamFaults(moto, self.state),
         ]
@@ -146,6 +153,17 @@ class Sandbox:
         """``http://127.0.0.1:PORT/federation``: the sandbox's sign-in federation endpoint (docs/console.md)."""
         return f"{self.endpoint_url}/federation"
 
+    @property
+    def saml_url(self) -> str:
+        """``http://127.0.0.1:PORT/saml-idp/aws``: the sandbox SAML provider's "AWS sign-in URL" (docs/saml.md)."""
+        return f"{self.endpoint_url}/saml-idp/aws"
+
+    def advance_saml_clock(self, seconds: float) -> None:
+        """Move the SAML side's time on (provider sessions, assertions, AssumeRoleWithSAML and its credentials)."""
+        from datetime import timedelta
+
+        self.saml.offset += timedelta(seconds=seconds)
+
     def console_sessions(self) -> list[ConsoleSession]:
         """Who signed in to the sandbox console so far, through its federation endpoint."""
         return self.federation.sessions()
@@ -160,6 +178,7 @@ class Sandbox:
         self.federation.reset()
         self.account.seed()
         self.identity_center.seed()
+        seed_saml(self.saml)
 
     # ------------------------------------------------------------------ seeding (account.SeededAccount)
 
