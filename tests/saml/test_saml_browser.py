@@ -13,15 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import AwsHome, run_rolecall
-from sandbox_fixtures import seeded_env
-from sandbox_helpers import from_credentials
 
+from conftest import AwsHome, run_rolecall
 from rolecall.cli.context import Context
 from rolecall.cli.main import main
 from rolecall.sandbox import Sandbox
 from rolecall.sandbox.samlsts import IDP_PASSWORD, IDP_USER, PROVIDER_ARN
 from rolecall.timefmt import utc_now
+from sandbox_fixtures import seeded_env
+from sandbox_helpers import from_credentials
 
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")),
