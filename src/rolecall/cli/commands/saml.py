@@ -32,6 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Sign in (always: a fresh assertion), assume the role, cache it, say who you are now."""
     from rolecall.config.profiles import Profile
     from rolecall.providers.mfa_inputs import MfaInputs
+    from rolecall.providers.result import origin_of
     from rolecall.providers.saml import SamlProvider
     from rolecall.timefmt import format_local_hm
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     )
     got = provider.retrieve()
     until = f", until {format_local_hm(got.expiration)}" if got.expiration is not None else ""
-    who = got.identity_arn or "the role"
+    who = origin_of(got)[1] or "the role"
     ctx.say(f"{name}: signed in as {who}{until} (cached: rolecall env {name}, assume {name})")
     return 0
 
