@@ -65,6 +65,10 @@ class IdpState:
     auto_login: tuple[str, str] | None = None
     logins: int = 0
     assertions: int = 0
+    #: Where the provider posts the SAMLResponse (its ACS URL): AWS's SAML endpoint unless a test changes it.
+    acs_url: str = AWS_SAML_ENDPOINT
+    #: Requests that reached ``/saml-idp/acs`` (a stand-in ACS a test can point ``acs_url`` at: it must stay 0).
+    acs_hits: int = 0
     #: Every SAMLResponse handed out (base64), so tests can look for it where it must never be.
     responses: list[str] = field(default_factory=list)
     #: Put into assertions instead of "now" (tests of expired assertions); None: the clock.
@@ -101,6 +105,10 @@ class SamlIdp:
             return self._login(request, start_response)
         if path == "/login":
             return _send(start_response, "200 OK", self._login_page(error=False))
+        if path == "/acs":
+            with self.state.lock:
+                self.state.acs_hits += 1
+            return _send(start_response, "200 OK", b"the assertion reached the service provider", "text/plain")
         if path == "/aws":
             user = self._session_user(environ.get("HTTP_COOKIE", ""))
             if user is None:
@@ -159,7 +167,7 @@ class SamlIdp:
             self.state.responses.append(response)
         return (
             "<!doctype html><html><body onload=\"document.forms[0].submit()\">"
-            f'<form method="post" action="{AWS_SAML_ENDPOINT}">'
+            f'<form method="post" action="{html.escape(self.state.acs_url, quote=True)}">'
             f'<input type="hidden" name="SAMLResponse" value="{response}">'
             '<noscript><button type="submit">Continue to AWS</button></noscript></form></body></html>'
         ).encode()

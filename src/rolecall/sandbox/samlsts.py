@@ -147,6 +147,7 @@ def seed(state: IdpState) -> None:
     state.sessions.clear()
     state.responses.clear()
     state.auto_login, state.issue_at, state.logins, state.assertions = None, None, 0, 0
+    state.acs_url, state.acs_hits = AWS_SAML_ENDPOINT, 0
     state.session_lifetime = timedelta(hours=8)
     iam = iam_backends[ACCOUNT_ID]["aws"]
     from rolecall.sandbox.samlsign import metadata_xml
