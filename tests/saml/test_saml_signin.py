@@ -84,3 +84,41 @@ def test_saml_login_of_a_profile_without_saml_url(sandbox: Sandbox, aws_home: Aw
     result = run_rolecall(["saml", "login", "--profile", "default"], env)
     assert result.returncode == 3
     assert "has no saml_url" in result.stderr and Path(env["AWS_CONFIG_FILE"]).exists()
+
+
+@needs_browser
+def test_several_roles_and_no_role_arn_open_a_picker_at_a_terminal(sandbox: Sandbox, aws_home: AwsHome) -> None:
+    import sys
+
+    import pexpect
+
+    env = saml_env(sandbox, aws_home, "pick", role=None)
+    child = pexpect.spawn(sys.executable, ["-m", "rolecall", "saml", "login", "--profile", "pick"], env=env,
+                          encoding="utf-8", timeout=90, dimensions=(30, 160))  # fmt: skip
+    child.expect("Pick a profile")
+    child.expect("saml-readonly")
+    child.send("\x1b[B")  # Down: the second role
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert "assumed-role/saml-readonly/alice" in str(child.before)
+    # Without a terminal, the next sign-in keeps the role picked last.
+    again = run_rolecall(["saml", "login", "--profile", "pick"], env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "assumed-role/saml-readonly/alice" in again.stderr
+
+
+@needs_browser
+def test_parallel_shells_share_one_sign_in(sandbox: Sandbox, aws_home: AwsHome) -> None:
+    import subprocess
+    import sys
+
+    env = saml_env(sandbox, aws_home, "federated")
+    runs = [subprocess.Popen([sys.executable, "-m", "rolecall", "env", "federated", "--format", "json"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            for _ in range(4)]  # fmt: skip
+    outputs = [run.communicate(timeout=180) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    assert sandbox.calls("AssumeRoleWithSAML") == 1 and sandbox.saml.assertions == 1 and typed(env) == 1
+    assert len({out for out, _ in outputs}) == 1
