@@ -103,7 +103,8 @@ class Browser:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env=dict(env),
+                # The browser needs none of rolecall's or the AWS variables (keys of a previous assume among them).
+                env={k: v for k, v in env.items() if not k.startswith(("AWS_", "ROLECALL_"))},
                 # Every other descriptor of ours is close-on-exec (PEP 446): only 0-4 reach the browser.
                 close_fds=False,
                 preexec_fn=place_pipe,  # two dup2 calls: async-signal-safe

@@ -118,8 +118,7 @@ class Capture:
     def run(self, saml_url: str, timeout: float) -> str | None:
         """The posted ``SAMLResponse`` (base64 text), or None when none came within ``timeout`` seconds."""
         self.pipe.call("Target.setDiscoverTargets", {"discover": True})
-        target = self.pipe.call("Target.createTarget", {"url": "about:blank"})
-        self.main_target = str(target.get("targetId", ""))
+        self.main_target = self._first_page()
         session = self._attach(self.main_target)
         self.pipe.call("Page.navigate", {"url": saml_url}, session)
         deadline = time.monotonic() + timeout
@@ -133,6 +132,14 @@ class Capture:
             if event is None:
                 return self.found
             self._handle(event)
+
+    def _first_page(self) -> str:
+        """The window the browser opened with (one window, not two), else a new one."""
+        infos = self.pipe.call("Target.getTargets").get("targetInfos") or []
+        for info in infos:
+            if isinstance(info, dict) and info.get("type") == "page":
+                return str(info.get("targetId", ""))
+        return str(self.pipe.call("Target.createTarget", {"url": "about:blank"}).get("targetId", ""))
 
     def _attach(self, target_id: str) -> str:
         answer = self.pipe.call("Target.attachToTarget", {"targetId": target_id, "flatten": True})
