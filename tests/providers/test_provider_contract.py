@@ -200,7 +200,7 @@ def test_retrieved_is_the_credentials_it_carries() -> None:
 
 def test_every_own_kind_of_the_graph_has_a_registered_source() -> None:
     """The chain builder asks the registry for every kind ``own_kind`` can answer (EMPTY means none)."""
-    kinds = {graph.WEB_IDENTITY, graph.SSO, graph.KEYS, graph.LOGIN_SESSION, graph.PROCESS}
+    kinds = {graph.WEB_IDENTITY, graph.SSO, graph.KEYS, graph.LOGIN_SESSION, graph.PROCESS, graph.SAML}
     assert set(SOURCES) == kinds
     for kind in kinds:
         assert callable(source_factory(kind))

@@ -21,6 +21,7 @@ from rolecall.timefmt import parse_timestamp
 
 __all__ = [
     "assume_role",
+    "assume_role_with_saml",
     "assume_role_with_web_identity",
     "call_service",
     "credentials_from_response",
@@ -73,6 +74,22 @@ def assume_role_with_web_identity(
     """Call AssumeRoleWithWebIdentity, unsigned (RoleArn, RoleSessionName, WebIdentityToken, ...)."""
     validation.validate_assume_role_with_web_identity(params)
     return transport.call("AssumeRoleWithWebIdentity", settings, None, params, signed=False)
+
+
+def assume_role_with_saml(settings: StsSettings, *, transport: Transport = DEFAULT, **params: Any) -> dict[str, Any]:
+    """Call AssumeRoleWithSAML, unsigned (RoleArn, PrincipalArn, SAMLAssertion, DurationSeconds): the signed
+    assertion is the credential. The assertion is never echoed in an error."""
+    for name in ("RoleArn", "PrincipalArn"):
+        validation.check_role_arn(params.get(name), name)
+    if not isinstance(params.get("SAMLAssertion"), str) or not 4 <= len(params["SAMLAssertion"]) <= 100_000:
+        from rolecall.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "SAMLAssertion must be 4 to 100,000 characters", hint="check saml_url is your provider's AWS app"
+        )
+    if params.get("DurationSeconds") is not None:
+        validation.check_duration(params["DurationSeconds"])
+    return transport.call("AssumeRoleWithSAML", settings, None, params, signed=False)
 
 
 def call_service(

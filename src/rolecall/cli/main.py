@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("login", "Sign in with console credentials, as aws login (a login_session profile rolecall renews)."),
     "logout": ("logout", "Delete a profile's aws login token file, as aws logout."),
     "sso": ("sso", "IAM Identity Center: log in and out (as aws sso login), sync profiles for every account and role."),
+    "saml": ("saml", "SAML through any identity provider: sign in in a browser, assume the role it grants."),
     "sandbox": ("sandbox", "Run a local, strict STS with a seeded account to try rolecall safely."),
     "demo": ("demo", "Walk through the whole workflow against the local sandbox."),
     "help": ("help", "Show a documentation page: exit codes, profiles, MFA, SSO, shells... (rolecall help TOPIC)."),

@@ -39,6 +39,8 @@ SSO = "sso"
 KEYS = "keys"
 LOGIN_SESSION = "login_session"
 PROCESS = "process"
+#: rolecall's own: a browser sign-in at ``saml_url``, then AssumeRoleWithSAML (docs/saml.md).
+SAML = "saml"
 EMPTY = "empty"
 
 # -- what a source gives (the strings of providers.base.credential_kind) --------------------------------------------
@@ -68,13 +70,17 @@ def is_assume_role_hop(values: Mapping[str, ConfigValue]) -> bool:
     A profile with both is a web identity profile: AssumeRoleWithWebIdentity with its own token, its
     ``source_profile`` (if any) ignored. botocore's ``AssumeRoleProvider._has_assume_role_config_vars``.
     """
-    return text(values, "role_arn") is not None and text(values, "web_identity_token_file") is None
+    return (
+        text(values, "role_arn") is not None
+        and text(values, "web_identity_token_file") is None
+        and text(values, "saml_url") is None  # rolecall's SAML profiles name the role the assertion grants
+    )
 
 
 def is_web_identity_role(values: Mapping[str, ConfigValue]) -> bool:
     """True for ``role_arn`` with ``web_identity_token_file``: a role botocore assumes with the token, never through
     the ``source_profile`` the profile may also name."""
-    return text(values, "role_arn") is not None and not is_assume_role_hop(values)
+    return text(values, "role_arn") is not None and text(values, "web_identity_token_file") is not None
 
 
 def is_sso(values: Mapping[str, ConfigValue]) -> bool:
@@ -101,6 +107,8 @@ def own_kind(
     ``credentials_section`` / ``config_section`` are the profile's sections of each file (for which file's keys
     count where); without them, keys anywhere in ``values`` count as the credentials file's.
     """
+    if text(values, "saml_url"):
+        return SAML
     if text(values, "web_identity_token_file"):
         return WEB_IDENTITY
     if is_sso(values):
@@ -239,7 +247,7 @@ class ProfileGraph:
         with a session token beside them; keys in rolecall's key store are long-term; a ``credential_process``, an
         ``aws login`` session or a missing profile are unknown until they run."""
         kind = self.kind(name) if referrer is None else self.source_kind(name, referrer)
-        if kind in (ASSUME_ROLE, WEB_IDENTITY, SSO):
+        if kind in (ASSUME_ROLE, WEB_IDENTITY, SSO, SAML):
             return TEMPORARY
         values = self._profile(name) or {}
         if kind == KEYS:

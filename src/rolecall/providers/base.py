@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 #: Methods (``Provider.method``) whose credentials are always temporary: role sessions of every kind and the
 #: MFA session. A role assumed with them is role chaining, which AWS caps at 1 h.
 TEMPORARY_METHODS = frozenset(
-    {"assume-role", "assume-role-with-web-identity", "mfa-session", "sso", "container-role", "iam-role"}
+    {"assume-role", "assume-role-with-web-identity", "mfa-session", "sso", "container-role", "iam-role",
+     "assume-role-with-saml"}
 )
 
 

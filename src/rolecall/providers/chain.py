@@ -14,6 +14,7 @@ from rolecall.config.graph import (
     KEYS,
     LOGIN_SESSION,
     PROCESS,
+    SAML,
     SSO,
     WEB_IDENTITY,
     has_static_keys,
@@ -47,6 +48,7 @@ SOURCES: dict[str, str] = {
     KEYS: "rolecall.providers.static",
     LOGIN_SESSION: "rolecall.providers.login_session",
     PROCESS: "rolecall.providers.process",
+    SAML: "rolecall.providers.saml",
 }
 
 

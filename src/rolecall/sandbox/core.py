@@ -44,6 +44,9 @@ from rolecall.sandbox.identitycenter import (
     IdentityCenterControl,
 )
 from rolecall.sandbox.router import Router, Service
+from rolecall.sandbox.samlidp import IdpState, SamlIdp
+from rolecall.sandbox.samlsts import SamlSts
+from rolecall.sandbox.samlsts import seed as seed_saml
 from rolecall.sandbox.server import SandboxServer
 from rolecall.sandbox.signin import SigninApp
 from rolecall.sandbox.signinstate import SigninState
@@ -87,6 +90,8 @@ class Sandbox:
         self.identity_center = IdentityCenterControl(self.sso_state, self.clock)
         #: AWS Sign-In (`aws login`): its state and controls (auto_approve, insufficient_permissions, revoke_all...).
         self.signin = SigninState(self.state, self._signin_user)
+        #: The SAML identity provider's state (users, sessions, key, time offset): docs/saml.md.
+        self.saml = IdpState()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -104,6 +109,8 @@ class Sandbox:
             SsoApp(self.state, self.sso_state, self.clock),
             SigninApp(self.signin, lambda: self.clock()),
             self.federation,
+            SamlIdp(self.saml, self.clock),
+            SamlSts(self.state, self.saml, self.clock),
             StrictSts(moto, self.state, self.clock),
             IamFaults(moto, self.state),
         ]
@@ -158,6 +165,17 @@ class Sandbox:
         """``http://127.0.0.1:PORT/federation``: the sandbox's sign-in federation endpoint (docs/console.md)."""
         return f"{self.endpoint_url}/federation"
 
+    @property
+    def saml_url(self) -> str:
+        """``http://127.0.0.1:PORT/saml-idp/aws``: the sandbox SAML provider's "AWS sign-in URL" (docs/saml.md)."""
+        return f"{self.endpoint_url}/saml-idp/aws"
+
+    def advance_saml_clock(self, seconds: float) -> None:
+        """Move the SAML side's time on (provider sessions, assertions, AssumeRoleWithSAML and its credentials)."""
+        from datetime import timedelta
+
+        self.saml.offset += timedelta(seconds=seconds)
+
     def console_sessions(self) -> list[ConsoleSession]:
         """Who signed in to the sandbox console so far, through its federation endpoint."""
         return self.federation.sessions()
@@ -173,6 +191,7 @@ class Sandbox:
         self.signin.reset()
         self.account.seed()
         self.identity_center.seed()
+        seed_saml(self.saml)
 
     # ------------------------------------------------------------------ seeding (account.SeededAccount)
 

@@ -126,6 +126,9 @@ def _walk(sb: object, folder: str, ctx: Context) -> None:
     _export_part(demo, env)
     _sso_part(demo, box, env)
     _login_part(demo, box, env)
+    from rolecall.cli.commands._demo_saml import saml_part
+
+    saml_part(demo, box)
     demo.step("Check where you stand")
     demo.run(["list"])
     _console_part(demo, box)
