@@ -96,6 +96,35 @@ def test_cached_answers_equal_parsed_ones(aws_home: AwsHome, monkeypatch: pytest
     assert parsed.profile_names() == session.available_profiles
 
 
+def test_looking_at_every_profile_reads_each_once(aws_home: AwsHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``list``, ``doctor`` and completion look at every profile, several times each: the answers equal a fresh
+    parse, in any order, and each profile is read from the cache file once (decoded values are kept), so the cost
+    grows with the number of profiles, not with its square (benchmarks/config_scaling.py measures the time)."""
+    import random
+
+    aws_home.write_config(big_config(3000))
+    settle()
+    parsed = load(aws_home, use_cache=False)
+    load(aws_home)  # writes the cache
+    names = [*parsed.profile_names(), "nope", "p99999"]
+    random.Random(7).shuffle(names)
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def counting_pread(fd: int, size: int, offset: int) -> bytes:
+        reads.append(size)
+        return real_pread(fd, size, offset)
+
+    with monkeypatch.context() as patch:
+        forbid_parsing(patch)
+        cached = load(aws_home)
+        patch.setattr(os, "pread", counting_pread)
+        for _ in range(3):
+            for name in names:
+                assert cached.config_profile(name) == parsed.config_profile(name), name
+    assert 0 < len(reads) <= len(names)
+
+
 def test_cache_is_private(aws_home: AwsHome) -> None:
     aws_home.write_config(big_config())
     settle()

@@ -175,11 +175,12 @@ def test_timeout_fires_on_time_while_a_connection_stays_silent(sandbox: Sandbox,
 
 def test_the_redirect_server_answers_while_many_connections_hang() -> None:
     """In process: 20 silent connections, then the redirect: the code comes back at once."""
-    from rolecall.sso.login import _CallbackServer
+    from rolecall.oauth import RedirectReceiver
+    from rolecall.sso.login import wait_for_code
     from rolecall.sso.settings import SsoLogin
 
     login = SsoLogin("corp", "https://d-1234567890.awsapps.com/start", "eu-west-1")
-    with _CallbackServer("the-state") as callback:
+    with RedirectReceiver("the-state", listen_hint="-") as callback:
         port = callback.server.server_address[1]
         silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
         time.sleep(0.3)
@@ -191,7 +192,7 @@ def test_the_redirect_server_answers_while_many_connections_hang() -> None:
 
         threading.Thread(target=redirect, daemon=True).start()
         start = time.monotonic()
-        assert callback.wait(time.monotonic() + 20, login) == "the-code"
+        assert wait_for_code(callback, time.monotonic() + 20, login) == "the-code"
         assert time.monotonic() - start < 5
         for conn in silent:
             conn.close()

@@ -160,13 +160,21 @@ class _CacheFile:
 
 
 class Indexed:
-    """A cached parse result that decodes one profile (or section) at a time, and the whole only when asked."""
+    """A cached parse result that decodes one profile (or section) at a time, and the whole only when asked.
 
-    __slots__ = ("_entry", "_file")
+    A single lookup (the cached ``env`` path) finds its name with one ``str.find`` over the names; from the
+    second lookup on, the names are indexed in a dict and decoded values are kept, so that a command that looks
+    at every profile (``list``, ``doctor``, completion) costs time linear in the number of profiles, not
+    quadratic (a find and a count over all names for each of its lookups).
+    """
+
+    __slots__ = ("_entry", "_file", "_index", "_memo")
 
     def __init__(self, file: _CacheFile, entry: _Entry) -> None:
         self._file = file
         self._entry = entry
+        self._index: dict[str, int] | None = None
+        self._memo: dict[str, dict[str, str | dict[str, str]] | None] = {}
 
     def _load(self, start: int, end: int) -> Any:
         import marshal
@@ -176,20 +184,34 @@ class Indexed:
         except (ValueError, EOFError, TypeError) as exc:
             raise CacheBroken from exc
 
+    def _position(self, name: str) -> int:
+        """The index of ``name`` among the names, or -1."""
+        if self._index is not None:
+            return self._index.get(name, -1)
+        names = self._entry[3]
+        if self._memo:  # a second lookup: index once rather than scan the names again and again
+            self._index = {known: index for index, known in enumerate(self.names())}
+            return self._index.get(name, -1)
+        at = names.find("\n" + name + "\n")
+        return -1 if at < 0 else names.count("\n", 0, at)
+
     def get(self, name: str) -> dict[str, str | dict[str, str]] | None:  # parse.ConfigValue, spelt out: no circle
-        """The value stored under ``name``, or ``None``; raises ``CacheBroken``."""
+        """The value stored under ``name``, or ``None``; raises ``CacheBroken``. Callers must not mutate it (it is
+        kept for the next lookup of the same name)."""
+        if name in self._memo:
+            return self._memo[name]
         if "\n" in name:
             return None  # names never hold a newline; one here would match across two entries
-        names, offsets = self._entry[3], self._entry[4]
-        at = names.find("\n" + name + "\n")
-        if at < 0:
-            return None
-        index = names.count("\n", 0, at)
-        start = int.from_bytes(offsets[4 * index : 4 * index + 4], "little")
-        end = int.from_bytes(offsets[4 * index + 4 : 4 * index + 8], "little")
-        value = self._load(start, end)
-        if type(value) is not dict:
-            raise CacheBroken
+        index = self._position(name)
+        value = None
+        if index >= 0:
+            offsets = self._entry[4]
+            start = int.from_bytes(offsets[4 * index : 4 * index + 4], "little")
+            end = int.from_bytes(offsets[4 * index + 4 : 4 * index + 8], "little")
+            value = self._load(start, end)
+            if type(value) is not dict:
+                raise CacheBroken
+        self._memo[name] = value
         return value
 
     def names(self) -> list[str]:

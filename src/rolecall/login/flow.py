@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from urllib.parse import parse_qsl
 
 from rolecall.errors import LoginError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from rolecall.aws.settings import StsSettings
     from rolecall.aws.transport import Transport
     from rolecall.login.dpop import DpopKey
+    from rolecall.oauth import RedirectReceiver
     from rolecall.reporting import Reporter
 
 #: How long the same-device flow waits for the browser (the AWS CLI waits 10 minutes too).
@@ -133,20 +135,36 @@ class SignInFlow:
             url = pkce.authorize_url(base, client, redirect, state, pkce.challenge(verifier))
             code = self._pasted(url, state)
         else:
-            from rolecall.login.loopback import Redirect
+            from rolecall.oauth import RedirectReceiver
 
             client = pkce.SAME_DEVICE_CLIENT
-            with Redirect(state, self.login_command) as receiver:
+            hint = "sign in from another device instead: add --remote"
+            with RedirectReceiver(state, listen_hint=hint, thread_name="rolecall-login-redirect") as receiver:
                 redirect = receiver.redirect_uri
                 url = pkce.authorize_url(base, client, redirect, state, pkce.challenge(verifier))
                 self.reporter(_SAME_DEVICE_TEXT)
                 self.reporter(f"  {url}")
                 if self.open_browser is not None:
                     self.open_browser(url)
-                code = receiver.wait(self.timeout)
+                code = self._redirected(receiver)
         body = {"clientId": client, "grantType": "authorization_code", "code": code, "codeVerifier": verifier,
                 "redirectUri": redirect}  # fmt: skip
         return self._exchange(body, key)
+
+    def _redirected(self, receiver: RedirectReceiver) -> str:
+        """The code the browser brings back; ``LoginError`` when the sign-in is denied or takes too long."""
+        result = receiver.wait(time.monotonic() + self.timeout)
+        if result is None:
+            raise LoginError(
+                f"timed out after {self.timeout:g} s waiting for the sign-in in the browser",
+                hint=f"run `{self.login_command}` again (add --remote to sign in on another device)",
+            )
+        code, error = result
+        if code is None:
+            raise LoginError(
+                f"the sign-in was denied in the browser ({error})", hint=f"run `{self.login_command}` again"
+            )
+        return code
 
     def _pasted(self, url: str, state: str) -> str:
         self.reporter("Open this URL on any device, sign in with your console credentials, and paste the code the "

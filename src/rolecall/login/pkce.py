@@ -5,12 +5,10 @@ them: a 64-character verifier from the unreserved characters, its SHA-256 challe
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-import string
 import uuid
 from urllib.parse import quote, urlencode
+
+from rolecall.oauth import challenge, new_verifier
 
 #: The OAuth clients of the two flows (the ``clientId`` of every later call too).
 SAME_DEVICE_CLIENT = "arn:aws:signin:::devtools/same-device"
@@ -18,17 +16,10 @@ CROSS_DEVICE_CLIENT = "arn:aws:signin:::devtools/cross-device"
 #: Where the cross-device flow sends the browser: a page of the sign-in service that shows the code to paste.
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
 AUTHORIZE_PATH = "/v1/authorize"
-_VERIFIER_ALPHABET = string.ascii_letters + string.digits + "-._~"
-
-
-def new_verifier() -> str:
-    """A fresh code verifier: 64 characters of RFC 7636's unreserved set."""
-    return "".join(secrets.choice(_VERIFIER_ALPHABET) for _ in range(64))
-
-
-def challenge(verifier: str) -> str:
-    """base64url(SHA-256(verifier)) without the ``=`` padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode("ascii").rstrip("=")
+__all__ = [
+    "AUTHORIZE_PATH", "CONFIRMATION_PATH", "CROSS_DEVICE_CLIENT", "SAME_DEVICE_CLIENT",
+    "authorize_url", "challenge", "new_state", "new_verifier",
+]  # fmt: skip
 
 
 def new_state() -> str:

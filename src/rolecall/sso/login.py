@@ -15,6 +15,7 @@ import threading
 import time
 
 from rolecall.errors import AwsError, FileError, LoginError
+from rolecall.oauth import REDIRECT_PATH, RedirectReceiver, challenge, new_verifier
 from rolecall.reporting import ignore
 from rolecall.sso import api
 from rolecall.sso.settings import DEFAULT_SCOPE
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from rolecall.sso.settings import SsoLogin
 
 #: Where the browser is sent back to (any port: the registration names it without one, as the AWS CLI does).
-REDIRECT_PATH = "/oauth/callback"
 REDIRECT_URI = "http://127.0.0.1" + REDIRECT_PATH
 #: How long a login waits for the person, at most (the AWS CLI waits 10 minutes for the redirect).
 DEFAULT_TIMEOUT = 600.0
@@ -41,10 +41,6 @@ DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5
 _AUTH_GRANT_TYPES = ["authorization_code", "refresh_token"]
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-_DONE_PAGE = (
-    b"<!doctype html><html><head><meta charset=utf-8><title>rolecall</title></head><body>"
-    b"<h1 id=result>%s</h1><p>You can close this tab and return to the terminal.</p></body></html>"
-)
 
 
 class TokenNotSavedError(FileError):
@@ -193,16 +189,13 @@ class LoginFlow:
 
     # -- authorization code with PKCE ----------------------------------------------------------------------
     def _code_flow(self, registration: Mapping[str, Any]) -> dict[str, Any]:
-        import base64
-        import hashlib
         import secrets
-        import string
         from urllib.parse import urlencode
 
-        verifier = "".join(secrets.choice(string.ascii_letters + string.digits + "-._~") for _ in range(64))
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        verifier = new_verifier()
         state = secrets.token_urlsafe(24)
-        with _CallbackServer(state) as callback:
+        hint = "use the device code flow instead: add --use-device-code"
+        with RedirectReceiver(state, listen_hint=hint, thread_name="rolecall-sso-redirect") as callback:
             redirect = callback.redirect_uri
             query = urlencode(
                 {
@@ -212,7 +205,7 @@ class LoginFlow:
                     "state": state,
                     "code_challenge_method": "S256",
                     "scopes": " ".join(self.login.scopes or (DEFAULT_SCOPE,)),
-                    "code_challenge": challenge,
+                    "code_challenge": challenge(verifier),
                 }
             )
             url = f"{authorization_base(self.oidc)}/authorize?{query}"
@@ -223,7 +216,7 @@ class LoginFlow:
             self.reporter(f"  {url}")
             if self.open_browser is not None:
                 self.open_browser(url)
-            code = callback.wait(time.monotonic() + self.timeout, self.login)
+            code = wait_for_code(callback, time.monotonic() + self.timeout, self.login)
         response = api.create_token(
             self.oidc,
             self.login,
@@ -289,120 +282,19 @@ def authorization_base(oidc: StsSettings) -> str:
     return f"https://oidc.{region}.{suffix}"
 
 
-#: How long one connection to the redirect port may take to send its request and read the answer. A browser
-#: sends the redirect at once; a connection that says nothing (a browser's speculative preconnect, or another
-#: local user) is dropped after this, and never holds up the others: each connection has its own thread.
-CONNECTION_TIMEOUT = 10.0
-
-
-class _CallbackServer:
-    """The loopback HTTP server the browser is redirected to with the authorization code.
-
-    It listens on 127.0.0.1 only (the AWS CLI listens on every interface) on a free port, answers only
-    ``/oauth/callback``, and takes a code only with the ``state`` this login sent: anything else on the port
-    is refused and the wait goes on. Connections are served in threads of their own, each with a socket timeout
-    (``CONNECTION_TIMEOUT``), and the wait for the redirect has its own deadline: a connection that never sends
-    a request, or stops half-way, delays neither the real redirect nor ``--timeout``.
-    """
-
-    def __init__(self, state: str) -> None:
-        """Listen (not yet serve) for the redirect that carries ``state``."""
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlsplit
-
-        outer = self
-        self.result: tuple[str | None, str | None] | None = None  # (code, error), set once
-        self.expected_state = state
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = CONNECTION_TIMEOUT  # socket timeout of each connection (StreamRequestHandler applies it)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: a library does not write to stderr."""
-
-            def do_GET(self) -> None:
-                """The redirect from the authorization endpoint."""
-                parts = urlsplit(self.path)
-                query = {key: values[0] for key, values in parse_qs(parts.query).items()}
-                if parts.path != REDIRECT_PATH or query.get("state") != outer.expected_state:
-                    self._answer(400, b"This is not the sign-in this rolecall is waiting for.")
-                    return
-                if "error" not in query and "code" not in query:
-                    self._answer(400, b"The redirect has no authorization code.")
-                    return
-                result = (None, query.get("error") or "error") if "error" in query else (query["code"], None)
-                if not outer._settle(result):
-                    self._answer(400, b"This sign-in is already complete.")
-                    return
-                self._answer(200, b"Sign-in denied" if result[0] is None else b"Signed in")
-
-            def _answer(self, status: int, text: bytes) -> None:
-                body = _DONE_PAGE % text
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True  # a connection still open at the end does not keep rolecall alive
-            block_on_close = False
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                """Quiet: a connection that timed out or broke is not worth a traceback on stderr."""
-
-        try:
-            self.server = Server(("127.0.0.1", 0), Handler)
-        except OSError as error:
-            raise LoginError(
-                f"cannot listen on 127.0.0.1 for the sign-in redirect: {error.strerror or error}",
-                hint="use the device code flow instead: add --use-device-code",
-            ) from None
-
-    def _settle(self, result: tuple[str | None, str | None]) -> bool:
-        """Take the first redirect with the right state; False for any later one."""
-        with self._lock:
-            if self.result is not None:
-                return False
-            self.result = result
-        self._done.set()
-        return True
-
-    @property
-    def redirect_uri(self) -> str:
-        """``http://127.0.0.1:PORT/oauth/callback``."""
-        return f"http://127.0.0.1:{self.server.server_port}{REDIRECT_PATH}"
-
-    def wait(self, deadline: float, login: SsoLogin) -> str:
-        """The authorization code, once the browser comes back with the state; ``LoginError`` when denied or
-        late. ``deadline`` is on ``time.monotonic()``'s clock and holds whatever the connections do."""
-        while not self._done.wait(max(0.0, min(deadline - time.monotonic(), 1.0))):
-            if time.monotonic() >= deadline:
-                raise LoginError(
-                    f"timed out waiting for the IAM Identity Center sign-in of {login.describe} in the browser",
-                    hint=f"run `{login.login_command}` again (add --use-device-code to approve on another device)",
-                )
-        assert self.result is not None
-        code, error = self.result
-        if code is None:
-            raise LoginError(
-                f"the IAM Identity Center sign-in of {login.describe} was denied in the browser ({error})",
-                hint=f"run `{login.login_command}` again and choose Allow",
-            )
-        return code
-
-    def __enter__(self) -> _CallbackServer:
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, name="rolecall-sso-redirect", daemon=True
+def wait_for_code(receiver: RedirectReceiver, deadline: float, login: SsoLogin) -> str:
+    """The authorization code ``receiver`` gets for ``login``; ``LoginError`` when denied or late (``deadline`` on
+    ``time.monotonic()``'s clock)."""
+    result = receiver.wait(deadline)
+    if result is None:
+        raise LoginError(
+            f"timed out waiting for the IAM Identity Center sign-in of {login.describe} in the browser",
+            hint=f"run `{login.login_command}` again (add --use-device-code to approve on another device)",
         )
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._thread is not None:
-            self.server.shutdown()  # stops accepting; connection threads end by themselves (timeout, daemon)
-        self.server.server_close()
+    code, error = result
+    if code is None:
+        raise LoginError(
+            f"the IAM Identity Center sign-in of {login.describe} was denied in the browser ({error})",
+            hint=f"run `{login.login_command}` again and choose Allow",
+        )
+    return code
