@@ -71,8 +71,6 @@ class ProcessProvider:
 
     def _run(self) -> Credentials:
         """Run the command once and parse its output."""
-        import json
-
         from rolecall.command import run_configured
 
         what = f'profile "{self.profile}": credential_process'
@@ -87,27 +85,7 @@ class ProcessProvider:
                 f'profile "{self.profile}": credential_process failed: {last}',
                 hint=f"run it by hand to see the whole error: {program}",
             )
-        if done.stdout.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-            # json.loads of bytes skips a byte-order mark (and reads UTF-16); botocore decodes the output as UTF-8
-            # and refuses it (JSONDecodeError), so a helper accepted here would fail with the AWS CLI and every SDK.
-            raise CredentialProcessError(
-                f'profile "{self.profile}": credential_process output starts with a byte-order mark (BOM)',
-                hint=f"the process printed a byte-order mark before its JSON, which the AWS CLI refuses too: make "
-                f"{program} print plain UTF-8 without a BOM",
-            )
-        try:
-            data = json.loads(done.stdout.decode("utf-8"))  # as botocore reads it: UTF-8, nothing else
-        except UnicodeDecodeError:
-            raise CredentialProcessError(
-                f'profile "{self.profile}": credential_process output is not UTF-8',
-                hint=f"make {program} print its JSON in UTF-8 (the AWS CLI reads nothing else)",
-            ) from None
-        except ValueError:
-            raise CredentialProcessError(
-                f'profile "{self.profile}": credential_process did not print JSON',
-                hint=_SHAPE_HINT,
-            ) from None
-        return parse_process_output(data, self.profile, self._account_id)
+        return credentials_from_output(done.stdout, what, program, self._account_id)
 
     def cached(self) -> Credentials | None:
         """A process is never served without running it."""
@@ -122,33 +100,62 @@ class ProcessProvider:
         return [f'run credential_process of profile "{self.profile}": {self.command}']
 
 
+def credentials_from_output(stdout: bytes, what: str, program: str, account_id: str | None = None) -> Credentials:
+    """Decode and validate what a credential process printed, as botocore reads it: UTF-8 JSON, Version 1.
+
+    ``what`` begins every message (``profile "prod": credential_process``); ``program`` is named in hints, never
+    its arguments (they may carry a secret). Shared by the ``process`` source and ``rolecall process-cache``.
+    Raises ``CredentialProcessError`` (exit 3).
+    """
+    import json
+
+    if stdout.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        # json.loads of bytes skips a byte-order mark (and reads UTF-16); botocore decodes the output as UTF-8
+        # and refuses it (JSONDecodeError), so a helper accepted here would fail with the AWS CLI and every SDK.
+        raise CredentialProcessError(
+            f"{what} output starts with a byte-order mark (BOM)",
+            hint=f"the process printed a byte-order mark before its JSON, which the AWS CLI refuses too: make "
+            f"{program} print plain UTF-8 without a BOM",
+        )
+    try:
+        data = json.loads(stdout.decode("utf-8"))  # as botocore reads it: UTF-8, nothing else
+    except UnicodeDecodeError:
+        raise CredentialProcessError(
+            f"{what} output is not UTF-8",
+            hint=f"make {program} print its JSON in UTF-8 (the AWS CLI reads nothing else)",
+        ) from None
+    except ValueError:
+        raise CredentialProcessError(f"{what} did not print JSON", hint=_SHAPE_HINT) from None
+    return validate_output(data, what, account_id)
+
+
 def parse_process_output(data: object, profile: str, account_id: str | None = None) -> Credentials:
     """Validate credential_process JSON with botocore's rules (Version must be the integer 1)."""
+    return validate_output(data, f'profile "{profile}": credential_process', account_id)
+
+
+def validate_output(data: object, what: str, account_id: str | None = None) -> Credentials:
+    """Validate parsed credential_process JSON with botocore's rules; ``what`` begins every message."""
     if not isinstance(data, dict):
-        raise CredentialProcessError(
-            f'profile "{profile}": credential_process output is not a JSON object', hint=_SHAPE_HINT
-        )
+        raise CredentialProcessError(f"{what} output is not a JSON object", hint=_SHAPE_HINT)
     version = data.get("Version")
     if version != 1 or isinstance(version, bool):
         # Only numbers are shown: a misbehaving helper could put anything, a secret included, in a string.
         shown = "missing" if version is None else repr(version) if isinstance(version, int | float) else "not a number"
         raise CredentialProcessError(
-            f'profile "{profile}": unsupported credential_process Version ({shown}); supported: 1',
+            f"{what}: unsupported Version ({shown}); supported: 1",
             hint='print "Version": 1 (a number, not a string)',
         )
     for key in ("AccessKeyId", "SecretAccessKey"):
         if not isinstance(data.get(key), str) or not data[key]:
-            raise CredentialProcessError(
-                f'profile "{profile}": credential_process output is missing {key}', hint=_SHAPE_HINT
-            )
+            raise CredentialProcessError(f"{what} output is missing {key}", hint=_SHAPE_HINT)
     expiration = None
     if data.get("Expiration"):
         try:
             expiration = parse_timestamp(str(data["Expiration"]))
         except ValueError:
             raise CredentialProcessError(
-                f'profile "{profile}": credential_process Expiration is not an ISO-8601 time',
-                hint="print it as 2026-01-31T12:00:00Z",
+                f"{what} Expiration is not an ISO-8601 time", hint="print it as 2026-01-31T12:00:00Z"
             ) from None
     return Credentials(
         data["AccessKeyId"],
