@@ -45,6 +45,7 @@ __all__ = [
     "Terminal",
     "cache_folder",
     "fresh_until",
+    "wrapped_command",
 ]
 
 #: Exact names whose values are part of an entry's key: where the AWS files are (aws-vault and others read the
@@ -101,6 +102,37 @@ def entry_keys(argv: Sequence[str], env: Mapping[str, str], extra: Sequence[str]
     chosen = {name: value for name, value in env.items() if _is_key_variable(name, extra)}
     argv_key = sha1_hex(canonical_json({"argv": list(argv)}))
     return sha1_hex(canonical_json({"argv": list(argv), "env": chosen})), argv_key
+
+
+def wrapped_command(argv: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """``(TOOL ARGS, --key-env names)`` when ``argv`` (a split ``credential_process``) is rolecall's own
+    ``process-cache [--ttl N] [--key-env NAME]... -- TOOL ARGS`` (the program ``rolecall``, an absolute path to it,
+    or ``PYTHON -m rolecall``), else None. ``--clear`` is no credential process."""
+    if len(argv) >= 3 and argv[1:3] == ["-m", "rolecall"] and os.path.basename(argv[0]).startswith("python"):
+        rest = list(argv[3:])
+    elif argv and (argv[0] == "rolecall" or (os.path.isabs(argv[0]) and os.path.basename(argv[0]) == "rolecall")):
+        rest = list(argv[1:])
+    else:
+        return None
+    if rest[:1] != ["process-cache"] or "--" not in rest:
+        return None
+    cut = rest.index("--")
+    options, tool = rest[1:cut], rest[cut + 1 :]
+    key_env: list[str] = []
+    index = 0
+    while index < len(options):
+        option = options[index]
+        if option in ("--ttl", "--key-env") and index + 1 < len(options):
+            if option == "--key-env":
+                key_env.append(options[index + 1])
+            index += 2
+        elif option.startswith(("--ttl=", "--key-env=")):
+            if option.startswith("--key-env="):
+                key_env.append(option.partition("=")[2])
+            index += 1
+        else:
+            return None
+    return (tool, key_env) if tool else None
 
 
 class Terminal:

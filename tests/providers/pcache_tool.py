@@ -6,6 +6,7 @@ Run as ``python pcache_tool.py MODE``; it appends one line to ``$PCACHE_COUNTER`
   GetSessionToken), after ``$PCACHE_SLEEP`` seconds (a wide window for parallel callers to pile up);
 - ``sts``: asks the sandbox for a new session (GetSessionToken with ``$PCACHE_KEY`` / ``$PCACHE_SECRET``) and
   prints it: a new answer for each run;
+- ``role``: the same with AssumeRole of the sandbox's ``readonly`` role (a role session, as saml2aws prints);
 - ``expired``: prints credentials that expired an hour ago;
 - ``prompt``: writes "Touch your YubiKey" to its stderr, waits for a line on stdin, then acts as ``file``;
 - ``hang``: writes its pid to ``$PCACHE_PID`` and sleeps (the test kills it).
@@ -26,7 +27,7 @@ def _file_answer() -> dict[str, object]:
     return answer
 
 
-def _sts_answer() -> dict[str, object]:
+def _sts_answer(role: bool = False) -> dict[str, object]:
     import boto3
 
     client = boto3.client(
@@ -36,7 +37,11 @@ def _sts_answer() -> dict[str, object]:
         aws_access_key_id=os.environ["PCACHE_KEY"],
         aws_secret_access_key=os.environ["PCACHE_SECRET"],
     )
-    creds = client.get_session_token()["Credentials"]
+    if role:
+        arn = f"arn:aws:iam::{os.environ['PCACHE_ACCOUNT']}:role/readonly"
+        creds = client.assume_role(RoleArn=arn, RoleSessionName="pcache")["Credentials"]
+    else:
+        creds = client.get_session_token()["Credentials"]
     return {
         "Version": 1,
         "AccessKeyId": creds["AccessKeyId"],
@@ -62,8 +67,8 @@ def main(mode: str) -> int:
         past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
         answer: dict[str, object] = {"Version": 1, "AccessKeyId": "ASIAEXPIREDEXAMPLE00", "SecretAccessKey": "gone",
                                      "SessionToken": "gone", "Expiration": past.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    elif mode == "sts":
-        answer = _sts_answer()
+    elif mode in ("sts", "role"):
+        answer = _sts_answer(role=mode == "role")
     else:
         time.sleep(float(os.environ.get("PCACHE_SLEEP", "0")))
         answer = _file_answer()

@@ -43,11 +43,13 @@ class Setup:
         (home.root / "answer.json").write_text(json.dumps(answer))
         self.access_key = answer["AccessKeyId"]
         command = " ".join([sys.executable, "-m", "rolecall", "process-cache", "--", *self.argv])
-        config = f"\n[profile wrapped]\ncredential_process = {command}\nregion = us-east-1\n"
+        config = (f"\n[profile wrapped]\ncredential_process = {command}\nregion = us-east-1\n"
+                  f"console_federation_endpoint = {sb.endpoint_url}/federation\n")
         self.env = seeded_env(sb, home, config=config)
         self.env.update(PCACHE_COUNTER=str(self.counter), PCACHE_CREDENTIALS=str(home.root / "answer.json"),
                         PCACHE_PID=str(home.root / "tool.pid"), PCACHE_KEY=sb.access_key_id,
-                        PCACHE_SECRET=sb.secret_access_key)
+                        PCACHE_SECRET=sb.secret_access_key, PCACHE_ACCOUNT=sb.account_id,
+                        ROLECALL_FEDERATION_ENDPOINT=sb.federation_endpoint)  # never the real one
         self.folder = Path(cache_folder(self.env["ROLECALL_HOME"]))
 
     @property
