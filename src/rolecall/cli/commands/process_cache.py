@@ -1,7 +1,7 @@
 """``rolecall process-cache [--ttl SECONDS] [--key-env NAME] -- TOOL ARGS...``: cache any credential_process.
 
     [profile work]
-    credential_process = rolecall process-cache -- saml2aws credential-process --role arn:... --idp-account work
+    credential_process = rolecall process-cache -- saml2aws login --credential-process --role arn:...
 
 runs TOOL once, prints its Version 1 JSON (normalised) on stdout and hands the same answer to every later call
 until shortly before its Expiration; parallel callers share one run. The tool's prompts reach the terminal even
