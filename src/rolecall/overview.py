@@ -36,12 +36,20 @@ def chain_text(files: ConfigFiles, name: str, graph: ProfileGraph | None = None)
 
 
 def kind(profile: Mapping[str, Any]) -> str:
-    """``role``, ``sso``, ``keys`` or ``other``."""
+    """``role``, ``sso``, ``keys`` (also in rolecall's key store), ``process`` (a ``credential_process``) or
+    ``other``."""
     if profile.get("role_arn"):
         return "role"
     if is_sso(profile):
         return "sso"
-    return "keys" if profile.get("aws_access_key_id") else "other"
+    if profile.get("aws_access_key_id"):
+        return "keys"
+    command = profile.get("credential_process")
+    if not isinstance(command, str) or not command:
+        return "other"
+    from rolecall.providers.keystore import stored_key_name
+
+    return "keys" if stored_key_name(command) is not None else "process"  # keys in rolecall's key store
 
 
 def account(profile: Mapping[str, Any]) -> str | None:
@@ -95,7 +103,7 @@ def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileG
     }
     try:
         provider: Any = build_chain(files, name, runtime, explicit=True).provider
-        cached = provider.cached() if row["kind"] in ("role", "sso") else None
+        cached = provider.cached() if row["kind"] in ("role", "sso", "process") else None
         if cached is not None and cached.expiration is not None:
             left = cached.remaining(runtime.clock())
             row["minutes_left"] = int(left.total_seconds() // 60) if left is not None else None

@@ -46,6 +46,9 @@ def parse_fast(command: str, argv: Sequence[str]) -> SimpleNamespace | None:
             if index < 0:
                 return None
         return SimpleNamespace(profile=profile.name, keys=None, **_RESOLVE_DEFAULTS)
+    if command == "process-cache" and len(argv) > 1 and argv[0] == "--":
+        # `process-cache -- TOOL ARGS...`: everything after the first -- is the tool's, verbatim.
+        return SimpleNamespace(ttl=None, key_env=[], clear=False, command=list(argv[1:]))
     return None
 
 

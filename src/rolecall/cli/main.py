@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("env", "Print shell code that exports a profile's credentials (eval \"$(rolecall env prod)\")."),
     "exec": ("exec_", "Run a command with a profile's credentials in its environment only."),
     "credential-process": ("credential_process", "Act as a credential_process for the AWS CLI and SDKs."),
+    "process-cache": ("process_cache", "Cache a credential_process tool's answer: one run and prompt for all callers."),
     "serve": ("serve", "Serve a profile's credentials to SDKs on a local container-credentials endpoint."),
     "save": ("save", "Write temporary credentials into a named profile of the credentials file."),
     "console": ("console", "Open the AWS web console signed in as a profile (federation sign-in URL)."),

@@ -18,8 +18,10 @@ from rolecall.errors import ExecError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from rolecall.cli.context import Context
+    from rolecall.credentials import Credentials
 
 #: How long the forwarding page stays on disk: long enough for a browser to start and read it.
 FORWARD_PAGE_SECONDS = 60
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
         session_duration = None  # AWS refuses SessionDuration for federation tokens; DurationSeconds set it
     else:
+        _refuse_user_session(chain, credentials, args, ctx)
         session_duration = duration
     token = console.signin_token(endpoint, credentials, ctx.env, session_duration=session_duration)
     url = console.login_url(endpoint, token, destination)
@@ -91,6 +94,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _open(url, args.browser, ctx)
     ctx.say(f"{chain.profile}: opened the AWS console in the browser (the sign-in link works until {valid})")
     return 0
+
+
+def _refuse_user_session(chain: Any, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> None:
+    """A ``credential_process`` may print a GetSessionToken session (aws-vault does for a user without a role),
+    which the federation endpoint refuses with a bare HTTP 400: ask STS whose they are first, and say what works."""
+    if getattr(chain.provider, "method", None) != "custom-process":
+        return
+    arn = str(ctx.session.caller_identity(chain.profile, credentials, region=args.region,
+                                          endpoint_url=args.endpoint_url).get("Arn", ""))  # fmt: skip
+    if ":user/" in arn or arn.endswith(":root"):
+        from rolecall.errors import ConfigError
+
+        raise ConfigError(
+            f"profile {chain.profile}: its credential_process gives a session of the IAM user {arn} "
+            "(GetSessionToken), which the console refuses",
+            hint=f"make the tool print long-term keys (rolecall then gets a federation token) or a role session, "
+            f"or use a role profile with source_profile = {chain.profile}",
+        )
 
 
 def _environment_region(ctx: Context) -> str | None:
