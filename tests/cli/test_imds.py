@@ -307,8 +307,8 @@ def test_imds_refusals_leak_nothing(
 
 
 def test_the_aws_cli_runs_as_each_profile_with_only_the_imds_endpoint(
-    sandbox: Sandbox,
-    aws_home: AwsHome,  # noqa: F811
+    sandbox: Sandbox,  # noqa: F811
+    aws_home: AwsHome,
 ) -> None:
     env = seeded_env(sandbox, aws_home)
     process = subprocess.Popen(
