@@ -87,14 +87,14 @@ def server_changes(
     unsets: list[str] = []
     for name in (
         *export.UNSET_VARS,
-        *server_module.CONFLICTING_VARIABLES,
+        *server.conflicting_variables(),
         *CONTAINER_VARS,
         *WEB_IDENTITY_VARS,
     ):
         if name not in unsets and name not in (server_module.FULL_URI_VARIABLE, server_module.TOKEN_VARIABLE):
             unsets.append(name)
-    complete = server_module.child_environment(base, server)  # adds the endpoint to NO_PROXY behind a proxy
-    sets = list(server.environment().items())
+    complete = server_module.child_environment(base, server, profile)  # adds the endpoint to NO_PROXY if proxied
+    sets = list(server.environment(profile).items())
     for name in ("NO_PROXY", "no_proxy"):
         if name in complete and complete[name] != base.get(name):
             sets.append((name, complete[name]))

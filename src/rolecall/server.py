@@ -13,26 +13,29 @@ refuses everything else. The defences (see docs/security.md for the threat model
   DNS name to 127.0.0.1 (aws-vault#578) gets 403 even before the token is looked at;
 * refusals are small fixed JSON bodies; nothing about requests is logged except one line per refusal
   without headers; ``Cache-Control: no-store`` on every answer;
+* several profiles can be served at once, each at its own secret path, under the one token; each has its own
+  single-flight refreshing source;
+* optional faces and reach (docs/server.md): an EC2 instance metadata (IMDSv2) face per profile on a port of
+  its own (``rolecall.serverimds``), a non-loopback ``--bind`` address or a Unix socket (``rolecall.serverbind``);
 * threaded, so a slow refresh (an STS call, an MFA prompt) does not stop the listener; the number of open
   connections, the size of a request and the time a connection may sit idle are bounded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
 import threading
 import time
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timedelta
 
-from rolecall.errors import AwsError, InvalidInputError, NetworkError, RolecallError
-from rolecall.refresh import RefreshPendingError
+from rolecall import serverimds
+from rolecall.errors import InvalidInputError, NetworkError
+from rolecall.refresh import RefreshingCredentials
 from rolecall.reporting import Reporter, ignore
+from rolecall.serverbind import ServerAddressError, listen_address
+from rolecall.serverhttp import TcpListener, UnixListener
 from rolecall.timefmt import format_iso_z, utc_now
 
 TYPE_CHECKING = False
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from rolecall.credentials import Credentials
-    from rolecall.refresh import RefreshingCredentials
+    from rolecall.serverbind import IPAddress
 
 #: The variables the server hands to a child process.
 FULL_URI_VARIABLE = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
@@ -63,10 +66,9 @@ CONFLICTING_VARIABLES = (
 DEFAULT_REQUEST_TIMEOUT = 10.0
 #: Open connections served at once; more are closed at once instead of each costing a thread.
 DEFAULT_MAX_CONNECTIONS = 256
-#: Request line and each header line are cut off at this size (the standard library allows 64 KiB).
-MAX_LINE = 8192
-#: Headers per request (the standard library's own limit is 100).
-MAX_HEADERS = 32
+#: The port the printed container URL names when the server is on a Unix socket: a relay in the container
+#: (``socat TCP-LISTEN:9911,bind=127.0.0.1,fork UNIX-CONNECT:/run/rolecall.sock``) listens there.
+RELAY_PORT = 9911
 #: How long a request waits for credentials that must be renewed before it is answered 503 "still renewing".
 #: botocore gives up on a container endpoint after 2 s (then tries twice more, a second apart): answering
 #: before that lets the SDK log why, instead of a bare timeout, while an MFA prompt waits for its code.
@@ -76,53 +78,25 @@ _PENDING_REPORT_INTERVAL = 30.0
 #: Long-term keys never expire; the SDK is told to come back after this long anyway.
 STATIC_CREDENTIALS_REFRESH = timedelta(hours=1)
 
-# Fixed refusal bodies: they never echo anything from the request, so they cannot leak or reflect anything.
-_REFUSALS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "The request could not be understood."),
-    401: ("Unauthorized", "An Authorization header with the server's token is required."),
-    403: ("Forbidden", "The request was refused."),
-    404: ("NotFound", "There is nothing at this path."),
-    405: ("MethodNotAllowed", "Only GET is supported."),
-    414: ("URITooLong", "The request line is too long."),
-    431: ("RequestHeaderFieldsTooLarge", "The request headers are too large."),
-    503: ("ServiceUnavailable", "The credentials server is shutting down."),
-}
-
-
-class ServerAddressError(InvalidInputError):
-    """The server was asked to listen on an address that is not a loopback IP."""
-
-
 class ServerStartError(NetworkError):
     """The server could not listen (port in use, no IPv6...)."""
 
 
-def _loopback_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """The host as a loopback IP address, or ``ServerAddressError``."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        address = None
-    if address is None or not address.is_loopback:
-        raise ServerAddressError(
-            f"the credentials server only listens on a loopback IP address, not '{host}'",
-            hint="use 127.0.0.1 (or ::1); anything else would offer the credentials to other machines",
-        )
-    return address
+__all__ = ["CredentialsServer", "ServerAddressError", "ServerStartError", "child_environment", "serve_in_background"]
 
 
 #: Proxy variables some SDKs honour even for the container endpoint (botocore's container fetcher does not).
 _PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
-def child_environment(base: Mapping[str, str], server: CredentialsServer) -> dict[str, str]:
-    """``base`` without variables that would shadow the server, plus the server's two variables.
+def child_environment(base: Mapping[str, str], server: CredentialsServer, profile: str | None = None) -> dict[str, str]:
+    """``base`` without variables that would shadow the server, plus the server's variables for ``profile``.
 
     When an HTTP proxy is configured, the server's address is added to ``NO_PROXY``/``no_proxy``: an SDK that
     sent the credentials request through the proxy would hand the token and the credentials to it.
     """
-    env = {key: value for key, value in base.items() if key not in CONFLICTING_VARIABLES}
-    env.update(server.environment())
+    env = {key: value for key, value in base.items() if key not in server.conflicting_variables()}
+    env.update(server.environment(profile))
     if any(env.get(name) for name in _PROXY_VARIABLES):
         host = server.host
         for name in ("NO_PROXY", "no_proxy"):
@@ -132,17 +106,33 @@ def child_environment(base: Mapping[str, str], server: CredentialsServer) -> dic
     return env
 
 
-class CredentialsServer:
-    """An ECS-style credentials endpoint on a loopback address, serving ``source.get()`` to holders of the token.
+class _Served:
+    """One served profile: its refreshing source and its secret path on the container face."""
 
-    ``start`` binds and serves on a daemon thread; ``stop`` closes the listener and every open connection, so
+    def __init__(self, name: str, source: RefreshingCredentials) -> None:
+        self.name = name
+        self.source = source
+        #: A random path: whoever does not know the URL cannot even find the endpoint.
+        self.path = "/" + secrets.token_urlsafe(16)
+        self.imds: serverimds.ImdsFace | None = None
+        self.imds_port = 0
+
+
+class CredentialsServer:
+    """An ECS-style credentials endpoint serving each profile's ``source.get()`` to holders of the token.
+
+    ``source`` is one refreshing holder, or several by profile name (each at its own secret path, one token).
+    ``start`` binds and serves on daemon threads; ``stop`` closes the listeners and every open connection, so
     no credentials are served after it returns. Usable as a context manager. ``url`` and ``token`` exist once
     the constructor returns (the port is chosen at ``start`` when ``port`` is 0, so read ``url`` after it).
+    ``exposed`` allows a non-loopback ``host`` (``--bind``), ``any_interface`` the unspecified one as well;
+    ``unix_socket`` serves the container face on a socket file instead of TCP; ``imds`` adds an IMDSv2 face
+    per profile (``imds_v1`` also answers requests without a session token).
     """
 
     def __init__(
         self,
-        source: RefreshingCredentials,
+        source: RefreshingCredentials | Mapping[str, RefreshingCredentials],
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -150,11 +140,19 @@ class CredentialsServer:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         refresh_wait: float = DEFAULT_REFRESH_WAIT,
+        exposed: bool = False,
+        any_interface: bool = False,
+        unix_socket: str | None = None,
+        imds: bool = False,
+        imds_v1: bool = False,
     ) -> None:
-        self._address = _loopback_ip(host)
+        self._address = listen_address(host, exposed=exposed, any_interface=any_interface)
         if not 0 <= port <= 65535:
             raise InvalidInputError(f"port {port} is out of range", hint="use 0 to pick a free port, or 1-65535")
-        self.source = source
+        sources = {"": source} if isinstance(source, RefreshingCredentials) else dict(source)
+        if not sources:
+            raise InvalidInputError("no profile to serve", hint="name at least one profile")
+        self._profiles = {name: _Served(name, held) for name, held in sources.items()}
         self.reporter = reporter
         self.request_timeout = request_timeout
         self.max_connections = max_connections
@@ -164,14 +162,15 @@ class CredentialsServer:
         self._report_lock = threading.Lock()
         #: The shared secret the SDK sends in ``Authorization``; 32 random bytes, URL-safe, no CR/LF.
         self.token = secrets.token_urlsafe(32)
-        #: A random path: whoever does not know the URL cannot even find the endpoint.
-        self.path = "/" + secrets.token_urlsafe(16)
+        self.unix_socket = unix_socket
+        if imds:
+            for served in self._profiles.values():
+                served.imds = serverimds.ImdsFace(served.name, "/" + secrets.token_urlsafe(16), allow_v1=imds_v1)
         self._port = port
-        self._httpd: _Server | None = None
-        self._allowed_hosts: frozenset[str] = frozenset()
-        self._thread: threading.Thread | None = None
+        self._listeners: list[TcpListener | UnixListener] = []
+        self._threads: list[threading.Thread] = []
 
-    def _report_pending(self) -> None:
+    def report_pending(self) -> None:
         """Say (at most every 30 s) that requests are answered "still renewing"; called from request threads."""
         now = time.monotonic()
         with self._report_lock:
@@ -186,36 +185,52 @@ class CredentialsServer:
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind to the loopback address and serve on a daemon thread; returns once the socket is listening."""
-        if self._httpd is not None:
+        """Bind every listener and serve each on a daemon thread; returns once the sockets are listening."""
+        if self._listeners:
             return
         try:
-            httpd = _Server(self, (str(self._address), self._port))
+            if self.unix_socket is not None:
+                self._listeners.append(UnixListener(self, self.unix_socket))
+            else:
+                self._listeners.append(self._tcp(self._port, None))
+                self._port = self._listeners[0].port
+            for served in self._profiles.values():
+                if served.imds is not None:
+                    face = self._tcp(0, served.imds)
+                    served.imds_port = face.port
+                    self._listeners.append(face)
+        except BaseException:
+            self.stop()  # no thread started yet: closes what was bound
+            raise
+        for listener in self._listeners:
+            thread = threading.Thread(
+                target=listener.serve_forever, kwargs={"poll_interval": 0.2}, name="rolecall-server", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _tcp(self, port: int, imds: serverimds.ImdsFace | None) -> TcpListener:
+        try:
+            return TcpListener(self, (str(self._address), port), imds)
         except OSError as error:
             raise ServerStartError(
-                f"the credentials server could not listen on {self._netloc(self._port)}: {error.strerror or error}",
+                f"the credentials server could not listen on {self._netloc(port)}: {error.strerror or error}",
                 hint="choose another port, or 0 for any free one",
             ) from None
-        self._httpd = httpd
-        self._port = httpd.server_address[1]
-        self._allowed_hosts = self.allowed_hosts()  # computed once: every request checks it
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="rolecall-server", daemon=True
-        )
-        self._thread.start()
 
     def stop(self) -> None:
         """Stop listening and close every open connection; idempotent."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.stopping = True
-        httpd.shutdown()
-        httpd.server_close()
-        httpd.close_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            listener.stopping = True
+        for listener in listeners:
+            if self._threads:
+                listener.shutdown()
+            listener.server_close()
+            listener.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
 
     def __enter__(self) -> CredentialsServer:
         self.start()
@@ -230,277 +245,123 @@ class CredentialsServer:
 
     @property
     def is_serving(self) -> bool:
-        """True while the server answers requests (started, not stopped, its thread alive)."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        """True while the server answers requests (started, not stopped, its threads alive)."""
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
 
     @property
     def port(self) -> int:
-        """The port listened on (0 before ``start`` when a free port was asked for)."""
+        """The container face's TCP port (0 before ``start`` when a free port was asked for, or on a socket)."""
         return self._port
 
     @property
     def host(self) -> str:
-        """The loopback IP listened on, as text (``127.0.0.1``, ``::1``)."""
-        return str(self._address)
+        """The address clients use, as text: the one listened on, or 127.0.0.1 for every interface or a socket."""
+        return str(self._public_address())
+
+    def _public_address(self) -> IPAddress:
+        if self._address.is_unspecified:
+            return listen_address("::1" if self._address.version == 6 else "127.0.0.1")
+        return self._address
+
+    @property
+    def profiles(self) -> list[str]:
+        """The served profiles' names, in the order given."""
+        return list(self._profiles)
+
+    def served_profile(self, profile: str | None) -> _Served:
+        if profile in self._profiles:
+            return self._profiles[profile]
+        if len(self._profiles) == 1:
+            return next(iter(self._profiles.values()))
+        raise KeyError(profile)
+
+    @property
+    def source(self) -> RefreshingCredentials:
+        """The (first) served profile's refreshing source."""
+        return self.served_profile(None if len(self._profiles) == 1 else self.profiles[0]).source
+
+    @property
+    def path(self) -> str:
+        """The (first) served profile's secret path."""
+        return self.served_profile(None if len(self._profiles) == 1 else self.profiles[0]).path
+
+    def path_of(self, profile: str | None = None) -> str:
+        """The secret path of ``profile`` (the only one when None)."""
+        return self.served_profile(profile).path
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT/<random path>``: the value of AWS_CONTAINER_CREDENTIALS_FULL_URI."""
-        return f"http://{self._netloc(self._port)}{self.path}"
+        return self.url_of(self.profiles[0])
 
-    def environment(self) -> dict[str, str]:
-        """The two variables an SDK needs to use this server (see also ``child_environment``)."""
-        return {FULL_URI_VARIABLE: self.url, TOKEN_VARIABLE: self.token}
+    def url_of(self, profile: str | None = None) -> str:
+        """The container endpoint URL of ``profile``; on a Unix socket, the one a relay at RELAY_PORT serves."""
+        netloc = f"127.0.0.1:{RELAY_PORT}" if self.unix_socket is not None else self._netloc(self._port)
+        return f"http://{netloc}{self.served_profile(profile).path}"
 
-    def allowed_hosts(self) -> frozenset[str]:
-        """Host header values accepted: this server's own address and port, and ``localhost:PORT``."""
-        hosts = {self._netloc(self._port).lower(), f"localhost:{self._port}"}
+    def imds_endpoint(self, profile: str | None = None) -> str | None:
+        """``http://HOST:PORT/<secret>/``: AWS_EC2_METADATA_SERVICE_ENDPOINT for ``profile``, or None without IMDS."""
+        served = self.served_profile(profile)
+        if served.imds is None:
+            return None
+        return f"http://{self._netloc(served.imds_port)}{served.imds.prefix}/"
+
+    def environment(self, profile: str | None = None) -> dict[str, str]:
+        """The variables an SDK needs to use this server for ``profile`` (see also ``child_environment``)."""
+        env = {FULL_URI_VARIABLE: self.url_of(profile), TOKEN_VARIABLE: self.token}
+        endpoint = self.imds_endpoint(profile)
+        if endpoint is not None:
+            env[serverimds.ENDPOINT_VARIABLE] = endpoint
+        return env
+
+    def conflicting_variables(self) -> tuple[str, ...]:
+        """Variables removed from a client's environment (``CONFLICTING_VARIABLES``, and IMDS's with ``imds``)."""
+        if any(served.imds is not None for served in self._profiles.values()):
+            return CONFLICTING_VARIABLES + serverimds.CONFLICTING_VARIABLES
+        return CONFLICTING_VARIABLES
+
+    def allowed_hosts(self, port: int | None = None) -> frozenset[str]:
+        """Host header values accepted on ``port``: the server's own address and port, and ``localhost:PORT``."""
+        port = self._port if port is None else port
+        hosts = {self._netloc(port).lower(), f"localhost:{port}"}
         if self._address.version == 4:
-            hosts.add(f"127.0.0.1:{self._port}")
-        if self._port == 80:
+            hosts.add(f"127.0.0.1:{port}")
+        if port == 80:
             # Clients leave out the default port from Host.
             hosts |= {host.rsplit(":", 1)[0] for host in hosts}
         return frozenset(hosts)
 
     def _netloc(self, port: int) -> str:
-        host = str(self._address)
-        return f"[{host}]:{port}" if self._address.version == 6 else f"{host}:{port}"
+        host = self._public_address()
+        return f"[{host}]:{port}" if host.version == 6 else f"{host}:{port}"
 
     # -- answering ----------------------------------------------------------------------------------------------
 
+    def served_at(self, path: str) -> _Served | None:
+        """The profile whose secret path is ``path`` (every path compared in constant time), or None."""
+        found = None
+        for served in self._profiles.values():
+            if hmac.compare_digest(path.encode(), served.path.encode()):
+                found = served
+        return found
+
+    @staticmethod
+    def expiration_of(credentials: Credentials) -> datetime:
+        """When the SDK must come back: the credentials' expiry, or an hour from now for long-term keys."""
+        return credentials.expiration or utc_now() + STATIC_CREDENTIALS_REFRESH
+
     def credentials_body(self, credentials: Credentials) -> bytes:
         """The JSON an SDK's container provider expects (``Token``, not ``SessionToken``; ISO Z expiry)."""
-        expiration = credentials.expiration
-        if expiration is None:
-            expiration = utc_now() + STATIC_CREDENTIALS_REFRESH
         body: dict[str, str | None] = {
             "AccessKeyId": credentials.access_key_id,
             "SecretAccessKey": credentials.secret_access_key,
             # null, not "": botocore sends an empty X-Amz-Security-Token header for "" and AWS rejects it.
             "Token": credentials.session_token,
-            "Expiration": format_iso_z(expiration),
+            "Expiration": format_iso_z(self.expiration_of(credentials)),
         }
         if credentials.account_id:
             body["AccountId"] = credentials.account_id
         return json.dumps(body).encode()
-
-
-def _message(error: RolecallError) -> str:
-    """What the SDK logs for a refresh that failed or has not finished: what happened and what to do."""
-    message = f"rolecall could not refresh the credentials: {error.message}"
-    return f"{message} (hint: {error.hint})" if error.hint else message
-
-
-def _failure_body(error: BaseException) -> tuple[str, str]:
-    """Code and message for a failed refresh: the message is what the SDK logs, so it says what to do."""
-    if isinstance(error, RolecallError):
-        code = (error.code if isinstance(error, AwsError) and error.code else "") or type(error).__name__
-        message = _message(error)
-    else:
-        # Only the type: the text of an unexpected exception could carry anything.
-        code = "InternalError"
-        message = f"rolecall could not refresh the credentials: internal error ({type(error).__name__})"
-    return code, message
-
-
-class _Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer with a bounded number of connections that can all be closed on stop."""
-
-    daemon_threads = True
-    # The default backlog of 5 makes a burst of concurrent SDK clients wait for SYN retries (a second each).
-    request_queue_size = 512
-
-    def __init__(self, owner: CredentialsServer, address: tuple[str, int]) -> None:
-        self.owner = owner
-        self.stopping = False
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        if owner._address.version == 6:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host name with getfqdn, which can block on DNS; nothing needs it.
-        import socketserver
-
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def verify_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> bool:
-        assert isinstance(request, socket.socket)
-        with self._open_lock:
-            if self.stopping or len(self._open) >= self.owner.max_connections:
-                return False
-            self._open.add(request)
-            return True
-
-    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
-        assert isinstance(request, socket.socket)
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
-        # socketserver prints a traceback to stderr here; library code never prints. A client that hangs up
-        # mid-answer is normal; anything else is one line for the reporter, without the exception's text.
-        import sys
-
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            return
-        self.owner.reporter(f"credentials server: internal error while answering ({type(error).__name__})")
-
-    def close_connections(self) -> None:
-        """Shut down every open connection so keep-alive clients cannot be served after ``stop``."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already gone
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Answers GET on the secret path with credentials; refuses everything else with a fixed body."""
-
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive: SDKs reuse the connection
-    server_version = "rolecall"
-    sys_version = ""  # do not advertise the Python version
-    # Buffer the answer and flush once: status, headers and body leave in one segment. Unbuffered writes (the
-    # standard library's default) send headers and body separately, and with Nagle's algorithm against the
-    # client's delayed ACK every keep-alive answer then waits about 40 ms.
-    wbufsize = 16384
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        # The per-connection idle timeout: a client that sends nothing (or one byte at a time) loses its thread.
-        self.connection.settimeout(self.server.owner.request_timeout)
-
-    # -- request reading with tighter bounds than the standard library -------------------------------------------
-
-    def handle_one_request(self) -> None:
-        try:
-            line = self.rfile.readline(MAX_LINE + 1)
-            if not line:
-                self.close_connection = True
-                return
-            if len(line) > MAX_LINE:
-                self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
-                self._refuse(414, "request line too long")
-                return
-            self.raw_requestline = line
-            if not self._parse_bounded():
-                return
-            self._dispatch()
-            self.wfile.flush()
-        except TimeoutError:
-            self.close_connection = True
-
-    def _parse_bounded(self) -> bool:
-        """``parse_request`` with the header count and size bounded; answers the refusal itself when not."""
-        # Read the header block ourselves, bounded, then let the standard parser work on it.
-        import io
-
-        block = bytearray()
-        for count in range(MAX_HEADERS + 2):
-            header = self.rfile.readline(MAX_LINE + 1)
-            if len(header) > MAX_LINE or count > MAX_HEADERS:
-                self.request_version, self.command = "HTTP/1.1", ""
-                self.requestline = ""
-                self._refuse(431, "request headers too large")
-                return False
-            block += header
-            if header in (b"\r\n", b"\n", b""):
-                break
-        real_rfile = self.rfile
-        self.rfile = io.BufferedReader(io.BytesIO(bytes(block)))
-        try:
-            ok = self.parse_request()
-        finally:
-            self.rfile = real_rfile
-        return ok
-
-    # -- the checks, in an order that tells a stranger as little as possible ------------------------------------
-
-    def _dispatch(self) -> None:
-        owner = self.server.owner
-        if self.server.stopping:
-            self._refuse(503, "server stopping")
-            return
-        hosts = self.headers.get_all("Host") or []
-        if len(hosts) != 1 or hosts[0].strip().lower() not in owner._allowed_hosts:
-            # DNS rebinding: a browser page on evil.example resolved to 127.0.0.1 still sends its own Host.
-            self._refuse(403, "foreign or missing Host header")
-            return
-        if not hmac.compare_digest(self.path.encode(), owner.path.encode()):
-            self._refuse(404, "unknown path")
-            return
-        if self.command != "GET":
-            self._refuse(405, f"method {self.command[:16]!r} not allowed", extra={"Allow": "GET"})
-            return
-        if self.headers.get("Content-Length", "0").strip() not in ("", "0") or self.headers.get("Transfer-Encoding"):
-            self._refuse(400, "GET with a body")
-            return
-        tokens = self.headers.get_all("Authorization") or []
-        if not tokens:
-            self._refuse(401, "no Authorization header")
-            return
-        if len(tokens) != 1 or not hmac.compare_digest(tokens[0].encode(), owner.token.encode()):
-            self._refuse(403, "wrong token")
-            return
-        try:
-            credentials = owner.source.get(wait=owner.refresh_wait)
-        except RefreshPendingError as pending:
-            owner._report_pending()
-            self._send(503, json.dumps({"Code": "CredentialsRenewalPending", "Message": _message(pending)}).encode())
-            return
-        except BaseException as error:
-            code, message = _failure_body(error)
-            owner.reporter(f"credentials server: refresh failed, answered 500 ({code})")
-            self._send(500, json.dumps({"Code": code, "Message": message}).encode())
-            if not isinstance(error, Exception):
-                raise
-            return
-        self._send(200, owner.credentials_body(credentials))
-
-    def _refuse(self, status: int, why: str, extra: Mapping[str, str] | None = None) -> None:
-        code, message = _REFUSALS[status]
-        # One line per refusal: the reason and the peer, never a header value (the token could be in one).
-        self.server.owner.reporter(
-            f"credentials server: refused a request from {self.client_address[0]}: {status} ({why})"
-        )
-        # A refused client gets no keep-alive: it has nothing more to ask, and HEAD or a request with an unread
-        # body would leave the connection out of step anyway.
-        self.close_connection = True
-        self._send(status, json.dumps({"Code": code, "Message": message}).encode(), extra)
-
-    def _send(self, status: int, body: bytes, extra: Mapping[str, str] | None = None) -> None:
-        self.send_response_only(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # parse_request calls this for malformed requests; answer with our own fixed body, never the request text.
-        self.close_connection = True
-        if self.request_version == "HTTP/0.9":
-            self.request_version = "HTTP/1.1"  # so the status line and headers are written
-        self._refuse(code if code in _REFUSALS else 400, "malformed request")
-
-    def log_message(self, format: str, *args: object) -> None:
-        # The standard handler writes every request line to stderr; the reporter gets refusals only (above).
-        return
 
 
 def serve_in_background(

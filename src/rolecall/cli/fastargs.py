@@ -38,6 +38,8 @@ def parse_fast(command: str, argv: Sequence[str]) -> SimpleNamespace | None:
     """The namespace for ``argv`` when it is a plain invocation of a hot command, else None."""
     if command == "env":
         return _env(argv)
+    if command == "eks":
+        return _eks_token(argv)
     if command == "credential-process" and argv:
         profile = _Profile()
         index = 0
@@ -110,3 +112,30 @@ def _env(argv: Sequence[str]) -> SimpleNamespace | None:
         return None  # let argparse produce its usage error
     return SimpleNamespace(profile=profile.name, format=fmt, profile_only=False, unset=False, explain=False,
                            **switches, **_RESOLVE_DEFAULTS)  # fmt: skip
+
+
+#: The options of ``eks token`` read here, by the attribute argparse gives them.
+_EKS_OPTIONS = {"--cluster-name": "cluster_name", "--profile": "profile", "--region": "region"}
+
+
+def _eks_token(argv: Sequence[str]) -> SimpleNamespace | None:
+    """``eks token --cluster-name C [--profile P] [--region R]`` (each once, in any order), else None."""
+    if not argv or argv[0] != "token":
+        return None
+    values: dict[str, str] = {}
+    index = 1
+    while index < len(argv):
+        arg, value = argv[index], None
+        if "=" in arg and arg.startswith("--"):
+            arg, _, value = arg.partition("=")
+            index += 1
+        elif index + 1 < len(argv):
+            value = argv[index + 1]
+            index += 2
+        dest = _EKS_OPTIONS.get(arg)
+        if dest is None or value is None or not _is_name(value) or dest in values:
+            return None
+        values[dest] = value
+    if "cluster_name" not in values:
+        return None
+    return SimpleNamespace(eks_command="token", **{**_RESOLVE_DEFAULTS, "profile": None, **values})

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from rolecall.sandbox import awsxml, iamstate, policy, totp, validation
 from rolecall.sandbox.awsxml import StsError
 from rolecall.sandbox.router import Incoming, incoming
-from rolecall.sandbox.sigv4 import SignedRequestInfo, signature_matches
+from rolecall.sandbox.sigv4 import SignedRequestInfo, presigned_matches, signature_matches
 from rolecall.sandbox.state import (
     IssuedCredential,
     SandboxState,
@@ -123,7 +123,9 @@ class StrictSts:
         if request.auth is not None:
             return request.auth.service == "sts"
         presigned = "X-Amz-Credential" in request.params
-        return not presigned and request.action in STS_ACTIONS and not request.path.startswith("/moto-api")
+        if presigned:
+            return request.action == "GetCallerIdentity"  # EKS tokens (rolecall eks token): checked strictly below
+        return request.action in STS_ACTIONS and not request.path.startswith("/moto-api")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one STS request."""
@@ -175,6 +177,8 @@ class StrictSts:
             time.sleep(fault.delay)  # "slow": answer normally, late
         if request.action in UNSIGNED_ACTIONS:
             return self._moto(request)
+        if request.auth is None and "X-Amz-Credential" in request.params:
+            return self._presigned_caller_identity(request)
         if request.auth is None:
             raise awsxml.missing_authentication_token()
         caller = self._authenticate(request, request.auth)
@@ -191,6 +195,36 @@ class StrictSts:
         if request.action == "GetFederationToken":
             return self._get_federation_token(request, caller)
         return self._moto(request)
+
+    def _presigned_caller_identity(self, request: _Request) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A presigned GET GetCallerIdentity (an EKS token): signature, session token and X-Amz-Expires enforced."""
+        params = request.params
+        if request.environ["REQUEST_METHOD"] != "GET" or params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+            raise awsxml.incomplete_signature("Only a GET presigned with AWS4-HMAC-SHA256 is accepted.")
+        stamp, expires = params.get("X-Amz-Date", ""), params.get("X-Amz-Expires", "")
+        try:
+            signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            lifetime = int(expires)
+        except ValueError:
+            raise awsxml.incomplete_signature("X-Amz-Date and X-Amz-Expires are required.") from None
+        if not 1 <= lifetime <= 604800 or self._now() > signed_at + timedelta(seconds=lifetime):
+            raise awsxml.access_denied("Request has expired")
+        akid = params.get("X-Amz-Credential", "").partition("/")[0]
+        headers = _lower_headers(request.environ)
+        token = params.get("X-Amz-Security-Token")
+        issued = self.state.lookup(akid)
+        key = None if issued is not None else iamstate.find_user_key(akid)
+        secret = issued.secret_access_key if issued is not None else (key.secret_access_key if key else None)
+        if secret is None or (issued is not None and token != issued.session_token) or (key and token):
+            raise awsxml.invalid_client_token_id()
+        if issued is not None and self._now() >= issued.expiration:
+            raise awsxml.expired_token()
+        url = f"http://{headers.get('host', '')}{request.environ.get('RAW_URI') or request.environ.get('REQUEST_URI')}"
+        if not presigned_matches("GET", url, headers, params, secret, token):
+            raise awsxml.signature_does_not_match()
+        arn, user_id, account = (issued.arn, issued.user_id, issued.account_id) if issued else (
+            key.user_arn, key.user_id, key.account_id)  # type: ignore[union-attr]
+        return _ok(awsxml.caller_identity_xml(arn, user_id, account, request.request_id))
 
     def _authenticate(self, request: _Request, auth: SignedRequestInfo) -> Caller:
         headers = _lower_headers(request.environ)
