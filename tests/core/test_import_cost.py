@@ -98,3 +98,17 @@ def test_timefmt_classes_are_the_standard_datetime_classes() -> None:
     assert timefmt.timedelta is datetime.timedelta
     assert timefmt.timezone is datetime.timezone
     assert timefmt.utc_now().tzinfo is datetime.timezone.utc
+
+
+def test_a_cached_eks_token_imports_nothing_heavy(sandbox: Sandbox, aws_home: AwsHome) -> None:  # noqa: F811
+    """kubectl calls ``rolecall eks token`` for every command: a cached token is the hot path too."""
+    env = seeded_env(sandbox, aws_home)
+    argv = ["eks", "token", "--cluster-name", "demo", "--profile", "ops"]
+    assert run_rolecall(argv, env).returncode == 0  # signs (botocore) and caches the token
+    calls = sandbox.calls()
+    result = _probe(env, argv)
+    assert result["code"] == 0 and '"ExecCredential"' in str(result["out"]), result["err"]
+    assert sandbox.calls() == calls
+    loaded = set(result["loaded"])  # type: ignore[arg-type]
+    assert loaded & (HEAVY | HOT_PATH_EXTRA) == set(), f"imported: {sorted(loaded & (HEAVY | HOT_PATH_EXTRA))}"
+    assert result["aws"] == []
