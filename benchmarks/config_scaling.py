@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import time_process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,12 +42,7 @@ def _filler(count: int) -> str:
 
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):  # doctor exits 1 when it has findings to report
-        raise SystemExit(f"{argv} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
-    return elapsed
+    return time_process(argv, env, ok=(0, 1))[0]  # doctor exits 1 when it has findings to report
 
 
 def main() -> None:

@@ -33,17 +33,13 @@ import time
 from pathlib import Path
 
 from revisions import worktree_of
+from timing import time_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{argv} failed: {done.stderr.decode()[-500:]}")
-    return elapsed
+    return time_process(argv, env, ok=(0,))[0]
 
 
 def _big_config(base: str, count: int) -> str:
