@@ -84,14 +84,15 @@ class _Profile:
         return index
 
 
-#: The switches of ``env`` read here (``--pick`` and ``--quiet`` come from the ``assume`` shell function).
-_ENV_SWITCHES = {"--pick": "pick", "--quiet": "quiet", "-q": "quiet"}
+#: The switches of ``env`` read here (``--pick`` and ``--quiet`` come from the ``assume`` shell function,
+#: ``--no-prompt`` from the renewal hook before each command).
+_ENV_SWITCHES = {"--pick": "pick", "--quiet": "quiet", "-q": "quiet", "--no-prompt": "no_prompt"}
 
 
 def _env(argv: Sequence[str]) -> SimpleNamespace | None:
     profile = _Profile()
     fmt: str | None = None
-    switches = {"pick": False, "quiet": False}
+    switches = {"pick": False, "quiet": False, "no_prompt": False}
     index = 0
     while index < len(argv):
         arg = argv[index]

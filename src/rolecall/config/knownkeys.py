@@ -48,6 +48,7 @@ KNOWN_PROFILE_KEYS = frozenset(
         # rolecall's own
         "mfa_strategy", "mfa_process", "mfa_session_duration", "console_federation_endpoint",
         "saml_url", "principal_arn",
+        "console_browser_mode",
         OWNER_KEY, EXPIRY_KEY,
         # widely used by other tools on the same files (aws-vault, Leapp, saml2aws, aws-sso-util...)
         "include_profile", "parent_profile", "session_tags", "transitive_session_tags", "source_identity",

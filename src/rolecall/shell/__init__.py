@@ -13,10 +13,11 @@ from rolecall.export import MANAGED_VARS, UNSET_VARS
 
 #: Shells ``snippet`` knows, and the files that make up each snippet.
 #: completion.* complete rolecall itself through `rolecall __complete` (cli/commands/complete.py), on Tab only.
+#: renew.* renew the exported credentials before a command when they are due, and notify (docs/shells.md).
 SHELLS: dict[str, tuple[str, ...]] = {
-    "bash": ("common.sh", "bash.sh", "completion.bash"),
-    "zsh": ("common.sh", "zsh.zsh", "completion.zsh"),
-    "fish": ("rolecall.fish", "completion.fish"),
+    "bash": ("common.sh", "renew.sh", "bash.sh", "completion.bash"),
+    "zsh": ("common.sh", "renew.sh", "zsh.zsh", "completion.zsh"),
+    "fish": ("rolecall.fish", "renew.fish", "completion.fish"),
     "pwsh": ("rolecall.ps1",),
 }
 

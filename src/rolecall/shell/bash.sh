@@ -26,3 +26,44 @@ _rolecall_complete_assume() {
     return 0
 }
 complete -F _rolecall_complete_assume assume
+
+# The prompt segment's colour ($1: red or yellow). \001 and \002 tell readline the escape codes take no room.
+_rolecall_colour_wrap() {
+    local __rc_code=33
+    [ "$1" = red ] && __rc_code=31
+    ROLECALL_PROMPT=$'\001\e['"$__rc_code"$'m\002'"$ROLECALL_PROMPT"$'\001\e[0m\002'
+}
+
+# The renewal hook, before each command line (ROLECALL_SHELL_RENEW=0 turns renewal off; docs/shells.md). PS0 is
+# expanded once per command line, after it is read and before it runs: its arithmetic arms the flag, in this
+# shell, with no process; the DEBUG trap runs before each simple command and acts only when armed, so a loop
+# typed at the prompt pays one test per command. bash-preexec, when loaded, runs it instead. A DEBUG trap of your
+# own is kept and runs after it.
+_rolecall_armed=0
+_rolecall_debug() {
+    (( _rolecall_armed )) || return 0
+    _rolecall_armed=0
+    _rolecall_preexec
+}
+_rolecall_install_hook() {
+    local __rc_trap
+    if [ -n "${bash_preexec_imported-}${__bp_imported-}" ]; then
+        [[ " ${preexec_functions[*]-} " == *" _rolecall_preexec "* ]] || preexec_functions+=(_rolecall_preexec)
+        return 0
+    fi
+    if (( BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4) )); then
+        [[ ${PS0-} == *_rolecall_armed* ]] || PS0=${PS0-}'${_rolecall_none[$((_rolecall_armed=1))]-}'
+    else
+        [[ ${PROMPT_COMMAND-} == *_rolecall_armed* ]] ||
+            PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}_rolecall_armed=1
+    fi
+    __rc_trap=$(trap -p DEBUG)
+    case $__rc_trap in
+        *_rolecall_debug*) return 0 ;;
+        '') trap _rolecall_debug DEBUG ;;
+        *)  __rc_trap=${__rc_trap#trap -- }
+            eval "__rc_trap=${__rc_trap% DEBUG}"
+            trap "_rolecall_debug; $__rc_trap" DEBUG ;;
+    esac
+}
+[[ $- == *i* ]] && _rolecall_install_hook

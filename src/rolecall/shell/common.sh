@@ -37,6 +37,11 @@ assume() {
     __rc_out=$([ -z "${_ROLECALL_SAVED+x}" ] || unassume; command rolecall env --format sh --pick "$@") || return
     _rolecall_save
     eval "$__rc_out"
+    # When the renewal hook will be due for these credentials: worked out now, while the whole session is ahead.
+    local __rc_now=
+    _rolecall_now
+    [ -z "$__rc_now" ] || [ -z "${AWS_CREDENTIAL_EXPIRATION-}" ] || _rolecall_schedule
+    return 0
 }
 
 # unassume: put the variables back as they were before the first assume. In a shell without that memory
@@ -113,6 +118,7 @@ rolecall_prompt_update() {
     __rc_left=$(( __rc_epoch - __rc_now ))
     if (( __rc_left <= 0 )); then
         ROLECALL_PROMPT="$__rc_name expired"
+        _rolecall_prompt_colour
         return 0
     fi
     # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
@@ -122,6 +128,7 @@ rolecall_prompt_update() {
     else
         printf -v ROLECALL_PROMPT '%s %dh%02dm' "$__rc_name" $(( __rc_min / 60 )) $(( __rc_min % 60 ))
     fi
+    _rolecall_prompt_colour
 }
 
 # rolecall_prompt: print the segment (for "$(rolecall_prompt)" in a prompt; the $(...) costs a fork).

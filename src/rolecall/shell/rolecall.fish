@@ -40,6 +40,8 @@ function assume --description 'Export an AWS profile\'s credentials into this sh
     or return
     _rolecall_save
     string join \n -- $__rc_out | source
+    # When the renewal hook will be due for these credentials: worked out now, while the whole session is ahead.
+    set -q AWS_CREDENTIAL_EXPIRATION[1]; and _rolecall_schedule (_rolecall_now)
     # A universal variable (set -U) is never erased by rolecall: that would change every fish session.
     for __rc_n in AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SECURITY_TOKEN
         if set -q -U $__rc_n; and not set -q -g $__rc_n
@@ -116,6 +118,7 @@ function rolecall_prompt_update
     set -l left (math $epoch - (_rolecall_now))
     if test $left -le 0
         set -g ROLECALL_PROMPT "$name expired"
+        _rolecall_prompt_colour $left
         return 0
     end
     # Rounded up: with 30 seconds left the prompt says 1m, never 0m.
@@ -125,6 +128,7 @@ function rolecall_prompt_update
     else
         set -g ROLECALL_PROMPT (printf '%s %dh%02dm' "$name" (math "floor($min / 60)") (math "$min % 60"))
     end
+    _rolecall_prompt_colour $left
 end
 
 # rolecall_prompt: print the segment, e.g. from fish_prompt or fish_right_prompt.

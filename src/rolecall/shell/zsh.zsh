@@ -26,3 +26,15 @@ _rolecall_assume() {
 if (( ${+functions[compdef]} )); then
     compdef _rolecall_assume assume
 fi
+
+# The prompt segment's colour ($1: red or yellow), as zsh prompt escapes.
+_rolecall_colour_wrap() {
+    emulate -L zsh
+    ROLECALL_PROMPT="%F{$1}$ROLECALL_PROMPT%f"
+}
+
+# The renewal hook before each command line (ROLECALL_SHELL_RENEW=0 turns renewal off; docs/shells.md).
+# add-zsh-hook is a function file of zsh's own: loading it starts no process.
+if [[ -o interactive ]] && autoload -Uz add-zsh-hook 2>/dev/null; then
+    add-zsh-hook preexec _rolecall_preexec
+fi

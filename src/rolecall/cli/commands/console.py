@@ -38,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print", action="store_true", dest="print_url",
                         help="print the sign-in URL on stdout instead of opening it (it is a secret)")
     parser.add_argument("--browser", metavar="CMD", help="open with this command (no shell) instead of the default")
+    parser.add_argument("--browser-mode", choices=("default", "chromium-profiles", "firefox-containers"),
+                        help="several accounts at once: a Chromium user-data folder or a Firefox container per "
+                        "profile (default: ROLECALL_CONSOLE_BROWSER, the profile's console_browser_mode, else "
+                        "default)")  # fmt: skip
+    parser.add_argument("--logout", action="store_true",
+                        help="default mode: sign the browser's current console session out first")  # fmt: skip
     add_resolve_options(parser)
 
 
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         else console.destination_url(partition, region, args.service)
     )
     duration = console.check_duration(args.duration, chained=chained) if args.duration is not None else None
+    from rolecall.consolebrowser import browser_mode
+
+    mode = "print" if args.print_url else browser_mode(args.browser_mode, ctx.env,
+                                                        ctx.session.files.profile(chain.profile) or {})  # fmt: skip
     if args.explain:
         for line in chain.explain():
             ctx.out(line + "\n")
@@ -91,8 +101,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.say(f"warning: this sign-in URL is a secret: whoever opens it before {valid} is signed in to the console "
                 f"as profile {chain.profile}; do not paste it into chats or tickets")  # fmt: skip
         return 0
-    _open(url, args.browser, ctx)
-    ctx.say(f"{chain.profile}: opened the AWS console in the browser (the sign-in link works until {valid})")
+    where = _open_in_mode(mode, url, chain.profile, endpoint, args, ctx)
+    ctx.say(f"{chain.profile}: opened the AWS console {where} (the sign-in link works until {valid})")
     return 0
 
 
@@ -112,6 +122,79 @@ def _refuse_user_session(chain: Any, credentials: Credentials, args: argparse.Na
             hint=f"make the tool print long-term keys (rolecall then gets a federation token) or a role session, "
             f"or use a role profile with source_profile = {chain.profile}",
         )
+
+
+def _open_in_mode(mode: str, url: str, profile: str, endpoint: str, args: argparse.Namespace, ctx: Context) -> str:
+    """Open the sign-in ``url`` as ``mode`` says (docs/console.md "Several accounts at once"); where it went."""
+    from rolecall import consolebrowser
+
+    if mode == "chromium-profiles":
+        program = consolebrowser.find_chromium(ctx.env)
+        folder = consolebrowser.profile_folder(ctx.paths.rolecall_dir, profile)
+        target = "file://" + _private_page(url, ctx)
+        argv = consolebrowser.chromium_argv(program, folder, target, as_root=os.geteuid() == 0)
+        _start(argv)
+        return f"in Chromium's own profile for {profile} ({folder})"
+    if mode == "firefox-containers":
+        program = args.browser or "firefox"
+        import shlex
+
+        _start([*shlex.split(program), consolebrowser.container_url(profile, _one_shot(url))])
+        return f"in the Firefox container {consolebrowser.CONTAINER_PREFIX}{profile}"
+    if args.logout:
+        # One console session per browser: end the current one first, then sign in (as granted and aws-vault do).
+        _open(consolebrowser.logout_url(endpoint), args.browser, ctx, secret=False)
+        import time
+
+        time.sleep(float(ctx.env.get("ROLECALL_CONSOLE_LOGOUT_WAIT", "1.5")))
+    _open(url, args.browser, ctx)
+    return "in the browser"
+
+
+def _private_page(url: str, ctx: Context) -> str:
+    """The private forwarding page for ``url``, removed a minute later (see ``_open``)."""
+    import subprocess
+    import sys
+
+    from rolecall.console import forward_page
+
+    page = forward_page(url, os.path.join(ctx.paths.rolecall_dir, "console"))
+    subprocess.Popen(
+        [sys.executable, "-c", "import os, sys, time; time.sleep(float(sys.argv[2])); os.unlink(sys.argv[1])",
+         page, str(FORWARD_PAGE_SECONDS)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    return page
+
+
+def _one_shot(url: str) -> str:
+    """A one-shot 127.0.0.1 address that redirects to ``url`` once (``rolecall.oneshot``): the URL travels on a
+    pipe, never in a command line."""
+    import subprocess
+    import sys
+
+    helper = subprocess.Popen([sys.executable, "-m", "rolecall.oneshot"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+                              text=True)  # fmt: skip
+    assert helper.stdin is not None and helper.stdout is not None
+    helper.stdin.write(url + "\n")
+    helper.stdin.close()
+    address = helper.stdout.readline().strip()
+    if not address.startswith("http://127.0.0.1:"):
+        raise ExecError("could not start the local one-shot redirect for Firefox", hint="use --browser-mode default")
+    return address
+
+
+def _start(argv: list[str]) -> None:
+    """Start a browser detached; ``ExecError`` when it cannot be run."""
+    import subprocess
+
+    try:
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)  # fmt: skip
+    except OSError as error:
+        raise ExecError(f"cannot start the browser {argv[0]}: {error.strerror}",
+                        hint="check it is installed and on PATH, or use --print") from None  # fmt: skip
 
 
 def _environment_region(ctx: Context) -> str | None:
@@ -134,22 +217,14 @@ def _environment_region(ctx: Context) -> str | None:
     return None
 
 
-def _open(url: str, browser: str | None, ctx: Context) -> None:
-    """Give the browser a private local page that forwards to ``url`` (never ``url`` itself in argv)."""
+def _open(url: str, browser: str | None, ctx: Context, *, secret: bool = True) -> None:
+    """Give the browser a private local page that forwards to ``url`` (never ``url`` itself in argv); a URL that is
+    no ``secret`` (the sign-out one) is given as it is."""
     import shlex
     import subprocess
-    import sys
 
-    from rolecall.console import forward_page
-
-    page = forward_page(url, os.path.join(ctx.paths.rolecall_dir, "console"))
-    target = "file://" + page
     # The page goes away on its own once the browser has had time to read it.
-    subprocess.Popen(
-        [sys.executable, "-c", "import os, sys, time; time.sleep(float(sys.argv[2])); os.unlink(sys.argv[1])",
-         page, str(FORWARD_PAGE_SECONDS)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    target = "file://" + _private_page(url, ctx) if secret else url
     if browser:
         try:
             argv = [*shlex.split(browser), target]

@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no status line on stderr (also: ROLECALL_QUIET=1)"
     )
+    parser.add_argument(
+        "--no-prompt",
+        action="store_true",
+        help="never ask (no MFA prompt, no SSO sign-in): exit 5 or 10 instead (the shell renewal hook passes this)",
+    )
     add_resolve_options(parser)
 
 
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.out(export.render_unset(fmt))
         return 0
     picked = args.pick and args.profile is None and _picked(args, ctx)
-    chain = chain_for(args, ctx)
+    chain = chain_for(args, ctx, allow_prompt=not getattr(args, "no_prompt", False))
     if args.explain:
         for step, line in enumerate(chain.explain(), 1):
             ctx.say(f"{step}. {line}")
