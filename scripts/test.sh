@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Real shells for the shell-integration tests, tmux for terminal prompts, and headless Chromium (with its
 # driver) for the browser steps of the IAM Identity Center logins and the console, and a real Secret Service
-# (gnome-keyring in a private D-Bus session) for the keychain tests (Debian/Ubuntu). tool:package pairs.
+# (gnome-keyring in a private D-Bus session) for the keychain tests, strace to count the processes shell hooks
+# start, Xvfb for a browser window that needs a display (Debian/Ubuntu). tool:package pairs.
 need=()
 for pair in zsh:zsh fish:fish tmux:tmux chromium:chromium chromedriver:chromium-driver \
-        gnome-keyring-daemon:gnome-keyring dbus-daemon:dbus; do
+        gnome-keyring-daemon:gnome-keyring dbus-daemon:dbus strace:strace Xvfb:xvfb; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
