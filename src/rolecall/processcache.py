@@ -25,8 +25,8 @@ from rolecall.errors import ConfigError, UsageError
 from rolecall.fastjson import canonical_json, loads, sha1_hex
 from rolecall.guardedread import UntrustedFileError, read_regular_file
 from rolecall.ownership import trusted_owner
-from rolecall.providers.process import CredentialProcessError, validate_output
-from rolecall.timefmt import format_iso_z, parse_timestamp, timedelta, timezone
+from rolecall.processoutput import CredentialProcessError, credentials_from_output, refuse_expired, validate_output
+from rolecall.timefmt import format_iso_z, parse_timestamp, timedelta
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -269,18 +269,15 @@ class ProcessCache:
 
     def _run(self, terminal: Terminal) -> Credentials:
         """Run the tool once, its stdout captured, its prompts on the terminal; its checked answer."""
-        from rolecall.providers.process import credentials_from_output
-
         stdout = _run_tool(self.argv, self._child_env(), terminal, self.program)
         credentials = credentials_from_output(stdout, f"process-cache: {self.program}", self.program)
         now = self.clock()
         if credentials.is_expired(now):
-            assert credentials.expiration is not None
-            raise CredentialProcessError(
-                f"process-cache: {self.program} printed credentials that had already expired "
-                f"(at {credentials.expiration:%Y-%m-%d %H:%M:%S} UTC; it is "
-                f"{now.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC here); they were not used",
-                hint=f"{self.program} hands out a stale session: sign in with it again (or clear its own cache), "
+            raise refuse_expired(
+                f"process-cache: {self.program} printed credentials that had already expired",
+                credentials,
+                now,
+                f"{self.program} hands out a stale session: sign in with it again (or clear its own cache), "
                 "and check this machine's clock",
             )
         return credentials

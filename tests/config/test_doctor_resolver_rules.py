@@ -59,8 +59,8 @@ NOT_CONFIG = {
     ("providers/web_identity.py", "_token"): "the token file as it is when the call is made",
     ("providers/process.py", "retrieve"): "what the credential_process prints when it runs",
     ("providers/process.py", "_run"): "what the credential_process prints when it runs",
-    ("providers/process.py", "credentials_from_output"): "what the credential_process prints when it runs",
-    ("providers/process.py", "validate_output"): "what the credential_process prints when it runs",
+    ("processoutput.py", "credentials_from_output"): "what the credential_process prints when it runs",
+    ("processoutput.py", "validate_output"): "what the credential_process prints when it runs",
     ("providers/sso.py", "_role_credentials"): "the IAM Identity Center portal's answer",
     ("providers/session_token.py", "_source_keys"): "the source's credentials as they turn out when fetched "
     "(doctor's RC026 catches every source it can know is temporary)",

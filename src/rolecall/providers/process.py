@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-from rolecall.credentials import Credentials
-from rolecall.errors import RolecallError
+from rolecall.processoutput import CredentialProcessError, credentials_from_output, expired_twice
 from rolecall.providers.result import NO_CONSOLE_FACTS, Retrieved
-from rolecall.timefmt import parse_timestamp, timezone, utc_now
+from rolecall.timefmt import utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,20 +14,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from rolecall.config.profiles import Profile
+    from rolecall.credentials import Credentials
     from rolecall.processcache import ProcessCache
     from rolecall.providers.base import Provider
     from rolecall.providers.contract import BuildContext
     from rolecall.providers.result import ConsoleFacts
-
-
-_SHAPE_HINT = 'it must print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} and nothing else'
-
-
-class CredentialProcessError(RolecallError):
-    """The credential_process failed, printed something that is not Version 1 credential JSON, or gave expired
-    credentials twice in a row (exit 3)."""
-
-    exit_code = 3
 
 
 class ProcessProvider:
@@ -84,13 +74,7 @@ class ProcessProvider:
         credentials = self._run()
         now = self._clock()
         if credentials.is_expired(now):
-            assert credentials.expiration is not None
-            raise CredentialProcessError(
-                f'profile "{self.profile}": credential_process returned credentials that had already expired, '
-                f"twice (at {credentials.expiration:%Y-%m-%d %H:%M:%S} UTC; it is "
-                f"{now.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC here); they were not used",
-                hint="the helper hands out a stale session: renew its login or cache, and check this machine's clock",
-            )
+            raise expired_twice(self.profile, credentials, now)
         return credentials
 
     def _run(self) -> Credentials:
@@ -137,72 +121,6 @@ class ProcessProvider:
             return [f'profile "{self.profile}": the answer of {cache.program} served by process-cache from '
                     f"{os.path.basename(cache.path)}{until}; {cache.program} not run"]
         return [f"{line} (process-cache has no fresh answer: {cache.program} runs once, under the entry's lock)"]
-
-
-def credentials_from_output(stdout: bytes, what: str, program: str, account_id: str | None = None) -> Credentials:
-    """Decode and validate what a credential process printed, as botocore reads it: UTF-8 JSON, Version 1.
-
-    ``what`` begins every message (``profile "prod": credential_process``); ``program`` is named in hints, never
-    its arguments (they may carry a secret). Shared by the ``process`` source and ``rolecall process-cache``.
-    Raises ``CredentialProcessError`` (exit 3).
-    """
-    import json
-
-    if stdout.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        # json.loads of bytes skips a byte-order mark (and reads UTF-16); botocore decodes the output as UTF-8
-        # and refuses it (JSONDecodeError), so a helper accepted here would fail with the AWS CLI and every SDK.
-        raise CredentialProcessError(
-            f"{what} output starts with a byte-order mark (BOM)",
-            hint=f"the process printed a byte-order mark before its JSON, which the AWS CLI refuses too: make "
-            f"{program} print plain UTF-8 without a BOM",
-        )
-    try:
-        data = json.loads(stdout.decode("utf-8"))  # as botocore reads it: UTF-8, nothing else
-    except UnicodeDecodeError:
-        raise CredentialProcessError(
-            f"{what} output is not UTF-8",
-            hint=f"make {program} print its JSON in UTF-8 (the AWS CLI reads nothing else)",
-        ) from None
-    except ValueError:
-        raise CredentialProcessError(f"{what} did not print JSON", hint=_SHAPE_HINT) from None
-    return validate_output(data, what, account_id)
-
-
-def parse_process_output(data: object, profile: str, account_id: str | None = None) -> Credentials:
-    """Validate credential_process JSON with botocore's rules (Version must be the integer 1)."""
-    return validate_output(data, f'profile "{profile}": credential_process', account_id)
-
-
-def validate_output(data: object, what: str, account_id: str | None = None) -> Credentials:
-    """Validate parsed credential_process JSON with botocore's rules; ``what`` begins every message."""
-    if not isinstance(data, dict):
-        raise CredentialProcessError(f"{what} output is not a JSON object", hint=_SHAPE_HINT)
-    version = data.get("Version")
-    if version != 1 or isinstance(version, bool):
-        # Only numbers are shown: a misbehaving helper could put anything, a secret included, in a string.
-        shown = "missing" if version is None else repr(version) if isinstance(version, int | float) else "not a number"
-        raise CredentialProcessError(
-            f"{what}: unsupported Version ({shown}); supported: 1",
-            hint='print "Version": 1 (a number, not a string)',
-        )
-    for key in ("AccessKeyId", "SecretAccessKey"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise CredentialProcessError(f"{what} output is missing {key}", hint=_SHAPE_HINT)
-    expiration = None
-    if data.get("Expiration"):
-        try:
-            expiration = parse_timestamp(str(data["Expiration"]))
-        except ValueError:
-            raise CredentialProcessError(
-                f"{what} Expiration is not an ISO-8601 time", hint="print it as 2026-01-31T12:00:00Z"
-            ) from None
-    return Credentials(
-        data["AccessKeyId"],
-        data["SecretAccessKey"],
-        data.get("SessionToken") or None,
-        expiration,
-        data.get("AccountId") or account_id,
-    )
 
 
 def _printable(line: str, limit: int = 300) -> str:
