@@ -131,8 +131,9 @@ def save_png(pixels: bytes, path: Path) -> Path:
     return path
 
 
-def browser_argvs(root: int) -> list[list[str]]:
-    """The argv of each main browser process (started with ``--remote-debugging-pipe``) under process ``root``."""
+def browser_argvs(root: int) -> dict[int, list[str]]:
+    """The argv of each main browser process (started with ``--remote-debugging-pipe``) under process ``root``, by
+    pid (a launcher script that execs the browser keeps its pid)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -142,17 +143,20 @@ def browser_argvs(root: int) -> list[list[str]]:
                 continue  # it ended meanwhile
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(parent, []).append(int(entry))
-    found, todo = [], list(children.get(root, []))
+    found: dict[int, list[str]] = {}
+    todo = list(children.get(root, []))
     while todo:
         pid = todo.pop()
-        todo.extend(children.get(pid, []))
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         args = [part.decode("utf-8", "replace") for part in argv if part]
         if "--remote-debugging-pipe" in args:
-            found.append(args)
+            # Not below it: a child forked by the browser shows the browser's argv until it execs its own.
+            found[pid] = args
+        else:
+            todo.extend(children.get(pid, []))
     return found
 
 
@@ -168,14 +172,17 @@ class Watcher:
     screen: Screen
     root: int
     interval: float = 0.1
-    #: Each browser process seen (pid order of first sight): was it headless.
-    browsers: dict[str, bool] = field(default_factory=dict)
+    #: Each browser process seen, by pid in order of first sight: was it headless.
+    browsers: dict[int, bool] = field(default_factory=dict)
+    #: The argv of each browser process seen, by pid (for the failure messages).
+    argvs: dict[int, list[str]] = field(default_factory=dict)
     #: The most lit bytes of any frame seen.
     most_lit: int = 0
     #: Names of the X windows seen (None: xwininfo is not installed).
     window_names: set[str] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _failure: BaseException | None = None
 
     def __enter__(self) -> Watcher:
         self.window_names = set() if shutil.which("xwininfo") else None
@@ -187,11 +194,20 @@ class Watcher:
         self._stop.set()
         assert self._thread is not None
         self._thread.join(30)
+        if self._failure is not None:  # a sampler that stopped early would make every "never seen" vacuous
+            raise AssertionError("the watcher failed") from self._failure
 
     def _run(self) -> None:
+        try:
+            self._sample()
+        except BaseException as error:
+            self._failure = error
+
+    def _sample(self) -> None:
         while not self._stop.is_set():
-            for argv in browser_argvs(self.root):
-                self.browsers.setdefault(" ".join(argv), is_headless(argv))
+            for pid, argv in browser_argvs(self.root).items():
+                self.browsers[pid] = is_headless(argv)
+                self.argvs[pid] = argv
             self.most_lit = max(self.most_lit, lit(self.screen.frame()))
             names = self.screen.windows()
             if names is not None and self.window_names is not None:
@@ -211,10 +227,10 @@ def type_when_visible(page: Any) -> None:
     """
     if not page.evaluate("!!document.getElementById('username')"):
         return
-    argvs = browser_argvs(os.getpid())
+    argvs = list(browser_argvs(os.getpid()).values())
     headless = not argvs or is_headless(argvs[0])
     screen = Screen(os.environ.get("DISPLAY", ""), Path(os.environ["SAML_WINDOW_FB"]))
-    shown, shot = 0, ""
+    shown, shot = lit(screen.frame()), ""
     if not headless:  # a headless page is on no screen: nothing to wait for
         shown, pixels = _wait_until_shown(screen, timeout=20.0)
         count = len(list(Path(os.environ["SAML_WINDOW_SHOTS"]).glob("*.png")))

@@ -17,9 +17,9 @@ when nothing is on the screen, lit by a window) and, when xwininfo is installed,
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +34,8 @@ from test_saml_browser import saml_env, typed
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 pytestmark = [
-    pytest.mark.skipif(not any(shutil.which(name) for name in BROWSERS), reason="no Chromium or Chrome on this machine"),
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="no Xvfb (apt install xvfb) for a display to open a window on"),
+    pytest.mark.skipif(not any(shutil.which(name) for name in BROWSERS), reason="no Chromium or Chrome here"),
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="no Xvfb (apt install xvfb) to open a window on"),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and an Xvfb framebuffer"),
 ]
 
@@ -58,6 +58,7 @@ class Run:
     status: int | None
     lines: list[str]
     watched: Watcher
+    seconds: float
 
     @property
     def output(self) -> str:
@@ -72,7 +73,7 @@ def window_env(sandbox: Sandbox, home: AwsHome, screen: Xvfb, artifacts: Path) -
     env.update(
         DISPLAY=screen.screen.display,
         ROLECALL_BROWSER_TEST_HOOK="saml_xvfb:type_when_visible",
-        ROLECALL_BROWSER_TIMEOUT="90",
+        ROLECALL_BROWSER_TIMEOUT="60",
         SAML_WINDOW_FB=str(screen.screen.framebuffer),
         SAML_WINDOW_SHOTS=str(artifacts),
         SAML_WINDOW_LOG=str(home.root / "window.log"),
@@ -82,13 +83,14 @@ def window_env(sandbox: Sandbox, home: AwsHome, screen: Xvfb, artifacts: Path) -
 
 def at_terminal(args: list[str], env: dict[str, str], screen: Xvfb) -> Run:
     """Run ``rolecall ARGS`` in a pseudo-terminal while a watcher samples its browsers and the screen."""
+    started = time.monotonic()
     child = pexpect.spawn(sys.executable, ["-m", "rolecall", *args], env=env, encoding="utf-8", timeout=240,
                           dimensions=(40, 250))  # fmt: skip
     with Watcher(screen.screen, child.pid) as watched:
         child.expect(pexpect.EOF)
         child.close()
     lines = [line.strip() for line in str(child.before).splitlines() if line.strip()]
-    return Run(child.exitstatus, lines, watched)
+    return Run(child.exitstatus, lines, watched, time.monotonic() - started)
 
 
 def seen_pages(env: dict[str, str]) -> list[dict[str, object]]:
@@ -117,21 +119,24 @@ def test_a_window_only_when_the_provider_needs_the_user(
     artifacts = tmp_path_factory.mktemp("saml-window-screenshots")
     env = window_env(sandbox, aws_home, xvfb, artifacts)
     assert xvfb.screen.frame().count(0) == SCREEN[0] * SCREEN[1] * 4, "the screen must start black"
-    first_sign_in_opens_a_window(env, xvfb, sandbox)
-    renewal_with_a_live_provider_session_is_headless(env, xvfb, sandbox, aws_home)
-    an_ended_provider_session_tries_headless_then_opens_a_window(env, xvfb, sandbox)
+    runs = [
+        first_sign_in_opens_a_window(env, xvfb, sandbox),
+        renewal_with_a_live_provider_session_is_headless(env, xvfb, sandbox, aws_home),
+        an_ended_provider_session_tries_headless_then_opens_a_window(env, xvfb, sandbox),
+    ]
     shots = sorted(artifacts.glob("*.png"))
     print(f"\nSAML window screenshots: {', '.join(str(shot) for shot in shots)}")
+    print("seconds (first sign-in, headless renewal, ended session):", [round(run.seconds, 1) for run in runs])
     assert len(shots) == 2
 
 
-def first_sign_in_opens_a_window(env: dict[str, str], xvfb: Xvfb, sandbox: Sandbox) -> None:
+def first_sign_in_opens_a_window(env: dict[str, str], xvfb: Xvfb, sandbox: Sandbox) -> Run:
     """No provider session yet: one browser, not headless, on the screen; the hook saw it and typed."""
     run = at_terminal(["saml", "login", "--profile", "federated"], env, xvfb)
     assert run.status == 0, run.output
     assert "sign in at 127.0.0.1 in the browser window rolecall opened" in run.output
     assert "headless" not in run.output
-    assert run.watched.headless_runs() == [False], run.watched.browsers
+    assert run.watched.headless_runs() == [False], run.watched.argvs
     assert run.watched.most_lit >= WINDOW_LIT
     if run.watched.window_names is not None:
         assert any(name.endswith(" - Chromium") for name in run.watched.window_names), run.watched.window_names
@@ -140,31 +145,33 @@ def first_sign_in_opens_a_window(env: dict[str, str], xvfb: Xvfb, sandbox: Sandb
     assert typed(env) == 1 and sandbox.saml.logins == 1
     assert "assumed-role/saml-admin/alice" in run.output
     assert xvfb.screen.frame().count(0) == SCREEN[0] * SCREEN[1] * 4, "the window must be gone after the sign-in"
+    return run
 
 
 def renewal_with_a_live_provider_session_is_headless(
     env: dict[str, str], xvfb: Xvfb, sandbox: Sandbox, home: AwsHome
-) -> None:
+) -> Run:
     """An hour later: the role credentials are over, the provider's 8-hour cookie is not. At a terminal with a
     display, still no window: one headless browser, a black screen throughout, nothing typed."""
     sandbox.advance_saml_clock(3600)
     old_key = expire_cached_credentials(home)
-    run = at_terminal(["env", "federated", "--format", "json"], {**env, "ROLECALL_BROWSER_RENEW_WAIT": "60"}, xvfb)
+    run = at_terminal(["exec", "federated", "--", "true"], {**env, "ROLECALL_BROWSER_RENEW_WAIT": "60"}, xvfb)
     assert run.status == 0, run.output
     assert "signing in at 127.0.0.1 in a headless browser" in run.output
     assert "browser window" not in run.output
-    assert run.watched.headless_runs() == [True], run.watched.browsers
+    assert run.watched.headless_runs() == [True], run.watched.argvs
     assert run.watched.most_lit == 0, "nothing may be drawn on the screen during a headless renewal"
     if run.watched.window_names is not None:
         assert not any("Chromium" in name for name in run.watched.window_names), run.watched.window_names
     assert len(seen_pages(env)) == 1 and typed(env) == 1
     assert sandbox.saml.logins == 1 and sandbox.saml.assertions == 2
     assert cached_key_id(home) != old_key
+    return run
 
 
 def an_ended_provider_session_tries_headless_then_opens_a_window(
     env: dict[str, str], xvfb: Xvfb, sandbox: Sandbox
-) -> None:
+) -> Run:
     """The provider ended every session (its cookie is refused): the headless try finds the login page (the hook
     is shown nothing, types nothing), ``ROLECALL_BROWSER_RENEW_WAIT`` later a window opens and the hook types."""
     with sandbox.saml.lock:
@@ -174,12 +181,13 @@ def an_ended_provider_session_tries_headless_then_opens_a_window(
     headless_line = next(i for i, line in enumerate(run.lines) if "in a headless browser" in line)
     window_line = next(i for i, line in enumerate(run.lines) if "in the browser window rolecall opened" in line)
     assert headless_line < window_line, run.lines
-    assert run.watched.headless_runs() == [True, False], run.watched.browsers
+    assert run.watched.headless_runs() == [True, False], run.watched.argvs
     assert run.watched.most_lit >= WINDOW_LIT
     tried, shown = seen_pages(env)[1:]
     assert tried == {"headless": True, "lit": 0, "screenshot": "", "typed": False}
     assert shown["headless"] is False and shown["typed"] is True
     assert typed(env) == 2 and sandbox.saml.logins == 2 and sandbox.saml.assertions == 3
+    return run
 
 
 def test_no_display_at_a_terminal_is_one_line_and_exit_10(
