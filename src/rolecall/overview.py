@@ -4,7 +4,17 @@ device, and how long its cached credentials last. Shared by ``rolecall list`` an
 
 from __future__ import annotations
 
-from rolecall.config.graph import SSO, WEB_IDENTITY, ProfileGraph, is_sso
+from rolecall.config.graph import (
+    KEYS,
+    LOGIN_SESSION,
+    PROCESS,
+    SAML,
+    SSO,
+    WEB_IDENTITY,
+    ProfileGraph,
+    is_assume_role_hop,
+    own_kind,
+)
 from rolecall.errors import RolecallError
 
 TYPE_CHECKING = False
@@ -35,27 +45,31 @@ def chain_text(files: ConfigFiles, name: str, graph: ProfileGraph | None = None)
     return " -> ".join(text)
 
 
-def kind(profile: Mapping[str, Any]) -> str:
-    """``role``, ``sso``, ``keys`` (also in rolecall's key store), ``process`` (a ``credential_process``) or
-    ``other``."""
-    if profile.get("role_arn"):
-        return "role"
-    if is_sso(profile):
-        return "sso"
-    if profile.get("aws_access_key_id"):
-        return "keys"
-    command = profile.get("credential_process")
-    if not isinstance(command, str) or not command:
-        return "other"
-    from rolecall.providers.keystore import stored_key_name
+#: How ``list`` names each kind of the profile graph (``config.graph.own_kind``).
+KIND_NAMES = {SSO: "sso", KEYS: "keys", LOGIN_SESSION: "login", PROCESS: "process", SAML: "saml",
+              WEB_IDENTITY: "web-identity"}  # fmt: skip
+#: The kinds whose cached credentials ``list`` reports (``cached()`` makes no call for them).
+CACHED_KINDS = ("role", "sso", "process", "login", "saml")
 
-    return "keys" if stored_key_name(command) is not None else "process"  # keys in rolecall's key store
+
+def kind(profile: Mapping[str, Any]) -> str:
+    """``role``, ``sso``, ``keys`` (also in rolecall's key store), ``process`` (a ``credential_process``),
+    ``login`` (an ``aws login`` session), ``saml``, ``web-identity`` or ``other``: the profile graph's kind
+    (``config.graph.own_kind``), named for people."""
+    if is_assume_role_hop(profile):
+        return "role"
+    name = KIND_NAMES.get(own_kind(profile), "other")
+    if name == "process":
+        from rolecall.providers.keystore import stored_key_name
+
+        return "keys" if stored_key_name(str(profile.get("credential_process"))) is not None else "process"
+    return name
 
 
 def account(profile: Mapping[str, Any]) -> str | None:
     """The account the profile's credentials belong to, from its settings alone (no call): the account of its
     ``role_arn``, its ``sso_account_id`` or ``aws_account_id``, that of its ``mfa_serial`` (keys of a user with an
-    MFA device); None."""
+    MFA device), ``login_session`` (a console session) or ``principal_arn`` (a SAML provider); None."""
     role_arn = profile.get("role_arn")
     if isinstance(role_arn, str):
         return _arn_account(role_arn)  # a malformed ARN names no account (doctor says why)
@@ -63,12 +77,15 @@ def account(profile: Mapping[str, Any]) -> str | None:
         value = profile.get(key)
         if isinstance(value, str) and _is_account(value):
             return value
-    serial = profile.get("mfa_serial")  # a user's MFA device is in the user's account
-    return _arn_account(serial) if isinstance(serial, str) else None
+    for key in ("mfa_serial", "login_session", "principal_arn"):  # a user's MFA device, a console session, a
+        value = profile.get(key)  # SAML provider: all in the account of the credentials
+        if isinstance(value, str) and _arn_account(value) is not None:
+            return _arn_account(value)
+    return None
 
 
 def _arn_account(arn: str) -> str | None:
-    """The account of ``arn:PARTITION:iam::ACCOUNT:...``, or None."""
+    """The account of ``arn:PARTITION:SERVICE:REGION:ACCOUNT:...``, or None."""
     parts = arn.split(":")
     return parts[4] if len(parts) >= 6 and parts[0] == "arn" and _is_account(parts[4]) else None
 
@@ -103,7 +120,7 @@ def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileG
     }
     try:
         provider: Any = build_chain(files, name, runtime, explicit=True).provider
-        cached = provider.cached() if row["kind"] in ("role", "sso", "process") else None
+        cached = provider.cached() if row["kind"] in CACHED_KINDS else None
         if cached is not None and cached.expiration is not None:
             left = cached.remaining(runtime.clock())
             row["minutes_left"] = int(left.total_seconds() // 60) if left is not None else None

@@ -70,6 +70,7 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
 
     from rolecall.errors import NetworkError
     from rolecall.sandbox import Sandbox, statefile
+    from rolecall.sandbox.samlsts import IDP_PASSWORD, IDP_USER
 
     _stop_on_sigterm()
     created = args.dir is None
@@ -105,6 +106,10 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
             ctx.say(f"  console sign-in: {sandbox.federation_endpoint} (rolecall console readonly); exported above as "
                     "ROLECALL_FEDERATION_ENDPOINT, so profiles you add sign in there too (or give one "
                     f"console_federation_endpoint = {sandbox.federation_endpoint})")
+            ctx.say("  console credentials (aws login): rolecall login --profile console, then approve on the page it "
+                    "opens (the sandbox's AWS Sign-In)")
+            ctx.say(f"  SAML: a profile with saml_url = {sandbox.saml_url}, then rolecall saml login --profile P; "
+                    f"the provider's user is {IDP_USER} / {IDP_PASSWORD} (docs/saml.md)")
             ctx.say(f"  files in {folder}")
             ctx.say("  point a shell at it: paste the lines above (stdout) into it")
             ctx.say("  MFA codes: rolecall sandbox code   (from a shell with ROLECALL_SANDBOX_DIR, or add --dir)")
