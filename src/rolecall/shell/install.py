@@ -143,6 +143,15 @@ def write_generated(shell: str, target: str) -> None:
     os.utime(target, ns=(stamp, stamp))
 
 
+#: The installed bash block's first lines: a DEBUG trap set before it, for the hook to keep (bash.sh).
+_BASH_TRAP = """\
+_rolecall_user_trap=
+if [[ $- == *i* ]] && { (( BASH_VERSINFO[0] < 5 )) || ! { trap -p DEBUG >/dev/full; } 2>/dev/null; }; then
+    _rolecall_user_trap=$(trap -p DEBUG)
+fi
+"""
+
+
 def block(shell: str, target: str) -> str:
     """The block for ``shell``'s start-up file: source the generated file, or regenerate it when missing."""
     me = _quote(target)
@@ -151,6 +160,8 @@ def block(shell: str, target: str) -> str:
         body = f"if test -r {me}\n    source {me}\nelse if {regen}\n    source {me}\nend\n"
     else:
         body = f"if [ -r {me} ]; then\n    . {me}\nelif {regen}; then\n    . {me}\nfi\n"
+    if shell == "bash":  # a DEBUG trap of yours is read here: bash hides it from the sourced file (see bash.sh)
+        body = _BASH_TRAP + body
     return (
         f"{begin_marker(shell)}\n"
         f"# Written by `rolecall shell-init --install {shell}`; `rolecall shell-init --uninstall {shell}` removes it.\n"
