@@ -6,8 +6,10 @@ For each shell it times, interleaved round by round (so machine noise hits every
 shell that starts and exits at once:
 
 - without shell-init: its start-up file does what a user's does anyway (zsh: ``compinit``), nothing of rolecall's
-- with shell-init: the same file plus the documented line (``eval "$(rolecall shell-init bash)"``,
-  ``rolecall shell-init fish | source``)
+- with shell-init: the same file plus the old line (``eval "$(rolecall shell-init bash)"``,
+  ``rolecall shell-init fish | source``), which starts Python in every shell
+- installed: the same file after ``rolecall shell-init --install`` (a block that sources a pre-generated file; no
+  process is started), the recommended form (issue 20's budget: at most 3 ms over the shell without rolecall)
 
 and prints the medians and the difference, which is what ``shell-init`` costs each new shell. With
 ``--against REV`` it also times the shell-init line with the code of git revision REV (a temporary worktree put
@@ -32,6 +34,7 @@ from revisions import worktree_of
 from timing import time_process
 
 ROOT = Path(__file__).resolve().parents[1]
+INSTALLED = "installed (--install)"
 _NO_TTY_NOISE = re.compile(r"job control|terminal process group|^exit$|^$")
 
 #: shell -> (the line of its start-up file, the argv of an interactive shell that exits at once given the folder).
@@ -47,8 +50,8 @@ def _files(shell: str, folder: Path, with_init: bool) -> tuple[list[str], dict[s
     folder.mkdir(parents=True)
     line = INIT_LINE[shell] + "\n" if with_init else ""
     if shell == "bash":
-        (folder / "bashrc").write_text(line)
-        return ["bash", "--noprofile", "--rcfile", str(folder / "bashrc"), "-i", "-c", "exit"], {}
+        (folder / ".bashrc").write_text(line)
+        return ["bash", "--noprofile", "--rcfile", str(folder / ".bashrc"), "-i", "-c", "exit"], {"HOME": str(folder)}
     if shell == "zsh":
         # compinit is in every zsh set-up that has completion; its dump file is made once, before the timing.
         (folder / ".zshrc").write_text(f"autoload -Uz compinit; compinit -d {folder}/zcompdump\n{line}")
@@ -56,6 +59,12 @@ def _files(shell: str, folder: Path, with_init: bool) -> tuple[list[str], dict[s
     (folder / "fish").mkdir()
     (folder / "fish" / "config.fish").write_text(line)
     return ["fish", "-i", "-c", "exit"], {"XDG_CONFIG_HOME": str(folder), "XDG_DATA_HOME": str(folder / "data")}
+
+
+def _install(shell: str, env: dict[str, str]) -> None:
+    """``rolecall shell-init --install`` into the case's start-up file (its HOME, ZDOTDIR or XDG_CONFIG_HOME)."""
+    rolecall = str(Path(sys.executable).parent / "rolecall")
+    subprocess.run([rolecall, "shell-init", "--install", shell], env=env, check=True, capture_output=True)
 
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
@@ -75,14 +84,23 @@ def _cases(shells: list[str], work: Path, tree: str | None, label: str) -> dict[
     (work / "home").mkdir(exist_ok=True)
     cases: dict[str, tuple[list[str], dict[str, str]]] = {}
     for shell in shells:
-        variants = [("without shell-init", False, None), ("with shell-init", True, str(ROOT / "src"))]
+        src = str(ROOT / "src")
+        variants = [
+            ("without shell-init", False, None),
+            ("eval line (old form)", True, src),
+            (INSTALLED, False, src),
+        ]
         if tree:
-            variants.append((f"with shell-init, {label}", True, os.path.join(tree, "src")))
+            variants.append((f"eval line, {label}", True, os.path.join(tree, "src")))
         for name, with_init, source in variants:
-            argv, extra = _files(shell, work / f"{shell}-{len(cases)}", with_init)
+            folder = work / f"{shell}-{len(cases)}"
+            argv, extra = _files(shell, folder, with_init)
             env = dict(base, **extra)
             if source:
                 env["PYTHONPATH"] = source
+            if name == INSTALLED:
+                env["ROLECALL_HOME"] = str(folder / "rolecall")
+                _install(shell, env)
             cases[f"{shell} {name}"] = (argv, env)
     return cases
 

@@ -57,7 +57,7 @@ _rolecall_install_hook() {
         [[ ${PROMPT_COMMAND-} == *_rolecall_armed* ]] ||
             PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}_rolecall_armed=1
     fi
-    __rc_trap=$(trap -p DEBUG)
+    __rc_trap=${_rolecall_user_trap-}
     case $__rc_trap in
         *_rolecall_debug*) return 0 ;;
         '') trap _rolecall_debug DEBUG ;;
@@ -66,4 +66,17 @@ _rolecall_install_hook() {
             trap "_rolecall_debug; $__rc_trap" DEBUG ;;
     esac
 }
-[[ $- == *i* ]] && _rolecall_install_hook
+# The DEBUG trap already set (yours) must be read at the top level: bash hides it inside functions and sourced files
+# (the installed block reads it before sourcing this file, into _rolecall_user_trap). Whether there is one is told
+# without a subshell (start-up starts no process): printing it to /dev/full fails only when there is something to
+# print (bash 5 checks the write). Only then is it read, with $(...).
+if [[ $- == *i* ]]; then
+    if [ -z "${_rolecall_user_trap+x}" ]; then
+        _rolecall_user_trap=
+        if (( BASH_VERSINFO[0] < 5 )) || ! { trap -p DEBUG >/dev/full; } 2>/dev/null; then
+            _rolecall_user_trap=$(trap -p DEBUG)
+        fi
+    fi
+    _rolecall_install_hook
+    unset _rolecall_user_trap
+fi
