@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # start, Xvfb for a browser window that needs a display (Debian/Ubuntu). tool:package pairs.
 need=()
 for pair in zsh:zsh fish:fish tmux:tmux chromium:chromium chromedriver:chromium-driver \
-        gnome-keyring-daemon:gnome-keyring dbus-daemon:dbus strace:strace Xvfb:xvfb; do
+        gnome-keyring-daemon:gnome-keyring dbus-daemon:dbus strace:strace Xvfb:xvfb xwininfo:x11-utils; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
