@@ -17,7 +17,7 @@ from rolecall.errors import InvalidInputError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from typing import Any
 
     from rolecall.config.parse import ConfigValue
@@ -184,16 +184,24 @@ class AdHocFiles(ConfigFiles):
         """The real profiles' names, then the synthetic one."""
         return [*self._base.profile_names(), self._extra_name]
 
+    @property
+    def base(self) -> ConfigFiles:
+        """The files as read, without the synthetic profile."""
+        return self._base
+
     def require_profile(self, name: str) -> dict[str, ConfigValue]:
         """The synthetic profile for its name, else ``base.require_profile``."""
         return self._extra if name == self._extra_name else self._base.require_profile(name)
 
 
-def keep_hint(role: AdHocRole) -> str:
-    """The stderr line after an ad-hoc role: nothing was written, and the ``add-role`` line that would keep it."""
+def keep_hint(role: AdHocRole, taken: Collection[str] = ()) -> str:
+    """The stderr line after an ad-hoc role: nothing was written, and the ``add-role`` line that would keep it
+    (named after the role, or ROLE-ACCOUNT when a profile in ``taken`` has that name already)."""
     import shlex
 
     name = role.role_arn.rsplit("/", 1)[-1]
+    if name in taken:
+        name = f"{name}-{role.role_arn.split(':')[4]}"
     words = ["rolecall", "add-role", "--yes", "--name", name, "--role-arn", role.role_arn]
     if role.source is not None:
         words += ["--source-profile", role.source]
@@ -201,7 +209,7 @@ def keep_hint(role: AdHocRole) -> str:
         ("--session-name", role.role_session_name),
         ("--external-id", role.external_id),
         ("--duration-seconds", None if role.duration_seconds is None else str(role.duration_seconds)),
-        ("--mfa-serial", role.serial_number),
+        ("--mfa-serial", role.serial_number or "none"),  # add-role would otherwise add the user's device
     )
     words += [item for flag, value in pairs if value is not None for item in (flag, value)]
     return "no profile was written for this role; to keep it as one: " + " ".join(shlex.quote(w) for w in words)
@@ -224,11 +232,18 @@ def default_source(env: Mapping[str, str], source_profile: str | None) -> str | 
 
 def adhoc_chain(session: Session, role: AdHocRole, runtime: Runtime) -> Chain:
     """The provider chain of ``role`` on ``session``'s files, built as a profile's (the builder, the AWS CLI's
-    cache key, MFA strategies and ``--explain`` unchanged). Refuses bad parameters before anything is resolved."""
+    cache key, MFA strategies and ``--explain`` unchanged). Refuses bad parameters before anything is resolved.
+
+    The session adopts the files with the synthetic profile, so whatever the command asks of it afterwards about
+    ``chain.profile`` (where STS and GetCallerIdentity calls go, the console's federation endpoint, what a server's
+    clients are told) is answered for the role as for a profile.
+    """
     from rolecall.providers.chain import build_chain
 
     role.check()
     files = session.files
+    if isinstance(files, AdHocFiles):
+        files = files.base
     source_values = files.profile(role.source) if role.source is not None else None
-    adhoc = AdHocFiles(files, role.name, synthetic_profile(role, source_values))
-    return build_chain(adhoc, role.name, runtime, explicit=True)
+    session.adopt_files(AdHocFiles(files, role.name, synthetic_profile(role, source_values)))
+    return build_chain(session.files, role.name, runtime, explicit=True)

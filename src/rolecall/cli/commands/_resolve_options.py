@@ -132,7 +132,7 @@ def _adhoc_chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bo
         allow_prompt=allow_prompt,
         force_refresh=args.force_refresh,
     )
-    ctx.say(adhoc.keep_hint(role))
+    ctx.say(adhoc.keep_hint(role, session.files.profile_names()))
     return chain
 
 
