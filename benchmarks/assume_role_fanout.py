@@ -87,7 +87,8 @@ def main() -> None:
         sandbox.reset()
         for key in [key for key in os.environ if key.startswith(("AWS_", "ROLECALL_"))]:
             del os.environ[key]
-        os.environ.update(HOME=str(home), ROLECALL_HOME=str(home / ".aws" / "rolecall"), AWS_EC2_METADATA_DISABLED="true")
+        os.environ.update(HOME=str(home), ROLECALL_HOME=str(home / ".aws" / "rolecall"))
+        os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
         os.environ.update(sandbox.write_aws_files(home))
         arns = create_fanout_roles(options.roles)
         cache = home / ".aws" / "cli" / "cache"
