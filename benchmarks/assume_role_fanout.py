@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/assume_role_fanout.py [--roles 200] [--threads 16] [--rounds 3]
 
-Starts the local sandbox STS in this process, writes the seeded AWS files into a temporary home, creates role
+Starts the local sandbox STS in a process of its own, writes the seeded AWS files into a temporary home, creates role
 ``fanout`` in each of ``--roles`` accounts (``rolecall.sandbox.accounts``) and, on a pool of ``--threads``
 threads, for every role: gets a Session acting as it and makes one GetCallerIdentity with it. Four ways:
 
@@ -68,6 +68,27 @@ def _fan_out(one: Callable[[str], str], arns: list[str], threads: int) -> None:
         raise SystemExit("a session did not act in its role's account")
 
 
+def _sandbox_process(connection: Any, home: str, roles: int) -> None:
+    """The sandbox in a process of its own (its server threads must not queue behind the 16 clients for the GIL):
+    it seeds the home and the roles, sends ``(environment, role ARNs)``, then answers "calls" and "reset"."""
+    from rolecall.sandbox import Sandbox
+    from rolecall.sandbox.accounts import create_fanout_roles
+
+    sandbox = Sandbox.start()
+    sandbox.reset()
+    connection.send((sandbox.write_aws_files(home), create_fanout_roles(roles)))
+    while True:
+        command = connection.recv()
+        if command == "calls":
+            connection.send(sandbox.calls("AssumeRole"))
+        elif command == "reset":
+            sandbox.reset_calls()
+            connection.send(None)
+        else:
+            sandbox.stop()
+            return
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--roles", type=int, default=200)
@@ -75,22 +96,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
 
+    import multiprocessing
+
     import boto3
 
     from rolecall.library import memory
-    from rolecall.sandbox import Sandbox
-    from rolecall.sandbox.accounts import create_fanout_roles
 
-    sandbox = Sandbox.start()
     home = Path(tempfile.mkdtemp(prefix="rolecall-fanout-"))
+    ours, theirs = multiprocessing.Pipe()
+    arguments = (theirs, str(home), options.roles)
+    child = multiprocessing.get_context("fork").Process(target=_sandbox_process, args=arguments)
+    child.start()
     try:
-        sandbox.reset()
+        sandbox_env, arns = ours.recv()
         for key in [key for key in os.environ if key.startswith(("AWS_", "ROLECALL_"))]:
             del os.environ[key]
-        os.environ.update(HOME=str(home), ROLECALL_HOME=str(home / ".aws" / "rolecall"))
+        os.environ.update(HOME=str(home), ROLECALL_HOME=str(home / ".aws" / "rolecall"), **sandbox_env)
         os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-        os.environ.update(sandbox.write_aws_files(home))
-        arns = create_fanout_roles(options.roles)
         cache = home / ".aws" / "cli" / "cache"
         ways: dict[str, Callable[[], None]] = {
             "boto3": lambda: _plain_boto3(arns, options.threads),
@@ -104,11 +126,13 @@ def main() -> None:
             memory.forget_all()
             shutil.rmtree(cache, ignore_errors=True)
             for name, run in ways.items():
-                sandbox.reset_calls()
+                ours.send("reset")
+                ours.recv()
                 start = time.perf_counter()
                 run()
                 times[name].append(time.perf_counter() - start)
-                calls[name] = sandbox.calls("AssumeRole")
+                ours.send("calls")
+                calls[name] = ours.recv()
         print(f"{options.roles} roles in {options.roles} accounts, {options.threads} threads, "
               f"median of {options.rounds} rounds (each role: a Session, then one GetCallerIdentity)")  # fmt: skip
         for name in ways:
@@ -116,7 +140,8 @@ def main() -> None:
             print(f"  {name:<24} {median:7.2f} s  {options.roles / median:7.1f} roles/s  "
                   f"AssumeRole calls per round: {calls[name]}")  # fmt: skip
     finally:
-        sandbox.stop()
+        ours.send("stop")
+        child.join(timeout=30)
         shutil.rmtree(home, ignore_errors=True)
 
 
