@@ -150,3 +150,10 @@ def test_console_signs_in_as_the_role_at_the_source_profiles_federation_endpoint
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(sandbox.federation_endpoint)
     assert "no profile was written" in done.stderr
+
+
+def test_exec_without_a_double_dash_starts_the_command_after_the_role(sandbox: Sandbox, env: dict[str, str]) -> None:
+    code = "import os; print(os.environ['AWS_ACCESS_KEY_ID'][:4], os.environ['ROLECALL_PROFILE'])"
+    done = run_rolecall(["exec", "--role-arn", "123456789012:readonly", sys.executable, "-c", code], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ASIA", "arn:aws:iam::123456789012:role/readonly"]
