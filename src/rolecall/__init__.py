@@ -6,6 +6,7 @@ call really needs to talk to AWS.
     >>> import rolecall
     >>> creds = rolecall.get_credentials("prod")        # doctest: +SKIP
     >>> s3 = rolecall.boto3_session("prod").client("s3")  # doctest: +SKIP
+    >>> ec2 = rolecall.assume_role("arn:aws:iam::123456789012:role/deploy").client("ec2")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from rolecall.errors import ExitCode, RolecallError
 
 __version__ = "0.1.0"
 
-__all__ = ["Credentials", "ExitCode", "RolecallError", "__version__", "boto3_session", "get_credentials"]
+__all__ = [
+    "Credentials", "ExitCode", "RolecallError", "__version__", "assume_role", "boto3_session", "get_credentials",
+]  # fmt: skip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from rolecall.library.assume import assume_role
     from rolecall.resolve import boto3_session, get_credentials
 
 
@@ -28,4 +32,8 @@ def __getattr__(name: str) -> object:
         from rolecall import resolve
 
         return getattr(resolve, name)
+    if name == "assume_role":
+        from rolecall.library.assume import assume_role
+
+        return assume_role
     raise AttributeError(f"module 'rolecall' has no attribute {name!r}")

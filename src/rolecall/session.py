@@ -190,6 +190,12 @@ class Session:
             runtime = self.runtime(**options)
         return build_chain(self.files, self.profile_name(profile), runtime, explicit=profile is not None)
 
+    def chain_with(self, build: Callable[[Runtime], Chain], **options: Any) -> Chain:
+        """``build(runtime)``, the runtime made from ``options`` as ``chain`` makes it (``token_code`` and ``region``
+        checked first): the chain of what is not a profile of the files (an ad-hoc role, ``rolecall.adhoc``)."""
+        _check_options(options)
+        return build(self.runtime(**options))
+
     # -- questions answered with the session ------------------------------------------------------------------
     def caller_identity(
         self,

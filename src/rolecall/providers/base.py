@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rolecall.cache import CliCache
     from rolecall.config.paths import AwsPaths
     from rolecall.credentials import Credentials
+    from rolecall.mfa import MfaCodeSource
     from rolecall.providers.result import ConsoleFacts
     from rolecall.reporting import Reporter
     from rolecall.sessioncache import SessionCache
@@ -111,6 +112,7 @@ class Runtime:
         endpoint_url: str | None = None,
         allow_prompt: bool = True,
         force_refresh: bool = False,
+        code_source: MfaCodeSource | None = None,
     ) -> None:
         self.env = env
         self.paths = paths
@@ -127,6 +129,9 @@ class Runtime:
         self.allow_prompt = allow_prompt
         #: Ignore fresh cache entries of the top-level role and assume it again.
         self.force_refresh = force_refresh
+        #: Where MFA codes come from when no --token-code is left (the library's code callable), before the
+        #: profile's mfa_process and the terminal.
+        self.code_source = code_source
         self._cli_cache: CliCache | None = None
         self._session_cache: SessionCache | None = None
 

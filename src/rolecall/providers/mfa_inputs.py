@@ -55,6 +55,8 @@ class MfaInputs:
         if self._token_code is not None:
             code, self._token_code = self._token_code, None  # a code is good for one call only
             return mfa.StaticCode(code)
+        if self.runtime.code_source is not None:
+            return self.runtime.code_source
         command = self._process_commands.get(serial)
         if command:
             return mfa.ProcessCodeSource(command)

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 PROFILE_HELP = "the profile (default: $AWS_PROFILE, $AWS_DEFAULT_PROFILE, then 'default')"
 
 
-def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True) -> None:
-    """--token-code, --mfa-strategy, --region, --endpoint-url, --force-refresh, --verify, --explain."""
+def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True, role_arn: bool = True) -> None:
+    """--token-code, --mfa-strategy, --region, --endpoint-url, --force-refresh, --verify, --explain, and (with
+    ``role_arn``) the ad-hoc role's --role-arn and its companions (``add_role_arn_options``)."""
+    if role_arn:
+        add_role_arn_options(parser)
     parser.add_argument("--token-code", metavar="CODE", help="the MFA code, instead of a prompt (6 digits)")
     parser.add_argument(
         "--mfa-strategy",
@@ -42,12 +45,40 @@ def add_resolve_options(parser: argparse.ArgumentParser, *, explain: bool = True
         parser.add_argument("--explain", action="store_true", help="print the plan (cache entries, STS calls, why)")
 
 
+def add_role_arn_options(parser: argparse.ArgumentParser) -> None:
+    """--role-arn (an ARN, ACCOUNT:ROLE or PARTITION:ACCOUNT:ROLE) with --source-profile, --external-id,
+    --role-session-name, --duration and --serial-number: a role assumed without a profile (docs/commands.md).
+
+    Absent options leave no attribute (``argparse.SUPPRESS``), so the namespaces of the argparse-free fast path
+    (``cli/fastargs.py``) stay equal to argparse's; ``chain_for`` reads them with ``getattr``.
+    """
+    import argparse
+
+    group = parser.add_argument_group("a role without a profile")
+    absent = argparse.SUPPRESS
+    group.add_argument("--role-arn", metavar="ROLE", default=absent,
+                       help="assume this role (ARN, ACCOUNT:ROLE or PARTITION:ACCOUNT:ROLE) without a profile")
+    group.add_argument("--source-profile", metavar="PROFILE", default=absent,
+                       help="with --role-arn: the profile whose credentials assume it (default: the default chain's)")
+    group.add_argument("--external-id", metavar="ID", default=absent, help="with --role-arn: the ExternalId")
+    group.add_argument("--role-session-name", metavar="NAME", default=absent, help="with --role-arn: the session name")
+    if "--duration" not in parser._option_string_actions:  # console's --duration is its sign-in session's
+        group.add_argument("--duration", metavar="SECONDS", type=int, default=absent, dest="role_duration",
+                           help="with --role-arn: the role session's length in seconds (900-43200)")
+    group.add_argument("--serial-number", metavar="MFA_ARN", default=absent,
+                       help="with --role-arn: the MFA device (code: prompt or --token-code)")  # fmt: skip
+
+
 def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = True) -> Chain:
     """The chain of ``args.profile`` from the command's session (the files read once), with the resolve options.
 
     ``--token-code`` and ``--region`` are checked first (``Session.chain``): a cached role makes no STS call, yet
     --region is still exported (env, exec, assume), and a region no SDK accepts must not reach the shell.
+    With ``--role-arn``, the chain of an in-memory profile for that role (``rolecall.adhoc``), and one stderr line
+    saying that nothing was written and how to keep it.
     """
+    if getattr(args, "role_arn", None) is not None or _companions(args):
+        return _adhoc_chain_for(args, ctx, allow_prompt=allow_prompt)
     return ctx.session.chain(
         args.profile,
         token_code=args.token_code,
@@ -57,6 +88,52 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
         allow_prompt=allow_prompt,
         force_refresh=args.force_refresh,
     )
+
+
+#: The --role-arn companions: (namespace attribute, option).
+_COMPANIONS = (
+    ("source_profile", "--source-profile"), ("external_id", "--external-id"),
+    ("role_session_name", "--role-session-name"), ("role_duration", "--duration"), ("serial_number", "--serial-number"),
+)  # fmt: skip
+
+
+def _companions(args: argparse.Namespace) -> list[str]:
+    """The --role-arn companions given (their option names)."""
+    return [option for dest, option in _COMPANIONS if getattr(args, dest, None) is not None]
+
+
+def _adhoc_chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool) -> Chain:
+    """``chain_for`` with --role-arn: the ad-hoc role's chain on the command's session, said once on stderr."""
+    from rolecall import adhoc
+    from rolecall.errors import UsageError
+
+    if getattr(args, "role_arn", None) is None:
+        raise UsageError(f"{_companions(args)[0]} goes with --role-arn", hint="add --role-arn ROLE, or drop it")
+    if getattr(args, "profile", None):
+        raise UsageError(
+            f"a profile ({args.profile}) and --role-arn: name one",
+            hint="to assume the role with that profile's credentials, use --source-profile " + args.profile,
+        )
+    role = adhoc.AdHocRole(
+        adhoc.parse_role(args.role_arn),
+        source=adhoc.default_source(ctx.env, getattr(args, "source_profile", None)),
+        role_session_name=getattr(args, "role_session_name", None),
+        external_id=getattr(args, "external_id", None),
+        duration_seconds=getattr(args, "role_duration", None),
+        serial_number=getattr(args, "serial_number", None),
+    )
+    session = ctx.session
+    chain = session.chain_with(
+        lambda runtime: adhoc.adhoc_chain(session, role, runtime),
+        token_code=args.token_code,
+        mfa_strategy=args.mfa_strategy,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        allow_prompt=allow_prompt,
+        force_refresh=args.force_refresh,
+    )
+    ctx.say(adhoc.keep_hint(role, session.files.profile_names()))
+    return chain
 
 
 def verify(chain: Chain, credentials: Credentials, args: argparse.Namespace, ctx: Context) -> dict[str, Any]:

@@ -41,10 +41,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the credential_process JSON for the profile."""
     from rolecall import export
 
-    if getattr(args, "keys", None) is not None or args.profile is None:
+    role_arn = getattr(args, "role_arn", None)  # an ad-hoc role (--role-arn) stands where a profile would
+    if getattr(args, "keys", None) is not None or (args.profile is None and role_arn is None):
         return _stored_keys(args, ctx)
     seen = [name for name in ctx.env.get(CHAIN_VARIABLE, "").split(",") if name]
-    if args.profile in seen:
+    if args.profile is not None and args.profile in seen:
         loop = " -> ".join([*seen, args.profile])
         raise ConfigError(
             f"credential_process loop: {loop}",
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "point it at a profile with keys or a role",
         )
     # Children (a source profile's own credential_process) see where we are.
-    ctx.env[CHAIN_VARIABLE] = ",".join([*seen, args.profile])
+    ctx.env[CHAIN_VARIABLE] = ",".join([*seen, str(args.profile or role_arn)])
     from rolecall.cli.commands._resolve_options import chain_for, verify
 
     chain = chain_for(args, ctx)

@@ -97,8 +97,8 @@ def command_start(words: list[str], takes_value: frozenset[str]) -> tuple[int, i
         if word == "--":
             return index, 1
         if word.startswith("-") and word != "-":
-            if word == "--profile" or word.startswith("--profile="):
-                named = True
+            if word in ("--profile", "--role-arn") or word.startswith(("--profile=", "--role-arn=")):
+                named = True  # an ad-hoc role (--role-arn) stands where the profile would
             index += 2 if word in takes_value else 1
         elif not named:
             named = True  # the profile
@@ -125,7 +125,7 @@ def point_clients_at(
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve, then run CMD."""
     command = list(args.command)
-    if args.profile is None:
+    if args.profile is None and getattr(args, "role_arn", None) is None:
         raise UsageError("exec: no profile named", hint="rolecall exec PROFILE CMD ARGS... (or --profile PROFILE CMD)")
     if not command:
         raise UsageError("exec: no command given", hint="rolecall exec PROFILE CMD ARGS...")
@@ -135,7 +135,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     outer = ctx.env.get(NESTING_VARIABLE)
     if outer and not args.allow_nested:
         raise UsageError(
-            f"already inside `rolecall exec {outer}`; running {args.profile} inside it mixes two identities",
+            f"already inside `rolecall exec {outer}`; running {args.profile or args.role_arn} inside it mixes two "
+            "identities",
             hint="leave the outer command first, or pass --allow-nested if you mean it",
         )
     from rolecall.cli.commands._resolve_options import chain_for, verify

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", action="store_true", help="renew every section rolecall wrote that is near expiry")
     parser.add_argument("--within", type=int, default=15, metavar="MINUTES",
                         help="with --refresh: renew sections expiring within this many minutes (default 15)")
-    add_resolve_options(parser, explain=False)
+    add_resolve_options(parser, explain=False, role_arn=False)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
