@@ -138,6 +138,18 @@ def test_renewal_that_needs_a_person_says_so_once(rig: Rig, code: str, says: str
     assert line.endswith("run assume prod")
 
 
+def test_a_role_assumed_with_role_arn_is_not_renewed_and_says_so_once(rig: Rig) -> None:
+    """``assume --role-arn`` exports the role's ARN as ROLECALL_PROFILE; its source and options are not in the shell,
+    so the hook does not guess: one line, no rolecall run, not tried again."""
+    arn = "arn:aws:iam::123456789012:role/readonly"
+    export = f"set -gx ROLECALL_PROFILE {arn}" if rig.shell == "fish" else f"export ROLECALL_PROFILE={arn}"
+    result = rig.run(f"{export}\n{rig.set_expiry(_iso(5))}\n_rolecall_preexec\nsleep 3\n" + "_rolecall_preexec\n" * 3)
+    assert result.returncode == 0, result.stderr
+    assert rig.calls() == []
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"rolecall: the credentials of {arn} in this shell end soon; a role assumed with --role-arn")
+
+
 def test_other_failures_are_tried_again_a_minute_later(rig: Rig) -> None:
     body = f"{rig.set_expiry(_iso(5))}\n_rolecall_preexec\nsleep 3\n_rolecall_preexec\n_rolecall_preexec\n"
     result = rig.run(body + _show(rig, "_rolecall_renew_at") + "; " + _show(rig, "_rolecall_end"), FAKE_EXIT="6")

@@ -57,6 +57,12 @@ end
 # these credentials; another failure: one line, tried again a minute later.
 function _rolecall_renew --argument-names now
     set -l profile $ROLECALL_PROFILE
+    if string match -q -- 'arn:*' $profile  # a role assumed with --role-arn: its source and options are not kept
+        set -g _rolecall_renew_at $_rolecall_never
+        printf 'rolecall: the credentials of %s in this shell end soon; a role assumed with --role-arn is not renewed by the shell: run that assume again, or keep the role as a profile (the add-role line it printed)\n' \
+            (string replace -ra -- '[[:cntrl:]]' '?' "$profile") >&2
+        return 1
+    end
     set -l opts --quiet --no-prompt
     set -q AWS_REGION; and test -n "$AWS_REGION"; and set -a opts --region $AWS_REGION
     set -l out (_rolecall_env_from_baseline $opts -- $profile 2>/dev/null </dev/null)

@@ -68,6 +68,13 @@ _rolecall_renew() {
     @ZSH_LOCAL@
     local __rc_out __rc_status __rc_p=$ROLECALL_PROFILE __rc_min __rc_name __rc_need
     local -a __rc_opts
+    case $__rc_p in
+        arn:*)  # a role assumed with --role-arn: its source and options are not kept in the shell
+            _rolecall_renew_at=$_rolecall_never
+            printf 'rolecall: the credentials of %s in this shell end soon; a role assumed with --role-arn is not renewed by the shell: run that assume again, or keep the role as a profile (the add-role line it printed)\n' \
+                "${__rc_p//[[:cntrl:]]/?}" >&2
+            return 1 ;;
+    esac
     __rc_opts=(--format sh --quiet --no-prompt)
     [ -z "${AWS_REGION-}" ] || __rc_opts+=(--region "$AWS_REGION")
     __rc_out=$([ -z "${_ROLECALL_SAVED+x}" ] || unassume
