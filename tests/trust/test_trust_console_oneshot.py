@@ -28,7 +28,7 @@ PROBE = r"""
 import http.client, sys, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
 c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-c.request("GET", u.path)
+c.request("GET", u.path + ("?" + u.query if u.query else ""))
 r = c.getresponse()
 print(r.status, r.getheader("Location") or "-")
 """
@@ -108,3 +108,19 @@ def test_an_unused_redirect_ends_on_time_even_with_a_silent_connection_open() ->
         silent.close()
         helper.kill()
         helper.wait()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the peer check reads /proc/net/tcp (Linux)")
+def test_another_local_user_cannot_end_a_sign_in_through_the_redirect_port() -> None:
+    """``login`` / ``sso login``: the state travels in the browser's command line; another user who sends the
+    redirect first (a denial, or a code of theirs) is refused, and the browser's real redirect still counts."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to act as a second local user")
+    from rolecall.oauth import RedirectReceiver
+
+    with RedirectReceiver("STATE123", listen_hint="-") as receiver:
+        base = receiver.redirect_uri + "?state=STATE123"
+        assert _probe(base + "&error=access_denied", as_nobody=True) == "400 -"
+        assert _probe(base + "&code=ATTACKERCODE", as_nobody=True) == "400 -"
+        assert _probe(base + "&code=REALCODE") == "200 -"
+        assert receiver.wait(time.monotonic() + 5) == ("REALCODE", None)
