@@ -43,11 +43,21 @@ def cache_path(rolecall_dir: str, profile: str, cluster: str, region: str, role_
 
 
 def cached(path: str, now: float) -> str | None:
-    """The cached document at ``path`` if it is still good at ``now`` (Unix time), else None. No imports."""
+    """The cached document at ``path`` if it is still good at ``now`` (Unix time), else None. No heavy imports.
+
+    Only a plain file of this user's (or root's), that group and others cannot write, in a folder of theirs, is
+    read (``guardedread``): in a cache folder others can write, an entry they planted would hand kubectl their
+    token, and a named pipe would block it for ever. Anything else is a miss, and the new token replaces it.
+    """
+    from rolecall.guardedread import read_regular_file
+    from rolecall.ownership import trusted_owner
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(65536)
-    except OSError:
+        raw = read_regular_file(path, 65536, private=True)
+        if raw is None or not trusted_owner(os.stat(os.path.dirname(path)).st_uid):
+            return None
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):  # UntrustedFileError is an OSError
         return None
     stamp, newline, document = text.partition("\n")
     if not newline or not stamp.isdigit() or now >= int(stamp):

@@ -3,7 +3,8 @@ PKCE code verifier and challenge (RFC 7636), and the loopback receiver of the br
 
 The receiver listens on 127.0.0.1 only (the AWS CLI listens on every interface) on a free port, answers only
 ``/oauth/callback``, and takes a code only with the ``state`` this sign-in sent: anything else on the port is
-refused and the wait goes on. Connections are served in threads of their own, each with a socket timeout
+refused and the wait goes on, as is (on Linux) a connection from another local user's socket.
+Connections are served in threads of their own, each with a socket timeout
 (``CONNECTION_TIMEOUT``), and the wait has its own deadline: a connection that never sends a request, or stops
 half-way, delays neither the real redirect nor the timeout. The callers word their own errors (``wait`` says what
 happened; it raises only when the port cannot be opened).
@@ -129,9 +130,15 @@ def _handler_for(receiver: RedirectReceiver) -> type[Any]:
 
         def do_GET(self) -> None:
             """The redirect from the authorization endpoint."""
+            from rolecall.oneshot import peer_is_same_user
+
             parts = urlsplit(self.path)
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
-            if parts.path != REDIRECT_PATH or query.get("state") != receiver.state:
+            local = self.connection.getsockname()
+            # The state is in the browser's command line, which other local users can read: on Linux only a
+            # connection of this user's counts, so they can neither end the sign-in nor hand rolecall a code.
+            same_user = peer_is_same_user(self.client_address[:2], (local[0], local[1]))
+            if parts.path != REDIRECT_PATH or query.get("state") != receiver.state or not same_user:
                 self._answer(400, b"This is not the sign-in this rolecall is waiting for.")
                 return
             if "error" not in query and "code" not in query:

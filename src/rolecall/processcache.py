@@ -313,15 +313,11 @@ class ProcessCache:
 
 def _run_tool(argv: Sequence[str], env: Mapping[str, str], terminal: Terminal, program: str) -> bytes:
     """Run ``argv`` without a shell; its stdout, or ``CredentialProcessError`` when it cannot run or fails."""
-    import subprocess
-
     tty = terminal.open()
     stdin = tty if tty is not None and not terminal.stdin_is_tty else None
     stderr = tty if tty is not None and not terminal.stderr_is_tty else None
     try:
-        done = subprocess.run(
-            list(argv), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=dict(env), check=False
-        )
+        returncode, stdout = _bounded_run(argv, env, stdin, stderr)
     except FileNotFoundError:
         raise CredentialProcessError(
             f"process-cache: {program} was not found", hint="give the tool's full path, or add its folder to PATH"
@@ -334,14 +330,32 @@ def _run_tool(argv: Sequence[str], env: Mapping[str, str], terminal: Terminal, p
     finally:
         if tty is not None:
             os.close(tty)
-    if done.returncode != 0:
-        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"failed (exit {done.returncode})"
+    if returncode != 0:
+        how = f"was killed by signal {-returncode}" if returncode < 0 else f"failed (exit {returncode})"
         where = "on the terminal" if stderr is not None else "above"
         raise CredentialProcessError(
             f"process-cache: {program} {how}; nothing was cached",
             hint=f"its own messages are {where}; run it by hand to see the whole error",
         )
-    return done.stdout
+    return stdout
+
+
+def _bounded_run(
+    argv: Sequence[str], env: Mapping[str, str], stdin: int | None, stderr: int | None
+) -> tuple[int, bytes]:
+    """Run the tool; its exit status and at most ``MAX_OUTPUT`` + 1 bytes of its stdout (a tool that prints
+    gigabytes is stopped there, not read into memory; ``credentials_from_output`` then refuses the answer)."""
+    import subprocess
+
+    from rolecall.processoutput import MAX_OUTPUT
+
+    with subprocess.Popen(list(argv), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=dict(env)) as tool:
+        assert tool.stdout is not None
+        stdout = tool.stdout.read(MAX_OUTPUT + 1)
+        if len(stdout) > MAX_OUTPUT:
+            tool.kill()
+        returncode = tool.wait()
+    return (0 if len(stdout) > MAX_OUTPUT else returncode), stdout
 
 
 def clear(folder: str, argv_key: str | None = None) -> list[str]:

@@ -16,10 +16,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 __all__ = [
-    "CredentialProcessError", "credentials_from_output", "expired_twice", "parse_process_output", "refuse_expired",
-    "validate_output",
+    "MAX_OUTPUT", "CredentialProcessError", "credentials_from_output", "expired_twice", "parse_process_output",
+    "refuse_expired", "validate_output",
 ]  # fmt: skip
 
+#: More output than this is not credentials (a session token is about 1 KiB): refused unparsed.
+MAX_OUTPUT = 1024 * 1024
 _SHAPE_HINT = 'it must print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} and nothing else'
 
 
@@ -60,6 +62,11 @@ def credentials_from_output(stdout: bytes, what: str, program: str, account_id: 
     """
     import json
 
+    if len(stdout) > MAX_OUTPUT:
+        raise CredentialProcessError(
+            f"{what} printed more than {MAX_OUTPUT // 1024} KiB; credentials are a few KiB",
+            hint=f"make {program} print only its Version 1 JSON on stdout (messages go to stderr)",
+        )
     if stdout.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         # json.loads of bytes skips a byte-order mark (and reads UTF-16); botocore decodes the output as UTF-8
         # and refuses it (JSONDecodeError), so a helper accepted here would fail with the AWS CLI and every SDK.
@@ -75,7 +82,7 @@ def credentials_from_output(stdout: bytes, what: str, program: str, account_id: 
             f"{what} output is not UTF-8",
             hint=f"make {program} print its JSON in UTF-8 (the AWS CLI reads nothing else)",
         ) from None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise CredentialProcessError(f"{what} did not print JSON", hint=_SHAPE_HINT) from None
     return validate_output(data, what, account_id)
 
@@ -100,6 +107,7 @@ def validate_output(data: object, what: str, account_id: str | None = None) -> C
     for key in ("AccessKeyId", "SecretAccessKey"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise CredentialProcessError(f"{what} output is missing {key}", hint=_SHAPE_HINT)
+    _check_strings(data, what)
     expiration = None
     if data.get("Expiration"):
         try:
@@ -117,3 +125,20 @@ def validate_output(data: object, what: str, account_id: str | None = None) -> C
     )
 
 
+def _check_strings(data: dict[str, object], what: str) -> None:
+    """Optional fields are strings when present, and no field holds a control character: a NUL cannot be
+    exported, an escape sequence would rewrite the terminal, a line break adds lines to ``env``'s shell code.
+    The message names the field, never its value (a secret)."""
+    from rolecall.guardedread import has_control_characters
+
+    for key in ("AccessKeyId", "SecretAccessKey", "SessionToken", "AccountId", "Expiration"):
+        value = data.get(key)
+        if value is None or (key != "AccessKeyId" and key != "SecretAccessKey" and value == ""):
+            continue
+        if not isinstance(value, str):
+            raise CredentialProcessError(f"{what} {key} is not a string", hint=_SHAPE_HINT)
+        if has_control_characters(value):
+            raise CredentialProcessError(
+                f"{what} {key} holds a control character (a NUL, an escape sequence or a line break)",
+                hint="no AWS credential holds one: check what the process prints on stdout",
+            )

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 MAX_LINE = 8192
 #: Headers per request (the standard library's own limit is 100).
 MAX_HEADERS = 32
+#: A request must arrive whole within this many request timeouts: the socket timeout bounds each read, so without
+#: it a client trickling a byte at a time would hold its connection (and one of the slots) for ever.
+READ_DEADLINE_FACTOR = 3
 
 # Fixed refusal bodies: they never echo anything from the request, so they cannot leak or reflect anything.
 _REFUSALS: dict[int, tuple[str, str]] = {
@@ -87,6 +90,8 @@ class _Listener(socketserver.ThreadingMixIn):
     stopping: bool
     _open: set[socket.socket]
     _open_lock: threading.Lock
+    #: Connections reading a request, and when they started to wait for it (``service_actions`` cuts them off).
+    _reading: dict[socket.socket, float]
     #: Exact Host values accepted; ``any_ip_host_port`` also accepts any IP literal or localhost with that port
     #: (every interface: clients use any of the machine's addresses), ``"*"`` with any port (a Unix socket,
     #: reached through a relay whose port the server does not know).
@@ -99,6 +104,31 @@ class _Listener(socketserver.ThreadingMixIn):
         self.stopping = False
         self._open = set()
         self._open_lock = threading.Lock()
+        self._reading = {}
+
+    def reading(self, connection: socket.socket, started: bool) -> None:
+        """Mark ``connection`` as waiting for (``started``) or done with reading a request."""
+        import time
+
+        with self._open_lock:
+            if started:
+                self._reading[connection] = time.monotonic()
+            else:
+                self._reading.pop(connection, None)
+
+    def service_actions(self) -> None:
+        """Between polls of the listener: shut down connections whose request has not arrived in time."""
+        import time
+
+        super().service_actions()  # type: ignore[misc]
+        limit = time.monotonic() - READ_DEADLINE_FACTOR * self.owner.request_timeout
+        with self._open_lock:
+            late = [connection for connection, since in self._reading.items() if since < limit]
+            for connection in late:
+                del self._reading[connection]
+        for connection in late:
+            with contextlib.suppress(OSError):  # already gone
+                connection.shutdown(socket.SHUT_RDWR)
 
     def host_allowed(self, value: str) -> bool:
         """Whether a ``Host`` header value names this listener (a rebound DNS name never does)."""
@@ -124,6 +154,7 @@ class _Listener(socketserver.ThreadingMixIn):
         assert isinstance(request, socket.socket)
         with self._open_lock:
             self._open.discard(request)
+            self._reading.pop(request, None)
         super().shutdown_request(request)  # type: ignore[misc]
 
     def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
@@ -215,6 +246,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- request reading with tighter bounds than the standard library -------------------------------------------
 
     def handle_one_request(self) -> None:
+        self.server.reading(self.connection, True)
         try:
             line = self.rfile.readline(MAX_LINE + 1)
             if not line:
@@ -227,10 +259,13 @@ class Handler(BaseHTTPRequestHandler):
             self.raw_requestline = line
             if not self._parse_bounded():
                 return
+            self.server.reading(self.connection, False)
             self._dispatch()
             self.wfile.flush()
-        except TimeoutError:
+        except (TimeoutError, ConnectionError):  # idle, or shut down by ``service_actions``
             self.close_connection = True
+        finally:
+            self.server.reading(self.connection, False)
 
     def _parse_bounded(self) -> bool:
         """``parse_request`` with the header count and size bounded; answers the refusal itself when not."""
@@ -278,7 +313,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "GET":
             self._refuse(405, f"method {self.command[:16]!r} not allowed", extra={"Allow": "GET"})
             return
-        if self.headers.get("Content-Length", "0").strip() not in ("", "0") or self.headers.get("Transfer-Encoding"):
+        # Every Content-Length counts: with "0" then "52", the 52 bytes would be read as the next request.
+        lengths = self.headers.get_all("Content-Length") or []
+        if any(value.strip() not in ("", "0") for value in lengths) or self.headers.get("Transfer-Encoding"):
             self._refuse(400, "GET with a body")
             return
         tokens = self.headers.get_all("Authorization") or []

@@ -80,15 +80,41 @@ def create_token(
 
 
 def check_output(output: Mapping[str, Any], *, code_grant: bool) -> None:
-    """``LoginError`` when a token answer lacks what a token file needs (a broken or foreign endpoint)."""
-    access = output.get("accessToken")
-    names = ("accessKeyId", "secretAccessKey", "sessionToken")
-    ok = isinstance(access, dict) and all(isinstance(access.get(name), str) and access[name] for name in names)
-    ok = ok and isinstance(output.get("refreshToken"), str) and isinstance(output.get("expiresIn"), int)
-    if code_grant:
-        ok = ok and isinstance(output.get("idToken"), str)
-    if not ok:
+    """``LoginError`` when a token answer lacks what a token file needs (a broken or foreign endpoint): the
+    credentials and tokens as non-empty strings without control characters (a NUL cannot be exported, an escape
+    sequence would rewrite the terminal, a line break adds lines to ``env``'s shell code), and an ``expiresIn``
+    of 1 second to ``MAX_EXPIRES_IN`` (0 or less would hand out expired credentials, a huge one overflows)."""
+    problem = _output_problem(output, code_grant=code_grant)
+    if problem is not None:
         raise LoginError(
-            "AWS Sign-In answered without usable credentials",
+            f"AWS Sign-In answered without usable credentials ({problem})",
             hint="check that the endpoint really is the sign-in service (AWS_ENDPOINT_URL_SIGNIN / endpoint_url)",
         )
+
+
+#: The longest ``expiresIn`` accepted (sign-in sessions last minutes; STS's longest session is 36 hours).
+MAX_EXPIRES_IN = 36 * 3600
+
+
+def _output_problem(output: Mapping[str, Any], *, code_grant: bool) -> str | None:
+    """What is wrong with a token answer, naming a field and never a value; None when nothing is."""
+    from rolecall.guardedread import has_control_characters
+
+    access = output.get("accessToken")
+    if not isinstance(access, dict):
+        return "no accessToken"
+    fields = [(f"accessToken.{name}", access.get(name)) for name in ("accessKeyId", "secretAccessKey", "sessionToken")]
+    fields.append(("refreshToken", output.get("refreshToken")))
+    if code_grant:
+        fields.append(("idToken", output.get("idToken")))
+    for name, value in fields:
+        if not isinstance(value, str) or not value:
+            return f"{name} is missing or not a string"
+        if has_control_characters(value):
+            return f"{name} holds a control character"
+    expires_in = output.get("expiresIn")
+    if not isinstance(expires_in, int) or isinstance(expires_in, bool):
+        return "expiresIn is not a number"
+    if not 0 < expires_in <= MAX_EXPIRES_IN:
+        return f"expiresIn is out of range (1 to {MAX_EXPIRES_IN} seconds)"
+    return None

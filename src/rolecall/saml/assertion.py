@@ -72,16 +72,41 @@ def parse_response(encoded: str) -> Assertion:
 
 
 def parse_xml(xml: bytes) -> ET.Element:
-    """The document's root, refusing DTDs and entity declarations before parsing (``LoginError``)."""
-    head = xml.lower()
-    if b"<!doctype" in head or b"<!entity" in head:
+    """The document's root, refusing DTDs and entity declarations before parsing (``LoginError``).
+
+    The refusal is expat's own view of the document, whatever its encoding: in UTF-16, ``<!DOCTYPE`` is not the
+    bytes ``<!doctype``, and a byte search let such a document through with its entities expanded.
+    """
+    _refuse_dtd(xml)
+    try:
+        return ET.fromstring(xml)
+    except (ET.ParseError, ValueError, RecursionError):
+        raise LoginError("the SAML response is not well-formed XML", hint="check saml_url") from None
+
+
+class _DtdFound(Exception):
+    """Raised from expat's handlers at the first DTD or entity declaration."""
+
+
+def _refuse_dtd(xml: bytes) -> None:
+    """A first pass with expat that stops at a ``<!DOCTYPE`` (before any entity is declared or expanded)."""
+    import pyexpat
+
+    def found(*_: object) -> None:
+        raise _DtdFound
+
+    parser = pyexpat.ParserCreate()
+    parser.StartDoctypeDeclHandler = found
+    parser.EntityDeclHandler = found
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(xml, True)
+    except _DtdFound:
         raise LoginError(
             "the SAML response declares a DTD or entities, which rolecall refuses to read",
             hint="an identity provider never sends one; check saml_url",
-        )
-    try:
-        return ET.fromstring(xml)
-    except ET.ParseError:
+        ) from None
+    except (pyexpat.ExpatError, ValueError, RecursionError):
         raise LoginError("the SAML response is not well-formed XML", hint="check saml_url") from None
 
 

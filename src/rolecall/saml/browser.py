@@ -133,7 +133,17 @@ class Browser:
 
 
 def private_folder(path: str) -> str:
-    """``path`` made (with parents) as a 0700 folder, and its mode set to 0700 if it existed; returns it."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    """``path`` made (with parents) as a 0700 folder, and tightened to 0700 if it existed; returns it.
+
+    A symbolic link at ``path`` is refused (``FileError``, exit 7), never followed: root running rolecall with a
+    user's HOME would otherwise chmod, and start its browser in, whatever folder the user's link points to. A
+    folder of another user is refused too (``fileio.private_folder``).
+    """
+    from rolecall.errors import FileError
+    from rolecall.fileio import private_folder as checked_folder
+
+    if os.path.islink(path):
+        raise FileError(f"{path} is a symbolic link; rolecall keeps the browser's profile in a folder of its own",
+                        hint=f"remove {path} (rolecall creates it again, private)")  # fmt: skip
+    checked_folder(path, loose=0o077)
     return path
