@@ -100,7 +100,9 @@ def test_one_server_one_token_serves_two_profiles_to_boto3_and_the_aws_cli(
         blocks = _blocks(exports)
         assert list(blocks) == ["readonly", "deploy"]
         urls = {name: next(line for line in block.splitlines() if "FULL_URI" in line) for name, block in blocks.items()}
-        tokens = {line for block in blocks.values() for line in block.splitlines() if "AUTHORIZATION_TOKEN" in line}
+        tokens = {line for block in blocks.values() for line in block.splitlines()
+                  if line.startswith("export AWS_CONTAINER_AUTHORIZATION_TOKEN=")}  # fmt: skip
+        assert all("unset AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" in block for block in blocks.values())
         assert len(tokens) == 1  # one token
         assert len({urllib.parse.urlsplit(url.split("'")[1]).netloc for url in urls.values()}) == 1  # one port
         assert urls["readonly"] != urls["deploy"]  # a secret path each
