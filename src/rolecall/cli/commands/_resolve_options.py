@@ -79,15 +79,19 @@ def chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bool = Tr
     """
     if getattr(args, "role_arn", None) is not None or _companions(args):
         return _adhoc_chain_for(args, ctx, allow_prompt=allow_prompt)
-    return ctx.session.chain(
-        args.profile,
-        token_code=args.token_code,
-        mfa_strategy=args.mfa_strategy,
-        region=args.region,
-        endpoint_url=args.endpoint_url,
-        allow_prompt=allow_prompt,
-        force_refresh=args.force_refresh,
-    )
+    return ctx.session.chain(args.profile, **_chain_options(args, allow_prompt))
+
+
+def _chain_options(args: argparse.Namespace, allow_prompt: bool) -> dict[str, Any]:
+    """The resolve options every chain takes, a profile's or an ad-hoc role's."""
+    return {
+        "token_code": args.token_code,
+        "mfa_strategy": args.mfa_strategy,
+        "region": args.region,
+        "endpoint_url": args.endpoint_url,
+        "allow_prompt": allow_prompt,
+        "force_refresh": args.force_refresh,
+    }
 
 
 #: The --role-arn companions: (namespace attribute, option).
@@ -124,13 +128,7 @@ def _adhoc_chain_for(args: argparse.Namespace, ctx: Context, *, allow_prompt: bo
     )
     session = ctx.session
     chain = session.chain_with(
-        lambda runtime: adhoc.adhoc_chain(session, role, runtime),
-        token_code=args.token_code,
-        mfa_strategy=args.mfa_strategy,
-        region=args.region,
-        endpoint_url=args.endpoint_url,
-        allow_prompt=allow_prompt,
-        force_refresh=args.force_refresh,
+        lambda runtime: adhoc.adhoc_chain(session, role, runtime), **_chain_options(args, allow_prompt)
     )
     ctx.say(adhoc.keep_hint(role, session.files.profile_names()))
     return chain
