@@ -22,8 +22,8 @@ from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 
 #: The commands the issue names (and the other ones that take a profile): each must be found in the parsers.
-EXPECTED = {"assume", "env", "exec", "list", "console", "credential-process", "save", "serve", "whoami", "doctor",
-            "forget"}  # fmt: skip
+#: ``serve`` takes several (``PROFILE...`` and a repeatable ``--profile``): test_serve_takes_both_spellings below.
+EXPECTED = {"assume", "env", "exec", "list", "console", "credential-process", "save", "whoami", "doctor", "forget"}
 
 
 def _parsers() -> Iterator[tuple[list[str], argparse.ArgumentParser]]:
@@ -84,6 +84,16 @@ def test_two_different_profiles_are_one_usage_error(words: list[str], parser: ar
             _parse(words, parser, argv)
         assert caught.value.message == f"{' '.join(words)}: two profiles named: ops and --profile admin"
         assert caught.value.hint is not None and "--profile admin" in caught.value.hint
+
+
+def test_serve_takes_both_spellings_and_several_profiles() -> None:
+    from rolecall.cli.commands.serve import profile_names
+
+    parser = build_parser("serve")[0]
+    names = [profile_names(parser.parse_args(argv)) for argv in (["ops"], ["--profile", "ops"], ["--profile=ops"])]
+    assert names == [["ops"]] * 3
+    assert profile_names(parser.parse_args(["ops", "admin", "--profile", "ops"])) == ["ops", "admin"]  # once each
+    assert profile_names(parser.parse_args([])) == [None]  # the default profile
 
 
 FAST = [
