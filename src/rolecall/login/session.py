@@ -79,7 +79,7 @@ class LoginSession:
             return token
         from rolecall import fileio
 
-        os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
+        # exclusive_lock makes the lock folder (0700) itself, and words a failure as a FileError.
         with fileio.exclusive_lock(os.path.join(self.lock_dir, token_key(self.login_session)),
                                    timeout=REFRESH_LOCK_TIMEOUT, private=True):  # fmt: skip
             token = self.cache.token(self.login_session)  # another process may have refreshed meanwhile
