@@ -22,7 +22,7 @@ HEAVY = {"botocore", "boto3", "urllib3", "jmespath", "moto", "dateutil", "reques
          "rich", "click", "logging", "subprocess", "tempfile", "configparser", "http", "ssl", "socket"}
 #: Also never on the hot commands (env, credential-process), which bypass argparse (cli/fastargs.py).
 HOT_PATH_EXTRA = {"argparse", "re", "json", "dataclasses", "pathlib", "typing", "enum", "shlex", "inspect",
-                  "gettext", "locale", "shutil",
+                  "gettext", "locale", "shutil", "hashlib",
                   "datetime"}  # the C module _datetime serves the same classes without the pure-Python prelude
 
 PROBE = """
