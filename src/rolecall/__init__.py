@@ -11,9 +11,6 @@ call really needs to talk to AWS.
 
 from __future__ import annotations
 
-from rolecall.credentials import Credentials
-from rolecall.errors import ExitCode, RolecallError
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -22,12 +19,23 @@ __all__ = [
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from rolecall.credentials import Credentials
+    from rolecall.errors import ExitCode, RolecallError
     from rolecall.library.assume import assume_role
     from rolecall.resolve import boto3_session, get_credentials
 
 
 def __getattr__(name: str) -> object:
-    # Lazy: `import rolecall` stays cheap; the resolver is loaded on first use.
+    # Lazy: `import rolecall` stays cheap (every `rolecall` process imports this package before it knows whether it
+    # can replay an answer: rolecall.replay); the classes and the resolver are loaded on first use.
+    if name == "Credentials":
+        from rolecall.credentials import Credentials
+
+        return Credentials
+    if name in ("ExitCode", "RolecallError"):
+        from rolecall import errors
+
+        return getattr(errors, name)
     if name in ("get_credentials", "boto3_session"):
         from rolecall import resolve
 

@@ -37,6 +37,7 @@ from rolecall.guardedread import (
     read_regular_file,
 )
 from rolecall.ownership import trusted_owner
+from rolecall.replayrecord import note_looked_at, note_served
 from rolecall.reporting import ignore
 from rolecall.timefmt import datetime, format_botocore_cache, parse_timestamp, timedelta, to_utc
 
@@ -232,6 +233,7 @@ class JsonFolderCache:
         if raw is None:
             return None
         # The entry is ours; so must its folder be (whoever owns the folder can swap entries).
+        note_looked_at(self.directory)
         try:
             folder_owner = os.stat(self.directory).st_uid
         except OSError:
@@ -271,6 +273,9 @@ class JsonFolderCache:
         path, document, credentials = found
         if credentials.expires_within(min_remaining, to_utc(now)):
             return None
+        if credentials.expiration is not None:  # a replay (rolecall.replay) may serve the entry as long as this
+            note_served(path, (credentials.access_key_id, credentials.secret_access_key, credentials.session_token),
+                        credentials.expiration - max(min_remaining, timedelta(0)))  # fmt: skip
         return CacheEntry(credentials, document, path)
 
     def delete(self, key: str) -> None:

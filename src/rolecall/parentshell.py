@@ -90,6 +90,14 @@ def running_shell(env: Mapping[str, str], *, ppid: int | None = None) -> str | N
 
     One of the values of ``SHELL_NAMES`` (``bash``, ``zsh``, ``fish``, ``sh``, ``pwsh``).
     """
+    name = _running_shell(env, ppid)
+    recording = sys.modules.get("rolecall.replayrecord")  # loaded only while a hot command is being recorded
+    if recording is not None and ppid is None:
+        recording.note_shell(name)
+    return name
+
+
+def _running_shell(env: Mapping[str, str], ppid: int | None) -> str | None:
     parent = parent_program(ppid)
     if parent is not None:
         name = shell_name(parent)

@@ -21,7 +21,8 @@ On the fast path (the cached ``rolecall env``): imports nothing but what is load
 from __future__ import annotations
 
 from rolecall.providers.result import Retrieved, origin_of
-from rolecall.timefmt import format_duration
+from rolecall.replay import left_text
+from rolecall.replayrecord import note_time_left
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,11 +80,11 @@ def status_line(
     left = credentials.remaining(now)
     if left is None:
         when = "no expiry"
-    elif left.total_seconds() <= 0:
-        when = "expired"
     else:
         # Rounded up to the minute, as the prompt segment does: with 30 s left it says 1 min, never 0.
-        when = format_duration(-(-int(left.total_seconds()) // 60) * 60) + " left"
+        when = left_text(left.total_seconds())
+        if credentials.expiration is not None:
+            note_time_left(when, credentials.expiration)  # a replay works it out again (rolecall.replay)
     source = came_from(credentials) or _FROM_METHOD.get(method)
     return f"{head}, {when}" + (f" ({source})" if source else "")
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from rolecall import __version__
-from rolecall.cli.context import Context
-from rolecall.errors import ExitCode, RolecallError, UsageError
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from typing import NoReturn, Protocol, TextIO
 
+    from rolecall.cli.context import Context
     from rolecall.cli.parser import ArgumentParser
+    from rolecall.errors import RolecallError
+    from rolecall.replayrecord import Recorder
 
     class CommandModule(Protocol):
         """What every module in rolecall.cli.commands provides."""
@@ -119,14 +118,22 @@ def build_parser(command: str) -> tuple[ArgumentParser, CommandModule]:
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run rolecall with ``argv`` (without the program name); return the exit code."""
+    # Imported here, not at the top: the console script imports this module before it tries a replay
+    # (rolecall.replay), which must not pay for them.
+    from rolecall.cli.context import Context
+    from rolecall.errors import ExitCode, RolecallError
+
     ctx = ctx or Context.from_process()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    recorder = _start_recording(args_list, ctx) if _record_hot_paths else None
     if args_list[:1] != ["__complete"]:  # the words to complete are the user's, --debug included
         args_list, ctx.debug = _split_debug(args_list)
     ctx.new_session()  # one session per command: its files are read at most once, and afresh for each command
     try:
         code = _dispatch(args_list, ctx)
         ctx.finish_output()
+        if recorder is not None:
+            _finish_recording(code, ctx)
         return code
     except RolecallError as error:
         return _report(error, error, ctx)
@@ -148,6 +155,35 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
             "(hint: rerun with --debug for the traceback, secrets masked, and report it)"
         )
         return 70
+    finally:
+        if recorder is not None:
+            from rolecall import replayrecord
+
+            replayrecord.stop()
+
+
+def _start_recording(argv: list[str], ctx: Context) -> Recorder | None:
+    """Watch this run of a hot command for ``rolecall.replay`` (only the console script asks for it)."""
+    from rolecall import replay
+
+    if not replay.enabled(argv, ctx.env):
+        return None
+    from rolecall import replayrecord
+
+    recorder = replayrecord.start(argv)
+    ctx.env, ctx.stdout, ctx.stderr, ctx.clock = replayrecord.watch_context(
+        recorder, ctx.env, ctx.stdout, ctx.stderr, ctx.clock
+    )
+    return recorder
+
+
+def _finish_recording(code: int, ctx: Context) -> None:
+    """Keep the snapshot of a hot command that succeeded (see rolecall.replayrecord)."""
+    from rolecall import replayrecord
+
+    recorder = replayrecord.stop()
+    if code == 0 and recorder is not None and ctx.debug is False:
+        replayrecord.finish(recorder, ctx.env)
 
 
 def _report(error: RolecallError, raised: BaseException, ctx: Context) -> int:
@@ -221,6 +257,8 @@ def _print_traceback(error: BaseException, stream: TextIO) -> None:
 
 
 def _dispatch(argv: list[str], ctx: Context) -> int:
+    from rolecall import __version__
+
     if not argv or argv[0] in ("-h", "--help"):
         ctx.out(top_help())
         return 0
@@ -266,6 +304,8 @@ def _run_fast(command: str, fast: object, ctx: Context) -> int:
 def _unknown(command: str) -> NoReturn:
     import difflib
 
+    from rolecall.errors import UsageError
+
     close = difflib.get_close_matches(command, available_commands(), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "run 'rolecall --help' for the list of commands"
     raise UsageError(f"unknown command '{command}'", hint=hint)
@@ -273,6 +313,10 @@ def _unknown(command: str) -> NoReturn:
 
 #: True while ``entry_point`` holds the cyclic garbage collector off (see there).
 _collector_paused = False
+
+#: True in the console script: hot commands are recorded for ``rolecall.replay`` (in-process callers of ``main``,
+#: tests and embedding programs, never are).
+_record_hot_paths = False
 
 
 def _pause_collector() -> None:
@@ -330,9 +374,14 @@ def entry_point() -> None:
     (unloading some 40 modules and collecting every object) costs about a tenth of a cached lookup's instructions
     (benchmarks/env_cached.py, docs/architecture.md) and does nothing the kernel does not do at exit.
     """
+    global _record_hot_paths
+    from rolecall.replay import replay
+
+    replay(sys.argv[1:])  # returns only when the answer must be worked out (it ends the process otherwise)
     import os
 
     _pause_collector()
+    _record_hot_paths = True
     code = main()
     try:
         if sys.stdout is not None:

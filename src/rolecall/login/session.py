@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from rolecall.errors import LoginError, RolecallError
-from rolecall.login.tokens import LoginToken, LoginTokenCache, refreshed_document, token_key
+from rolecall.login.tokens import REFRESH_THRESHOLD, LoginToken, LoginTokenCache, refreshed_document, token_key
 from rolecall.reporting import ignore
 from rolecall.timefmt import format_local_hm, utc_now
 
@@ -60,7 +60,17 @@ class LoginSession:
     def cached(self) -> LoginToken | None:
         """The token if it needs no refresh, else None (no network call)."""
         token = self.cache.token(self.login_session)
-        return token if token is not None and token.fresh(self.clock()) else None
+        return self._served(token) if token is not None and token.fresh(self.clock()) else None
+
+    def _served(self, token: LoginToken) -> LoginToken:
+        """``token``, as served from its file until it needs a refresh (what a replay must know: rolecall.replay)."""
+        from rolecall.replayrecord import note_served
+
+        keys = token.credentials
+        note_served(self.cache.token_path(self.login_session),
+                    (keys.access_key_id, keys.secret_access_key, keys.session_token),
+                    token.expires_at - REFRESH_THRESHOLD)  # fmt: skip
+        return token
 
     def state(self) -> str:
         """One sentence on the token, for ``--explain`` and ``list`` (no network call)."""
@@ -76,7 +86,7 @@ class LoginSession:
         self.refreshed = False
         token = self.cache.token(self.login_session)
         if token is not None and token.fresh(self.clock()):
-            return token
+            return self._served(token)
         from rolecall import fileio
 
         # exclusive_lock makes the lock folder (0700) itself, and words a failure as a FileError.

@@ -1,0 +1,187 @@
+"""Turning a ``replayrecord.Recorder`` into a snapshot for ``rolecall.replay``, and keeping it on disk.
+
+Only after a hot command succeeded, off the replayed path: the snapshot's layout is documented in ``replay``.
+A run that cannot be replayed exactly (a file changed while it ran, a secret printed in a form other than the one
+in its file, a status line whose time left cannot be found again) gives no snapshot, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rolecall import replay
+from rolecall.replayrecord import _RACY_NS, Recorder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: A secret shorter than this could match unrelated text of the answer: such a run is not recorded.
+MIN_SECRET_LENGTH = 16
+
+#: (path, signature or None when the path did not exist)
+_File = tuple[str, "replay.Signature | None"]
+
+
+def build(recorder: Recorder) -> tuple[object, ...] | None:
+    """The snapshot of ``recorder``'s run, or None when it must not be replayed."""
+    if recorder.abandoned is not None or not recorder.served:
+        return None
+    files = _file_conditions(recorder.paths | _code_files(), recorder.started_ns)
+    if files is None:
+        return None
+    signatures = dict(files)
+    out, err = "".join(recorder.stdout), "".join(recorder.stderr)
+    sources: list[tuple[str, replay.Signature, tuple[tuple[int, int], ...]]] = []
+    secrets: list[str] = []
+    for path, kept, _until in recorder.served:
+        printed = [secret in out for secret in kept]
+        if not any(printed):
+            continue  # consulted, not printed (its freshness still bounds the snapshot's: see below)
+        expected = signatures.get(path)
+        spans = _secret_spans(path, expected, kept)
+        if not all(printed) or expected is None or spans is None:
+            return None  # a secret printed in another form: the texts cannot be rebuilt from the file
+        sources.append((path, expected, spans))
+        secrets.extend(kept)
+    if not secrets:
+        return None
+    out_parts, err_parts = _template(out, secrets), _template(err, secrets)
+    if recorder.time_left is not None:
+        with_time = _with_time_left(err_parts, *recorder.time_left)
+        if with_time is None:
+            return None
+        err_parts = with_time
+    relative = any(not os.path.isabs(path) for path, _ in files)
+    return (
+        replay.FORMAT,
+        sys.hexversion,
+        recorder.argv,
+        _euid(),
+        (os.isatty(0), os.isatty(1), os.isatty(2)),
+        os.getcwd() if relative else None,
+        min(until for _, _, until in recorder.served),
+        tuple(sorted(recorder.variables.items())),
+        tuple(files),
+        recorder.shell,
+        tuple(sources),
+        tuple(out_parts),
+        tuple(err_parts),
+    )
+
+
+def save(snapshot: tuple[object, ...], argv: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Write ``snapshot`` for the command line ``argv`` (0600, atomically, in a private folder); True when written."""
+    import marshal
+
+    from rolecall import fileio
+    from rolecall.errors import FileError
+
+    name = replay.snapshot_name(argv)
+    if name is None:
+        return False
+    folder = replay.snapshot_folder(env)
+    try:
+        fileio.private_folder(folder, loose=0o077)
+        data = marshal.dumps(snapshot)  # type: ignore[arg-type]  # str, int, float, bool, None and tuples of them
+        fileio.atomic_write(os.path.join(folder, name), data, mode=0o600, private=True)
+    except FileError:
+        return False  # the answer was given; only the next run's shortcut is lost
+    return True
+
+
+def _euid() -> int:
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid() if geteuid is not None else -1
+
+
+def _code_files() -> set[str]:
+    """rolecall's own modules that ran: a changed source file (an upgrade, a developer's edit) is a miss."""
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if name == "rolecall" or name.startswith("rolecall."):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str):
+                found.add(path)
+    return found
+
+
+def _file_conditions(paths: set[str], started_ns: int) -> list[_File] | None:
+    """Each path with its signature now (None: absent); None when one is neither a regular file nor a folder, or
+    changed too recently to be told apart by its timestamps."""
+    files: list[_File] = []
+    for path in sorted(paths):
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            files.append((path, None))
+            continue
+        except OSError:
+            return None
+        kind = info.st_mode & 0o170000
+        if kind not in (0o100000, 0o040000):
+            return None  # a device, a pipe, /proc: not something a signature describes
+        if max(info.st_mtime_ns, info.st_ctime_ns) > started_ns - _RACY_NS:
+            return None
+        files.append((path, replay.signature(info)))
+    return files
+
+
+def _secret_spans(
+    path: str, expected: replay.Signature | None, secrets: Sequence[str]
+) -> tuple[tuple[int, int], ...] | None:
+    """Where each secret stands in ``path`` (offset, length) as a plain JSON string; None when the file is not the
+    one recorded or a secret is not there verbatim, is too short or has characters a replay would not accept."""
+    if expected is None:
+        return None
+    try:
+        fd = os.open(path, replay._OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if replay.signature(info) != expected:
+            return None
+        data = os.read(fd, info.st_size + 1)
+    finally:
+        os.close(fd)
+    spans = []
+    for secret in secrets:
+        if len(secret) < MIN_SECRET_LENGTH or not replay.SECRET_CHARACTERS.issuperset(secret):
+            return None
+        at = data.find(b'"' + secret.encode("ascii") + b'"')
+        if at < 0:
+            return None
+        spans.append((at + 1, len(secret)))
+    return tuple(spans)
+
+
+def _template(text: str, secrets: Sequence[str]) -> list[object]:
+    """``text`` as literal parts and secret indexes (each occurrence of a secret replaced by its index)."""
+    parts: list[object] = []
+    start = 0
+    while True:
+        best: tuple[int, int] | None = None
+        for index, secret in enumerate(secrets):
+            at = text.find(secret, start)
+            if at >= 0 and (best is None or at < best[0] or (at == best[0] and len(secret) > len(secrets[best[1]]))):
+                best = (at, index)
+        if best is None:
+            parts.append(text[start:])
+            return [part for part in parts if part != ""]
+        at, index = best
+        parts.append(text[start:at])
+        parts.append(index)
+        start = at + len(secrets[index])
+
+
+def _with_time_left(parts: list[object], text: str, expiry: float) -> list[object] | None:
+    """``parts`` with the first literal occurrence of ``text`` (the status line's time left) made the
+    ``(expiry,)`` part that is worked out again at each replay; None when it is not there."""
+    for position, part in enumerate(parts):
+        if isinstance(part, str) and text in part:
+            before, _, after = part.partition(text)
+            replaced: list[object] = [piece for piece in (before, (expiry,), after) if piece != ""]
+            return parts[:position] + replaced + parts[position + 1 :]
+    return None
