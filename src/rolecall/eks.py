@@ -63,6 +63,14 @@ def cached(path: str, now: float) -> str | None:
     stamp, newline, document = text.partition("\n")
     if not newline or not stamp.isdigit() or now >= int(stamp):
         return None
+    from rolecall import replayrecord
+
+    if replayrecord.recording():  # the token is the secret a replay reads from this file (rolecall.replay)
+        from rolecall.fastjson import loads
+
+        status = loads(document).get("status") or {}
+        replayrecord.note_served(path, (status.get("token"),), int(stamp))
+        replayrecord.note_looked_at(os.path.dirname(path))  # its owner was checked above
     return document
 
 

@@ -2,7 +2,7 @@
 
 A cached lookup spends most of its time loading the ~30 modules that resolve a profile, only to reach the same
 answer as the call before: the same files, the same cache entry, the same text. When a hot command (``env``,
-``credential-process``, ``eks token``, ``process-cache``) succeeded from a cache, ``rolecall.replayrecord`` wrote a
+``credential-process``, ``eks token``) succeeded from a cache, ``rolecall.replayrecord`` wrote a
 *snapshot* of it: every input it depended on and the text it printed, with the secrets left out. The next run of the
 same command line checks those inputs and, when none moved, prints the text again with the secrets read afresh from
 the cache file they live in. Anything else — and any doubt — runs the command as usual (which records anew).
@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 #: The commands whose successful cached answers are recorded and replayed (their first word).
-COMMANDS = frozenset({"env", "credential-process", "eks", "process-cache"})
+#: (``process-cache`` is not one: its cache key is made of every AWS_* variable, a condition a snapshot does not
+#: express; its own cached answer already costs about 1.3x a Python start-up.)
+COMMANDS = frozenset({"env", "credential-process", "eks"})
 
 #: A command line longer than this (its name, hex-encoded) is not replayed: file names have limits.
 MAX_NAME = 200

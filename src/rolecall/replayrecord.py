@@ -248,12 +248,18 @@ def stop() -> Recorder | None:
     return recorder
 
 
-def note_served(path: str, secrets: Iterable[str | None], valid_until: datetime) -> None:
-    """The credentials the command prints came from the JSON file ``path``; ``secrets`` are those of its strings
-    that must never be written elsewhere (keys, token); the command would serve them until ``valid_until``."""
+def recording() -> bool:
+    """True while a command is being recorded (a source may then work out what its ``note_served`` needs)."""
+    return _active is not None
+
+
+def note_served(path: str, secrets: Iterable[str | None], valid_until: datetime | float) -> None:
+    """The credentials (or token) the command prints came from the file ``path``, where ``secrets`` stand as JSON
+    strings; the command would serve them until ``valid_until`` (a datetime or Unix time)."""
     if _active is not None:
         kept = tuple(secret for secret in secrets if secret)
-        _active.served.append((path, kept, valid_until.timestamp()))
+        until = valid_until if isinstance(valid_until, (int, float)) else valid_until.timestamp()
+        _active.served.append((path, kept, float(until)))
         _active.paths.add(path)
 
 

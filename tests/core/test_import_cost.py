@@ -32,10 +32,11 @@ from rolecall.cli.main import main
 out, err = io.StringIO(), io.StringIO()
 code = main(sys.argv[1:], Context(io.StringIO(), out, err, dict(os.environ)))
 loaded = sorted({name.split('.')[0] for name in sys.modules})
+ours = sorted(name for name in sys.modules if name.split('.')[0] == 'rolecall')
 aws = sorted(name for name in sys.modules if name.startswith(("rolecall.aws", "rolecall.sts_call")))
 import json  # only now: the probe's own output must not count
 sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(), "loaded": loaded,
-                                 "aws": aws}))
+                                 "ours": ours, "aws": aws}))
 """
 
 
@@ -112,3 +113,90 @@ def test_a_cached_eks_token_imports_nothing_heavy(sandbox: Sandbox, aws_home: Aw
     loaded = set(result["loaded"])  # type: ignore[arg-type]
     assert loaded & (HEAVY | HOT_PATH_EXTRA) == set(), f"imported: {sorted(loaded & (HEAVY | HOT_PATH_EXTRA))}"
     assert result["aws"] == []
+
+
+#: The rolecall modules a cached lookup may load when it works the answer out (roles, SSO, login, keys alike).
+CACHED_PATH_MODULES = {
+    "rolecall", "rolecall.cache", "rolecall.cachekeys", "rolecall.cli", "rolecall.cli.commands",
+    "rolecall.cli.commands._resolve_options", "rolecall.cli.commands.credential_process", "rolecall.cli.commands.env",
+    "rolecall.cli.context", "rolecall.cli.fastargs", "rolecall.cli.main", "rolecall.config", "rolecall.config.graph",
+    "rolecall.config.parse", "rolecall.config.parsecache", "rolecall.config.paths", "rolecall.config.profiles",
+    "rolecall.config.refusals", "rolecall.credentials", "rolecall.errors", "rolecall.export", "rolecall.fastjson",
+    "rolecall.guardedread", "rolecall.limits", "rolecall.ownership", "rolecall.parentshell", "rolecall.providers",
+    "rolecall.providers.assume_role", "rolecall.providers.base", "rolecall.providers.caching",
+    "rolecall.providers.chain", "rolecall.providers.environment", "rolecall.providers.mfa_inputs",
+    "rolecall.providers.result", "rolecall.providers.static", "rolecall.replay", "rolecall.replayrecord",
+    "rolecall.reporting", "rolecall.session", "rolecall.timefmt",
+    # IAM Identity Center profiles
+    "rolecall.providers.sso",
+    # `aws login` sessions
+    "rolecall.providers.login_session", "rolecall.login", "rolecall.login.session", "rolecall.login.tokens",
+    # roles whose source keys are in the key store (the store itself is not opened while the role is cached)
+    "rolecall.providers.process", "rolecall.providers.keystore", "rolecall.processoutput",
+}  # fmt: skip
+#: The rolecall modules a replayed answer loads (rolecall.replay): the launcher, the replay, rolecall's folder.
+REPLAY_MODULES = {"rolecall", "rolecall.cli", "rolecall.cli.main", "rolecall.replay", "rolecall.config",
+                  "rolecall.config.paths", "rolecall.parentshell"}  # fmt: skip
+
+
+def _cached_path_env(case: str, sb: Sandbox, home: AwsHome) -> tuple[dict[str, str], str]:
+    """The environment and profile of one kind of cached lookup, its credentials cached by a first run."""
+    if case == "sso":
+        from test_sso import _env, _login
+
+        env, profile = _env(sb, home), "sso-chained"
+        assert _login(env).returncode == 0
+    elif case == "login":
+        from login_helpers import login_env, sign_in
+
+        env = login_env(sb, home)
+        sign_in(env)
+        profile = "via-console"
+    elif case == "keys":
+        from test_keys_store import keys_env
+
+        env, profile = seeded_env(sb, home, base=keys_env(home, "file")), "ops"
+        done = run_rolecall(["keys", "import", "--all"], env)
+        assert done.returncode == 0, done.stderr
+        assert "aws_secret_access_key" not in home.credentials.read_text()
+    else:
+        env, profile = seeded_env(sb, home), "ops"
+    first = run_rolecall(["env", profile], env)
+    assert first.returncode == 0, first.stderr
+    return env, profile
+
+
+def _imported_by_process(argv: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``python -X importtime -m rolecall ARGV``, as the console script runs: its result and rolecall modules."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env=env, text=True,
+                          capture_output=True, timeout=60)  # fmt: skip
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return done, {name for name in names if name.split(".")[0] == "rolecall"}
+
+
+@pytest.mark.parametrize("case", ["role", "sso", "login", "keys"])
+def test_every_cached_path_loads_only_its_modules(
+    sandbox: Sandbox, aws_home: AwsHome, case: str  # noqa: F811
+) -> None:
+    """Each kind of cached lookup, worked out (in-process, no replay) and replayed (a second process): the rolecall
+    modules it loads are within its list, nothing heavy, and no STS call is made."""
+    import time
+
+    env, profile = _cached_path_env(case, sandbox, aws_home)
+    calls = sandbox.calls()
+    result = _probe(env, ["env", profile])
+    assert result["code"] == 0 and result["out"], result["err"]
+    loaded, ours = set(result["loaded"]), set(result["ours"])  # type: ignore[call-overload]
+    assert loaded & (HEAVY | HOT_PATH_EXTRA) == set(), f"imported: {sorted(loaded & (HEAVY | HOT_PATH_EXTRA))}"
+    assert ours <= CACHED_PATH_MODULES, f"not on the list: {sorted(ours - CACHED_PATH_MODULES)}"
+    assert result["aws"] == []
+
+    time.sleep(2.1)  # the files the first run wrote leave the parse cache's racy window
+    for _run in ("recorded", "replayed"):
+        done, ours = _imported_by_process(["env", profile], env)
+        assert done.returncode == 0, done.stderr
+    assert "rolecall.session" not in ours, "the second run must be a replay"
+    assert ours <= REPLAY_MODULES, f"not on the list: {sorted(ours - REPLAY_MODULES)}"
+    assert sandbox.calls() == calls
+    worked_out = run_rolecall(["env", profile], {**env, "ROLECALL_REPLAY": "0"})
+    assert (done.stdout, worked_out.returncode) == (worked_out.stdout, 0)  # the replay answers as the command does
