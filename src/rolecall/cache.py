@@ -37,7 +37,7 @@ from rolecall.guardedread import (
     read_regular_file,
 )
 from rolecall.ownership import trusted_owner
-from rolecall.replayrecord import note_looked_at, note_served
+from rolecall.replayrecord import note_served
 from rolecall.reporting import ignore
 from rolecall.timefmt import datetime, format_botocore_cache, parse_timestamp, timedelta, to_utc
 
@@ -233,7 +233,6 @@ class JsonFolderCache:
         if raw is None:
             return None
         # The entry is ours; so must its folder be (whoever owns the folder can swap entries).
-        note_looked_at(self.directory)
         try:
             folder_owner = os.stat(self.directory).st_uid
         except OSError:

@@ -70,7 +70,6 @@ def cached(path: str, now: float) -> str | None:
 
         status = loads(document).get("status") or {}
         replayrecord.note_served(path, (status.get("token"),), int(stamp))
-        replayrecord.note_looked_at(os.path.dirname(path))  # its owner was checked above
     return document
 
 

@@ -13,8 +13,9 @@ What a snapshot depends on, each checked here before it is used:
 - this Python (``sys.hexversion``), this user (the effective uid), which of stdin/stdout/stderr are terminals, and
   the working folder when a relative path was read;
 - every environment variable the command read, with its value (or its absence);
-- every file it opened or listed, and rolecall's own source files, by their stat signature (inode, device, size,
-  mtime and ctime in nanoseconds): a file changed in any way, replaced, created or deleted misses;
+- every file it opened, listed or looked at, and rolecall's own source files, by their stat signature (inode,
+  device, size, mtime and ctime in nanoseconds): a file changed in any way, replaced, created or deleted misses; a
+  folder it only looked at (to check its owner) by its inode, device, owner and mode;
 - the shell rolecall's output goes to, when the command asked (``rolecall.parentshell``);
 - the clock: the served credentials must still be as fresh as the command required (its own margin, e.g. 15
   minutes for the AWS CLI cache), else the command runs and refreshes them;
@@ -60,6 +61,9 @@ SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 #: (inode, device, size, mtime ns, ctime ns): what changes when a file does in any way.
 Signature = tuple[int, int, int, int, int]
+#: (inode, device, owner, mode): what a folder whose owner was checked is (not its timestamps, which every entry
+#: added to it moves).
+Identity = tuple[int, int, int, int]
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
@@ -67,6 +71,11 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXE
 def signature(info: os.stat_result) -> Signature:
     """The stat signature of a file (see ``Signature``)."""
     return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def identity(info: os.stat_result) -> Identity:
+    """The identity of a folder (see ``Identity``)."""
+    return (info.st_ino, info.st_dev, info.st_uid, info.st_mode)
 
 
 def snapshot_name(argv: Sequence[str]) -> str | None:
@@ -146,10 +155,12 @@ def _answer(argv: list[str], env: Mapping[str, str]) -> tuple[str, str] | None:
             return None
     for path, expected in files:
         try:
-            found: Signature | None = signature(os.stat(path))
+            info = os.stat(path)
         except OSError:
-            found = None
-        if found != expected:
+            if expected is not None:
+                return None
+            continue
+        if expected is None or expected != (signature(info) if len(expected) == 5 else identity(info)):
             return None
     if shell is not None:
         from rolecall.parentshell import running_shell

@@ -8,11 +8,15 @@ While the console script runs a hot command (``cli.main`` starts a ``Recorder`` 
 - every file it opens and folder it lists (a Python audit hook: ``open``, ``os.listdir``, ``os.scandir``); any
   other audited event (a process started, a socket, a file written, renamed, removed...) means the command did more
   than read, and nothing is recorded;
+- every path it only looks at (``os.stat``, ``os.lstat``, ``os.access`` and so everything in ``os.path`` and
+  ``shutil.which`` that uses them, which Python does not audit): the recorder stands in for those three functions
+  of the ``os`` module while it records, and puts them back when it stops. A file looked at counts by its whole
+  signature; a folder looked at (its owner checked) by what it is, whose it is and its mode, not by its timestamps,
+  which move whenever an entry is added to it;
 - what it writes on stdout and stderr;
 - and what the sources tell it through the ``note_*`` functions of this module: which cache file served the
-  credentials, which strings in it are secrets and until when the command would serve them (``note_served``); files
-  it only looked at with ``stat`` (``note_looked_at``); the shell its output is for (``note_shell``); the status
-  line's time left (``note_time_left``).
+  credentials, which strings in it are secrets and until when the command would serve them (``note_served``); the
+  shell its output is for (``note_shell``); the status line's time left (``note_time_left``).
 
 When the command succeeded (exit 0) from a cache, and every secret it printed was found verbatim in the served file,
 the snapshot is written (``replay`` documents its contents): the texts with each secret replaced by its place in the
@@ -47,6 +51,13 @@ _RACY_NS = 2_000_000_000
 
 _active: Recorder | None = None
 _hooked = False
+
+#: The ``os`` functions the recorder stands in for while it records (see the module docstring), as they were.
+_WATCHED = ("stat", "lstat", "access")
+_original: dict[str, Callable[..., object]] = {name: getattr(os, name) for name in _WATCHED}
+
+#: How a path counts: by its whole signature (opened, listed) or, for a folder only looked at, by what it is.
+WHOLE, IDENTITY = "whole", "identity"
 
 
 class RecordingEnv(dict[str, str]):
@@ -126,7 +137,8 @@ class Recorder:
         self.argv = tuple(argv)
         self.started_ns = _now_ns()
         self.variables: dict[str, str | None] = {}
-        self.paths: set[str] = set()
+        #: Each path the command depended on, and how (``WHOLE`` or ``IDENTITY``).
+        self.paths: dict[str, str] = {}
         self.served: list[tuple[str, tuple[str, ...], float]] = []
         self.shell: tuple[str | None] | None = None
         self.time_left: tuple[str, float] | None = None
@@ -151,9 +163,19 @@ class Recorder:
             if path is None:
                 self.abandon("a folder listed by descriptor")
             elif not _code_location(path):
-                self.paths.add(path)
+                self.paths[path] = WHOLE
         else:
             self.abandon(f"the audited event {event}")
+
+    def looked_at(self, path: object, options: Mapping[str, object]) -> None:
+        """``os.stat``/``lstat``/``access`` of ``path`` (a descriptor: a file already opened, so already counted)."""
+        if isinstance(path, int) or self.abandoned is not None:
+            return
+        text = _text_path(path)
+        if text is None or options.get("dir_fd") is not None:
+            self.abandon("a path looked at relative to a folder descriptor")
+        elif not _code_location(text):
+            self.paths.setdefault(text, IDENTITY)
 
     def _opened(self, args: tuple[object, ...]) -> None:
         path = _text_path(args[0])
@@ -165,7 +187,7 @@ class Recorder:
         if writes:
             self.abandon(f"a file opened for writing ({path})")
         elif not (_code_location(path) or path == _parent_comm()):
-            self.paths.add(path)
+            self.paths[path] = WHOLE
 
 
 def _text_path(path: object) -> str | None:
@@ -179,22 +201,41 @@ def _text_path(path: object) -> str | None:
 
 
 def _code_prefixes() -> tuple[str, ...]:
-    """Where Python and its packages live (rolecall's source included): files there are code, not inputs."""
+    """Where Python and its installed packages live: its prefixes (a virtual environment's site-packages are under
+    them). Not every ``sys.path`` entry: ``python -m`` puts the working folder there, which may be the home folder."""
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    places.update(entry for entry in sys.path if entry and os.path.isabs(entry))
     return tuple(place.rstrip(os.sep) + os.sep for place in places if place)
+
+
+def _import_folders() -> set[str]:
+    """The folders the import system lists: the ``sys.path`` entries and the folders of the packages loaded."""
+    folders = {os.path.abspath(entry) for entry in sys.path if entry}
+    for module in list(sys.modules.values()):
+        folders.update(getattr(module, "__path__", None) or ())
+    return folders
 
 
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pth", ".pyd")
 
 
 def _code_location(path: str) -> bool:
-    """A module file, or a folder the import system lists, in a code location."""
+    """A module file of an import location, or a folder the import system lists: code, not an input."""
     if not os.path.isabs(path):
         return False
-    if path.endswith(_CODE_SUFFIXES) or os.path.basename(path) == "__pycache__" or os.path.isdir(path):
-        return path.startswith(_code_prefixes()) or (path + os.sep).startswith(_code_prefixes())
+    if path.endswith(_CODE_SUFFIXES) or os.path.basename(os.path.dirname(path)) == "__pycache__":
+        places = _code_prefixes() + tuple(folder.rstrip(os.sep) + os.sep for folder in _import_folders())
+        return path.startswith(places)
+    if _is_folder(path):
+        return path.rstrip(os.sep) in _import_folders() or path.startswith(_code_prefixes())
     return False
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        info: os.stat_result = _original["stat"](path)  # type: ignore[assignment]
+    except OSError:
+        return False
+    return info.st_mode & 0o170000 == 0o040000
 
 
 def _parent_comm() -> str:
@@ -220,7 +261,23 @@ def start(argv: Sequence[str]) -> Recorder:
         sys.addaudithook(_audit)
         _hooked = True
     _active = Recorder(argv)
+    for name in _WATCHED:
+        setattr(os, name, _watching(name))
     return _active
+
+
+def _watching(name: str) -> Callable[..., object]:
+    original = _original[name]
+
+    def watched(path: object, *args: object, **options: object) -> object:
+        recorder = _active
+        if recorder is not None:
+            recorder.looked_at(path, options)
+        return original(path, *args, **options)
+
+    watched.__name__ = watched.__qualname__ = name
+    watched.__doc__ = original.__doc__
+    return watched
 
 
 #: What a command reads and writes through while it is recorded: environment, stdout, stderr, clock.
@@ -242,9 +299,11 @@ def watch_context(
 
 
 def stop() -> Recorder | None:
-    """End the recording (the command is done): the recorder, or None when there was none."""
+    """End the recording (the command is done): the recorder, or None when there was none; ``os`` is as it was."""
     global _active
     recorder, _active = _active, None
+    for name in _WATCHED:
+        setattr(os, name, _original[name])
     return recorder
 
 
@@ -260,13 +319,7 @@ def note_served(path: str, secrets: Iterable[str | None], valid_until: datetime 
         kept = tuple(secret for secret in secrets if secret)
         until = valid_until if isinstance(valid_until, (int, float)) else valid_until.timestamp()
         _active.served.append((path, kept, float(until)))
-        _active.paths.add(path)
-
-
-def note_looked_at(path: str) -> None:
-    """The command's answer depends on ``path`` (its owner, its kind...) though it did not open it."""
-    if _active is not None:
-        _active.paths.add(path)
+        _active.paths[path] = WHOLE
 
 
 def note_shell(shell: str | None) -> None:

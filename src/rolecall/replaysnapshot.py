@@ -11,7 +11,7 @@ import os
 import sys
 
 from rolecall import replay
-from rolecall.replayrecord import _RACY_NS, Recorder
+from rolecall.replayrecord import _RACY_NS, IDENTITY, WHOLE, Recorder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 #: A secret shorter than this could match unrelated text of the answer: such a run is not recorded.
 MIN_SECRET_LENGTH = 16
 
-#: (path, signature or None when the path did not exist)
-_File = tuple[str, "replay.Signature | None"]
+#: (path, signature, folder identity or None when the path did not exist)
+_File = tuple[str, "replay.Signature | replay.Identity | None"]
 
 
 def build(recorder: Recorder) -> tuple[object, ...] | None:
     """The snapshot of ``recorder``'s run, or None when it must not be replayed."""
     if recorder.abandoned is not None or not recorder.served:
         return None
-    files = _file_conditions(recorder.paths | _code_files(), recorder.started_ns)
+    files = _file_conditions({**dict.fromkeys(_code_files(), WHOLE), **recorder.paths}, recorder.started_ns)
     if files is None:
         return None
     signatures = dict(files)
@@ -40,10 +40,10 @@ def build(recorder: Recorder) -> tuple[object, ...] | None:
         if not any(printed):
             continue  # consulted, not printed (its freshness still bounds the snapshot's: see below)
         expected = signatures.get(path)
-        spans = _secret_spans(path, expected, kept)
+        spans = _secret_spans(path, expected, kept) if expected is not None and len(expected) == 5 else None
         if not all(printed) or expected is None or spans is None:
             return None  # a secret printed in another form: the texts cannot be rebuilt from the file
-        sources.append((path, expected, spans))
+        sources.append((path, expected, spans))  # type: ignore[arg-type]  # a whole signature (checked above)
         secrets.extend(kept)
     if not secrets:
         return None
@@ -107,9 +107,9 @@ def _code_files() -> set[str]:
     return found
 
 
-def _file_conditions(paths: set[str], started_ns: int) -> list[_File] | None:
-    """Each path with its signature now (None: absent); None when one is neither a regular file nor a folder, or
-    changed too recently to be told apart by its timestamps."""
+def _file_conditions(paths: Mapping[str, str], started_ns: int) -> list[_File] | None:
+    """Each path with its signature now (a folder only looked at: its identity; None: absent); None when one is
+    neither a regular file nor a folder, or changed too recently to be told apart by its timestamps."""
     files: list[_File] = []
     for path in sorted(paths):
         try:
@@ -120,6 +120,9 @@ def _file_conditions(paths: set[str], started_ns: int) -> list[_File] | None:
         except OSError:
             return None
         kind = info.st_mode & 0o170000
+        if kind == 0o040000 and paths[path] == IDENTITY:
+            files.append((path, replay.identity(info)))
+            continue
         if kind not in (0o100000, 0o040000):
             return None  # a device, a pipe, /proc: not something a signature describes
         if max(info.st_mtime_ns, info.st_ctime_ns) > started_ns - _RACY_NS:
@@ -129,12 +132,10 @@ def _file_conditions(paths: set[str], started_ns: int) -> list[_File] | None:
 
 
 def _secret_spans(
-    path: str, expected: replay.Signature | None, secrets: Sequence[str]
+    path: str, expected: replay.Signature | replay.Identity, secrets: Sequence[str]
 ) -> tuple[tuple[int, int], ...] | None:
     """Where each secret stands in ``path`` (offset, length) as a plain JSON string; None when the file is not the
     one recorded or a secret is not there verbatim, is too short or has characters a replay would not accept."""
-    if expected is None:
-        return None
     try:
         fd = os.open(path, replay._OPEN_FLAGS)
     except OSError:

@@ -332,3 +332,34 @@ def test_debug_and_the_switch_turn_replaying_off(cached_env: dict[str, str]) -> 
     assert not _replayed(modules)
     _done, modules = _run(["--debug", "env", "ops"], cached_env)
     assert not _replayed(modules)
+
+
+def test_a_file_that_did_not_exist_is_an_input(cached_env: dict[str, str]) -> None:
+    """The credentials file was missing (the keys in the config file, as the AWS CLI allows): one that appears, here
+    a broken one, is read by the next run, which refuses it, where a replay would have answered."""
+    credentials = Path(cached_env["AWS_SHARED_CREDENTIALS_FILE"])
+    keys = credentials.read_text().split("[default]\n", 1)[1]
+    credentials.unlink()
+    config = Path(cached_env["AWS_CONFIG_FILE"])
+    config.write_text(config.read_text().replace("[default]\n", "[default]\n" + keys, 1))
+    time.sleep(RACY)
+    _record(["env", "ops"], cached_env)
+    credentials.write_text("[default\naws_access_key_id = broken\n")
+    done, modules = _run(["env", "ops"], cached_env)
+    assert not _replayed(modules)
+    assert done.returncode != 0 and "credentials" in done.stderr and done.stdout == ""
+
+
+def test_a_new_entry_in_the_cache_folder_is_not_a_miss(cached_env: dict[str, str]) -> None:
+    """The cache folder counts by what it is and whose it is (its owner is checked), not by its timestamps: other
+    roles cached meanwhile leave the answer replayable."""
+    _record(["env", "ops"], cached_env)
+    folder = Path(cached_env["HOME"]) / ".aws" / "cli" / "cache"
+    (folder / "0123456789abcdef0123456789abcdef01234567.json").write_text("{}")
+    _done, modules = _run(["env", "ops"], cached_env)
+    assert _replayed(modules)
+    if os.geteuid() == 0:  # the folder given to another user: the entry is not trusted any more, and says so
+        os.chown(folder, 65534, 65534)
+        done, modules = _run(["env", "ops"], cached_env)
+        assert not _replayed(modules)
+        assert "belongs to another user" in done.stderr
