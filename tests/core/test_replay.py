@@ -1,7 +1,7 @@
 """Replay (rolecall.replay): a repeated hot command is answered from a snapshot, exactly as the command would answer.
 
 Real processes of ``python -m rolecall`` (the console script's path) against the sandbox STS. A replayed run is
-told from a resolved one by what it imports (``-X importtime``): a replay never loads ``rolecall.session``. Every
+told from a resolved one by what it imports (``-X importtime``): a replay never loads ``rolecall.cli.context``. Every
 replayed answer is compared byte for byte with the answer of the same command run with ``ROLECALL_REPLAY=0``, and
 each input the snapshot depends on is changed in turn to show that the next run is not a replay and answers anew.
 """
@@ -46,7 +46,7 @@ def _resolved(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 
 def _replayed(modules: set[str]) -> bool:
-    return "rolecall.session" not in modules
+    return "rolecall.cli.context" not in modules
 
 
 @pytest.fixture()
