@@ -133,3 +133,28 @@ def run_aws(
         timeout=timeout,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
+
+
+def stderr_on_a_pty(command: list[str], env: Mapping[str, str]) -> tuple[str, str]:
+    """Run ``command`` with its stderr on a new pseudo-terminal (a person watching) and its stdout on a pipe (as
+    ``eval "$(...)"`` has it): its stdout, and what the terminal showed (line ends as the terminal turns them)."""
+    leader, follower = os.openpty()
+    try:
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL,
+                              timeout=60)  # fmt: skip
+        os.close(follower)
+        follower = -1
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the pty's other end is closed and drained
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    return done.stdout.decode(), screen.decode()

@@ -39,7 +39,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 #: The layout version of a snapshot; a file of another version is ignored (and replaced by the next recording).
 FORMAT = 1
@@ -144,7 +144,7 @@ def _answer(argv: list[str], env: Mapping[str, str]) -> tuple[str, str] | None:
         version != FORMAT
         or python != sys.hexversion
         or recorded_argv != tuple(argv)
-        or uid != _euid()
+        or uid != euid()
         or now >= until
         or ttys != (os.isatty(0), os.isatty(1), os.isatty(2))
         or (cwd is not None and cwd != os.getcwd())
@@ -175,22 +175,30 @@ def _answer(argv: list[str], env: Mapping[str, str]) -> tuple[str, str] | None:
 
 def _read_own(path: str) -> bytes | None:
     """The bytes of ``path`` when it is a regular file of this user closed to others, else None."""
+
+    def own(info: os.stat_result) -> bool:
+        regular = (info.st_mode & 0o170000) == 0o100000
+        return regular and not info.st_mode & 0o077 and info.st_uid == euid() and info.st_size <= MAX_SNAPSHOT_BYTES
+
+    return read_if(path, own)
+
+
+def read_if(path: str, accept: Callable[[os.stat_result], bool]) -> bytes | None:
+    """The bytes of ``path`` (opened without following a link at its end) when ``accept`` takes the opened file's
+    stat, else None (also when it cannot be opened). The check is on the file read, not on a path looked at before."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if (info.st_mode & 0o170000) != 0o100000 or info.st_mode & 0o077 or info.st_uid != _euid():
-            return None
-        if info.st_size > MAX_SNAPSHOT_BYTES:
-            return None
-        return os.read(fd, info.st_size + 1)
+        return os.read(fd, info.st_size + 1) if accept(info) else None
     finally:
         os.close(fd)
 
 
-def _euid() -> int:
+def euid() -> int:
+    """The effective user id (-1 where the system has none)."""
     geteuid = getattr(os, "geteuid", None)
     return geteuid() if geteuid is not None else -1
 
@@ -200,17 +208,9 @@ def _secrets(sources: Sequence[tuple[str, Signature, Sequence[tuple[int, int]]]]
     plain JSON string of secret characters."""
     secrets: list[str] = []
     for path, expected, spans in sources:
-        try:
-            fd = os.open(path, _OPEN_FLAGS)
-        except OSError:
+        data = read_if(path, lambda info, expected=expected: signature(info) == expected)  # type: ignore[misc]
+        if data is None:
             return None
-        try:
-            info = os.fstat(fd)
-            if signature(info) != expected:  # the file opened, not the one at the path a moment ago
-                return None
-            data = os.read(fd, info.st_size + 1)
-        finally:
-            os.close(fd)
         for start, length in spans:
             if data[start - 1 : start] != b'"' or data[start + length : start + length + 1] != b'"':
                 return None

@@ -58,7 +58,7 @@ def build(recorder: Recorder) -> tuple[object, ...] | None:
         replay.FORMAT,
         sys.hexversion,
         recorder.argv,
-        _euid(),
+        replay.euid(),
         (os.isatty(0), os.isatty(1), os.isatty(2)),
         os.getcwd() if relative else None,
         min(until for _, _, until in recorder.served),
@@ -89,11 +89,6 @@ def save(snapshot: tuple[object, ...], argv: Sequence[str], env: Mapping[str, st
     except FileError:
         return False  # the answer was given; only the next run's shortcut is lost
     return True
-
-
-def _euid() -> int:
-    geteuid = getattr(os, "geteuid", None)
-    return geteuid() if geteuid is not None else -1
 
 
 def _code_files() -> set[str]:
@@ -136,17 +131,9 @@ def _secret_spans(
 ) -> tuple[tuple[int, int], ...] | None:
     """Where each secret stands in ``path`` (offset, length) as a plain JSON string; None when the file is not the
     one recorded or a secret is not there verbatim, is too short or has characters a replay would not accept."""
-    try:
-        fd = os.open(path, replay._OPEN_FLAGS)
-    except OSError:
+    data = replay.read_if(path, lambda info: replay.signature(info) == expected)
+    if data is None:
         return None
-    try:
-        info = os.fstat(fd)
-        if replay.signature(info) != expected:
-            return None
-        data = os.read(fd, info.st_size + 1)
-    finally:
-        os.close(fd)
     spans = []
     for secret in secrets:
         if len(secret) < MIN_SECRET_LENGTH or not replay.SECRET_CHARACTERS.issuperset(secret):

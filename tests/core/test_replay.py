@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AwsHome
+from conftest import AwsHome, stderr_on_a_pty
 from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
 from test_import_cost import REPLAY_MODULES
@@ -230,27 +230,8 @@ def test_a_terminal_on_stdout_is_an_input(cached_env: dict[str, str]) -> None:
 def _pty_stderr(argv: list[str], env: dict[str, str]) -> tuple[str, str, set[str]]:
     """Run with stderr on a pseudo-terminal (a person watching) and stdout a pipe (``eval``): stdout, what the
     terminal showed, and the rolecall modules imported."""
-    leader, follower = os.openpty()
-    try:
-        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env=env,
-                                stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL)  # fmt: skip
-        os.close(follower)
-        follower = -1
-        screen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-        out = proc.communicate(timeout=60)[0].decode()
-    finally:
-        if follower >= 0:
-            os.close(follower)
-        os.close(leader)
-    lines = screen.decode().replace("\r\n", "\n").splitlines(keepends=True)
+    out, screen = stderr_on_a_pty([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env)
+    lines = screen.replace("\r\n", "\n").splitlines(keepends=True)
     modules = {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")}
     text = "".join(line for line in lines if not line.startswith("import time:"))
     return out, text, {name for name in modules if name.split(".")[0] == "rolecall"}

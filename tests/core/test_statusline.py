@@ -8,11 +8,9 @@ heavy (checked in a fresh interpreter whose stderr is a real pty, so the line is
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 
-from conftest import AwsHome, run_rolecall
+from conftest import AwsHome, run_rolecall, stderr_on_a_pty
 from rolecall.credentials import Credentials
 from rolecall.providers.result import Retrieved
 from rolecall.sandbox import Sandbox
@@ -91,26 +89,8 @@ sys.__stdout__.write(json.dumps({"code": code, "out": out.getvalue(), "loaded": 
 
 
 def _probe_on_a_pty(env: dict[str, str], argv: list[str]) -> tuple[dict[str, object], str]:
-    leader, follower = os.openpty()
-    try:
-        done = subprocess.run([sys.executable, "-c", PROBE, *argv], env=env, stdout=subprocess.PIPE,
-                              stderr=follower, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
-        os.close(follower)
-        follower = -1
-        screen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO: the pty's other end is closed and drained
-                break
-            if not chunk:
-                break
-            screen += chunk
-    finally:
-        if follower >= 0:
-            os.close(follower)
-        os.close(leader)
-    return json.loads(done.stdout), screen.decode()
+    out, screen = stderr_on_a_pty([sys.executable, "-c", PROBE, *argv], env)
+    return json.loads(out), screen
 
 
 def test_the_cached_env_prints_its_status_line_without_importing_anything_heavy(
