@@ -37,7 +37,10 @@ tools in an order that turns with the round, so that machine noise hits all of t
 table: for each tool and command the median time, the STS calls it made (per run, by action), and in brackets how
 many times rolecall's time the peer takes (peer / rolecall, same row). rolecall's cached rows must make no STS
 call: the script exits 1 if one did. ``python -c pass`` (one Python start-up) is timed in the same rounds as the
-floor. Bytecode is compiled first, as an installed package has it.
+floor. Bytecode is compiled first, as an installed package has it. botocore's optional awscrt, which the
+development venv has for its tests and which neither ``pip install rolecall`` nor the peers bring, is hidden from
+rolecall (it would add about 500 M instructions to each cold assume): all three run a pure-Python botocore, and the
+versions of rolecall's and the peers' botocore are printed.
 
 ``--rounds N`` (default 25, a few minutes); ``--quick`` is 3 rounds unless ``--rounds`` says otherwise.
 """
@@ -49,6 +52,7 @@ import compileall
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -201,6 +205,25 @@ def _seed(argv: tuple[str, ...], env: dict[str, str], code: str) -> None:
         raise SystemExit(f"seeding: {' '.join(argv)} failed ({child.exitstatus}): {(seen + child.before)[-400:]}")
 
 
+def _botocore(python: str) -> str:
+    code = "import botocore; print(botocore.__version__)"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+def _no_crt(scratch: str) -> str:
+    """A folder whose ``awscrt`` cannot be imported, to put first on rolecall's path.
+
+    The development venv has awscrt (``botocore[crt]``, for the login tests), and botocore imports it whenever it
+    can: about 500 M instructions more for each cold assume. ``pip install rolecall`` does not bring it, nor do
+    awsume and awscli v1 (the peers' venv has none): hidden, every tool runs the same pure-Python botocore.
+    """
+    folder = os.path.join(scratch, "no-awscrt")
+    os.makedirs(folder, exist_ok=True)
+    Path(folder, "awscrt.py").write_text('raise ImportError("awscrt is hidden by benchmarks/compare.py")\n')
+    return folder
+
+
 def make_homes(sb: Sandbox, scratch: str, path: str) -> dict[str, Homes]:
     """For each tool: a new IAM user with an MFA device, and two homes with the AWS files for it, the warm one
     seeded (the cached roles assumed, the MFA code typed)."""
@@ -214,7 +237,8 @@ def make_homes(sb: Sandbox, scratch: str, path: str) -> dict[str, Homes]:
             aws_files(sb, user, home)
             env = base_env(home, path)
             if tool == "rolecall":
-                env["PYTHONPATH"] = str(ROOT / "src")  # this tree's rolecall, whatever the console script's venv
+                # This tree's rolecall, whatever the console script's venv; and botocore without awscrt (below).
+                env["PYTHONPATH"] = os.pathsep.join((str(ROOT / "src"), _no_crt(scratch)))
             envs.append(env)
         homes[tool] = Homes(*envs)
         for argv in SEEDS[tool]:
@@ -316,7 +340,8 @@ def main() -> None:
         time.sleep(2.1)  # the parse cache trusts no file changed in the last 2 s
         results, floor = run_rounds(sb, homes, rounds)
     load_after = os.getloadavg()
-    print(f"rolecall {__version__}, awsume {versions['awsume']}, AWS CLI {versions['awscli']}; Python "
+    botocores = f"botocore {_botocore(sys.executable)} (rolecall), {_botocore(str(venv / 'bin' / 'python'))} (peers)"
+    print(f"rolecall {__version__}, awsume {versions['awsume']}, AWS CLI {versions['awscli']}, {botocores}; Python "
           f"{sys.version.split()[0]}, {os.cpu_count()} CPUs; {started}; medians of {rounds} round(s); load average "
           f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; sandbox STS on 127.0.0.1\n")  # fmt: skip
     print("\n".join(table(results)))
