@@ -36,11 +36,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,11 +46,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from rolecall.sandbox import Sandbox, SandboxUser
+from peers import DEFAULT_VENV, aws_files, base_env, bin_dir, peer_tools
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = {"awsume": ("awsume>=4.5,<4.6", "4.5."), "awscli": ("awscli<2", "1.")}
+if TYPE_CHECKING:
+    from rolecall.sandbox import Sandbox
+
 PROMPT = re.compile(r"@@rc=(\d+)@@ ")
 #: rolecall and the AWS CLI: "Enter MFA code for ARN: "; awsume: "Enter MFA token: ".
 MFA_PROMPT = re.compile(r"Enter MFA (?:code|token)(?: for \S+)?: ")
@@ -71,51 +68,6 @@ TASKS = {
 }
 PROFILES = ("default", "admin", "billing", "readonly", "deploy", "ops")
 WHO = "aws sts get-caller-identity"
-
-
-# ---------------------------------------------------------------------------------------------- the peers
-
-
-def peer_tools(venv: Path) -> dict[str, str]:
-    """Versions of awsume and awscli in ``venv``, creating it and installing them from PyPI when missing."""
-    python = venv / "bin" / "python"
-    versions = _versions(python)
-    if versions is None:
-        print(f"installing {' and '.join(spec for spec, _ in PEERS.values())} into {venv} ...", file=sys.stderr)
-        # The awsume sdist's setup.py appends an alias to the rc files of HOME: give it a throwaway one.
-        with tempfile.TemporaryDirectory() as home:
-            env = dict(os.environ, HOME=home)
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, env=env)
-            subprocess.run([str(python), "-m", "pip", "install", "-q", *(spec for spec, _ in PEERS.values())],
-                           check=True, env=env)  # fmt: skip
-        versions = _versions(python)
-        if versions is None:
-            raise SystemExit(f"{venv}: awsume 4.5.x and awscli 1.x did not install")
-    return versions
-
-
-def _versions(python: Path) -> dict[str, str] | None:
-    if not python.exists():
-        return None
-    code = "import importlib.metadata as m, sys; print(*(m.version(n) for n in sys.argv[1:]))"
-    done = subprocess.run([str(python), "-c", code, *PEERS], capture_output=True, text=True)
-    found = dict(zip(PEERS, done.stdout.split(), strict=False)) if done.returncode == 0 else {}
-    ok = len(found) == len(PEERS) and all(found[name].startswith(PEERS[name][1]) for name in PEERS)
-    return found if ok else None
-
-
-def bin_dir(parent: str, venv: Path) -> str:
-    """A folder with just the commands the shells need: rolecall (this tree's), aws and awsume (the peers')."""
-    folder = os.path.join(parent, "bin")
-    os.makedirs(folder)
-    rolecall = Path(sys.executable).parent / "rolecall"
-    found = str(rolecall) if rolecall.exists() else shutil.which("rolecall")
-    if found is None:
-        raise SystemExit("rolecall is not installed next to this Python: pip install -e '.[dev]'")
-    links = {"rolecall": found, **{name: str(venv / "bin" / name) for name in ("aws", "awsume", "awsumepy")}}
-    for name, target in links.items():
-        os.symlink(target, os.path.join(folder, name))
-    return folder
 
 
 # ---------------------------------------------------------------------------------------------- the shell
@@ -319,32 +271,6 @@ def run_task(shell: Shell, sb: Sandbox, plan: Plan) -> Result:
 # ---------------------------------------------------------------------------------------------- one round
 
 
-def aws_files(sb: Sandbox, user: SandboxUser, home: str) -> None:
-    """``HOME/.aws/config`` and ``credentials`` for ``user`` against the sandbox (0600, as the AWS CLI writes them)."""
-    from rolecall.sandbox.awsfiles import write_private
-
-    where = {"region": sb.region, "endpoint_url": sb.endpoint_url}
-    profiles: dict[str, dict[str, str]] = {
-        "default": {},
-        "profile admin": {"role_arn": sb.role_arn("admin"), "source_profile": "default",
-                          "mfa_serial": str(user.mfa_serial)},
-        "profile billing": {"role_arn": sb.role_arn("billing"), "source_profile": "default",
-                            "mfa_serial": str(user.mfa_serial)},
-        "profile readonly": {"role_arn": sb.role_arn("readonly"), "source_profile": "default"},
-        "profile deploy": {"role_arn": sb.role_arn("deploy"), "source_profile": "readonly"},
-        "profile ops": {"role_arn": sb.role_arn("ops"), "source_profile": "deploy"},
-    }  # fmt: skip
-    text = "".join(
-        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in {**values, **where}.items()) + "\n"
-        for name, values in profiles.items()
-    )
-    folder = os.path.join(home, ".aws")
-    os.makedirs(folder, mode=0o700)
-    write_private(os.path.join(folder, "config"), text)
-    keys = f"[default]\naws_access_key_id = {user.access_key_id}\naws_secret_access_key = {user.secret_access_key}\n"
-    write_private(os.path.join(folder, "credentials"), keys)
-
-
 @contextlib.contextmanager
 def tool_shell(sb: Sandbox, tool: str, round_: int, path: str) -> Iterator[Shell]:
     """A bash for ``tool`` in a fresh HOME with the AWS files of a new IAM user and MFA device, set up as its
@@ -352,8 +278,7 @@ def tool_shell(sb: Sandbox, tool: str, round_: int, path: str) -> Iterator[Shell
     user = sb.create_user(f"{tool.replace(' ', '-')}-{round_}", with_mfa=True)
     with tempfile.TemporaryDirectory() as home:
         aws_files(sb, user, home)
-        env = {"HOME": home, "PATH": path, "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "@@rc=$?@@ ", "PS2": "",
-               "USER": os.environ.get("USER", "bench"), "TMPDIR": home}  # fmt: skip
+        env = dict(base_env(home, path), PS1="@@rc=$?@@ ", PS2="")
         shell = Shell(env, lambda: sb.fresh_code(user))
         try:
             for line in SETUP[tool]:
@@ -437,7 +362,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5); every task once per round")
     parser.add_argument("--quick", action="store_true", help="one round")
     parser.add_argument("--verbose", action="store_true", help="show every line typed and its output (stderr)")
-    parser.add_argument("--peers-venv", type=Path, default=ROOT / ".venv-peers", help="where awsume and awscli go")
+    parser.add_argument("--peers-venv", type=Path, default=DEFAULT_VENV, help="where awsume and awscli go")
     options = parser.parse_args()
     rounds = 1 if options.quick else max(1, options.rounds)
     if importlib.util.find_spec("pexpect") is None:
