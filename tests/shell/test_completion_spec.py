@@ -60,7 +60,7 @@ def test_the_committed_spec_is_what_the_parsers_give() -> None:
     assert set(COMMANDS) <= set(SPEC)
 
 
-def test_the_generator_checks_and_writes_the_file(tmp_path: os.PathLike[str]) -> None:
+def test_the_generators_check_passes() -> None:
     done = subprocess.run([sys.executable, "-m", "rolecall.cli.commands._complete_gen", "--check"],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
