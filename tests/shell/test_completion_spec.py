@@ -122,6 +122,13 @@ def test_the_rendering_is_the_one_of_before(shell: str, typed: str) -> None:
         got = complete.render(complete.Answer(list(candidates)), shell, current, typed, " \t\n\"'><=;|&(:")
         want = oracle.render(oracle.Answer(list(candidates)), shell, current, typed, " \t\n\"'><=;|&(:")
         assert got == want, (shell, typed, candidates)
+        # Names that share one description (profiles) are joined at once: the same lines.
+        words = [word for word, _ in candidates]
+        got = complete.render(complete.Answer(words=words, description="profile"), shell, current, typed, " =:")
+        want = oracle.render(oracle.Answer([(w, "profile") for w in words]), shell, current, typed, " =:")
+        assert got == want, (shell, typed, words)
+        got = complete.render(complete.Answer(words=words), shell, current, typed, " =:")
+        assert got == oracle.render(oracle.Answer([(w, "") for w in words]), shell, current, typed, " =:")
 
 
 # --- what a Tab press costs: imports, and a 5,000-profile config ------------------------------------------------
