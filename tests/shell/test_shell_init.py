@@ -1,11 +1,11 @@
 """``rolecall shell-init``: the assume/unassume functions, completion and prompt segment in real bash, zsh, fish.
 
-The functions call ``rolecall env ...`` and ``rolecall configure list-profiles``. Those commands belong to other
+The functions call ``rolecall env ...`` and ``rolecall __complete profiles``. Those commands belong to other
 modules and resolve real credentials; to test the shell side alone, each test puts first on PATH a tiny real
 ``rolecall`` program (a test double, written below) that answers ``env`` with the output of the real renderers
 of ``rolecall.export`` for fixed test credentials, logs its arguments, and fails on demand. The snippets
 themselves come from the real ``rolecall shell-init`` command. The last tests use the real ``rolecall env``
-and ``rolecall configure list-profiles`` against the local strict STS (the sandbox), end to end.
+and ``rolecall __complete profiles`` against the local strict STS (the sandbox), end to end.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ SECRET = 'sec\'ret "$HOME" `id` \\ %PATH% !! é'
 TOKEN = "tok\n\nen==\n"  # blank line and final newline: they must survive $(...) and fish splitting
 
 FAKE_ROLECALL = r"""#!{python}
-# Test double of the `rolecall env` and `rolecall configure list-profiles` commands (see the module docstring
+# Test double of the `rolecall env` and `rolecall __complete profiles` commands (see the module docstring
 # of tests/shell/test_shell_init.py): prints what the real renderers print for fixed credentials.
 import json, os, sys
 from datetime import datetime, timedelta, timezone
@@ -53,7 +53,7 @@ args = sys.argv[1:]
 with open(os.environ["FAKE_ROLECALL_LOG"], "a") as log:
     seen = {{k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "ROLECALL_PROFILE")}}
     log.write(json.dumps({{"args": args, "env": seen}}) + "\n")
-if args[:2] == ["configure", "list-profiles"]:
+if args[:2] == ["__complete", "profiles"]:  # the assume function's completion
     print("dev\nprod\nprod-admin\nstaging")
     sys.exit(0)
 assert args[0] == "env", args
@@ -371,7 +371,7 @@ def test_bash_completes_profile_names(aws_home: AwsHome, tmp_path: Path) -> None
         "prod-admin",
         "options: 0",
     ]
-    assert rig.calls() == [["configure", "list-profiles"]]
+    assert rig.calls() == [["__complete", "profiles"]]
 
 
 def test_fish_completes_profile_names(aws_home: AwsHome, tmp_path: Path) -> None:
@@ -550,4 +550,4 @@ def test_tab_completes_a_profile_name_on_a_terminal(shell: str, aws_home: AwsHom
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
-    assert ["configure", "list-profiles"] in rig.calls()
+    assert ["__complete", "profiles"] in rig.calls()

@@ -105,7 +105,7 @@ CHECKS = {
 COMPLETION = {
     "bash": ["complete -F _rolecall_complete_assume assume", "complete -F _rolecall_complete rolecall"],
     "zsh": ["comp=_rolecall_assume _rolecall"],
-    "fish": ["configure list-profiles", "__rolecall_complete"],
+    "fish": ["__complete profiles", "__rolecall_complete"],
 }
 
 

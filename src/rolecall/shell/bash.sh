@@ -15,14 +15,15 @@ _rolecall_prompt_name() {
     __rc_name=${ROLECALL_PROFILE//[[:cntrl:]]/?}
 }
 
-# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
+# Tab completion of profile names, from `rolecall __complete profiles` (one name per line, as
+# `rolecall configure list-profiles` prints them, without building a command's parser).
 _rolecall_complete_assume() {
     local __rc_cur=${COMP_WORDS[COMP_CWORD]} __rc_p
     COMPREPLY=()
     case $__rc_cur in -*) return 0 ;; esac
     while IFS= read -r __rc_p; do
         [[ $__rc_p == "$__rc_cur"* ]] && COMPREPLY+=("$__rc_p")
-    done < <(command rolecall configure list-profiles 2>/dev/null)
+    done < <(command rolecall __complete profiles 2>/dev/null)
     return 0
 }
 complete -F _rolecall_complete_assume assume

@@ -137,5 +137,6 @@ function rolecall_prompt
     printf '%s' $ROLECALL_PROMPT
 end
 
-# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
-complete -c assume -f -n 'not string match -q -- "-*" (commandline -ct)' -a '(command rolecall configure list-profiles 2>/dev/null)'
+# Tab completion of profile names, from `rolecall __complete profiles` (one name per line, as
+# `rolecall configure list-profiles` prints them, without building a command's parser).
+complete -c assume -f -n 'not string match -q -- "-*" (commandline -ct)' -a '(command rolecall __complete profiles 2>/dev/null)'

@@ -15,12 +15,13 @@ _rolecall_prompt_name() {
     __rc_name=${__rc_name//\%/%%}
 }
 
-# Tab completion of profile names, from `rolecall configure list-profiles` (one name per line).
+# Tab completion of profile names, from `rolecall __complete profiles` (one name per line, as
+# `rolecall configure list-profiles` prints them, without building a command's parser).
 # Registered when the completion system is loaded: put the shell-init line after `compinit`.
 _rolecall_assume() {
     emulate -L zsh
     local -a __rc_profiles
-    __rc_profiles=(${(f)"$(command rolecall configure list-profiles 2>/dev/null)"})
+    __rc_profiles=(${(f)"$(command rolecall __complete profiles 2>/dev/null)"})
     compadd -a __rc_profiles
 }
 if (( ${+functions[compdef]} )); then

@@ -7,11 +7,16 @@ It prints one candidate a line (zsh ``name:description``, fish ``name<TAB>descri
 one directive line that hands the work back to the shell: ``@files``, ``@dirs``, ``@commands`` (a file, a folder,
 a program name) or ``@delegate K`` (the words from K on are a command line of their own, ``rolecall exec``'s).
 
-The candidates come from the commands' real argparse parsers (``cli.main.build_parser``), so a new command,
-sub-command, option or choice is completed the day it is added; the names an option takes (profiles,
-sso-sessions, console services, regions, help topics) come from the AWS files through the fast parser and its
-parse cache, or from rolecall's own tables. The glue (``rolecall/shell/completion.*``) runs this only when Tab is
-pressed: shell start-up pays nothing. It never fails loudly: a broken config file gives no names, not an error.
+The candidates come from the completion spec (``_complete_spec.py``), which ``_complete_gen.py`` generates from
+the commands' real argparse parsers (``cli.main.build_parser``) and a test checks against them, so a new command,
+sub-command, option or choice is completed as soon as the spec is regenerated; answering from it builds no parser
+and imports no command module, argparse or ``re`` (a Tab press costs about one Python start-up; docs/shells.md).
+The names an option takes (profiles, sso-sessions, console services, regions, help topics) come from the AWS
+files through the fast parser and its parse cache, or from rolecall's own tables. The glue
+(``rolecall/shell/completion.*``) runs this only when Tab is pressed: shell start-up pays nothing. It never fails
+loudly: a broken config file gives no names, not an error.
+
+    rolecall __complete profiles                     the profile names, one a line (the ``assume`` function's)
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from rolecall.errors import RolecallError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from rolecall.cli.context import Context
     from rolecall.config.parse import ConfigFiles
@@ -46,19 +51,42 @@ VALUE_KINDS = {
 }
 #: Positional arguments that take a whole command line (``rolecall exec PROFILE CMD ARGS...``).
 COMMAND_LINE_DESTS = frozenset({"command"})
-#: Names argparse gives its sub-command action; the exec-style positional above; flags without a value.
-_MANY = ("*", "+", "...", "A...")
 
 Candidates = list[tuple[str, str]]
 
 
 class Answer:
-    """What to offer: candidates (word, description), or a directive for the shell (``@files``...)."""
+    """What to offer: candidates (word, description), or a directive for the shell (``@files``...).
 
-    def __init__(self, candidates: Candidates | None = None, directive: str | None = None) -> None:
-        """Either ``candidates`` or ``directive`` (``@files``, ``@dirs``, ``@commands``, ``@delegate K``)."""
-        self.candidates = candidates or []
+    Many names with one description (5,000 profile names) are kept as ``words`` and ``description``: the shells'
+    lines are then made by joining them, not one candidate at a time.
+    """
+
+    def __init__(
+        self,
+        candidates: Candidates | None = None,
+        directive: str | None = None,
+        words: list[str] | None = None,
+        description: str = "",
+    ) -> None:
+        """``candidates``, or ``words`` that share ``description``, or ``directive`` (``@files``, ``@dirs``,
+        ``@commands``, ``@delegate K``)."""
+        self._candidates = candidates
+        self.words = words
+        self.description = description
         self.directive = directive
+
+    @property
+    def candidates(self) -> Candidates:
+        """Every candidate as (word, description)."""
+        if self._candidates is None:
+            self._candidates = [(word, self.description) for word in self.words or ()]
+        return self._candidates
+
+
+#: The kinds of names whose candidates all have one description, and that description.
+SHARED_DESCRIPTION = {"profile": "profile", "sso-session": "sso-session", "service": "console service",
+                      "region": "region"}  # fmt: skip
 
 
 class Names:
@@ -71,32 +99,44 @@ class Names:
 
     def _config_files(self) -> ConfigFiles:
         if self._files is None:
-            self._files = self._ctx.session.files  # the command's session: the files read once
+            from rolecall.config.parse import ConfigFiles
+
+            # As the command's session reads them (through the parse cache), without the session's imports.
+            self._files = ConfigFiles.load(self._ctx.paths)
         return self._files
 
-    def values(self, kind: str) -> Candidates:
-        """The names of ``kind`` (profile, sso-session, service, region, topic); none when they cannot be read."""
+    def words(self, kind: str) -> list[str]:
+        """The names of a kind in ``SHARED_DESCRIPTION``; none when they cannot be read. Not to be mutated."""
         try:
-            return self._values(kind)
+            return self._words(kind)
         except (RolecallError, OSError, ValueError):
             return []  # a broken file: nothing to offer, and no message in the middle of a command line
 
-    def _values(self, kind: str) -> Candidates:
+    def _words(self, kind: str) -> list[str]:
         if kind == "profile":
-            return [(name, "profile") for name in self._config_files().profile_names()]
+            return self._config_files().profile_names()
         if kind == "sso-session":
-            return [(name, "sso-session") for name in self._config_files().config.get("sso_sessions", {})]
+            return list(self._config_files().config.get("sso_sessions", {}))
         if kind == "service":
             from rolecall.console import SERVICES
 
-            return [(name, "console service") for name in sorted(SERVICES)]
+            return sorted(SERVICES)
         if kind == "region":
-            return [(name, "region") for name in _regions()]
+            return _regions()
+        return []
+
+    def values(self, kind: str) -> Candidates:
+        """The names of ``kind`` (profile, sso-session, service, region, topic); none when they cannot be read."""
+        if kind in SHARED_DESCRIPTION:
+            return [(name, SHARED_DESCRIPTION[kind]) for name in self.words(kind)]
         if kind == "topic":  # `rolecall help`: the pages, then the commands (help COMMAND is COMMAND --help)
             from rolecall.cli.commands.help import topics
             from rolecall.cli.main import COMMANDS
 
-            pages = topics()
+            try:
+                pages = topics()
+            except (RolecallError, OSError, ValueError):
+                return []
             commands = [(name, summary) for name, (_, summary) in COMMANDS.items() if name not in pages]
             return list(pages.items()) + commands
         return []
@@ -159,83 +199,92 @@ def parse_request(argv: Sequence[str]) -> tuple[str, list[str], str, str]:
     raise RolecallError("usage: rolecall __complete bash WORDBREAKS LINE | zsh|fish -- WORD... CURRENT")
 
 
-# ---------------------------------------------------------------------------------------------- the walk
+# ---------------------------------------------------------------------------------------------- the spec
+#
+# SPEC (``_complete_spec.py``, generated from the parsers by ``_complete_gen.py``) maps the words that reach a
+# parser ("env", "sso login") to a ParserSpec: (options, positionals, mutually exclusive groups).
+#   option:     (option strings, dest, help's first line, words taken, value kind, choices, flags)
+#   positional: (dest, takes many words, value kind, choices, sub-commands as (name, help, key of its parser))
+# The words taken: n, -1 (every word up to the next option), -2 (one word, if it does not look like an option).
+# The value kind: what ``value_kind`` says (``profile``, ``@files``...), COMMAND_LINE, or None (free text).
+
+if TYPE_CHECKING:
+    SubSpec = tuple[tuple[str, str, str], ...]
+    OptionSpec = tuple[tuple[str, ...], str, str, int, str | None, tuple[str, ...] | None, int]
+    PositionalSpec = tuple[str, bool, str | None, tuple[str, ...] | None, SubSpec | None]
+    ParserSpec = tuple[tuple[OptionSpec, ...], tuple[PositionalSpec, ...], tuple[tuple[int, ...], ...]]
+
+#: Option flags: hidden from the candidates (argparse.SUPPRESS), may be given more than once (append, count).
+HIDDEN = 1
+REPEATABLE = 2
+#: The value kind of a positional that takes a whole command line (``rolecall exec PROFILE CMD ARGS...``).
+COMMAND_LINE = "@command-line"
 
 
 class _Walk:
     """Where the words before the cursor leave a parser: which sub-parser, which positional comes next."""
 
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.enter(parser)
-        self.pending: argparse.Action | None = None  # an option whose value the cursor's word is
+    def __init__(self, spec: ParserSpec) -> None:
+        self.enter(spec)
+        self.pending: OptionSpec | None = None  # an option whose value the cursor's word is
         self.delegate_at: int | None = None  # index of the word where a command line of its own starts
         self.after_dashes = False
 
-    def enter(self, parser: argparse.ArgumentParser) -> None:
-        self.parser = parser
-        self.seen: set[argparse.Action] = set()  # the options given since this parser took over
-        self.positionals = [action for action in parser._actions if not action.option_strings]
+    def enter(self, spec: ParserSpec) -> None:
+        self.options, self.positionals, self.groups = spec
+        self.by_name: dict[str, int] | None = None
+        self.seen: set[int] = set()  # the options given since this parser took over (indices)
         self.used_positionals = 0
         self.filled = 0  # words given to the positional being filled
 
-    def next_positional(self) -> argparse.Action | None:
+    def next_positional(self) -> PositionalSpec | None:
         """The positional the next word goes to, or None when every one is full."""
         while self.used_positionals < len(self.positionals):
-            action = self.positionals[self.used_positionals]
+            positional = self.positionals[self.used_positionals]
             # An option already gave its value (PROFILE after --profile PROFILE): the next positional takes the word.
-            given = self.filled == 0 and any(seen.dest == action.dest for seen in self.seen)
-            if not given and (action.nargs in _MANY or self.filled == 0):
-                return action
+            given = self.filled == 0 and any(self.options[seen][1] == positional[0] for seen in self.seen)
+            if not given and (positional[1] or self.filled == 0):
+                return positional
             self.used_positionals += 1
             self.filled = 0
         return None
 
     def feed_positional(self, word: str, index: int) -> None:
-        action = self.next_positional()
-        if action is None:
+        positional = self.next_positional()
+        if positional is None:
             return
-        if _is_subcommands(action):
-            sub = action.choices.get(word) if isinstance(action.choices, dict) else None
-            if sub is not None:
-                self.enter(sub)
+        subs = positional[4]
+        if subs is not None:
+            key = next((key for name, _, key in subs if name == word), None)
+            if key is not None:
+                self.enter(_spec()[key])
             else:
                 self.used_positionals = len(self.positionals)
             return
-        if action.dest in COMMAND_LINE_DESTS:
+        if positional[2] == COMMAND_LINE:
             self.delegate_at = index
             return
         self.filled += 1
-        if action.nargs not in _MANY:
+        if not positional[1]:
             self.used_positionals += 1
             self.filled = 0
 
-    def option(self, name: str) -> argparse.Action | None:
-        return self.parser._option_string_actions.get(name)
+    def option(self, name: str) -> int | None:
+        """The index of the option spelt ``name`` in the current parser (its hidden ones too), or None."""
+        if self.by_name is None:
+            self.by_name = {string: index for index, option in enumerate(self.options) for string in option[0]}
+        return self.by_name.get(name)
 
 
-def _is_subcommands(action: argparse.Action) -> bool:
-    import argparse
+def _spec() -> dict[str, ParserSpec]:
+    from rolecall.cli.commands._complete_spec import SPEC
 
-    return isinstance(action, argparse._SubParsersAction)
-
-
-def _values_taken(action: argparse.Action) -> int:
-    """How many of the following words an option takes (``nargs`` of a list: the words up to the next option)."""
-    nargs = action.nargs
-    if nargs == 0:
-        return 0
-    if isinstance(nargs, int):
-        return nargs
-    if nargs == "?":
-        return -2  # one word, if it does not look like an option
-    if nargs in _MANY:
-        return -1  # every word up to the next option
-    return 1
+    return SPEC
 
 
-def _walk(parser: argparse.ArgumentParser, words: list[str]) -> _Walk:
-    """Follow ``words`` (after the command's name) through ``parser`` as argparse would, without failing."""
-    walk = _Walk(parser)
+def _walk(spec: ParserSpec, words: list[str]) -> _Walk:
+    """Follow ``words`` (after the command's name) through ``spec`` as argparse would, without failing."""
+    walk = _Walk(spec)
     index = 0
     while index < len(words) and walk.delegate_at is None:
         word = words[index]
@@ -249,22 +298,23 @@ def _walk(parser: argparse.ArgumentParser, words: list[str]) -> _Walk:
         if word == "--debug":
             continue
         name, equals, _ = word.partition("=") if word.startswith("--") else (word, "", "")
-        action = walk.option(name)
-        if action is None:
+        found = walk.option(name)
+        if found is None:
             continue
-        walk.seen.add(action)
+        walk.seen.add(found)
         if equals:
             continue
-        taken = _values_taken(action)
+        option = walk.options[found]
+        taken = option[3]
         if taken == -2:
             taken = 1 if index < len(words) and not words[index].startswith("-") else 0
         if taken == -1:
             while index < len(words) and not words[index].startswith("-"):
                 index += 1
-            walk.pending = action if index == len(words) else None
+            walk.pending = option if index == len(words) else None
             continue
         if index + taken > len(words):
-            walk.pending = action
+            walk.pending = option
         index += taken
     return walk
 
@@ -279,35 +329,31 @@ def complete(words: list[str], current: str, names: Names) -> Answer:
         lead += 1
     if lead == len(words):
         return _top_level(current)
-    command = words[lead]
-    from rolecall.cli.main import COMMANDS, build_parser
-
-    if command not in COMMANDS:
+    spec = _spec().get(words[lead])
+    if spec is None:
         return Answer()
-    try:
-        parser = build_parser(command)[0]
-    except ImportError:
-        return Answer()
-    walk = _walk(parser, words[lead + 1 :])
+    walk = _walk(spec, words[lead + 1 :])
     if walk.delegate_at is not None:
         # The index among all the words, the program's name first: the glue hands the words from there on.
         return Answer(directive=f"@delegate {walk.delegate_at + lead + 1}")
     if walk.pending is not None:
-        return _values(walk.pending, current, "", names)
+        return _values(walk.pending[4], walk.pending[5], "", names)
     if current.startswith("--") and "=" in current:
-        name, _, value = current.partition("=")
-        action = walk.option(name)
-        return _values(action, value, name + "=", names) if action is not None else Answer()
+        name = current.partition("=")[0]
+        found = walk.option(name)
+        if found is None:
+            return Answer()
+        return _values(walk.options[found][4], walk.options[found][5], name + "=", names)
     if current.startswith("-") and not walk.after_dashes:
         return Answer(_options(walk))
-    action = walk.next_positional()
-    if action is None:
+    positional = walk.next_positional()
+    if positional is None:
         return Answer(_options(walk) if not current else [])
-    if _is_subcommands(action):
-        return Answer(_subcommands(action))
-    if action.dest in COMMAND_LINE_DESTS:
+    if positional[4] is not None:
+        return Answer([(name, text) for name, text, _ in positional[4]])
+    if positional[2] == COMMAND_LINE:
         return Answer(directive="@commands")
-    return _values(action, current, "", names)
+    return _values(positional[2], positional[3], "", names)
 
 
 def _top_level(current: str) -> Answer:
@@ -320,38 +366,33 @@ def _top_level(current: str) -> Answer:
 
 def _options(walk: _Walk) -> Candidates:
     """The options of the parser the walk ended in that may still be given, hidden ones left out."""
-    import argparse
-
     given = set(walk.seen)
-    for group in walk.parser._mutually_exclusive_groups:
-        if given.intersection(group._group_actions):
-            given.update(group._group_actions)  # one of them is there: the others would be refused
+    for group in walk.groups:
+        if given.intersection(group):
+            given.update(group)  # one of them is there: the others would be refused
     out: Candidates = []
-    for action in walk.parser._actions:
-        if not action.option_strings or action.help == argparse.SUPPRESS:
+    for index, (strings, _, text, _, _, _, flags) in enumerate(walk.options):
+        if flags & HIDDEN or (index in given and not flags & REPEATABLE):
             continue
-        if action in given and not isinstance(action, (argparse._AppendAction, argparse._CountAction)):
-            continue
-        out += [(option, _first_line(action.help)) for option in action.option_strings]
+        out += [(string, text) for string in strings]
     return out
 
 
-def _subcommands(action: argparse.Action) -> Candidates:
-    helps = {choice.dest: choice.help or "" for choice in getattr(action, "_choices_actions", [])}
-    return [(name, helps.get(name, "")) for name in action.choices or {}]
-
-
-def _values(action: argparse.Action, current: str, prefix: str, names: Names) -> Answer:
-    """The values ``action`` takes, each after ``prefix`` (``--format=`` when the word has it)."""
-    if action.choices is not None and not _is_subcommands(action):
-        found: Candidates = [(str(choice), "") for choice in action.choices]
+def _values(kind: str | None, choices: tuple[str, ...] | None, prefix: str, names: Names) -> Answer:
+    """The values an argument takes (its ``choices``, else the names of its ``kind``), each after ``prefix``
+    (``--format=`` when the word has it)."""
+    if choices is not None:
+        found: Candidates = [(choice, "") for choice in choices]
     else:
-        kind = value_kind(action)
         if kind is None:
             return Answer()
         if kind.startswith("@"):
             return Answer(directive=kind)
+        if kind in SHARED_DESCRIPTION and not prefix:
+            return Answer(words=names.words(kind), description=SHARED_DESCRIPTION[kind])
         found = names.values(kind)
+    if not prefix:
+        return Answer(found)
     return Answer([(prefix + word, description) for word, description in found])
 
 
@@ -364,7 +405,8 @@ def value_kind(action: argparse.Action) -> str | None:
     return None
 
 
-def _first_line(text: str | None) -> str:
+def first_line(text: str | None) -> str:
+    """The first line of an argument's help, as a candidate's description (argparse's % escapes undone)."""
     return (text or "").split("\n", 1)[0].replace("%%", "%").replace("%(default)s", "…")
 
 
@@ -375,46 +417,80 @@ def render(answer: Answer, shell: str, current: str, raw: str, wordbreaks: str =
     """The lines the glue of ``shell`` reads: the candidates starting with ``current``, or the directive."""
     if answer.directive is not None:
         return answer.directive + "\n"
+    if answer.words is not None:
+        words = [word for word in answer.words if word.startswith(current)] if current else answer.words
+        if shell != "bash":
+            return _joined(words, "\t" if shell == "fish" else ":", answer.description) or _lines(
+                [(word, answer.description) for word in words], shell
+            )
+        return _bash_lines(words, current, raw, wordbreaks)
     chosen = [(word, text) for word, text in answer.candidates if word.startswith(current)]
+    if shell != "bash":
+        return _lines(chosen, shell)
+    return _bash_lines([word for word, _ in chosen], current, raw, wordbreaks)
+
+
+def _lines(chosen: Candidates, shell: str) -> str:
+    """zsh's ``word:description`` lines (``:`` and ``\\`` escaped in the word), or fish's ``word<TAB>description``."""
     if shell == "zsh":
         return "".join(_zsh_escape(word) + (":" + text if text else "") + "\n" for word, text in chosen)
-    if shell == "fish":
-        return "".join(word + ("\t" + text if text else "") + "\n" for word, text in chosen)
+    return "".join(word + ("\t" + text if text else "") + "\n" for word, text in chosen)
+
+
+def _joined(words: list[str], separator: str, description: str) -> str | None:
+    """The lines of ``words`` with one ``description``, made at once; None when a word needs an escape (zsh: a
+    ``:`` or ``\\`` in it) or holds a newline, for ``_lines`` to make them one by one."""
+    if not words:
+        return ""
+    text = "\n".join(words)
+    if text.count("\n") != len(words) - 1 or (separator == ":" and (":" in text or "\\" in text)):
+        return None
+    if not description:
+        return text + "\n"
+    end = separator + description + "\n"
+    return text.replace("\n", end) + end
+
+
+def _bash_lines(words: list[str], current: str, raw: str, wordbreaks: str) -> str:
+    """bash's lines: each word from its last word-break character on, escaped unless the word opened a quote."""
     # bash replaces only the part of the word after its last word-break character (= and : by default).
     cut = max((raw.rfind(char) for char in wordbreaks if char not in " \t\n\"'"), default=-1)
     cut = len(current) - (len(raw) - cut - 1) if cut >= 0 else 0
-    return "".join(_bash_quote(word[cut:], raw) + "\n" for word, _ in chosen)
+    if cut:
+        words = [word[cut:] for word in words]
+    if not words:
+        return ""
+    text = "\n".join(words) + "\n"
+    if raw[:1] in ("'", '"') or (_plain(text) and text.count("\n") == len(words)):
+        return text  # nearly always: one C-level scan of all the names at once
+    return "".join(_bash_quote(word) + "\n" for word in words)
 
 
 def _zsh_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace(":", "\\:")
 
 
-def _bash_quote(word: str, raw: str) -> str:
-    """A candidate as bash inserts it: shell characters escaped, unless the word was opened with a quote."""
-    if raw[:1] in ("'", '"'):
-        return word
-    if _plain(word):  # nearly every name: one C-level scan instead of a Python test per character
-        return word
+def _bash_quote(word: str) -> str:
+    """A candidate as bash inserts it when the word was not opened with a quote: shell characters escaped."""
     safe = "-_./:=@%+,~^"
     return "".join(char if char.isalnum() or char in safe else "\\" + char for char in word)
 
 
-def _plain(word: str) -> bool:
-    """True when ``word`` has only ASCII letters, digits and the characters bash needs no escape for."""
-    global _PLAIN
-    if _PLAIN is None:
-        import re  # already loaded by argparse
-
-        _PLAIN = re.compile(r"[A-Za-z0-9_./:=@%+,~^-]*").fullmatch
-    return _PLAIN(word) is not None
+#: The bytes bash needs no escape for (newline: the separator of the lines ``_plain`` checks at once).
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=@%+,~^-\n"
 
 
-_PLAIN: Callable[[str], object] | None = None
+def _plain(text: str) -> bool:
+    """True when ``text`` has only ASCII letters, digits, newlines and the characters bash needs no escape for."""
+    return text.isascii() and not text.encode("ascii").translate(None, _SAFE)
 
 
 def run_words(argv: Sequence[str], ctx: Context) -> int:
     """``rolecall __complete ...`` with its raw words (argparse would take the command line's options)."""
+    if list(argv) == ["profiles"]:  # the `assume` function's: what `configure list-profiles` prints, sooner
+        names = Names(ctx).words("profile")
+        ctx.out("\n".join(names) + "\n" if names else "")
+        return 0
     shell, words, current, raw = parse_request(argv)
     answer = complete(words, current, Names(ctx))
     ctx.out(render(answer, shell, current, raw, argv[1] if shell == "bash" else ""))
