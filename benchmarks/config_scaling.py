@@ -11,6 +11,10 @@ read, plus filler role profiles), caches the 3-hop role ``ops`` in each, waits o
 - ``rolecall doctor``                     the whole config linted
 - ``rolecall configure list-profiles``    the names
 - ``rolecall __complete bash`` of ``rolecall env ``   Tab completion of profile names
+- the picker (``rolecall assume`` on a terminal)  the time to its first frame, in a pty (pexpect), then Esc
+
+stdout goes to /dev/null: making the 5,000 lines of ``list`` is part of its cost, a terminal's drawing them is not.
+``--only list,picker`` times some commands only.
 
 It prints each command's median per size and the ratio to the smallest config (the budget of issue 20: at most
 1.3x at 5,000 profiles, and linear beyond), and ``python -c pass`` as the floor. Bytecode is compiled first.
@@ -42,13 +46,31 @@ def _filler(count: int) -> str:
 
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
+    if argv == ["picker"]:
+        return _time_picker(env)
     return time_process(argv, env, ok=(0, 1))[0]  # doctor exits 1 when it has findings to report
+
+
+def _time_picker(env: dict[str, str]) -> float:
+    """Seconds from starting ``rolecall assume`` in a terminal to its first frame (the ``N of N profiles`` line)."""
+    import pexpect
+
+    rolecall = str(Path(sys.executable).parent / "rolecall")
+    start = time.perf_counter()
+    child = pexpect.spawn(rolecall, ["assume"], env=env, encoding="utf-8", timeout=120, dimensions=(30, 140))
+    child.expect(r"\d+ of \d+ profiles")
+    elapsed = time.perf_counter() - start
+    child.send("\x1b")  # Esc: no profile picked
+    child.expect(pexpect.EOF)
+    child.close()
+    return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--sizes", default="5,500,5000,50000", help="profile counts, comma-separated")
+    parser.add_argument("--only", default="", help="time only these commands (comma-separated prefixes)")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
 
@@ -62,7 +84,11 @@ def main() -> None:
         "doctor": [rolecall, "doctor"],
         "configure list-profiles": [rolecall, "configure", "list-profiles"],
         "__complete (profile names)": [rolecall, "__complete", "bash", " =:", "rolecall env "],
+        "picker (first frame)": ["picker"],
     }
+    if options.only:
+        wanted = tuple(options.only.split(","))
+        commands = {name: argv for name, argv in commands.items() if name.startswith(wanted)}
     with Sandbox.start() as sb, tempfile.TemporaryDirectory() as parent:
         sb.reset()
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ROLECALL_"))}

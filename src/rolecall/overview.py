@@ -105,6 +105,24 @@ def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileG
     """One profile: ``profile``, ``kind``, ``account``, ``region`` (``account``, ``region``; None when not known
     without a call), ``chain``, ``mfa``, ``cached`` ("yes", "" or "error: ...") and ``minutes_left`` of its cached
     credentials (None when nothing is cached)."""
+    return profile_row_and_probe(files, name, runtime, graph)[0]
+
+
+#: The providers whose ``cached()`` is exactly the AWS CLI cache entry named by their ``cache_key()``
+#: (``providers.caching.CachedSource``), by module and class (so that none of them is imported to ask).
+_CLI_CACHED = {
+    ("rolecall.providers.assume_role", "AssumeRoleProvider"),
+    ("rolecall.providers.sso", "SsoProvider"),
+    ("rolecall.providers.saml", "SamlProvider"),
+}
+
+
+def profile_row_and_probe(
+    files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileGraph | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """``profile_row`` and what its ``cached`` and ``minutes_left`` depend on besides the files and the
+    environment: ``""`` nothing (no credentials of it can be cached), ``"cli:KEY"`` only the AWS CLI cache entry
+    ``KEY.json`` (without that file the row says nothing is cached), None unknown (ask ``profile_row`` again)."""
     from rolecall.providers.chain import build_chain
 
     profile = files.profile(name) or {}
@@ -118,13 +136,20 @@ def profile_row(files: ConfigFiles, name: str, runtime: Runtime, graph: ProfileG
         "cached": "",
         "minutes_left": None,
     }
+    probe: str | None = ""
     try:
         provider: Any = build_chain(files, name, runtime, explicit=True).provider
-        cached = provider.cached() if row["kind"] in CACHED_KINDS else None
+        if row["kind"] not in CACHED_KINDS:
+            return row, ""
+        probe = None
+        if (type(provider).__module__, type(provider).__qualname__) in _CLI_CACHED and not runtime.force_refresh:
+            key = provider.cache_key()
+            probe = "" if key is None else "cli:" + key
+        cached = provider.cached()
         if cached is not None and cached.expiration is not None:
             left = cached.remaining(runtime.clock())
             row["minutes_left"] = int(left.total_seconds() // 60) if left is not None else None
             row["cached"] = "yes"
     except RolecallError as error:
         row["cached"] = f"error: {error.message}"
-    return row
+    return row, probe

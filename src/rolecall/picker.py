@@ -50,6 +50,9 @@ def _score(name: str, query: str) -> int | None:
 def rank(names: Sequence[str], query: str, recent: Sequence[str] = ()) -> list[str]:
     """The names matching ``query``, best first; among equals, most recently used first, then file order."""
     recency = {name: index for index, name in enumerate(recent)}
+    if not query:  # every name, without scoring: the recent ones first (in recency order), then file order
+        first = sorted((name for name in names if name in recency), key=recency.__getitem__)
+        return first + [name for name in names if name not in recency]
     scored = []
     for order, name in enumerate(names):
         score = _score(name, query)

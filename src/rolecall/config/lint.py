@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rolecall.config import refusals
+from rolecall.config.doctorcache import expired_findings
 from rolecall.config.document import parse_document
 from rolecall.config.findings import ERROR, INFO, RULES, WARNING, Finding, SourceFile, read_source
 from rolecall.config.graph import (
@@ -41,12 +42,13 @@ from rolecall.config.parse import ConfigValue, build_profile_map, parse_raw, spl
 from rolecall.config.profiles import is_valid_region
 from rolecall.errors import ConfigParseError
 from rolecall.limits import CHAINING_CAP_SECONDS, CLOCK_SKEW_LIMIT_SECONDS
-from rolecall.timefmt import parse_timestamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any
+
+    from rolecall.config.doctorcache import CommandItem, ExpiryItem
 
 __all__ = [
     "ERROR",
@@ -211,19 +213,28 @@ def lint(config: SourceFile, credentials: SourceFile, now: datetime,
          env: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding over both files, in rule order then file order. ``now`` (tz-aware UTC) dates expiries; ``env``
     is the environment whose ``PATH`` configured commands are looked up on (None: they are not looked up)."""
+    return lint_with_inputs(config, credentials, now, env)[0]
+
+
+def lint_with_inputs(config: SourceFile, credentials: SourceFile, now: datetime, env: Mapping[str, str] | None = None,
+                     ) -> tuple[list[Finding], list[ExpiryItem], list[CommandItem]]:  # fmt: skip
+    """``lint``, and what its rules RC012 and RC022 look at besides the files (``config.doctorcache`` keeps it)."""
     from rolecall.config import resolverrules
 
     findings: list[Finding] = []
     files = _Files(config, credentials, findings)
     for rule in (_rule_sources, _rule_mfa_serial, _rule_chained_duration, _rule_regions, _rule_keys_in_config,
-                 _rule_readable_keys, _rule_duplicates, _rule_case, _rule_unknown_keys, _rule_expired,
-                 _rule_not_profiles):
+                 _rule_readable_keys, _rule_duplicates, _rule_case, _rule_unknown_keys):
         findings.extend(rule(files, now))
+    expiries = _expiry_items(files)
+    findings.extend(expired_findings(expiries, credentials.path, now))  # RC012
+    findings.extend(_rule_not_profiles(files, now))
     # What the resolver refuses, by the resolver's own checks (config.refusals).
-    findings.extend(resolverrules.findings(files, env))
+    commands = resolverrules.command_items(files)
+    findings.extend(resolverrules.findings(files, env, commands))
     order = list(RULES)
     findings.sort(key=lambda f: (order.index(f.id), f.file or "", f.line or 0))
-    return findings
+    return findings, expiries, commands
 
 
 def _rule_sources(files: _Files, now: datetime) -> Iterable[Finding]:
@@ -477,39 +488,18 @@ def _rule_unknown_keys(files: _Files, now: datetime) -> Iterable[Finding]:
                                   f"delete line {key.line} unless another tool of yours uses it", severity=INFO)
 
 
-def _rule_expired(files: _Files, now: datetime) -> Iterable[Finding]:
-    """RC012: a saved session (session token plus an expiry) in the credentials file that has run out."""
+def _expiry_items(files: _Files) -> list[ExpiryItem]:
+    """RC012's input: each saved session (session token plus expiry keys) of the credentials file."""
+    items: list[ExpiryItem] = []
     for name, values in (files.credentials_raw or {}).items():
         if _text(values, "aws_session_token") is None and _text(values, "aws_security_token") is None:
             continue
-        for key in EXPIRY_KEYS:
-            text = _text(values, key)
-            if text is None:
-                continue
-            try:
-                expiry = parse_timestamp(text)
-            except ValueError:
-                continue
-            if expiry > now:
-                break
-            section = files.credentials_sections.get(name)
-            line = section.key_line(key) if section else None
-            ago = _ago(now - expiry)
-            owner = _text(values, OWNER_KEY)
-            fix = (f"rolecall save {owner} --as {name} (or rolecall save --refresh)" if owner
-                   else f"renew it with the tool that wrote it, or delete [{name}] from {files.credentials_src.path}")
-            yield Finding("RC012", name, files.credentials_src.path, line,
-                          f'profile "{name}": the saved session expired {ago} ago ({key} = {text})', fix)
-            break
-
-
-def _ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 120:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // 1440} days"
+        section = files.credentials_sections.get(name)
+        expiries = tuple((key, text, section.key_line(key) if section else None) for key in EXPIRY_KEYS
+                         if (text := _text(values, key)) is not None)  # fmt: skip
+        if expiries:
+            items.append((name, _text(values, OWNER_KEY), expiries))
+    return items
 
 
 def _rule_not_profiles(files: _Files, now: datetime) -> Iterable[Finding]:

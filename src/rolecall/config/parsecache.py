@@ -29,6 +29,8 @@ __all__ = [
     "CacheSettings",
     "Indexed",
     "ParseCache",
+    "file_signature",
+    "is_private_to_me",
     "parse_cache_path",
     "purge_parse_cache",
 ]
@@ -53,6 +55,10 @@ DEFAULT_MIN_BYTES = 32 * 1024
 #: A file changed less than this long ago is not cached ("racy" timestamps, as git calls them): on file systems
 #: with coarse timestamps, an edit in the same tick with the same size would keep the same signature.
 DEFAULT_RACY_NS = 2_000_000_000
+#: The first lookups of an ``Indexed`` entry each scan its names (one ``str.find``); from this many on, the names
+#: are indexed in a dict, so that looking at every profile costs linear time. A few lookups (a chain of profiles
+#: for ``env``, the rows ``list`` works out again) do not pay for indexing thousands of names.
+_SCANNED_LOOKUPS = 16
 #: At most this many files are remembered (several AWS_CONFIG_FILE values may share one rolecall folder).
 DEFAULT_MAX_ENTRIES = 8
 
@@ -162,8 +168,8 @@ class _CacheFile:
 class Indexed:
     """A cached parse result that decodes one profile (or section) at a time, and the whole only when asked.
 
-    A single lookup (the cached ``env`` path) finds its name with one ``str.find`` over the names; from the
-    second lookup on, the names are indexed in a dict and decoded values are kept, so that a command that looks
+    A lookup (the cached ``env`` path) finds its name with one ``str.find`` over the names, and decoded values are
+    kept; from the ``_SCANNED_LOOKUPS``-th name on, the names are indexed in a dict, so that a command that looks
     at every profile (``list``, ``doctor``, completion) costs time linear in the number of profiles, not
     quadratic (a find and a count over all names for each of its lookups).
     """
@@ -189,7 +195,7 @@ class Indexed:
         if self._index is not None:
             return self._index.get(name, -1)
         names = self._entry[3]
-        if self._memo:  # a second lookup: index once rather than scan the names again and again
+        if len(self._memo) >= _SCANNED_LOOKUPS:  # many lookups: index once rather than scan the names again and again
             self._index = {known: index for index, known in enumerate(self.names())}
             return self._index.get(name, -1)
         at = names.find("\n" + name + "\n")
@@ -424,6 +430,33 @@ def purge_parse_cache(folder: str, paths: Sequence[str] = ()) -> None:
 def parse_cache_path(folder: str) -> str:
     """The parse cache file of the rolecall folder ``folder``."""
     return os.path.join(folder, _CACHE_FILE)
+
+
+def file_signature(path: str, settings: CacheSettings | None = None) -> tuple[int, ...] | None:
+    """The stat signature of ``path`` as the parse cache keys its entries (``()`` for a missing file), or None when
+    the file must not be trusted to a cache: not a regular file, unreadable, or changed within ``racy_ns``.
+
+    For the caches of results derived from the AWS files (``config.derivedcache``): the same signature and the
+    same "racy" rule, so that every cache of rolecall's sees a change the same way.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ()
+    except OSError:
+        return None
+    if st.st_mode & 0o170000 != 0o100000:
+        return None
+    racy_ns = (settings or CacheSettings()).racy_ns
+    if _ns_now() - max(st.st_mtime_ns, st.st_ctime_ns) <= racy_ns:
+        return None
+    return _signature(st)
+
+
+def is_private_to_me(st: os.stat_result, writable_only: bool = False) -> bool:
+    """True when ``st`` is owned by this user and not open to others (not writable by them, with
+    ``writable_only``); always true where there are no POSIX owners. The check every cache file is read under."""
+    return _private_to_me(st, writable_only)
 
 
 def _ns_now() -> int:

@@ -14,6 +14,7 @@ is valid, and RC022 looks programs up on the ``PATH`` of the ``env`` it is given
 from __future__ import annotations
 
 from rolecall.config import refusals
+from rolecall.config.doctorcache import command_findings
 from rolecall.config.findings import INFO, Finding
 from rolecall.config.graph import EMPTY, LONG_TERM, is_assume_role_hop, is_sso, text
 from rolecall.config.paths import display_path
@@ -25,21 +26,28 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
+    from rolecall.config.doctorcache import CommandItem
     from rolecall.config.lint import _Files
     from rolecall.config.parse import ConfigValue
     from rolecall.config.refusals import Refusal
 
     Rule = Callable[[_Files, "Mapping[str, str] | None"], Iterable[Finding]]
 
-__all__ = ["findings"]
+__all__ = ["command_items", "findings"]
 
 #: A role ARN as STS takes it: partition, IAM, a 12-digit account, ``role/`` with an optional path and the name.
 _ROLE_ARN = r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}"
 
 
-def findings(files: _Files, env: Mapping[str, str] | None) -> list[Finding]:
-    """The findings of every rule below over ``files`` (``lint``'s parsed files); ``env`` gives ``PATH``."""
-    rules: tuple[Rule, ...] = (_profile_values, _role_hops, _sources, _sso, _commands, _keys, _call_parameters,
+def findings(files: _Files, env: Mapping[str, str] | None, commands: list[CommandItem] | None = None) -> list[Finding]:
+    """The findings of every rule below over ``files`` (``lint``'s parsed files); ``env`` gives ``PATH``;
+    ``commands``: ``command_items(files)`` when the caller has it already."""
+
+    def rc022(files: _Files, env: Mapping[str, str] | None) -> list[Finding]:
+        """RC022: a ``credential_process`` or ``mfa_process`` that cannot be run (``doctorcache.command_findings``)."""
+        return command_findings(command_items(files) if commands is None else commands, env)
+
+    rules: tuple[Rule, ...] = (_profile_values, _role_hops, _sources, _sso, rc022, _keys, _call_parameters,
                                _settings, _region_names)
     return [finding for rule in rules for finding in rule(files, env)]
 
@@ -151,9 +159,10 @@ def _stripped(values: Mapping[str, ConfigValue], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _commands(files: _Files, env: Mapping[str, str] | None) -> Iterable[Finding]:
-    """RC022: a ``credential_process`` or ``mfa_process`` that cannot be run: not a command line, empty, or (with
-    ``env``) a program that is not there. Split and looked up as ``command.run_configured`` runs it."""
+def command_items(files: _Files) -> list[CommandItem]:
+    """RC022's input: each ``credential_process`` or ``mfa_process`` (with an ``mfa_serial``), split and looked up as
+    ``command.run_configured`` runs it: where its profile is, the refusal of its command line, its program."""
+    items: list[CommandItem] = []
     for name, values in files.profiles.items():
         serial = text(values, "mfa_serial")
         for key, what in (("credential_process", f'profile "{name}": credential_process'),
@@ -162,10 +171,10 @@ def _commands(files: _Files, env: Mapping[str, str] | None) -> Iterable[Finding]
             if not isinstance(command, str) or (key == "mfa_process" and serial is None):
                 continue
             argv, refusal = refusals.command_line(command, what)
-            if refusal is None and env is not None and not refusals.program_exists(argv[0], env):
-                refusal = refusals.program_not_found(what, argv[0])
-            if refusal is not None:
-                yield _finding(files, refusal, name, prefix=key == "mfa_process")
+            file, line = files.where(name, refusal.key if refusal is not None else None)
+            refused = (refusal.rule, refusal.message, refusal.hint) if refusal is not None else None
+            items.append((name, what, file, line, key == "mfa_process", refused, argv[0] if argv else ""))
+    return items
 
 
 def _keys(files: _Files, env: Mapping[str, str] | None) -> Iterable[Finding]:

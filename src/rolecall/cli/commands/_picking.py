@@ -40,13 +40,12 @@ def pick_profile(ctx: Context) -> str:
     ``UsageError`` when the person cancels or no terminal can be opened (``rolecall.picker.pick``). The caller
     remembers the name once its credentials were had (``remember``).
     """
-    from rolecall.overview import profile_row
     from rolecall.picker import RecentProfiles, pick
     from rolecall.reporting import ignore
+    from rolecall.rowcache import profile_rows
 
-    files = ctx.session.files
     runtime = ctx.session.runtime(allow_prompt=False, reporter=ignore)
-    rows = [profile_row(files, name, runtime, ctx.session.graph) for name in files.profile_names()]
+    rows = profile_rows(ctx.session, runtime)  # list's rows, from rolecall's cache while the config is unchanged
     return pick(rows, RecentProfiles(ctx.paths.rolecall_dir).load())
 
 

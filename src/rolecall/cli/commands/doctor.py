@@ -34,8 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Lint, render, and return the exit code."""
-    import json
+    if not args.profile and not args.online:
+        from rolecall.config.doctorcache import lint_paths
 
+        # The findings of unchanged files come from rolecall's cache (rolecall.config.doctorcache).
+        findings, no_files = lint_paths(ctx.paths, ctx.clock(), ctx.env)
+        _render(args, ctx, findings)
+        return _summary(args, ctx, findings, no_files=no_files)
     from rolecall.config import lint
 
     paths = ctx.paths
@@ -51,11 +56,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         skew = _clock_skew(args, ctx, config, credentials)
         if skew is not None:
             findings.append(skew)
+    _render(args, ctx, findings)
+    return _summary(args, ctx, findings, no_files=config.text is None and credentials.text is None)
+
+
+def _render(args: argparse.Namespace, ctx: Context, findings: list[Finding]) -> None:
+    """The findings on stdout: one line each, or ``--output json``."""
     if args.output == "json":
+        import json
+
         ctx.out(json.dumps([f.as_dict() for f in findings], indent=4) + "\n")
     else:
         ctx.out("".join(_line(f) + "\n" for f in findings))
-    return _summary(args, ctx, findings, no_files=config.text is None and credentials.text is None)
 
 
 def _summary(args: argparse.Namespace, ctx: Context, findings: list[Finding], *, no_files: bool) -> int:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from rolecall.cli.context import Context
+    from rolecall.rowcache import CachedRows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,22 +36,47 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from rolecall.reporting import ignore
 
     session = ctx.session
-    files = session.files
     if args.profile is not None:
-        files.require_profile(args.profile)  # a name that is no profile: an error with the close names
-        names = [args.profile]
-    else:
-        names = files.profile_names()
+        session.files.require_profile(args.profile)  # a name that is no profile: an error with the close names
     if args.names:
+        names = [args.profile] if args.profile is not None else session.files.profile_names()
         ctx.out("".join(f"{name}\n" for name in names))
         return 0
     runtime = session.runtime(allow_prompt=False, reporter=ignore)
-    rows = [profile_row(files, name, runtime, session.graph) for name in names]
+    width = _terminal_width(ctx)
+    if args.profile is not None:
+        rows = [profile_row(session.files, args.profile, runtime, session.graph)]
+    else:
+        from rolecall.rowcache import load_rows
+
+        cached = load_rows(session, runtime)  # an unchanged config's rows come from rolecall's cache
+        if args.output == "table" and width is None:
+            ctx.out(_stored_table(cached))
+            return 0
+        rows = cached.rows()
     if args.output == "json":
         ctx.out(json.dumps(rows, indent=4) + "\n")
         return 0
-    ctx.out(render_table(rows, _terminal_width(ctx)))
+    ctx.out(render_table(rows, width))
     return 0
+
+
+def _stored_table(cached: CachedRows) -> str:
+    """``render_table(cached.rows())`` for a pipe (no width), from the table of the stored rows kept with them: only
+    the lines of the rows that differ from the stored ones are made again. Exact because CACHED, the only cell
+    that differs, is the last column, and a row's line does not depend on the other rows' CACHED cells.
+    """
+    if cached.text is None:
+        cached.keep_text(render_table(cached.stored))
+    text = cached.text
+    assert text is not None
+    if not cached.renewed:
+        return text
+    lines = text.split("\n")
+    at = lines[0].index(HEADER[-1])  # where the CACHED column starts
+    for index, row in cached.renewed.items():
+        lines[index + 1] = (lines[index + 1].ljust(at) + _cached_cell(row)).rstrip()
+    return "\n".join(lines)
 
 
 #: The table's columns.
@@ -63,28 +89,33 @@ _CHAIN = HEADER.index("CHAIN")
 
 def render_table(rows: list[dict[str, Any]], width: int | None = None) -> str:
     """The rows as aligned columns; with ``width`` (a terminal's), CHAIN shortened so that the rows fit in it."""
-    table = [HEADER] + [
-        (
-            str(r["profile"]),
-            str(r["kind"]),
-            r["account"] or "",
-            r["region"] or "",
-            str(r["chain"]),
-            "yes" if r["mfa"] else "",
-            f"{r['minutes_left']} min left" if r["minutes_left"] is not None else str(r["cached"]),
-        )
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+    # Column by column: printing 5,000 rows is the floor of `list` on a big config (README, scaling).
+    columns = [
+        [HEADER[0], *[str(r["profile"]) for r in rows]],
+        [HEADER[1], *[str(r["kind"]) for r in rows]],
+        [HEADER[2], *[r["account"] or "" for r in rows]],
+        [HEADER[3], *[r["region"] or "" for r in rows]],
+        [HEADER[4], *[str(r["chain"]) for r in rows]],
+        [HEADER[5], *["yes" if r["mfa"] else "" for r in rows]],
+        [HEADER[6], *[_cached_cell(r) for r in rows]],
+    ]  # fmt: skip
+    longest = [max(map(len, column)) for column in columns]
+    widths = list(longest)
     for column, fewest in _SHRINK:
         excess = 0 if width is None else sum(widths) + 2 * (len(widths) - 1) - width
         if excess > 0:
             widths[column] = min(widths[column], max(fewest, widths[column] - excess))
-    lines = []
-    for row in table:
-        cells = [_fit(cell, w, middle=i == _CHAIN) for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip() + "\n")
-    return "".join(lines)
+    for index, cut in enumerate(widths):
+        if longest[index] > cut:
+            columns[index] = [_fit(cell, cut, middle=index == _CHAIN) for cell in columns[index]]
+    # Every column but the last padded (the last one's padding would be stripped), then each row joined.
+    padded = [[cell.ljust(cut) for cell in column] for column, cut in zip(columns[:-1], widths, strict=False)]
+    return "".join([("  ".join(cells)).rstrip() + "\n" for cells in zip(*padded, columns[-1], strict=True)])
+
+
+def _cached_cell(row: dict[str, Any]) -> str:
+    """The CACHED cell of ``row``: the minutes left, or its ``cached`` text."""
+    return f"{row['minutes_left']} min left" if row["minutes_left"] is not None else str(row["cached"])
 
 
 def _fit(text: str, width: int, *, middle: bool = False) -> str:
