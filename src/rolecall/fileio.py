@@ -6,13 +6,12 @@ one, is refused; and rolecall's caches (``private=True``), where nothing at the 
 new files are always 0600 and this user's, and the folder must be this user's and closed to others.
 
 Used by the config editor and by the credential caches (the write side of the fast path), so this module
-imports only ``os``, ``contextlib`` and ``errno`` at load time; ``fcntl``, ``time`` and ``stat`` come in
+imports only ``os`` and ``errno`` at load time; ``fcntl``, ``time`` and ``stat`` come in
 inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from rolecall.errors import FileError
@@ -20,7 +19,7 @@ from rolecall.ownership import trusted_owner
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from types import ModuleType
 
 __all__ = [
     "LockTimeoutError",
@@ -277,7 +276,7 @@ def _open_folder(folder: str) -> int | None:
 
 
 def atomic_write(
-    path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700, private: bool = False
+    path: str, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700, private: bool = False, durable: bool = True
 ) -> None:
     """Replace the contents of ``path`` with ``data`` so that readers see the old or the new file, never a mix.
 
@@ -297,6 +296,9 @@ def atomic_write(
     * ``private=True``, rolecall's caches: the folder must pass ``private_folder`` (a trusted owner; tightened
       to 0700 if others may write to it); whatever is at ``path`` (a link, a pipe, another user's file) is
       replaced, never written through, and the new file always has ``mode`` and belongs to this user.
+
+    ``durable=False`` skips the two ``fsync`` calls, for files that are worth nothing after a crash (a replay
+    snapshot: an empty or missing one is only a miss): the write stays atomic for readers.
     """
     if private:
         folder, name = os.path.split(os.path.abspath(path))
@@ -319,7 +321,7 @@ def atomic_write(
             hint="check the folder (it may have been replaced while rolecall wrote to it) and try again",
         ) from error
     try:
-        _write_in(folder, dir_fd, name, target, path, data, mode, private)
+        _write_in(folder, dir_fd, name, target, path, data, mode, private, durable)
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
@@ -346,22 +348,27 @@ def _kept_state(
     return existing.st_mode & 0o7777, (existing.st_uid, existing.st_gid)
 
 
-def _fill(fd: int, data: bytes, final_mode: int, keep_owner: tuple[int, int] | None) -> None:
-    """Write all of ``data`` to the temporary file ``fd``, flush it to disk, then give it its owner and mode."""
+def _fill(fd: int, data: bytes, final_mode: int, keep_owner: tuple[int, int] | None, durable: bool = True) -> None:
+    """Write all of ``data`` to the temporary file ``fd``, flush it to disk (when ``durable``), then give it its
+    owner and mode."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
-    os.fsync(fd)
+    if durable:
+        os.fsync(fd)
     if keep_owner is not None and hasattr(os, "fchown"):
-        with contextlib.suppress(OSError):  # only root may give a file away; that is fine
+        try:  # noqa: SIM105 - (see ExclusiveLock) only root may give a file away; that is fine
             os.fchown(fd, *keep_owner)
+        except OSError:
+            pass
     if hasattr(os, "fchmod"):
         os.fchmod(fd, final_mode)  # after fchown, which may clear setuid/setgid bits
 
 
 def _write_in(
-    folder: str, dir_fd: int | None, name: str, target: str, path: str, data: bytes, mode: int, private: bool
+    folder: str, dir_fd: int | None, name: str, target: str, path: str, data: bytes, mode: int, private: bool,
+    durable: bool = True,
 ) -> None:
     """The body of ``atomic_write`` once the folder is open: names are relative to ``dir_fd`` when there is one."""
 
@@ -382,23 +389,29 @@ def _write_in(
         ) from error
     try:
         try:
-            _fill(fd, data, final_mode, keep_owner)
+            _fill(fd, data, final_mode, keep_owner, durable)
         finally:
             os.close(fd)
         if not hasattr(os, "fchmod"):
             os.chmod(at(temp), final_mode)
         os.replace(at(temp), at(name), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError as error:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - not contextlib.suppress: contextlib is not imported here (ExclusiveLock)
             os.unlink(at(temp), dir_fd=dir_fd)
+        except OSError:
+            pass
         raise FileError(
             f"cannot write {target}: {_describe(error)}",
             hint="check the permissions of the file and its folder, and that the disk is not full",
         ) from error
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - not contextlib.suppress: contextlib is not imported here (ExclusiveLock)
             os.unlink(at(temp), dir_fd=dir_fd)
+        except OSError:
+            pass
         raise
+    if not durable:
+        return
     if dir_fd is not None:
         fsync_dir(".", dir_fd)  # make the rename durable (the walked folder, not whatever its path names now)
     else:
@@ -413,8 +426,10 @@ def fsync_dir(folder: str, at: int | None = None) -> None:
     except OSError:
         return
     try:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - not contextlib.suppress: contextlib is not imported here (ExclusiveLock)
             os.fsync(dir_fd)
+        except OSError:
+            pass
     finally:
         os.close(dir_fd)
 
@@ -498,8 +513,7 @@ class LockTimeoutError(FileError):
     """The lock stayed held by someone else for the whole timeout (as opposed to a lock that cannot be made)."""
 
 
-@contextlib.contextmanager
-def exclusive_lock(path: str, timeout: float = 30.0, *, private: bool = False) -> Iterator[None]:
+def exclusive_lock(path: str, timeout: float = 30.0, *, private: bool = False) -> ExclusiveLock:
     """Hold an advisory exclusive lock for ``path`` while the ``with`` block runs.
 
     The lock is taken (``fcntl.flock``) on a sidecar file ``<path>.lock`` created with mode 0600 (its folder
@@ -513,42 +527,70 @@ def exclusive_lock(path: str, timeout: float = 30.0, *, private: bool = False) -
     re-entrant: taking it again in the same process while held waits for itself.
     On systems without ``fcntl`` (Windows) the block runs unlocked.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
+    return ExclusiveLock(path, timeout, private=private)
+
+
+class ExclusiveLock:
+    """The ``with`` block of ``exclusive_lock``. A class rather than ``contextlib.contextmanager``: importing
+    ``contextlib`` (with ``collections`` and ``functools``) costs a hot command that writes a file about a
+    millisecond."""
+
+    def __init__(self, path: str, timeout: float, *, private: bool) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.private = private
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        lock_path = (self.path if self.private else writable_target(self.path)) + ".lock"
+        fd = _open_lock(lock_path)
+        try:
+            _wait_for_lock(fcntl, fd, lock_path, self.path, self.timeout)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def __exit__(self, *exc_info: object) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _wait_for_lock(fcntl: ModuleType, fd: int, lock_path: str, path: str, timeout: float) -> None:
+    """Take the lock on ``fd``, waiting up to ``timeout`` seconds (``LockTimeoutError`` after that)."""
     import time
 
-    lock_path = (path if private else writable_target(path)) + ".lock"
-    fd = _open_lock(lock_path)
-    try:
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pass
-            except OSError as error:
-                raise FileError(
-                    f"cannot lock {lock_path}: {_describe(error)}",
-                    hint="the file system may not support locks; move the file to a local disk",
-                ) from error
-            if time.monotonic() >= deadline:
-                raise LockTimeoutError(
-                    f"timed out after {timeout:g} s waiting for another rolecall to finish writing {path}",
-                    hint=f"if no other rolecall or aws process is running, delete {lock_path}",
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)  # quick when contended briefly, gentle when held long
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
         try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        except OSError as error:
+            raise FileError(
+                f"cannot lock {lock_path}: {_describe(error)}",
+                hint="the file system may not support locks; move the file to a local disk",
+            ) from error
+        if time.monotonic() >= deadline:
+            raise LockTimeoutError(
+                f"timed out after {timeout:g} s waiting for another rolecall to finish writing {path}",
+                hint=f"if no other rolecall or aws process is running, delete {lock_path}",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)  # quick when contended briefly, gentle when held long
 
 
 def permission_warning(path: str) -> str | None:

@@ -200,15 +200,21 @@ def _text_path(path: object) -> str | None:
     return None
 
 
-def _code_prefixes() -> tuple[str, ...]:
-    """Where Python and its installed packages live: its prefixes (a virtual environment's site-packages are under
-    them). Not every ``sys.path`` entry: ``python -m`` puts the working folder there, which may be the home folder."""
+def _python_prefixes() -> tuple[str, ...]:
+    """Where Python and its installed packages are (a virtual environment's site-packages are under them)."""
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     return tuple(place.rstrip(os.sep) + os.sep for place in places if place)
 
 
+def _code_prefixes() -> tuple[str, ...]:
+    """Where module files are: Python's prefixes and the ``sys.path`` entries."""
+    entries = {os.path.abspath(entry).rstrip(os.sep) + os.sep for entry in sys.path if entry}
+    return _python_prefixes() + tuple(entries)
+
+
 def _import_folders() -> set[str]:
-    """The folders the import system lists: the ``sys.path`` entries and the folders of the packages loaded."""
+    """The folders the import system lists: the ``sys.path`` entries and the folders of the packages loaded.
+    Not every folder under a ``sys.path`` entry: ``python -m`` puts the working folder there, which may be home."""
     folders = {os.path.abspath(entry) for entry in sys.path if entry}
     for module in list(sys.modules.values()):
         folders.update(getattr(module, "__path__", None) or ())
@@ -219,15 +225,14 @@ _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pth", ".pyd")
 
 
 def _code_location(path: str) -> bool:
-    """A module file of an import location, or a folder the import system lists: code, not an input."""
+    """A module file under an import location, or a folder the import system lists: code, not an input.
+
+    Called for every module file a recorded command opens, so the common case (a ``.pyc``) is answered first."""
     if not os.path.isabs(path):
         return False
-    if path.endswith(_CODE_SUFFIXES) or os.path.basename(os.path.dirname(path)) == "__pycache__":
-        places = _code_prefixes() + tuple(folder.rstrip(os.sep) + os.sep for folder in _import_folders())
-        return path.startswith(places)
-    if _is_folder(path):
-        return path.rstrip(os.sep) in _import_folders() or path.startswith(_code_prefixes())
-    return False
+    if path.endswith(_CODE_SUFFIXES):
+        return path.startswith(_code_prefixes())
+    return _is_folder(path) and (path.rstrip(os.sep) in _import_folders() or path.startswith(_python_prefixes()))
 
 
 def _is_folder(path: str) -> bool:

@@ -85,7 +85,8 @@ def save(snapshot: tuple[object, ...], argv: Sequence[str], env: Mapping[str, st
     try:
         fileio.private_folder(folder, loose=0o077)
         data = marshal.dumps(snapshot)  # type: ignore[arg-type]  # str, int, float, bool, None and tuples of them
-        fileio.atomic_write(os.path.join(folder, name), data, mode=0o600, private=True)
+        # Not durable: after a crash an empty or missing snapshot is only a miss.
+        fileio.atomic_write(os.path.join(folder, name), data, mode=0o600, private=True, durable=False)
     except FileError:
         return False  # the answer was given; only the next run's shortcut is lost
     return True
