@@ -266,9 +266,28 @@ def start(argv: Sequence[str]) -> Recorder:
         sys.addaudithook(_audit)
         _hooked = True
     _active = Recorder(argv)
-    for name in _WATCHED:
-        setattr(os, name, _watching(name))
+    _stand_in(True)
     return _active
+
+
+#: The ``os.supports_*`` sets that name the functions taking ``dir_fd``, a descriptor, ``follow_symlinks`` or
+#: ``effective_ids``. Code asks them (``os.access in os.supports_effective_ids``, shutil's choice of the rmtree
+#: that resists symlink attacks, made when shutil is first imported): a stand-in is in the sets its original is in,
+#: else a command recorded would take other branches than the same command not recorded.
+_SUPPORTS = ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids")
+
+
+def _stand_in(on: bool) -> None:
+    """Put the stand-ins (``on``) or the originals back in the ``os`` module and in its ``supports_*`` sets."""
+    for name in _WATCHED:
+        original, stand_in = _original[name], _stand_ins[name]
+        for which in _SUPPORTS:
+            supported: set[Callable[..., object]] = getattr(os, which)
+            if on and original in supported:
+                supported.add(stand_in)
+            elif not on:
+                supported.discard(stand_in)
+        setattr(os, name, stand_in if on else original)
 
 
 def _watching(name: str) -> Callable[..., object]:
@@ -283,6 +302,10 @@ def _watching(name: str) -> Callable[..., object]:
     watched.__name__ = watched.__qualname__ = name
     watched.__doc__ = original.__doc__
     return watched
+
+
+#: The stand-ins, made once: the same function object each time (the ``supports_*`` sets hold it).
+_stand_ins = {name: _watching(name) for name in _WATCHED}
 
 
 #: What a command reads and writes through while it is recorded: environment, stdout, stderr, clock.
@@ -307,8 +330,7 @@ def stop() -> Recorder | None:
     """End the recording (the command is done): the recorder, or None when there was none; ``os`` is as it was."""
     global _active
     recorder, _active = _active, None
-    for name in _WATCHED:
-        setattr(os, name, _original[name])
+    _stand_in(False)
     return recorder
 
 
