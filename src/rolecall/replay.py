@@ -157,8 +157,8 @@ def _answer(argv: list[str], env: Mapping[str, str]) -> tuple[str, str] | None:
         try:
             info = os.stat(path)
         except OSError:
-            if expected is not None:
-                return None
+            if expected is not None or lstat_works(path):
+                return None  # gone, or now a dangling link (which the command would name): work it out
             continue
         if expected is None or expected != (signature(info) if len(expected) == 5 else identity(info)):
             return None
@@ -171,6 +171,15 @@ def _answer(argv: list[str], env: Mapping[str, str]) -> tuple[str, str] | None:
     if secrets is None:
         return None
     return _render(out, secrets, now), _render(err, secrets, now)
+
+
+def lstat_works(path: str) -> bool:
+    """True when something is at ``path``, a dangling link included (``os.stat`` fails on one)."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
 
 
 def _read_own(path: str) -> bytes | None:
@@ -239,17 +248,27 @@ def _write(out: str, err: str) -> None:
     """Write the answer as the command would and leave the process (exit 0), or return when stdout took nothing
     (the command then runs as usual, and reports what is wrong with the stream).
 
-    stdout goes first: once it is written the answer is given, and the command itself ignores a stderr that cannot
-    be written (``Context.say``).
+    stdout goes first, straight to its descriptor so that how much of it was taken is known: once part of the
+    answer is out, a failure is reported here as the command reports it (never handed back, which would print the
+    answer twice). The command itself ignores a stderr that cannot be written (``Context.say``).
     """
+    stream = sys.stdout
     try:
-        if out:
-            sys.stdout.write(out)
-            sys.stdout.flush()
+        data = out.encode(stream.encoding or "utf-8", stream.errors or "strict")
+        stream.flush()
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # UnicodeError and io.UnsupportedOperation are ValueErrors
+        return
+    written = 0
+    try:
+        while written < len(data):
+            written += os.write(fd, data[written:])
     except BrokenPipeError:
         os._exit(0)  # the reader went away (`rolecall env prod | head -1`): as the command, nothing to say
-    except (OSError, ValueError):
-        return
+    except OSError as error:
+        if not written:
+            return
+        _fail(error)
     try:
         if err:
             sys.stderr.write(err)
@@ -257,3 +276,16 @@ def _write(out: str, err: str) -> None:
     except (OSError, ValueError):
         pass
     os._exit(0)
+
+
+def _fail(error: OSError) -> None:
+    """stdout broke after part of the answer went out: the command's own line and exit code (cli.main)."""
+    from rolecall.cli.context import stdout_error
+
+    failure = stdout_error(error)
+    try:
+        sys.stderr.write(f"rolecall: {failure.message} (hint: {failure.hint})\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(failure.exit_code)

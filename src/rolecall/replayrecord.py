@@ -162,7 +162,7 @@ class Recorder:
             path = _text_path(args[0] if args else ".")
             if path is None:
                 self.abandon("a folder listed by descriptor")
-            elif not _code_location(path):
+            elif not (_code_file(path) or _import_folder(path)):
                 self.paths[path] = WHOLE
         else:
             self.abandon(f"the audited event {event}")
@@ -174,7 +174,7 @@ class Recorder:
         text = _text_path(path)
         if text is None or options.get("dir_fd") is not None:
             self.abandon("a path looked at relative to a folder descriptor")
-        elif not _code_location(text):
+        elif not _code_file(text):  # the import system never calls os.stat: a folder looked at is an input
             self.paths.setdefault(text, IDENTITY)
 
     def _opened(self, args: tuple[object, ...]) -> None:
@@ -186,7 +186,7 @@ class Recorder:
         writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(int(flags or 0) & _WRITE_FLAGS)  # type: ignore[call-overload]
         if writes:
             self.abandon(f"a file opened for writing ({path})")
-        elif not (_code_location(path) or path == _parent_comm()):
+        elif not (_code_file(path) or path == _parent_comm()):
             self.paths[path] = WHOLE
 
 
@@ -224,15 +224,19 @@ def _import_folders() -> set[str]:
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pth", ".pyd")
 
 
-def _code_location(path: str) -> bool:
-    """A module file under an import location, or a folder the import system lists: code, not an input.
+def _code_file(path: str) -> bool:
+    """A module file under an import location (Python's prefixes, a ``sys.path`` entry): code, not an input.
 
-    Called for every module file a recorded command opens, so the common case (a ``.pyc``) is answered first."""
-    if not os.path.isabs(path):
+    Called for every module file a recorded command opens, so it is a suffix and a prefix test."""
+    return os.path.isabs(path) and path.endswith(_CODE_SUFFIXES) and path.startswith(_code_prefixes())
+
+
+def _import_folder(path: str) -> bool:
+    """A folder the import system lists (a ``sys.path`` entry, a loaded package's folder, under Python's
+    prefixes): code, not an input. Only for listings: a folder looked at with ``os.stat`` always counts."""
+    if not os.path.isabs(path) or not _is_folder(path):
         return False
-    if path.endswith(_CODE_SUFFIXES):
-        return path.startswith(_code_prefixes())
-    return _is_folder(path) and (path.rstrip(os.sep) in _import_folders() or path.startswith(_python_prefixes()))
+    return path.rstrip(os.sep) in _import_folders() or path.startswith(_python_prefixes())
 
 
 def _is_folder(path: str) -> bool:

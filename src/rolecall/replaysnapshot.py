@@ -111,6 +111,8 @@ def _file_conditions(paths: Mapping[str, str], started_ns: int) -> list[_File] |
         try:
             info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
+            if replay.lstat_works(path):
+                return None  # a dangling link is not nothing: guarded reads name it, a replay could not
             files.append((path, None))
             continue
         except OSError:
@@ -166,11 +168,13 @@ def _template(text: str, secrets: Sequence[str]) -> list[object]:
 
 
 def _with_time_left(parts: list[object], text: str, expiry: float) -> list[object] | None:
-    """``parts`` with the first literal occurrence of ``text`` (the status line's time left) made the
-    ``(expiry,)`` part that is worked out again at each replay; None when it is not there."""
-    for position, part in enumerate(parts):
+    """``parts`` with the last literal occurrence of ``text`` (the status line's time left: the line comes after
+    any warning, and a profile name could hold the same words) made the ``(expiry,)`` part that is worked out again
+    at each replay; None when it is not there."""
+    for position in range(len(parts) - 1, -1, -1):
+        part = parts[position]
         if isinstance(part, str) and text in part:
-            before, _, after = part.partition(text)
+            before, _, after = part.rpartition(text)
             replaced: list[object] = [piece for piece in (before, (expiry,), after) if piece != ""]
             return parts[:position] + replaced + parts[position + 1 :]
     return None

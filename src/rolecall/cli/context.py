@@ -119,7 +119,7 @@ class Context:
         except BrokenPipeError:
             raise  # the reader went away: the CLI ends quietly
         except (OSError, ValueError) as error:
-            raise _stdout_error(error) from None
+            raise stdout_error(error) from None
 
     def finish_output(self) -> None:
         """Flush stdout, so that output that could not be written is reported now instead of lost at exit.
@@ -131,7 +131,7 @@ class Context:
         except BrokenPipeError:
             raise
         except (OSError, ValueError) as error:
-            raise _stdout_error(error) from None
+            raise stdout_error(error) from None
 
 
 class _ClosedStream(io.TextIOBase):
@@ -161,7 +161,8 @@ def _printable(line: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
-def _stdout_error(error: OSError | ValueError) -> FileError:
+def stdout_error(error: OSError | ValueError) -> FileError:
+    """The error of a stdout that refused what was written (closed, full): one line, a hint, the file exit code."""
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
     return FileError(
         f"cannot write to standard output: {reason}",
