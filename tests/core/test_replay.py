@@ -315,14 +315,21 @@ def test_debug_and_the_switch_turn_replaying_off(cached_env: dict[str, str]) -> 
     assert not _replayed(modules)
 
 
+def keys_into_config(env: dict[str, str]) -> Path:
+    """Move the default keys from the credentials file (deleted) into the config file, as the AWS CLI allows; the
+    credentials file's path."""
+    credentials = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
+    keys = credentials.read_text().split("[default]\n", 1)[1]
+    credentials.unlink()
+    config = Path(env["AWS_CONFIG_FILE"])
+    config.write_text(config.read_text().replace("[default]\n", "[default]\n" + keys, 1))
+    return credentials
+
+
 def test_a_file_that_did_not_exist_is_an_input(cached_env: dict[str, str]) -> None:
     """The credentials file was missing (the keys in the config file, as the AWS CLI allows): one that appears, here
     a broken one, is read by the next run, which refuses it, where a replay would have answered."""
-    credentials = Path(cached_env["AWS_SHARED_CREDENTIALS_FILE"])
-    keys = credentials.read_text().split("[default]\n", 1)[1]
-    credentials.unlink()
-    config = Path(cached_env["AWS_CONFIG_FILE"])
-    config.write_text(config.read_text().replace("[default]\n", "[default]\n" + keys, 1))
+    credentials = keys_into_config(cached_env)
     time.sleep(RACY)
     _record(["env", "ops"], cached_env)
     credentials.write_text("[default\naws_access_key_id = broken\n")

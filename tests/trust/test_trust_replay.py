@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sandbox_fixtures import sandbox  # noqa: F401 - the fixture
-from test_replay import RACY, _record, _replayed, _run, cached_env  # noqa: F401 - cached_env is a fixture
+from test_replay import RACY, _record, _replayed, _run, cached_env, keys_into_config  # noqa: F401 - a fixture
 
 #: A process that starts a recording as ``cli.main`` does, then asks what a command asks: which ``os`` functions
 #: take ``dir_fd``, ``effective_ids``..., and whether shutil (imported for the first time while recording, as
@@ -63,11 +63,7 @@ def test_the_time_left_is_the_status_lines_not_an_earlier_match() -> None:
 
 def test_a_dangling_link_where_a_file_was_missing_is_a_miss(cached_env: dict[str, str]) -> None:  # noqa: F811
     """Missing then a dangling link: os.stat fails on both, yet the guarded reads tell them apart."""
-    credentials = Path(cached_env["AWS_SHARED_CREDENTIALS_FILE"])
-    keys = credentials.read_text().split("[default]\n", 1)[1]
-    credentials.unlink()
-    config = Path(cached_env["AWS_CONFIG_FILE"])
-    config.write_text(config.read_text().replace("[default]\n", "[default]\n" + keys, 1))
+    credentials = keys_into_config(cached_env)
     time.sleep(RACY)
     _record(["env", "ops"], cached_env)
     credentials.symlink_to(credentials.parent / "nowhere")
