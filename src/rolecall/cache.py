@@ -208,8 +208,9 @@ class JsonFolderCache:
     def _ignoring(self, path: str, why: str) -> None:
         """Report that the file ``path`` is ignored and ``why``, unless already reported for this file as it is."""
         try:
-            info = os.lstat(path)
-            version: object = (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            from rolecall.filesig import signature
+
+            version: object = signature(os.lstat(path))
         except OSError:
             version = None
         if (why, version) in self._reported:

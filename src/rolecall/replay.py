@@ -27,7 +27,8 @@ this user and closed to others is ignored. It holds no secret: the keys are read
 ``ROLECALL_REPLAY=0`` turns replaying off (recording too). docs/architecture.md, "The fast path", has the whole story.
 
 This module is what every ``rolecall`` process imports first: only ``os``, ``sys``, ``marshal`` and ``time`` (all
-loaded already or built in) at load time, and ``rolecall.config.paths`` for rolecall's folder.
+loaded already or built in) and ``rolecall.filesig`` at load time, ``rolecall.config.paths`` for rolecall's folder,
+and ``rolecall.durations`` for a status line.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import marshal
 import os
 import sys
 import time
+
+from rolecall.filesig import Signature, identity, signature
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,23 +62,8 @@ MAX_SNAPSHOT_BYTES = 1 << 20
 #: AWS issues (base64 and URL-safe base64, dots, dashes). Anything else: the command runs as usual.
 SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.")
 
-#: (inode, device, size, mtime ns, ctime ns): what changes when a file does in any way.
-Signature = tuple[int, int, int, int, int]
-#: (inode, device, owner, mode): what a folder whose owner was checked is (not its timestamps, which every entry
-#: added to it moves).
-Identity = tuple[int, int, int, int]
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def signature(info: os.stat_result) -> Signature:
-    """The stat signature of a file (see ``Signature``)."""
-    return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def identity(info: os.stat_result) -> Identity:
-    """The identity of a folder (see ``Identity``)."""
-    return (info.st_ino, info.st_dev, info.st_uid, info.st_mode)
 
 
 def snapshot_name(argv: Sequence[str]) -> str | None:
@@ -103,14 +91,12 @@ def enabled(argv: Sequence[str], env: Mapping[str, str]) -> bool:
 
 def left_text(seconds: float) -> str:
     """``58 min left``, ``2 h left``, ``expired``: the time left of the status line, rounded up to the minute (with
-    30 s left it says 1 min, never 0). Here so that a replayed status line needs no other module."""
+    30 s left it says 1 min, never 0). Here, and without ``datetime``, for the replayed status line."""
     if seconds <= 0:
         return "expired"
-    whole = -(-int(seconds) // 60) * 60
-    hours, minutes = divmod(whole // 60, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min left"
-    return f"{hours} h left" if hours else f"{minutes} min left"
+    from rolecall.durations import format_duration
+
+    return format_duration(-(-int(seconds) // 60) * 60) + " left"
 
 
 def replay(argv: list[str]) -> None:

@@ -11,6 +11,7 @@ import os
 import sys
 
 from rolecall import replay
+from rolecall.filesig import Identity, Signature, identity, signature
 from rolecall.replayrecord import _RACY_NS, IDENTITY, WHOLE, Recorder
 
 TYPE_CHECKING = False
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 MIN_SECRET_LENGTH = 16
 
 #: (path, signature, folder identity or None when the path did not exist)
-_File = tuple[str, "replay.Signature | replay.Identity | None"]
+_File = tuple[str, "Signature | Identity | None"]
 
 
 def build(recorder: Recorder) -> tuple[object, ...] | None:
@@ -33,7 +34,7 @@ def build(recorder: Recorder) -> tuple[object, ...] | None:
         return None
     signatures = dict(files)
     out, err = "".join(recorder.stdout), "".join(recorder.stderr)
-    sources: list[tuple[str, replay.Signature, tuple[tuple[int, int], ...]]] = []
+    sources: list[tuple[str, Signature, tuple[tuple[int, int], ...]]] = []
     secrets: list[str] = []
     for path, kept, _until in recorder.served:
         printed = [secret in out for secret in kept]
@@ -119,22 +120,22 @@ def _file_conditions(paths: Mapping[str, str], started_ns: int) -> list[_File] |
             return None
         kind = info.st_mode & 0o170000
         if kind == 0o040000 and paths[path] == IDENTITY:
-            files.append((path, replay.identity(info)))
+            files.append((path, identity(info)))
             continue
         if kind not in (0o100000, 0o040000):
             return None  # a device, a pipe, /proc: not something a signature describes
         if max(info.st_mtime_ns, info.st_ctime_ns) > started_ns - _RACY_NS:
             return None
-        files.append((path, replay.signature(info)))
+        files.append((path, signature(info)))
     return files
 
 
 def _secret_spans(
-    path: str, expected: replay.Signature | replay.Identity, secrets: Sequence[str]
+    path: str, expected: Signature | Identity, secrets: Sequence[str]
 ) -> tuple[tuple[int, int], ...] | None:
     """Where each secret stands in ``path`` (offset, length) as a plain JSON string; None when the file is not the
     one recorded or a secret is not there verbatim, is too short or has characters a replay would not accept."""
-    data = replay.read_if(path, lambda info: replay.signature(info) == expected)
+    data = replay.read_if(path, lambda info: signature(info) == expected)
     if data is None:
         return None
     spans = []

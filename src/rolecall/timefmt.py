@@ -7,6 +7,8 @@ credential_process), ``2026-11-27T23:20:11+00:00`` (AWS CLI v2 output), ``2026-1
 
 from __future__ import annotations
 
+from rolecall.durations import format_duration  # for every caller here; defined apart for the replay
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime, timedelta, timezone
@@ -105,12 +107,3 @@ def format_local_hm(moment: datetime) -> str:
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
 
 
-def format_duration(seconds: float) -> str:
-    """``1 h``, ``45 min``, ``1 h 30 min``, ``40 s``: a duration for messages to people."""
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    hours, minutes = divmod(whole // 60, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"

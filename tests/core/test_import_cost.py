@@ -126,7 +126,7 @@ CACHED_PATH_MODULES = {
     "rolecall.providers.assume_role", "rolecall.providers.base", "rolecall.providers.caching",
     "rolecall.providers.chain", "rolecall.providers.environment", "rolecall.providers.mfa_inputs",
     "rolecall.providers.result", "rolecall.providers.static", "rolecall.replay", "rolecall.replayrecord",
-    "rolecall.reporting", "rolecall.session", "rolecall.timefmt",
+    "rolecall.reporting", "rolecall.session", "rolecall.timefmt", "rolecall.durations", "rolecall.filesig",
     # IAM Identity Center profiles
     "rolecall.providers.sso",
     # `aws login` sessions
@@ -135,8 +135,9 @@ CACHED_PATH_MODULES = {
     "rolecall.providers.process", "rolecall.providers.keystore", "rolecall.processoutput",
 }  # fmt: skip
 #: The rolecall modules a replayed answer loads (rolecall.replay): the launcher, the replay, rolecall's folder.
-REPLAY_MODULES = {"rolecall", "rolecall.cli", "rolecall.cli.main", "rolecall.replay", "rolecall.config",
-                  "rolecall.config.paths", "rolecall.parentshell"}  # fmt: skip
+REPLAY_MODULES = {"rolecall", "rolecall.cli", "rolecall.cli.main", "rolecall.replay", "rolecall.filesig",
+                  "rolecall.config", "rolecall.config.paths", "rolecall.parentshell",
+                  "rolecall.durations"}  # fmt: skip  # durations: only for a status line's time left
 
 
 def _cached_path_env(case: str, sb: Sandbox, home: AwsHome) -> tuple[dict[str, str], str]:
@@ -166,12 +167,24 @@ def _cached_path_env(case: str, sb: Sandbox, home: AwsHome) -> tuple[dict[str, s
     return env, profile
 
 
-def _imported_by_process(argv: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """``python -X importtime -m rolecall ARGV``, as the console script runs: its result and rolecall modules."""
+def split_imports(text: str) -> tuple[str, set[str]]:
+    """``text`` (a stderr under ``python -X importtime``) without the importtime lines, and the rolecall modules
+    they name."""
+    lines = text.splitlines(keepends=True)
+    names = {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")}
+    kept = "".join(line for line in lines if not line.startswith("import time:"))
+    return kept, {name for name in names if name.split(".")[0] == "rolecall"}
+
+
+def run_with_imports(
+    argv: list[str], env: dict[str, str], **options: object
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``python -X importtime -m rolecall ARGV``, as the console script runs: its result (the importtime lines
+    removed from stderr) and the rolecall modules it imported."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env=env, text=True,
-                          capture_output=True, timeout=60)  # fmt: skip
-    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    return done, {name for name in names if name.split(".")[0] == "rolecall"}
+                          capture_output=True, timeout=60, **options)  # type: ignore[call-overload]  # fmt: skip
+    done.stderr, modules = split_imports(done.stderr)
+    return done, modules
 
 
 @pytest.mark.parametrize("case", ["role", "sso", "login", "keys"])
@@ -193,7 +206,7 @@ def test_every_cached_path_loads_only_its_modules(
 
     time.sleep(2.1)  # the files the first run wrote leave the parse cache's racy window
     for _run in ("recorded", "replayed"):
-        done, ours = _imported_by_process(["env", profile], env)
+        done, ours = run_with_imports(["env", profile], env)
         assert done.returncode == 0, done.stderr
     assert "rolecall.cli.context" not in ours, "the second run must be a replay"
     assert ours <= REPLAY_MODULES, f"not on the list: {sorted(ours - REPLAY_MODULES)}"

@@ -21,21 +21,11 @@ import pytest
 from conftest import AwsHome, stderr_on_a_pty
 from rolecall.sandbox import Sandbox
 from sandbox_fixtures import sandbox, seeded_env  # noqa: F401 - the fixture
-from test_import_cost import REPLAY_MODULES
+from test_import_cost import REPLAY_MODULES, split_imports
+from test_import_cost import run_with_imports as _run
 
 #: The parse cache's "racy" window: files changed more recently are not trusted by their timestamps.
 RACY = 2.1
-
-
-def _run(argv: list[str], env: dict[str, str], **options: object) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """``python -X importtime -m rolecall ARGV``: the result (importtime lines removed from stderr) and the rolecall
-    modules it imported."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env=env, text=True,
-                          capture_output=True, timeout=60, **options)  # type: ignore[call-overload]  # fmt: skip
-    lines = done.stderr.splitlines(keepends=True)
-    modules = {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")}
-    done.stderr = "".join(line for line in lines if not line.startswith("import time:"))
-    return done, {name for name in modules if name.split(".")[0] == "rolecall"}
 
 
 def _resolved(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -231,10 +221,8 @@ def _pty_stderr(argv: list[str], env: dict[str, str]) -> tuple[str, str, set[str
     """Run with stderr on a pseudo-terminal (a person watching) and stdout a pipe (``eval``): stdout, what the
     terminal showed, and the rolecall modules imported."""
     out, screen = stderr_on_a_pty([sys.executable, "-X", "importtime", "-m", "rolecall", *argv], env)
-    lines = screen.replace("\r\n", "\n").splitlines(keepends=True)
-    modules = {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")}
-    text = "".join(line for line in lines if not line.startswith("import time:"))
-    return out, text, {name for name in modules if name.split(".")[0] == "rolecall"}
+    text, modules = split_imports(screen.replace("\r\n", "\n"))
+    return out, text, modules
 
 
 def test_the_status_line_is_replayed_with_the_time_left_worked_out_anew(cached_env: dict[str, str]) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from rolecall.filesig import signature as stat_signature
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -63,7 +65,7 @@ _SCANNED_LOOKUPS = 16
 DEFAULT_MAX_ENTRIES = 8
 
 if TYPE_CHECKING:
-    _Signature = tuple[int, int, int, int, int]
+    from rolecall.filesig import Signature as _Signature
     _Entry = tuple[_Signature, str, int, str, bytes, int, int, int]
 
 
@@ -95,11 +97,6 @@ class CacheSettings:
 
 class CacheBroken(Exception):
     """The cache file could not deliver an entry it announced (damaged, truncated): parse the source instead."""
-
-
-def _signature(st: os.stat_result) -> _Signature:
-    """What changes whenever the file does: mtime and ctime (ns), size, inode (atomic replace), device."""
-    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns, st.st_dev)
 
 
 def _encode(result: dict[str, Any], kind: str) -> tuple[int, str, bytes, bytes, int]:
@@ -319,7 +316,7 @@ class ParseCache:
         if before.st_size < self._settings.min_bytes or before.st_mode & 0o170000 != 0o100000:
             self._forget(key)
             return parse_file(path, kind)
-        signature = _signature(before)
+        signature = stat_signature(before)
         hit = self._load().get(key)
         if self._file is not None and _valid_entry(hit) and hit[0] == signature and hit[1] == kind:  # type: ignore[index]
             return Indexed(self._file, hit)  # type: ignore[arg-type]
@@ -328,7 +325,7 @@ class ParseCache:
         result = parse_file(path, kind)
         if result is not None and _ns_now() - max(before.st_mtime_ns, before.st_ctime_ns) > self._settings.racy_ns:
             try:
-                unchanged = _signature(os.stat(path)) == signature  # not edited while it was read
+                unchanged = stat_signature(os.stat(path)) == signature  # not edited while it was read
             except OSError:
                 unchanged = False
             if unchanged:
@@ -369,7 +366,7 @@ class ParseCache:
             if key in self._fresh or key in self._drop or self._file is None or not _valid_entry(entry):
                 continue
             try:
-                if _signature(os.stat(key.partition(":")[2])) != entry[0]:
+                if stat_signature(os.stat(key.partition(":")[2])) != entry[0]:
                     continue
                 data = Indexed(self._file, entry).raw()
             except (OSError, CacheBroken):
@@ -450,7 +447,7 @@ def file_signature(path: str, settings: CacheSettings | None = None) -> tuple[in
     racy_ns = (settings or CacheSettings()).racy_ns
     if _ns_now() - max(st.st_mtime_ns, st.st_ctime_ns) <= racy_ns:
         return None
-    return _signature(st)
+    return stat_signature(st)
 
 
 def is_private_to_me(st: os.stat_result, writable_only: bool = False) -> bool:
